@@ -1,0 +1,220 @@
+"""Validated inputs as plain frozen data classes: what the model builder reads.
+
+Quantities are in the commodity's unit per period, money in the workbook's currency, periods
+are plan periods `t = 1..N` (already resolved from dates and labels). Every record keeps the
+Excel row it came from (`row`), so that a diagnosis can point back at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import Issue
+from .periods import Calendar
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Plan-wide settings (Settings sheet)."""
+
+    calendar: Calendar
+    currency: str = "USD"
+    discount_rate: float = 0.0
+    risk_weight: float = 0.0
+    cvar_level: float = 0.95
+    time_limit_seconds: float = 600.0
+
+    @property
+    def periods(self) -> int:
+        """N, the number of plan periods."""
+        return self.calendar.periods
+
+    def discount_factor(self, t: int) -> float:
+        """d_t = (1 + discount_rate) ^ (-(t-1) / ppy)."""
+        return (1.0 + self.discount_rate) ** (-(t - 1) / self.calendar.periods_per_year)
+
+
+@dataclass(frozen=True)
+class Commodity:
+    """A commodity with the penalties that price unmet demand and stock below target."""
+
+    name: str
+    unit: str
+    shortage_penalty: float
+    target_penalty: float = 0.0
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Stockpile:
+    """Stock of one commodity in one region; `capacity` None means unlimited."""
+
+    commodity: str
+    region: str
+    initial_stock: float = 0.0
+    capacity: float | None = 0.0
+    target_stock: float = 0.0
+    target_days: float = 0.0
+    holding_cost: float = 0.0
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Supplier:
+    """A seller of one commodity; capacity and price per plan period (index t-1).
+
+    `capacity_per_period` is already 0 outside the availability window.
+    """
+
+    name: str
+    commodity: str
+    origin_country: str
+    processing_country: str
+    capacity_per_period: tuple[float, ...]
+    unit_cost_per_period: tuple[float, ...]
+    min_take: float = 0.0
+    available_from: int = 1
+    available_to: int = 1
+    row: int | None = None
+    period_rows: dict[int, int] = field(default_factory=dict, compare=False)
+
+    def available(self, t: int) -> bool:
+        """Whether period t lies inside the supplier's availability window."""
+        return self.available_from <= t <= self.available_to
+
+
+@dataclass(frozen=True)
+class Route:
+    """A way from a supplier to a region; `capacity` None means no route limit."""
+
+    name: str
+    supplier: str
+    region: str
+    lead_time_days: float = 0.0
+    lead_periods: int = 0
+    freight_cost: float = 0.0
+    capacity: float | None = None
+    chokepoints: tuple[str, ...] = ()
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A concentration limit (Concentration sheet); `scenarios` empty means all."""
+
+    name: str
+    commodity: str
+    region: str
+    attribute: str
+    value: str
+    max_share: float
+    basis: str = "period"
+    scenarios: tuple[str, ...] = ()
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A future with its probability."""
+
+    name: str
+    probability: float
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Disruption:
+    """A disruption active in plan periods start..end (already clipped to the horizon)."""
+
+    scenario: str
+    target_type: str
+    target: str
+    start: int
+    end: int
+    capacity_factor: float = 0.0
+    cost_factor: float = 1.0
+    demand_factor: float = 1.0
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A lane that moves stock of one commodity between two regions."""
+
+    commodity: str
+    from_region: str
+    to_region: str
+    lead_time_days: float = 0.0
+    lead_periods: int = 0
+    cost: float = 0.0
+    capacity: float | None = None
+    row: int | None = None
+
+    @property
+    def name(self) -> str:
+        """How the lane is named in outputs."""
+        return f"{self.commodity}: {self.from_region} -> {self.to_region}"
+
+
+@dataclass(frozen=True)
+class Project:
+    """Capacity that can be built at a supplier from `first_period` on."""
+
+    name: str
+    supplier: str
+    capex: float
+    max_capacity: float | None = None
+    first_period: int = 1
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One point of the trade-off sweep: re-solve with `limit` at `max_share`."""
+
+    limit: str
+    max_share: float
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class PlanData:
+    """Everything the model needs, validated. Dicts keep the workbook's row order."""
+
+    settings: Settings
+    commodities: dict[str, Commodity]
+    regions: tuple[str, ...]
+    demand: dict[tuple[str, str], tuple[float, ...]]
+    stockpiles: dict[tuple[str, str], Stockpile]
+    suppliers: dict[str, Supplier]
+    routes: dict[str, Route]
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    limits: dict[str, Limit] = field(default_factory=dict)
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
+    disruptions: tuple[Disruption, ...] = ()
+    transfers: tuple[Transfer, ...] = ()
+    projects: dict[str, Project] = field(default_factory=dict)
+    sweep: tuple[SweepPoint, ...] = ()
+    warnings: tuple[Issue, ...] = ()
+    source: str = ""
+    source_sha256: str = ""
+    demand_rows: dict[tuple[str, str], int] = field(default_factory=dict, compare=False)
+
+    @property
+    def periods(self) -> range:
+        """Plan periods 1..N."""
+        return range(1, self.settings.periods + 1)
+
+    def stockpile(self, commodity: str, region: str) -> Stockpile:
+        """The stockpile of (commodity, region); none on the sheet means no room for stock."""
+        found = self.stockpiles.get((commodity, region))
+        return found if found is not None else Stockpile(commodity, region)
+
+    def demand_of(self, commodity: str, region: str) -> tuple[float, ...]:
+        """Base demand D[k,g,t] per period (zeros where the workbook has none)."""
+        found = self.demand.get((commodity, region))
+        return found if found is not None else (0.0,) * self.settings.periods
+
+    def commodity_of_route(self, route: Route) -> str:
+        """k(s(r))."""
+        return self.suppliers[route.supplier].commodity

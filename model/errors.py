@@ -1,0 +1,109 @@
+"""Errors the planner raises, each with the exit code `run.py` returns for it.
+
+Exit codes (faults.md): 0 plan written, 1 a bug of ours, 2 the workbook is wrong, 3 the plan is
+infeasible or unbounded, 4 solver failure or time limit without a plan, 5 the plan could not be
+written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+EXIT_OK = 0
+EXIT_BUG = 1
+EXIT_INPUT = 2
+EXIT_INFEASIBLE = 3
+EXIT_SOLVER = 4
+EXIT_OUTPUT = 5
+
+
+def show_value(value: Any) -> str:
+    """Render a cell value the way the user typed it, quoted when it is text."""
+    if value is None:
+        return "an empty cell"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem (or warning) found in the input workbook, in the user's terms.
+
+    `row` is the row number Excel shows; `column` the header as the user wrote it.
+    """
+
+    sheet: str
+    row: int | None
+    column: str | None
+    value: Any
+    expected: str
+    severity: str = "error"
+    has_value: bool = True
+
+    def location(self) -> str:
+        """Where the problem is: sheet, Excel row and column."""
+        where = self.sheet or "Workbook"
+        if self.row is not None:
+            where += f" row {self.row}"
+        if self.column:
+            where += f', column "{self.column}"'
+        return where
+
+    def __str__(self) -> str:
+        if self.has_value:
+            return f"{self.location()}: found {show_value(self.value)}; expected {self.expected}."
+        return f"{self.location()}: {self.expected}."
+
+
+def issue_note(sheet: str, row: int | None, column: str | None, text: str,
+               severity: str = "error") -> Issue:
+    """An issue that states a problem without quoting a single cell value."""
+    return Issue(sheet, row, column, None, text, severity, has_value=False)
+
+
+class PlannerError(Exception):
+    """Base of the errors that end a run with a plain message instead of a traceback."""
+
+    exit_code = EXIT_BUG
+
+
+class InputError(PlannerError):
+    """The workbook is wrong; every problem found is listed at once."""
+
+    exit_code = EXIT_INPUT
+
+    def __init__(self, issues: list[Issue], source: str = ""):
+        self.issues = [i for i in issues if i.severity == "error"]
+        self.warnings = [i for i in issues if i.severity != "error"]
+        self.source = source
+        count = len(self.issues)
+        head = f"{source}: " if source else ""
+        lines = [f"{head}the workbook has {count} problem{'s' if count != 1 else ''}:"]
+        lines += [f"  - {i}" for i in self.issues]
+        super().__init__("\n".join(lines))
+
+
+class InfeasiblePlan(PlannerError):
+    """No plan meets every hard limit; `diagnosis` says which rows conflict."""
+
+    exit_code = EXIT_INFEASIBLE
+
+    def __init__(self, message: str, diagnosis: Any = None):
+        self.diagnosis = diagnosis
+        super().__init__(message)
+
+
+class SolverFailure(PlannerError):
+    """The solver stopped without a usable plan (time limit, numerical trouble)."""
+
+    exit_code = EXIT_SOLVER
+
+
+class OutputError(PlannerError):
+    """The plan could not be written (file locked, disk full, no permission)."""
+
+    exit_code = EXIT_OUTPUT

@@ -1,0 +1,139 @@
+"""Periods: labels (`2027-01`, `2027-Q1`, `2027`), dates inside a period, and the horizon.
+
+A period is counted on an absolute scale, `year * ppy + (index within the year)`, so that any
+cell (date, label or Excel serial) maps to one number and the plan's period `t` is
+`absolute - start + 1`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+
+PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "year": 1}
+MONTH_NAMES = {
+    name: i + 1
+    for i, names in enumerate(
+        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
+         ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
+         ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+         ("dec", "december")]
+    )
+    for name in names
+}
+EXCEL_1900_EPOCH = dt.datetime(1899, 12, 30)
+_QUARTER = re.compile(r"^(\d{4})\s*[-/ ]?\s*q([1-4])$|^q([1-4])\s*[-/ ]?\s*(\d{4})$")
+_MONTH = re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})$")
+_MONTH_NAME = re.compile(r"^([a-z]{3,9})\.?\s*[-/ ]?\s*(\d{4})$")
+_YEAR = re.compile(r"^(\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t].*)?$")
+
+
+def expected_label(period_length: str) -> str:
+    """What a period cell should hold, in words, for error messages."""
+    example = {"month": "2027-01", "quarter": "2027-Q1", "year": "2027"}[period_length]
+    return f"a date or a {period_length} label like {example}"
+
+
+def _absolute(year: int, month: int, period_length: str) -> int:
+    ppy = PERIODS_PER_YEAR[period_length]
+    return year * ppy + (month - 1) * ppy // 12
+
+
+def parse_period(value: object, period_length: str, epoch: dt.datetime = EXCEL_1900_EPOCH) -> int:
+    """Map a cell (date, label or Excel serial number) to its absolute period number.
+
+    Raises ValueError when the cell is not a period of this plan's length. A label finer than
+    the plan's periods (a month label in a quarterly plan) names the period that contains it; a
+    coarser one is ambiguous and rejected.
+    """
+    if isinstance(value, dt.datetime | dt.date):
+        return _absolute(value.year, value.month, period_length)
+    if isinstance(value, bool):
+        raise ValueError("not a period")
+    if isinstance(value, int | float):
+        number = float(value)
+        if number.is_integer() and 1900 <= number <= 2200:
+            return _from_year_label(int(number), period_length)
+        if 10_000 <= number < 2_958_466:
+            day = epoch + dt.timedelta(days=number)
+            return _absolute(day.year, day.month, period_length)
+        raise ValueError("not a period")
+    if not isinstance(value, str):
+        raise ValueError("not a period")
+    text = value.strip().lower()
+    if match := _ISO_DATE.match(text):
+        year, month, day = (int(g) for g in match.groups())
+        dt.date(year, month, day)  # rejects 2027-02-30
+        return _absolute(year, month, period_length)
+    if match := _QUARTER.match(text):
+        year = int(match.group(1) or match.group(4))
+        quarter = int(match.group(2) or match.group(3))
+        if period_length == "year":
+            return year
+        if period_length == "month":
+            raise ValueError("a quarter label in a monthly plan")
+        return year * 4 + quarter - 1
+    if match := _MONTH.match(text):
+        year, month = int(match.group(1)), int(match.group(2))
+        if not 1 <= month <= 12:
+            raise ValueError("month out of range")
+        return _absolute(year, month, period_length)
+    if match := _MONTH_NAME.match(text):
+        month = MONTH_NAMES.get(match.group(1))
+        if month is None:
+            raise ValueError("unknown month name")
+        return _absolute(int(match.group(2)), month, period_length)
+    if match := _YEAR.match(text):
+        return _from_year_label(int(match.group(1)), period_length)
+    raise ValueError("not a period")
+
+
+def _from_year_label(year: int, period_length: str) -> int:
+    if period_length != "year":
+        raise ValueError("a year label in a plan of shorter periods")
+    return year
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The plan's horizon: `periods` periods of `period_length` from absolute period `start`."""
+
+    period_length: str
+    start: int
+    periods: int
+
+    @property
+    def periods_per_year(self) -> int:
+        """ppy: 12, 4 or 1."""
+        return PERIODS_PER_YEAR[self.period_length]
+
+    @property
+    def days_per_period(self) -> float:
+        """Dpp = 365 / ppy."""
+        return 365.0 / self.periods_per_year
+
+    def label(self, t: int) -> str:
+        """Label of plan period t (1-based); t may lie beyond the horizon."""
+        absolute = self.start + t - 1
+        ppy = self.periods_per_year
+        year, index = divmod(absolute, ppy)
+        if self.period_length == "month":
+            return f"{year}-{index + 1:02d}"
+        if self.period_length == "quarter":
+            return f"{year}-Q{index + 1}"
+        return f"{year}"
+
+    def labels(self) -> list[str]:
+        """Labels of periods 1..N."""
+        return [self.label(t) for t in range(1, self.periods + 1)]
+
+    def period_of(self, absolute: int) -> int:
+        """Plan period t of an absolute period number (may fall outside 1..N)."""
+        return absolute - self.start + 1
+
+    def lead_periods(self, lead_time_days: float) -> int:
+        """L = floor(lead_time_days / dpp + 0.5): periods from order to arrival."""
+        return math.floor(lead_time_days / self.days_per_period + 0.5)

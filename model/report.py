@@ -1,0 +1,350 @@
+"""Write the plan workbook: the only module that writes Excel for a plan. Never sees Pyomo.
+
+Sheets: Summary first, then the tables of the output contract (workbook.md), each with a
+styled header naming its unit, frozen header row, filter and sensible widths. Text from the
+user is always written as text (a supplier named `=HYPERLINK(...)` stays a name). The file is
+written to a temporary file in the target folder and moved into place only when complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from .data import PlanData
+from .errors import OutputError
+from .results import COST_PARTS, PlanResult
+
+log = logging.getLogger(__name__)
+
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+TITLE_FONT = Font(bold=True, size=14, color="1F4E78")
+SECTION_FONT = Font(bold=True, size=11, color="1F4E78")
+BOLD = Font(bold=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
+MONEY = "#,##0"
+PRICE = "#,##0.00"
+QUANTITY = "#,##0.###"
+SHARE = "0.0%"
+DAYS = "#,##0.0"
+FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Col:
+    """One output column: the field in the table, its header (with unit), format and width."""
+
+    field: str
+    header: str
+    number_format: str | None = None
+    width: float = 14
+
+
+def _text_cell(ws: Any, value: str, font: Font | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"  # never a formula, whatever the text starts with
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def _cell(ws: Any, value: Any, number_format: str | None = None,
+          font: Font | None = None) -> Any:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str):
+        return _text_cell(ws, value, font)
+    if hasattr(value, "item"):
+        value = value.item()  # numpy scalar
+    if number_format is None and font is None:
+        return value
+    cell = WriteOnlyCell(ws, value=value)
+    if number_format:
+        cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def write_table(ws: Any, table: pd.DataFrame, columns: list[Col], first_row: int = 1,
+                filters: bool = True) -> None:
+    """Header row plus one row per record, formatted by column; freezes the header."""
+    for i, col in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = col.width
+    ws.freeze_panes = f"A{first_row + 1}"
+    header = []
+    for col in columns:
+        cell = _text_cell(ws, col.header, HEADER_FONT)
+        cell.fill = HEADER_FILL
+        cell.alignment = WRAP
+        header.append(cell)
+    ws.append(header)
+    fields = [c.field for c in columns]
+    formats = [c.number_format for c in columns]
+    if len(table):
+        for record in table[fields].itertuples(index=False, name=None):
+            ws.append([_cell(ws, v, f) for v, f in zip(record, formats, strict=True)])
+    if filters:
+        last = get_column_letter(len(columns))
+        ws.auto_filter.ref = f"A{first_row}:{last}{first_row + max(len(table), 1)}"
+
+
+def _columns(plan: PlanData) -> dict[str, list[Col]]:
+    money = plan.settings.currency
+    return {
+        "Orders": [
+            Col("scenario", "scenario", width=16), Col("period", "period", width=10),
+            Col("arrival_period", "arrival_period", width=12),
+            Col("commodity", "commodity", width=14), Col("supplier", "supplier", width=24),
+            Col("route", "route", width=28), Col("region", "region", width=12),
+            Col("quantity", "quantity (commodity unit)", QUANTITY),
+            Col("unit_cost", f"unit_cost ({money}/unit)", PRICE),
+            Col("freight_cost", f"freight_cost ({money}/unit)", PRICE),
+            Col("cost", f"cost ({money}, undiscounted)", MONEY, 16)],
+        "Stockpile": [
+            Col("scenario", "scenario", width=16), Col("commodity", "commodity", width=14),
+            Col("region", "region", width=12), Col("period", "period", width=10),
+            Col("opening", "opening (unit)", QUANTITY), Col("arrivals", "arrivals (unit)",
+                                                             QUANTITY),
+            Col("transfers_in", "transfers_in (unit)", QUANTITY),
+            Col("transfers_out", "transfers_out (unit)", QUANTITY),
+            Col("demand", "demand (unit)", QUANTITY), Col("shortfall", "shortfall (unit)",
+                                                          QUANTITY),
+            Col("closing", "closing (unit)", QUANTITY), Col("target", "target (unit)", QUANTITY),
+            Col("below_target", "below_target (unit)", QUANTITY),
+            Col("days_of_cover", "days_of_cover (days)", DAYS)],
+        "Concentration": [
+            Col("limit", "limit", width=24), Col("scenario", "scenario", width=16),
+            Col("commodity", "commodity", width=14), Col("region", "region", width=10),
+            Col("attribute", "attribute", width=18), Col("value", "value", width=16),
+            Col("period", "period", width=10), Col("share", "share (%)", SHARE),
+            Col("max_share", "max_share (%)", SHARE), Col("binding", "binding", width=10),
+            Col("marginal_cost_per_point", f"marginal_cost_per_point ({money} per 1%)", MONEY,
+                18),
+            Col("supply", "supply in scope (unit)", QUANTITY)],
+        "Prices": [
+            Col("commodity", "commodity", width=14), Col("region", "region", width=12),
+            Col("period", "period", width=10),
+            Col("marginal_cost", f"marginal_cost ({money}/unit, present value)", PRICE, 20)],
+        "Scenarios": [
+            Col("scenario", "scenario", width=18), Col("probability", "probability (%)", SHARE),
+            Col("cost", f"cost ({money}, present value)", MONEY, 18),
+            Col("shortfall", "shortfall (units, all commodities)", QUANTITY, 18),
+            *[Col(part, f"{part} ({money})", MONEY, 16) for part in COST_PARTS]],
+        "Investments": [
+            Col("project", "project", width=24), Col("supplier", "supplier", width=24),
+            Col("first_period", "first_period", width=12),
+            Col("capacity_built", "capacity_built (unit/period)", QUANTITY, 16),
+            Col("max_capacity", "max_capacity (unit/period)", QUANTITY, 16),
+            Col("capex_per_unit", f"capex ({money} per unit/period)", PRICE, 16),
+            Col("investment_cost", f"investment_cost ({money})", MONEY, 16)],
+        "Transfers": [
+            Col("scenario", "scenario", width=16), Col("period", "period", width=10),
+            Col("arrival_period", "arrival_period", width=12),
+            Col("commodity", "commodity", width=14), Col("from_region", "from_region", width=14),
+            Col("to_region", "to_region", width=14), Col("quantity", "quantity (unit)", QUANTITY),
+            Col("cost", f"cost ({money})", MONEY)],
+        "Tradeoff": [
+            Col("limit", "limit", width=24), Col("max_share", "max_share (%)", SHARE),
+            Col("status", "status", width=12), Col("objective", f"objective ({money})", MONEY,
+                                                     16),
+            Col("expected_cost", f"expected_cost ({money})", MONEY, 16),
+            Col("cvar", f"cvar ({money})", MONEY, 16),
+            Col("total_shortfall", "total_shortfall (units)", QUANTITY, 16),
+            Col("marginal_cost_per_point", f"marginal_cost_per_point ({money} per 1%)", MONEY,
+                18)],
+    }
+
+
+def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, str]]:
+    """(item, value, unit, note) rows of the Summary sheet."""
+    money = plan.settings.currency
+    solver_name = _solver_name()
+    items: list[tuple[str, Any, str, str]] = [
+        ("status", result.status, "", "optimal, or time_limit (best plan found in time)"),
+        ("objective", result.objective, money,
+         "(1 - risk_weight) x expected_cost + risk_weight x cvar, present value"),
+        ("expected_cost", result.expected_cost, money, "probability-weighted cost"),
+        ("cvar", result.cvar, money,
+         f"mean cost of the worst {100 * (1 - plan.settings.cvar_level):g}% of outcomes"),
+    ]
+    for part in COST_PARTS:
+        items.append((part, result.cost_parts[part], money, "expected, present value"))
+    items.append(("total_shortfall", result.total_shortfall, "units",
+                  "expected unmet demand, all commodities"))
+    for k, value in result.shortfall_by_commodity.items():
+        items.append((f"shortfall: {k}", value, plan.commodities[k].unit, "expected unmet demand"))
+    for key in ("read_seconds", "build_seconds", "handoff_seconds", "solve_seconds",
+                "extract_seconds", "write_seconds"):
+        if key in result.timings:
+            items.append((key, round(result.timings[key], 3), "s", ""))
+    cols, rows, nonzeros = result.model_size
+    items += [
+        ("variables", cols, "", "LP columns"), ("constraints", rows, "", "LP rows"),
+        ("nonzeros", nonzeros, "", ""),
+        ("input_file", plan.source, "", ""), ("input_sha256", plan.source_sha256, "", ""),
+        ("solver", solver_name, "", ""), ("currency", money, "", ""),
+        ("risk_weight", plan.settings.risk_weight, "", "lambda"),
+        ("cvar_level", plan.settings.cvar_level, "", "beta"),
+        ("discount_rate", plan.settings.discount_rate, "per year", ""),
+        ("warnings", len(plan.warnings), "", "listed on the Warnings sheet"),
+        ("run_at", dt.datetime.now().replace(microsecond=0).isoformat(sep=" "), "", ""),
+    ]
+    return items
+
+
+def _solver_name() -> str:
+    import pyomo.version
+
+    from .solve import new_highs
+
+    try:
+        h = new_highs()
+        version = f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+    except Exception:  # a missing version call must not stop the plan from being written
+        version = "?"
+    return f"HiGHS {version} (highspy), Pyomo {pyomo.version.version}"
+
+
+def _write_summary(wb: Workbook, result: PlanResult, plan: PlanData) -> None:
+    ws = wb.create_sheet("Summary")
+    ws.column_dimensions["A"].width = 26
+    ws.column_dimensions["B"].width = 22
+    ws.column_dimensions["C"].width = 10
+    ws.column_dimensions["D"].width = 60
+    ws.freeze_panes = "A2"
+    header = []
+    for text in ("item", "value", "unit", "note"):
+        cell = _text_cell(ws, text, HEADER_FONT)
+        cell.fill = HEADER_FILL
+        header.append(cell)
+    ws.append(header)
+    for item, value, unit, note in summary_items(result, plan):
+        fmt = MONEY if unit == plan.settings.currency else None
+        if unit in ("units",) or unit in {c.unit for c in plan.commodities.values()}:
+            fmt = QUANTITY
+        ws.append([_text_cell(ws, item), _cell(ws, value, fmt), _cell(ws, unit),
+                   _cell(ws, note)])
+
+
+def _write_warnings(wb: Workbook, plan: PlanData, notes: Iterable[str]) -> None:
+    rows = [{"sheet": w.sheet, "row": w.row, "column": w.column, "message": str(w)}
+            for w in plan.warnings]
+    rows += [{"sheet": "", "row": None, "column": None, "message": n} for n in notes]
+    if not rows:
+        return
+    ws = wb.create_sheet("Warnings")
+    write_table(ws, pd.DataFrame(rows), [Col("sheet", "sheet", width=16),
+                                         Col("row", "row", width=8),
+                                         Col("column", "column", width=18),
+                                         Col("message", "message", width=110)])
+
+
+def build_workbook(result: PlanResult, plan: PlanData) -> Workbook:
+    """The plan workbook, in memory."""
+    wb = Workbook(write_only=True)
+    columns = _columns(plan)
+    _write_summary(wb, result, plan)
+    sheets: list[tuple[str, pd.DataFrame | None]] = [
+        ("Orders", result.orders), ("Stockpile", result.stockpile),
+        ("Concentration", result.concentration), ("Prices", result.prices),
+        ("Scenarios", result.scenarios),
+        ("Investments", result.investments if plan.projects else None),
+        ("Transfers", result.transfers if plan.transfers else None),
+        ("Tradeoff", result.tradeoff),
+    ]
+    for name, table in sheets:
+        if table is None:
+            continue
+        write_table(wb.create_sheet(name), table, columns[name])
+    _write_warnings(wb, plan, [])
+    return wb
+
+
+class _StableZip(zipfile.ZipFile):
+    """A zip whose entries carry a fixed timestamp, so the same plan gives the same bytes."""
+
+    def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, FIXED_ZIP_TIME)
+            zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
+            zinfo_or_arcname.external_attr = 0o600 << 16
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
+    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
+        with open(filename, "rb") as handle:
+            self.writestr(arcname or os.path.basename(filename), handle.read())
+
+
+def save_stable(wb: Workbook, path: Path) -> None:
+    """Save with fixed zip timestamps and document dates (byte-stable for the same plan)."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    stamp = dt.datetime(2000, 1, 1)
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    with _StableZip(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()
+
+
+def free_name(path: Path) -> Path:
+    """`name (1).xlsx`, `name (2).xlsx`, ...: the first that does not exist."""
+    for i in range(1, 1000):
+        candidate = path.with_name(f"{path.stem} ({i}){path.suffix}")
+        if not candidate.exists():
+            return candidate
+    raise OutputError(f"could not find a free file name next to {path}")
+
+
+def atomic_save(save: Any, path: Path) -> tuple[Path, list[str]]:
+    """Run `save(temporary_path)` in the target folder, then move the file into place.
+
+    If the target is locked (open in Excel), the plan goes to `name (1).xlsx` instead and a
+    note says so. Nothing half-written is ever left at the target.
+    """
+    notes: list[str] = []
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".~", suffix=".xlsx.tmp", dir=path.parent)
+        os.close(handle)
+    except OSError as exc:
+        raise OutputError(f"cannot write into the folder {path.parent}: {exc.strerror}") from exc
+    temporary_path = Path(temporary)
+    try:
+        save(temporary_path)
+        try:
+            os.replace(temporary_path, path)
+        except PermissionError:
+            alternative = free_name(path)
+            os.replace(temporary_path, alternative)
+            notes.append(f"{path} is open in another program (locked), so the plan was "
+                         f"written to {alternative} instead; close the file to write it there")
+            path = alternative
+    except OSError as exc:
+        temporary_path.unlink(missing_ok=True)
+        reason = exc.strerror or str(exc)
+        raise OutputError(f"the plan could not be written to {path}: {reason}") from exc
+    except BaseException:
+        temporary_path.unlink(missing_ok=True)
+        raise
+    return path, notes
+
+
+def write_plan(result: PlanResult, plan: PlanData, path: str | Path) -> tuple[Path, list[str]]:
+    """Write the plan workbook atomically; returns where it went and any notes."""
+    wb = build_workbook(result, plan)
+    return atomic_save(lambda tmp: save_stable(wb, tmp), Path(path))

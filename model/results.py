@@ -1,0 +1,254 @@
+"""Tidy result tables and duals from a solved model. Writers never see Pyomo; this module
+turns the solved model into pandas tables with the output contract's column names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from .build import BuiltModel
+from .solve import PlanSolver, Solution
+
+QUANTITY_EPSILON = 1e-9
+COST_PARTS = ("purchase_cost", "freight_cost", "holding_cost", "shortage_penalty",
+              "target_penalty", "transfer_cost", "investment_cost")
+
+
+@dataclass
+class PlanResult:
+    """Everything the plan workbook shows, as tables."""
+
+    status: str
+    objective: float | None
+    expected_cost: float
+    cvar: float
+    cost_parts: dict[str, float]
+    total_shortfall: float
+    shortfall_by_commodity: dict[str, float]
+    orders: pd.DataFrame
+    stockpile: pd.DataFrame
+    concentration: pd.DataFrame
+    prices: pd.DataFrame
+    scenarios: pd.DataFrame
+    investments: pd.DataFrame
+    transfers: pd.DataFrame
+    first_period_orders: pd.DataFrame
+    tradeoff: pd.DataFrame | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    model_size: tuple[int, int, int] = (0, 0, 0)
+    highs_status: str = ""
+
+
+def cvar_of(costs: list[float], probabilities: list[float], beta: float) -> float:
+    """CVaR_beta = min_zeta zeta + sum_w p_w max(0, Cost_w - zeta) / (1 - beta).
+
+    The minimum lies at one of the scenario costs, so it is found by trying each.
+    """
+    if not costs:
+        return 0.0
+    best = float("inf")
+    for zeta in costs:
+        tail = sum(p * max(0.0, c - zeta) for c, p in zip(costs, probabilities, strict=True))
+        best = min(best, zeta + tail / (1.0 - beta))
+    return best
+
+
+def _value(var: Any) -> float:
+    x = var.value
+    return 0.0 if x is None else float(x)
+
+
+def extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanResult:
+    """All output tables of a solved plan."""
+    m, ix = built.model, built.index
+    plan, tree = ix.plan, ix.tree
+    calendar = plan.settings.calendar
+    n_periods = plan.settings.periods
+    names = tree.scenario_names
+    probabilities = tree.probabilities
+    discount = [plan.settings.discount_factor(t) for t in range(1, n_periods + 1)]
+
+    order_value = {key: _value(m.order[key]) for key in ix.orders}
+    parts = {w: dict.fromkeys(COST_PARTS, 0.0) for w in range(len(names))}
+    shortfall = {w: 0.0 for w in range(len(names))}
+    shortfall_k = {w: dict.fromkeys(plan.commodities, 0.0) for w in range(len(names))}
+
+    invest_cost = sum(p.capex * _value(m.build[j]) for j, p in plan.projects.items())
+    for w in parts:
+        parts[w]["investment_cost"] = invest_cost
+
+    order_rows = []
+    for w, name in enumerate(names):
+        for t in range(1, n_periods + 1):
+            n = tree.node_of[w][t - 1]
+            for r, route in plan.routes.items():
+                q = order_value[(r, n)]
+                if abs(q) <= QUANTITY_EPSILON:
+                    continue
+                unit, freight = ix.unit_cost[(r, n)], ix.freight_cost[(r, n)]
+                parts[w]["purchase_cost"] += discount[t - 1] * unit * q
+                parts[w]["freight_cost"] += discount[t - 1] * freight * q
+                order_rows.append({
+                    "scenario": name, "period": calendar.label(t),
+                    "arrival_period": calendar.label(t + route.lead_periods),
+                    "commodity": plan.suppliers[route.supplier].commodity,
+                    "supplier": route.supplier, "route": r, "region": route.region,
+                    "quantity": q, "unit_cost": unit, "freight_cost": freight,
+                    "cost": q * (unit + freight),
+                    "arrives_in_horizon": t + route.lead_periods <= n_periods,
+                })
+    orders = pd.DataFrame(order_rows, columns=[
+        "scenario", "period", "arrival_period", "commodity", "supplier", "route", "region",
+        "quantity", "unit_cost", "freight_cost", "cost", "arrives_in_horizon"])
+
+    transfer_rows = []
+    stock_rows = []
+    dpp = calendar.days_per_period
+    for w, name in enumerate(names):
+        path = tree.node_of[w]
+        for k, g in ix.stock_keys:
+            commodity = plan.commodities[k]
+            stock = plan.stockpile(k, g)
+            opening = stock.initial_stock
+            if not _relevant(plan, ix, k, g):
+                continue
+            for t in range(1, n_periods + 1):
+                n = path[t - 1]
+                arrivals = sum(order_value[(r, path[t - lead - 1])]
+                               for r, lead in ix.arrivals[(k, g)] if t - lead >= 1)
+                t_in = sum(_value(m.transfer[f, path[t - lead - 1]])
+                           for f, lead in ix.transfers_in[(k, g)] if t - lead >= 1)
+                t_out = sum(_value(m.transfer[f, n]) for f in ix.transfers_out[(k, g)])
+                closing = _value(m.stock[k, g, n])
+                unmet = _value(m.unmet[k, g, n])
+                demand = ix.demand[(k, g, n)]
+                target = ix.target.get((k, g, n), 0.0)
+                below = _value(m.below_target[k, g, n]) if (k, g, n) in ix.target else 0.0
+                d = discount[t - 1]
+                parts[w]["holding_cost"] += d * stock.holding_cost * closing
+                parts[w]["shortage_penalty"] += d * commodity.shortage_penalty * unmet
+                parts[w]["target_penalty"] += d * commodity.target_penalty * below
+                shortfall[w] += unmet
+                shortfall_k[w][k] += unmet
+                stock_rows.append({
+                    "scenario": name, "commodity": k, "region": g, "period": calendar.label(t),
+                    "opening": opening, "arrivals": arrivals, "transfers_in": t_in,
+                    "transfers_out": t_out, "demand": demand, "shortfall": unmet,
+                    "closing": closing, "target": target,
+                    "below_target": max(0.0, target - closing),
+                    "days_of_cover": closing * dpp / demand if demand > 0 else None,
+                })
+                opening = closing
+        for f, lane in enumerate(plan.transfers):
+            for t in range(1, n_periods + 1):
+                q = _value(m.transfer[f, path[t - 1]])
+                parts[w]["transfer_cost"] += discount[t - 1] * lane.cost * q
+                if abs(q) > QUANTITY_EPSILON:
+                    transfer_rows.append({
+                        "scenario": name, "period": calendar.label(t),
+                        "arrival_period": calendar.label(t + lane.lead_periods),
+                        "commodity": lane.commodity, "from_region": lane.from_region,
+                        "to_region": lane.to_region, "quantity": q, "cost": q * lane.cost})
+    stockpile = pd.DataFrame(stock_rows, columns=[
+        "scenario", "commodity", "region", "period", "opening", "arrivals", "transfers_in",
+        "transfers_out", "demand", "shortfall", "closing", "target", "below_target",
+        "days_of_cover"])
+    transfers = pd.DataFrame(transfer_rows, columns=[
+        "scenario", "period", "arrival_period", "commodity", "from_region", "to_region",
+        "quantity", "cost"])
+
+    costs = [sum(parts[w].values()) for w in range(len(names))]
+    expected = float(np.dot(costs, probabilities)) if costs else 0.0
+    cvar = cvar_of(costs, list(probabilities), plan.settings.cvar_level)
+    scenarios = pd.DataFrame({
+        "scenario": list(names), "probability": list(probabilities), "cost": costs,
+        "shortfall": [shortfall[w] for w in range(len(names))],
+        **{part: [parts[w][part] for w in range(len(names))] for part in COST_PARTS},
+    })
+    expected_parts = {part: float(sum(p * parts[w][part] for w, p in enumerate(probabilities)))
+                      for part in COST_PARTS}
+
+    prices = _prices(built, solver, solution)
+    concentration = _concentration(built, solver, solution, order_value)
+    investments = pd.DataFrame([{
+        "project": j, "supplier": p.supplier, "first_period": calendar.label(p.first_period),
+        "capacity_built": _value(m.build[j]), "max_capacity": p.max_capacity,
+        "capex_per_unit": p.capex, "investment_cost": p.capex * _value(m.build[j]),
+    } for j, p in plan.projects.items()], columns=[
+        "project", "supplier", "first_period", "capacity_built", "max_capacity",
+        "capex_per_unit", "investment_cost"])
+    first = orders[orders["period"] == calendar.label(1)]
+    first = (first.groupby(["commodity", "supplier", "route", "region"], as_index=False,
+                           sort=False)["quantity"].first() if len(first) else
+             first[["commodity", "supplier", "route", "region", "quantity"]])
+    return PlanResult(
+        status=solution.status, objective=solution.objective, expected_cost=expected,
+        cvar=cvar, cost_parts=expected_parts,
+        total_shortfall=float(sum(p * shortfall[w] for w, p in enumerate(probabilities))),
+        shortfall_by_commodity={k: float(sum(p * shortfall_k[w][k]
+                                             for w, p in enumerate(probabilities)))
+                                for k in plan.commodities},
+        orders=orders.drop(columns=["arrives_in_horizon"]), stockpile=stockpile,
+        concentration=concentration, prices=prices, scenarios=scenarios,
+        investments=investments, transfers=transfers, first_period_orders=first,
+        model_size=solver.size, highs_status=solution.highs_status)
+
+
+def _relevant(plan: Any, ix: Any, k: str, g: str) -> bool:
+    """Whether (k, g) can ever carry anything: demand, a stockpile, arrivals or a lane."""
+    return ((k, g) in plan.demand or (k, g) in plan.stockpiles or bool(ix.arrivals[(k, g)])
+            or bool(ix.transfers_in[(k, g)]) or bool(ix.transfers_out[(k, g)]))
+
+
+def _prices(built: BuiltModel, solver: PlanSolver, solution: Solution) -> pd.DataFrame:
+    """Prices.marginal_cost[k, g, t] = sum over the period's nodes of the balance dual."""
+    m, ix = built.model, built.index
+    calendar = ix.plan.settings.calendar
+    totals: dict[tuple[str, str, int], float] = {}
+    for k, g, n in m.STOCK:
+        key = (k, g, ix.t(n))
+        totals[key] = totals.get(key, 0.0) + solver.dual(solution, m.stock_balance[k, g, n])
+    rows = [{"commodity": k, "region": g, "period": calendar.label(t), "marginal_cost": v}
+            for (k, g, t), v in totals.items() if _relevant(ix.plan, ix, k, g)]
+    return pd.DataFrame(rows, columns=["commodity", "region", "period", "marginal_cost"])
+
+
+def _concentration(built: BuiltModel, solver: PlanSolver, solution: Solution,
+                   order_value: dict[tuple[str, int], float]) -> pd.DataFrame:
+    """Share of each limit per scenario and period, whether it binds, and what a point of
+    max_share is worth: 0.01 * |dual| * supply in scope, split over the scenarios sharing the
+    row in proportion to their probability."""
+    m, ix = built.model, built.index
+    tree = ix.tree
+    calendar = ix.plan.settings.calendar
+    rows = []
+    for i, row in enumerate(ix.concentration):
+        share_limit = float(pyo.value(m.max_share[row.limit]))
+        has = sum(order_value[key] for key in row.has_orders)
+        total = sum(order_value[key] for key in row.all_orders)
+        dual = solver.dual(solution, m.concentration[i])
+        slack = share_limit * total - has
+        binding = abs(dual) > 1e-9 or (total > QUANTITY_EPSILON
+                                       and slack <= 1e-7 * max(1.0, total))
+        worth = 0.01 * abs(dual) * total
+        weights = [tree.probabilities[w] for w in row.scenarios]
+        weight_sum = sum(weights)
+        for w, weight in zip(row.scenarios, weights, strict=True):
+            fraction = weight / weight_sum if weight_sum > 0 else 1.0 / len(row.scenarios)
+            rows.append({
+                "limit": row.limit, "scenario": tree.scenario_names[w],
+                "commodity": row.commodity, "region": row.region,
+                "attribute": row.attribute, "value": row.value,
+                "period": "horizon" if row.t is None else calendar.label(row.t),
+                "share": has / total if total > QUANTITY_EPSILON else None,
+                "max_share": share_limit, "binding": bool(binding),
+                "marginal_cost_per_point": worth * fraction,
+                "supply": total,
+            })
+    return pd.DataFrame(rows, columns=[
+        "limit", "scenario", "commodity", "region", "attribute", "value", "period", "share",
+        "max_share", "binding", "marginal_cost_per_point", "supply"])

@@ -1,0 +1,251 @@
+"""The input workbook's schema as data: one spec per sheet, one per column.
+
+This is the single source for the reader (which columns exist, their types and defaults), the
+validator (ranges, keys), the blank template (headers with units, dropdowns) and the
+Instructions sheet. It follows workbook.md.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+ATTRIBUTES = ("origin_country", "processing_country", "origin_group", "processing_group",
+              "supplier", "route", "chokepoint")
+TARGET_TYPES = ("supplier", "origin_country", "processing_country", "route", "chokepoint",
+                "demand")
+BASES = ("period", "horizon")
+PERIOD_LENGTHS = ("month", "quarter", "year")
+HUGE = 1e15  # a number this large is a typo, not a quantity
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input sheet.
+
+    kind: key | text | number | int | share | period | enum | list.
+    Bounds `lo`/`hi` are inclusive unless `lo_open`/`hi_open`.
+    """
+
+    name: str
+    kind: str
+    required: bool = False
+    default: object = None
+    unit: str = ""
+    description: str = ""
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+    choices: tuple[str, ...] = ()
+
+    def header(self, currency: str = "USD") -> str:
+        """Header text for templates: the name with its unit in brackets."""
+        unit = self.unit.replace("money", currency)
+        return f"{self.name} ({unit})" if unit else self.name
+
+    def expectation(self) -> str:
+        """What a valid cell holds, in words."""
+        if self.kind == "share":
+            return "a fraction between 0 and 1 (or a percent cell such as 60%)"
+        if self.kind == "enum":
+            return "one of " + ", ".join(self.choices)
+        if self.kind in ("key", "text", "list"):
+            return "a name (text)"
+        if self.kind == "int":
+            low = "" if self.lo is None else f" >= {self.lo:g}"
+            return f"a whole number{low}"
+        if self.kind == "number":
+            parts = []
+            if self.lo is not None:
+                parts.append(f"{'>' if self.lo_open else '>='} {self.lo:g}")
+            if self.hi is not None:
+                parts.append(f"{'<' if self.hi_open else '<='} {self.hi:g}")
+            return "a number" + (" " + " and ".join(parts) if parts else "")
+        return "a value"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One input sheet: its columns, which of them form a unique key, and whether it must exist."""
+
+    name: str
+    required: bool
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    description: str = ""
+    column_index: dict[str, Column] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "column_index", {c.name: c for c in self.columns})
+
+    def column(self, name: str) -> Column:
+        """The column spec of that canonical name."""
+        return self.column_index[name]
+
+
+def normalise_name(text: str) -> str:
+    """Canonical form of a sheet, column or setting name.
+
+    Case-insensitive, surrounding spaces ignored, spaces, hyphens and underscores the same, and a
+    trailing unit in brackets dropped: `Capacity per period (t)` -> `capacityperperiod`.
+    Separators are removed entirely so `SupplierPeriods` and `Supplier periods` agree.
+    """
+    text = clean_text(str(text)).lower()
+    text = re.sub(r"\s*[\(\[][^\)\]]*[\)\]]\s*$", "", text)
+    return re.sub(r"[\s_\-]+", "", text)
+
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def clean_text(text: str) -> str:
+    """Trim a text cell: Unicode NFC, zero-width characters removed, non-breaking spaces as
+    spaces, inner runs of whitespace collapsed."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE).replace("\u00a0", " ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _money(name: str, description: str, required: bool = False, default: object = 0.0,
+           unit: str = "money/unit") -> Column:
+    return Column(name, "number", required, default, unit, description, lo=0.0)
+
+
+def _qty(name: str, description: str, required: bool = False, default: object = None,
+         unit: str = "units/period") -> Column:
+    return Column(name, "number", required, default, unit, description, lo=0.0)
+
+
+SETTINGS_COLUMNS = (
+    Column("start_period", "period", True, None, "", "first period of the plan (date or label)"),
+    Column("period_length", "enum", False, "month", "", "length of a period",
+           choices=PERIOD_LENGTHS),
+    Column("periods", "int", True, None, "", "number of periods N in the plan", lo=1, hi=100_000),
+    Column("currency", "text", False, "USD", "", "currency shown in outputs"),
+    Column("discount_rate", "number", False, 0.0, "fraction/year",
+           "annual discount rate (0.05 = 5%)", lo=0.0, hi=1.0, hi_open=True),
+    Column("risk_weight", "share", False, 0.0, "", "lambda: weight of CVaR in the objective"),
+    Column("cvar_level", "number", False, 0.95, "",
+           "beta: tail level of CVaR, in [0, 1)", lo=0.0, hi=1.0, hi_open=True),
+    Column("time_limit_seconds", "number", False, 600.0, "s", "solver time limit",
+           lo=0.0, lo_open=True),
+)
+
+SHEETS: tuple[Sheet, ...] = (
+    Sheet("Settings", True, (
+        Column("setting", "key", True, None, "", "name of the setting"),
+        Column("value", "text", False, None, "", "its value"),
+    ), key=("setting",), description="Plan-wide settings, one per row."),
+    Sheet("Commodities", True, (
+        Column("commodity", "key", True, None, "", "name, e.g. NdPr oxide or LNG"),
+        Column("unit", "text", True, None, "", "unit of quantity, e.g. t or kt"),
+        Column("shortage_penalty", "number", True, None, "money/unit",
+               "cost of one unit of demand left unmet", lo=0.0, lo_open=True),
+        _money("target_penalty", "cost per unit per period a stockpile sits below its target",
+               unit="money/unit/period"),
+    ), key=("commodity",), description="What is bought and held."),
+    Sheet("Demand", True, (
+        Column("commodity", "key", True, None, "", "commodity consumed"),
+        Column("region", "key", True, None, "", "region that consumes and holds stock"),
+        Column("period", "period", False, None, "",
+               "blank = every period; a period overrides that one period"),
+        _qty("demand", "units consumed per period", required=True),
+    ), key=("commodity", "region", "period"),
+        description="Demand per commodity, region and period."),
+    Sheet("Stockpiles", False, (
+        Column("commodity", "key", True, None, "", "commodity held"),
+        Column("region", "key", True, None, "", "region holding it"),
+        _qty("initial_stock", "units held at the start", default=0.0, unit="units"),
+        _qty("capacity", "most units it can hold (blank = unlimited)", unit="units"),
+        _qty("target_stock", "soft floor", default=0.0, unit="units"),
+        Column("target_days", "number", False, 0.0, "days",
+               "soft floor in days of that period's demand", lo=0.0),
+        _money("holding_cost", "cost per unit held per period", unit="money/unit/period"),
+    ), key=("commodity", "region"), description="Strategic or commercial stock per region."),
+    Sheet("Suppliers", True, (
+        Column("supplier", "key", True, None, "", "name of the supplier"),
+        Column("commodity", "key", True, None, "", "what it sells"),
+        Column("origin_country", "text", True, None, "", "where it is mined or produced"),
+        Column("processing_country", "text", False, None, "",
+               "where it is refined or liquefied (blank = origin_country)"),
+        _qty("capacity", "units per period it can sell to this plan", required=True),
+        _money("unit_cost", "price at the supplier (FOB)", required=True, default=None),
+        _qty("min_take", "take-or-pay: units per period that must be taken", default=0.0),
+        Column("available_from", "period", False, None, "", "first period it can supply"),
+        Column("available_to", "period", False, None, "", "last period it can supply"),
+    ), key=("supplier",), description="Who sells, how much and at what price."),
+    Sheet("SupplierPeriods", False, (
+        Column("supplier", "key", True, None, "", "supplier"),
+        Column("period", "period", True, None, "", "the period overridden"),
+        _qty("capacity", "capacity in that period (blank keeps Suppliers)"),
+        _money("unit_cost", "price in that period (blank keeps Suppliers)", default=None),
+    ), key=("supplier", "period"), description="Per-period capacity and price overrides."),
+    Sheet("Routes", True, (
+        Column("route", "key", True, None, "", "name of the route"),
+        Column("supplier", "key", True, None, "", "supplier it carries from"),
+        Column("region", "key", True, None, "", "destination region"),
+        Column("lead_time_days", "number", False, 0.0, "days", "door-to-door days", lo=0.0),
+        _money("freight_cost", "freight per unit"),
+        _qty("capacity", "units per period (blank = no route limit)"),
+        Column("chokepoints", "list", False, (), "", "straits or canals passed, separated by ;"),
+    ), key=("route",), description="How supply reaches each region."),
+    Sheet("Groups", False, (
+        Column("country", "key", True, None, "", "country"),
+        Column("group", "key", True, None, "", "group it belongs to, e.g. FEOC or Partners"),
+    ), key=("country", "group"), description="Country groupings used by limits."),
+    Sheet("Concentration", False, (
+        Column("limit", "key", True, None, "", "name of the limit"),
+        Column("commodity", "key", True, None, "", "a commodity, or * for each"),
+        Column("region", "key", False, "*", "", "a region, or * for all regions pooled"),
+        Column("attribute", "enum", True, None, "", "what the share is measured on",
+               choices=ATTRIBUTES),
+        Column("value", "key", True, None, "", "one value of the attribute, or * for each"),
+        Column("max_share", "share", True, None, "", "largest share of supply allowed"),
+        Column("basis", "enum", False, "period", "", "every period or whole horizon",
+               choices=BASES),
+        Column("scenarios", "list", False, ("*",), "",
+               "scenarios it binds in, separated by ; (* = all)"),
+    ), key=("limit",), description="Diversification limits on shares of supply."),
+    Sheet("Scenarios", False, (
+        Column("scenario", "key", True, None, "", "name of the scenario"),
+        Column("probability", "share", True, None, "", "probability; all must sum to 1"),
+    ), key=("scenario",), description="Futures the plan must survive."),
+    Sheet("Disruptions", False, (
+        Column("scenario", "key", True, None, "", "scenario it belongs to"),
+        Column("target_type", "enum", True, None, "", "what it hits", choices=TARGET_TYPES),
+        Column("target", "key", True, None, "",
+               "name it hits; for demand a commodity or commodity@region"),
+        Column("start_period", "period", True, None, "", "first period (inclusive)"),
+        Column("end_period", "period", True, None, "", "last period (inclusive)"),
+        Column("capacity_factor", "share", False, 0.0, "", "multiplies capacity while active"),
+        Column("cost_factor", "number", False, 1.0, "", "multiplies cost while active", lo=0.0),
+        Column("demand_factor", "number", False, 1.0, "",
+               "multiplies demand while active (demand rows)", lo=0.0),
+    ), description="What goes wrong in each scenario, and when."),
+    Sheet("Transfers", False, (
+        Column("commodity", "key", True, None, "", "commodity moved"),
+        Column("from_region", "key", True, None, "", "region lending"),
+        Column("to_region", "key", True, None, "", "region receiving"),
+        Column("lead_time_days", "number", False, 0.0, "days", "days in transit", lo=0.0),
+        _money("cost", "cost per unit moved"),
+        _qty("capacity", "units per period (blank = unlimited)"),
+    ), key=("commodity", "from_region", "to_region"),
+        description="Lanes to lend and share stock between partner regions."),
+    Sheet("Investments", False, (
+        Column("project", "key", True, None, "", "name of the project"),
+        Column("supplier", "key", True, None, "", "supplier whose capacity it adds to"),
+        _money("capex", "cost per unit of capacity per period", required=True, default=None,
+               unit="money per unit/period"),
+        _qty("max_capacity", "most capacity it can add (blank = unlimited)"),
+        Column("first_period", "period", False, None, "",
+               "earliest period the new capacity supplies (blank = first period)"),
+    ), key=("project",), description="Capacity that can be funded."),
+    Sheet("Sweep", False, (
+        Column("limit", "key", True, None, "", "a Concentration limit"),
+        Column("max_share", "share", True, None, "", "the max_share to try"),
+    ), description="Re-solve with a limit at each max_share to trace cost vs concentration."),
+)
+
+SHEET_BY_KEY: dict[str, Sheet] = {normalise_name(s.name): s for s in SHEETS}
+SETTING_BY_KEY: dict[str, Column] = {normalise_name(c.name): c for c in SETTINGS_COLUMNS}
