@@ -433,9 +433,10 @@ def check_stockpiles(rows: list[Row], commodities: dict[str, Commodity],
         if not (ok and row.ok(*columns)):
             continue
         if row["capacity"] is not None and row["initial_stock"] > row["capacity"] + 1e-9:
-            issues.error(row.title, row.excel_row, row.header("initial_stock"),
-                         row["initial_stock"], f"at most the capacity {row['capacity']:g}")
-            continue
+            # Legal: first-period demand may draw the excess down; otherwise infeasible.
+            issues.warn(row.title, row.excel_row, row.header("initial_stock"),
+                        row["initial_stock"], f"at most the capacity {row['capacity']:g}; "
+                        "the excess must be used in the first period")
         result[(row["commodity"], row["region"])] = Stockpile(
             row["commodity"], row["region"], row["initial_stock"], row["capacity"],
             row["target_stock"], row["target_days"], row["holding_cost"], row.excel_row)
@@ -443,8 +444,13 @@ def check_stockpiles(rows: list[Row], commodities: dict[str, Commodity],
 
 
 def check_suppliers(rows: list[Row], period_rows: list[Row], commodities: dict[str, Commodity],
-                    calendar: Calendar | None, issues: Collector) -> dict[str, Supplier]:
-    """Suppliers with their SupplierPeriods overrides resolved into per-period paths."""
+                    calendar: Calendar | None, issues: Collector,
+                    invested: set[str] | None = None) -> dict[str, Supplier]:
+    """Suppliers with their SupplierPeriods overrides resolved into per-period paths.
+
+    min_take above capacity is an error unless an Investments project can add capacity.
+    """
+    invested = invested or set()
     result = {}
     unique = check_unique(rows, ("supplier",), issues)
     names = {row["supplier"] for row in unique}
@@ -474,7 +480,7 @@ def check_suppliers(rows: list[Row], period_rows: list[Row], commodities: dict[s
                          calendar.label(last),
                          f"a period on or after available_from ({calendar.label(first)})")
             continue
-        if row["min_take"] > row["capacity"] + 1e-9:
+        if row["min_take"] > row["capacity"] + 1e-9 and row["supplier"] not in invested:
             issues.error(row.title, row.excel_row, row.header("min_take"), row["min_take"],
                          f"at most the capacity {row['capacity']:g} (take-or-pay cannot exceed "
                          "what the supplier can sell)")
@@ -490,7 +496,8 @@ def check_suppliers(rows: list[Row], period_rows: list[Row], commodities: dict[s
             period_row_numbers[t] = override.excel_row
             if override["capacity"] is not None:
                 capacity[t - 1] = override["capacity"]
-                if (first <= t <= last and row["min_take"] > override["capacity"] + 1e-9):
+                if (first <= t <= last and row["min_take"] > override["capacity"] + 1e-9
+                        and row["supplier"] not in invested):
                     issues.error(override.title, override.excel_row, override.header("capacity"),
                                  override["capacity"],
                                  f"at least the supplier's min_take {row['min_take']:g} (Suppliers"
@@ -631,10 +638,14 @@ def check_disruptions(rows: list[Row], data: dict[str, Any], calendar: Calendar 
                          f"a period on or after start_period ({calendar.label(start)})")
             continue
         if end < 1 or start > calendar.periods:
-            issues.warn(row.title, row.excel_row, row.header("start_period"),
-                        calendar.label(start), "a disruption that overlaps the plan's horizon; "
-                        "this one is never active")
+            issues.error(row.title, row.excel_row, row.header("start_period"),
+                         calendar.label(start), "a disruption that overlaps the plan's horizon "
+                         f"{calendar.label(1)} to {calendar.label(calendar.periods)}")
             continue
+        if start < 1 or end > calendar.periods:
+            issues.warn(row.title, row.excel_row, row.header("start_period"),
+                        calendar.label(start), "a disruption inside the horizon; only its "
+                        "periods inside the horizon count")
         result.append(Disruption(row["scenario"], row["target_type"], row["target"],
                                  max(start, 1), min(end, calendar.periods),
                                  row["capacity_factor"], row["cost_factor"],
@@ -731,6 +742,17 @@ def check_sweep(rows: list[Row], limits: dict[str, Limit], limit_names: set[str]
 
 
 # --------------------------------------------------------------------------- warnings
+
+
+def check_take_or_pay_routes(suppliers: dict[str, Supplier], routes: dict[str, Route],
+                             issues: Collector) -> None:
+    """A take-or-pay supplier needs a route: what must be taken has to go somewhere."""
+    routed = {r.supplier for r in routes.values()}
+    for supplier in suppliers.values():
+        if supplier.min_take > 0 and supplier.name not in routed:
+            issues.error("Suppliers", supplier.row, "min_take", supplier.min_take,
+                         "0 for a supplier without any route in Routes (take-or-pay volumes "
+                         "must be delivered somewhere), or add a route")
 
 
 def check_coverage(plan: dict[str, Any], issues: Collector) -> None:
@@ -832,10 +854,13 @@ def validate(raw: RawWorkbook) -> PlanData:
     stockpiles = check_stockpiles(rows_of("Stockpiles"), commodities, regions, issues)
     supplier_rows = rows_of("Suppliers")
     supplier_names = {r["supplier"] for r in supplier_rows if r.ok("supplier")}
+    investment_rows = rows_of("Investments")
+    invested = {r["supplier"] for r in investment_rows if r.ok("supplier")}
     suppliers = check_suppliers(supplier_rows, rows_of("SupplierPeriods"), commodities, calendar,
-                                issues)
+                                issues, invested)
     route_rows = rows_of("Routes")
     routes = check_routes(route_rows, suppliers, supplier_names, regions, calendar, issues)
+    check_take_or_pay_routes(suppliers, routes, issues)
     groups = check_groups(rows_of("Groups"), issues)
     scenarios = check_scenarios(rows_of("Scenarios"), issues)
     context = {
@@ -848,7 +873,7 @@ def validate(raw: RawWorkbook) -> PlanData:
     limits = check_limits(limit_rows, context, issues)
     disruptions = check_disruptions(rows_of("Disruptions"), context, calendar, issues)
     transfers = check_transfers(rows_of("Transfers"), context, calendar, issues)
-    projects = check_projects(rows_of("Investments"), context, calendar, issues)
+    projects = check_projects(investment_rows, context, calendar, issues)
     sweep = check_sweep(rows_of("Sweep"), limits,
                         {r["limit"] for r in limit_rows if r.ok("limit")}, issues)
     if issues.has_errors or settings is None:
