@@ -585,7 +585,7 @@ def check_limits(rows: list[Row], data: dict[str, Any], issues: Collector) -> di
                                  issues, allow_star=True)
         elif value != "*" and value not in _attribute_values(attribute, data):
             issues.warn(row.title, row.excel_row, row.header("value"), value,
-                        f"a {attribute.replace('_', ' ')} that some supplier or route has; "
+                        f"{_a(attribute.replace('_', ' '))} that some supplier or route has; "
                         "this limit constrains nothing")
         scenarios = tuple(row["scenarios"] or ("*",))
         if "*" in scenarios:
@@ -601,6 +601,10 @@ def check_limits(rows: list[Row], data: dict[str, Any], issues: Collector) -> di
                                          attribute, value, row["max_share"], row["basis"],
                                          scenarios, row.excel_row)
     return result
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _attribute_values(attribute: str, data: dict[str, Any]) -> set[str]:
@@ -682,7 +686,7 @@ def _check_disruption_target(row: Row, data: dict[str, Any], countries: dict[str
         return True
     if target not in countries[kind]:
         issues.warn(row.title, row.excel_row, row.header("target"), target,
-                    f"a {kind.replace('_', ' ')} that some supplier or route has; this "
+                    f"{_a(kind.replace('_', ' '))} that some supplier or route has; this "
                     "disruption hits nothing")
     return True
 
