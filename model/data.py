@@ -198,7 +198,8 @@ class PlanData:
     warnings: tuple[Issue, ...] = ()
     source: str = ""
     source_sha256: str = ""
-    demand_rows: dict[tuple[str, str], int] = field(default_factory=dict, compare=False)
+    demand_rows: dict[tuple[str, str], tuple[int | None, ...]] = field(default_factory=dict,
+                                                                    compare=False)
 
     @property
     def periods(self) -> range:

@@ -1,20 +1,355 @@
-"""Say why no plan exists, in the user's words. (Filled in by the infeasibility work.)"""
+"""Say why no plan exists, in the user's words: which rows of which sheets conflict, in which
+scenario and period, and the smallest change that would make a plan possible.
+
+Two views of the same infeasibility:
+- HiGHS's irreducible infeasible subsystem (IIS): a minimal set of limits that cannot hold
+  together, usually in one scenario and period;
+- an elastic re-solve: every hard limit a user can change (take-or-pay, capacities, storage,
+  concentration, transfers, projects) may bend at a cost of 1 per unit; the bends of the cheapest
+  such plan are the smallest changes that make the plan feasible.
+Stock balances stay hard: surplus that cannot be used, stored or moved shows up as "demand too
+low to absorb it" on the Demand row.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
+
+import pyomo.environ as pyo
+
+from .build import BuiltModel
+from .solve import PlanSolver, Solution, solve_elastic
+
+
+@dataclass(frozen=True)
+class Source:
+    """A limit as the user wrote it: sheet, Excel row, column, its value and what it demands."""
+
+    sheet: str
+    row: int | None
+    column: str
+    value: Any
+    text: str
+    unit: str = ""
+
+    def label(self) -> str:
+        """`Suppliers row 5 min_take`."""
+        where = f"{self.sheet} row {self.row}" if self.row else self.sheet
+        return f"{where} {self.column}"
 
 
 @dataclass
 class Diagnosis:
-    """Why the plan is infeasible or unbounded."""
+    """Why the plan is infeasible (or unbounded), for the terminal and the Diagnosis workbook."""
 
     status: str
     message: str
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    path: Any = None
 
 
-def diagnose(built: Any, solver: Any, solution: Any) -> Diagnosis:
-    """A first, plain diagnosis: the status only."""
-    return Diagnosis(solution.status, f"no plan meets every limit ({solution.status})")
+class Describer:
+    """Maps rows and bounds of the LP back to the workbook rows they come from."""
+
+    def __init__(self, built: BuiltModel):
+        self.built = built
+        self.ix = built.index
+        self.plan = built.index.plan
+        self.calendar = self.plan.settings.calendar
+
+    def where(self, node: int) -> tuple[str, str]:
+        """(period label, scenario names) of a tree node."""
+        tree = self.ix.tree
+        info = tree.nodes[node]
+        names = ", ".join(tree.scenario_names[w] for w in info.scenarios)
+        return self.calendar.label(info.t), names
+
+    def _unit(self, commodity: str) -> str:
+        return self.plan.commodities[commodity].unit
+
+    def _disruptions(self, node: int, supplier: str | None = None,
+                     route: str | None = None) -> list[Source]:
+        """The disruption rows active at the node that scale this supplier or route."""
+        tree = self.ix.tree
+        info = tree.nodes[node]
+        names = {tree.scenario_names[w] for w in info.scenarios}
+        found = []
+        for d in self.plan.disruptions:
+            if d.scenario not in names or not d.start <= info.t <= d.end:
+                continue
+            hit = False
+            if supplier is not None:
+                s = self.plan.suppliers[supplier]
+                hit = ((d.target_type == "supplier" and d.target == supplier)
+                       or (d.target_type == "origin_country" and d.target == s.origin_country)
+                       or (d.target_type == "processing_country"
+                           and d.target == s.processing_country))
+            if route is not None:
+                r = self.plan.routes[route]
+                hit = ((d.target_type == "route" and d.target == route)
+                       or (d.target_type == "chokepoint" and d.target in r.chokepoints))
+            if hit and d.capacity_factor != 1:
+                found.append(Source("Disruptions", d.row, "capacity_factor", d.capacity_factor,
+                                    f"scenario {d.scenario} scales {d.target} by "
+                                    f"{d.capacity_factor:g} from {self.calendar.label(d.start)} "
+                                    f"to {self.calendar.label(d.end)}"))
+        return found
+
+    def row(self, con: Any) -> tuple[list[Source], int | None]:
+        """Sources of a constraint, and its node (None for horizon-wide rows)."""
+        family = con.parent_component().local_name
+        index = con.index()
+        plan, ix = self.plan, self.ix
+        if family == "stock_balance":
+            k, g, n = index
+            t = ix.t(n)
+            rows = plan.demand_rows.get((k, g))
+            sources = [Source("Demand", rows[t - 1] if rows else None, "demand",
+                              ix.demand[(k, g, n)],
+                              f"{k} in {g} uses {ix.demand[(k, g, n)]:g} {self._unit(k)}; what "
+                              "arrives must be used, stored or moved on", self._unit(k))]
+            if t == 1 and plan.stockpile(k, g).initial_stock:
+                stock = plan.stockpile(k, g)
+                sources.append(Source("Stockpiles", stock.row, "initial_stock",
+                                      stock.initial_stock,
+                                      f"{k} in {g} starts with {stock.initial_stock:g} "
+                                      f"{self._unit(k)}", self._unit(k)))
+            return sources, n
+        if family == "take_or_pay":
+            s, n = index
+            supplier = plan.suppliers[s]
+            need = supplier.min_take * ix.supply_factor[(s, n)]
+            unit = self._unit(supplier.commodity)
+            return [Source("Suppliers", supplier.row, "min_take", supplier.min_take,
+                           f"{s} must be taken at {need:g} {unit} a period or more "
+                           "(take-or-pay)", unit)] + self._disruptions(n, supplier=s), n
+        if family == "supplier_capacity":
+            s, n = index
+            return self._supplier_capacity(s, n), n
+        if family == "concentration":
+            row = ix.concentration[index]
+            limit = plan.limits[row.limit]
+            share = float(pyo.value(self.built.model.max_share[row.limit]))
+            scope = "every period" if row.t is not None else "the whole horizon"
+            node = row.has_orders[0][1] if row.t is not None else None
+            return [Source("Concentration", limit.row, "max_share", share,
+                           f'"{limit.name}": {row.attribute.replace("_", " ")} {row.value} at '
+                           f"most {share:.0%} of {row.commodity} supply in {scope}")], node
+        return [Source("Model", None, family, None, f"{family}{list(index)}")], None
+
+    def _supplier_capacity(self, s: str, n: int) -> list[Source]:
+        plan, ix = self.plan, self.ix
+        supplier = plan.suppliers[s]
+        t = ix.t(n)
+        unit = self._unit(supplier.commodity)
+        capacity = supplier.capacity_per_period[t - 1] * ix.supply_factor[(s, n)]
+        if not supplier.available(t):
+            sources = [Source("Suppliers", supplier.row, "available_from/available_to",
+                              f"{self.calendar.label(supplier.available_from)} to "
+                              f"{self.calendar.label(supplier.available_to)}",
+                              f"{s} cannot sell in {self.calendar.label(t)}")]
+        elif t in supplier.period_rows:
+            sources = [Source("SupplierPeriods", supplier.period_rows[t], "capacity",
+                              supplier.capacity_per_period[t - 1],
+                              f"{s} sells at most {capacity:g} {unit} in "
+                              f"{self.calendar.label(t)}", unit)]
+        else:
+            sources = [Source("Suppliers", supplier.row, "capacity",
+                              supplier.capacity_per_period[t - 1],
+                              f"{s} sells at most {capacity:g} {unit} a period", unit)]
+        for j in ix.projects_of_supplier[s]:
+            project = plan.projects[j]
+            sources.append(Source("Investments", project.row, "max_capacity",
+                                  project.max_capacity,
+                                  f"project {j} can add capacity from "
+                                  f"{self.calendar.label(project.first_period)}", unit))
+        return sources + self._disruptions(n, supplier=s)
+
+    def bound(self, var: Any, side: str) -> tuple[list[Source], int | None]:
+        """Sources of a variable's bound; empty where the bound is plain non-negativity."""
+        family = var.parent_component().local_name
+        index = var.index()
+        plan, ix = self.plan, self.ix
+        if family == "order" and side != "lower":
+            r, n = index
+            route = plan.routes[r]
+            unit = self._unit(plan.suppliers[route.supplier].commodity)
+            closed = self._disruptions(n, route=r)
+            if route.capacity is None and closed:
+                return closed, n
+            return [Source("Routes", route.row, "capacity", route.capacity,
+                           f"route {r} carries at most {route.capacity:g} {unit} a period",
+                           unit)] + closed, n
+        if family == "stock" and side != "lower":
+            k, g, n = index
+            stock = plan.stockpiles.get((k, g))
+            unit = self._unit(k)
+            if stock is None:
+                rows = plan.demand_rows.get((k, g))
+                return [Source("Stockpiles", None, "capacity", 0,
+                               f"{k} in {g} has no Stockpiles row, so no stock can be held "
+                               f"there (Demand row {rows[0] if rows else '?'})", unit)], n
+            return [Source("Stockpiles", stock.row, "capacity", stock.capacity,
+                           f"{k} in {g} can hold at most {stock.capacity:g} {unit}", unit)], n
+        if family == "unmet":
+            k, g, n = index
+            rows = plan.demand_rows.get((k, g))
+            t = ix.t(n)
+            demand = ix.demand[(k, g, n)]
+            unit = self._unit(k)
+            text = (f"{k} in {g} uses only {demand:g} {unit} in {self.calendar.label(t)}; a "
+                    "surplus cannot be thrown away" if side != "upper" else
+                    f"unmet demand of {k} in {g} cannot exceed its demand {demand:g} {unit}")
+            return [Source("Demand", rows[t - 1] if rows else None, "demand", demand, text,
+                           unit)], n
+        if family == "transfer" and side != "lower":
+            f, n = index
+            lane = plan.transfers[f]
+            return [Source("Transfers", lane.row, "capacity", lane.capacity,
+                           f"{lane.name} moves at most {lane.capacity:g} a period")], n
+        if family == "build" and side != "lower":
+            project = plan.projects[index]
+            return [Source("Investments", project.row, "max_capacity", project.max_capacity,
+                           f"project {project.name} adds at most {project.max_capacity:g} a "
+                           "period")], None
+        return [], None
+
+
+def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagnosis:
+    """Explain an infeasible or unbounded plan."""
+    if solution.status == "unbounded":
+        return _unbounded(built, solver)
+    describe = Describer(built)
+    lp = solver.lp
+    conflicts: list[dict[str, Any]] = []
+    iis = solver.iis()
+    if iis is not None:
+        entries = [describe.row(lp.constraints[i]) for i, _ in iis.rows]
+        entries += [describe.bound(lp.variables[j], side) for j, side in iis.cols]
+        seen = set()
+        for sources, node in entries:
+            period, scenarios = describe.where(node) if node is not None else ("horizon", "")
+            for source in sources:
+                key = (source.label(), period, scenarios)
+                if key in seen:
+                    continue
+                seen.add(key)
+                conflicts.append({"scenario": scenarios, "period": period,
+                                  "sheet": source.sheet, "row": source.row,
+                                  "column": source.column, "value": source.value,
+                                  "limit": source.text})
+    changes = _smallest_changes(built, solver, describe)
+    message = _message(conflicts, changes)
+    return Diagnosis("infeasible", message, conflicts, changes)
+
+
+def _elastic_sets(solver: PlanSolver) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Rows and bounds the user can change: take-or-pay (lower), supplier capacity and
+    concentration (upper), finite upper bounds of orders, stock, transfers and projects, and
+    the lower bound of unmet demand (a surplus to be thrown away)."""
+    rows_lower, rows_upper, cols_upper, cols_lower = [], [], [], []
+    for i, con in enumerate(solver.lp.constraints):
+        family = con.parent_component().local_name
+        if family == "take_or_pay":
+            rows_lower.append(i)
+        elif family in ("supplier_capacity", "concentration"):
+            rows_upper.append(i)
+    for j, var in enumerate(solver.lp.variables):
+        family = var.parent_component().local_name
+        if family in ("order", "stock", "transfer", "build") and var.ub is not None:
+            cols_upper.append(j)
+        elif family == "unmet":
+            cols_lower.append(j)
+    return rows_lower, rows_upper, cols_upper, cols_lower
+
+
+def _smallest_changes(built: BuiltModel, solver: PlanSolver,
+                      describe: Describer) -> list[dict[str, Any]]:
+    lp = solver.lp
+    rows_lower, rows_upper, cols_upper, cols_lower = _elastic_sets(solver)
+    relaxed = solve_elastic(lp, rows_lower, rows_upper, cols_upper, cols_lower)
+    if relaxed.status != "optimal":
+        return []
+    grouped: dict[tuple[str, int | None, str], dict[str, Any]] = {}
+    items = [(describe.row(lp.constraints[i]), amount, "row") for i, amount in
+             relaxed.rows.items()]
+    items += [(describe.bound(lp.variables[j], "upper"), amount, "upper")
+              for j, amount in relaxed.col_upper.items()]
+    items += [(describe.bound(lp.variables[j], "lower"), amount, "lower")
+              for j, amount in relaxed.col_lower.items()]
+    for (sources, node), amount, _ in items:
+        if not sources:
+            continue
+        source = sources[0]
+        period, scenarios = describe.where(node) if node is not None else ("horizon", "")
+        key = (source.sheet, source.row, source.column)
+        entry = grouped.setdefault(key, {
+            "sheet": source.sheet, "row": source.row, "column": source.column,
+            "value": source.value, "limit": source.text, "unit": source.unit,
+            "largest_change": 0.0, "total_change": 0.0, "periods": [], "scenarios": []})
+        entry["largest_change"] = max(entry["largest_change"], amount)
+        entry["total_change"] += amount
+        if period not in entry["periods"]:
+            entry["periods"].append(period)
+        for name in scenarios.split(", "):
+            if name and name not in entry["scenarios"]:
+                entry["scenarios"].append(name)
+    changes = sorted(grouped.values(), key=lambda e: -e["total_change"])
+    for entry in changes:
+        entry["change"] = _change_text(entry)
+        entry["periods"] = ", ".join(entry["periods"])
+        entry["scenarios"] = ", ".join(entry["scenarios"])
+    return changes
+
+
+def _change_text(entry: dict[str, Any]) -> str:
+    amount = entry["largest_change"]
+    unit = f" {entry['unit']}" if entry["unit"] else ""
+    column = entry["column"]
+    if entry["sheet"] == "Demand":
+        return (f"{amount:,.6g}{unit} a period more would have to be used (or that much less "
+                "supplied)")
+    if column == "min_take":
+        return f"lower min_take by {amount:,.6g}{unit} a period"
+    if column == "max_share":
+        return f"allow {amount:,.6g}{unit} more supply with this value (raise max_share)"
+    return f"raise {column} by {amount:,.6g}{unit}"
+
+
+def _message(conflicts: list[dict[str, Any]], changes: list[dict[str, Any]]) -> str:
+    lines = ["no plan meets every limit."]
+    if conflicts:
+        first = conflicts[0]
+        lines.append(f"These limits cannot all hold (scenario {first['scenario'] or 'all'}, "
+                     f"{first['period']}):")
+        for c in conflicts:
+            where = f"{c['sheet']} row {c['row']}" if c["row"] else c["sheet"]
+            lines.append(f"  - {where} {c['column']}: {c['limit']}")
+    if changes:
+        lines.append("Smallest change found that makes a plan possible:")
+        for c in changes[:5]:
+            where = f"{c['sheet']} row {c['row']}" if c["row"] else c["sheet"]
+            lines.append(f"  - {where} {c['column']}: {c['change']} (in {c['periods']}; "
+                         f"scenario {c['scenarios']})")
+    return "\n".join(lines)
+
+
+def _unbounded(built: BuiltModel, solver: PlanSolver) -> Diagnosis:
+    """Name the decisions that can grow without limit at no cost (from the primal ray)."""
+    highs = solver.highs
+    names: list[str] = []
+    try:
+        has_ray, ray = highs.getPrimalRay()
+        if has_ray:
+            for j, value in enumerate(ray):
+                if abs(value) > 1e-9 and not math.isnan(value):
+                    names.append(solver.lp.variables[j].name)
+    except Exception:  # a missing ray must not hide the diagnosis itself
+        names = []
+    shown = ", ".join(names[:10]) or "unknown"
+    message = ("the plan is unbounded: some decision can grow without limit while lowering the "
+               f"cost ({shown}); check for negative costs or missing capacities")
+    return Diagnosis("unbounded", message, [{"limit": n} for n in names])

@@ -84,6 +84,9 @@ class InputError(PlannerError):
         head = f"{source}: " if source else ""
         lines = [f"{head}the workbook has {count} problem{'s' if count != 1 else ''}:"]
         lines += [f"  - {i}" for i in self.issues]
+        if self.warnings:
+            lines.append("Also worth a look (warnings):")
+            lines += [f"  * {w}" for w in self.warnings]
         super().__init__("\n".join(lines))
 
 

@@ -14,13 +14,15 @@ from pathlib import Path
 from .build import BuiltModel, build_model
 from .build.index import build_index
 from .data import PlanData
-from .errors import InfeasiblePlan, OutputError, SolverFailure
+from .errors import InfeasiblePlan, InputError, Issue, SolverFailure
 from .results import PlanResult, extract
 from .solve import PlanSolver, Solution
 from .validate import load_plan
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+MAX_WARNINGS_SHOWN = 10
+RESIDUAL_TOLERANCE = 1e-6
 
 
 @dataclass
@@ -80,9 +82,24 @@ def solve_plan(plan: PlanData, progress: Progress = log.info,
                 f"the solver reached the time limit of {plan.settings.time_limit_seconds:g} s "
                 "without finding any feasible plan; raise time_limit_seconds in Settings")
         raise SolverFailure(f"the solver stopped without a plan ({solution.highs_status})")
+    if solution.max_residual > RESIDUAL_TOLERANCE * max(1.0, _scale(solver)):
+        log.warning("numerical trouble: the returned plan violates a limit by %g",
+                    solution.max_residual)
     progress(f"solved: {solution.status}, objective {solution.objective:,.2f} "
-             f"{plan.settings.currency} in {solution.seconds:.1f} s")
+             f"{plan.settings.currency} in {solution.seconds:.1f} s"
+             + (f" (stopped at the time limit; gap {solution.gap:.2%})"
+                if solution.status == "time_limit" and solution.gap is not None else ""))
     return built, solver, solution
+
+
+def _scale(solver: PlanSolver) -> float:
+    """Largest finite bound of the LP: residuals are judged relative to it."""
+    import numpy as np
+
+    lp = solver.lp
+    bounds = np.concatenate([lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper])
+    finite = np.abs(bounds[np.isfinite(bounds) & (np.abs(bounds) < 1e20)])
+    return float(finite.max(initial=1.0))
 
 
 def run(input_path: str | Path, output_path: str | Path | None = None,
@@ -94,8 +111,9 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     input_path = Path(input_path)
     output = Path(output_path) if output_path else default_output_path(input_path)
     if same_file(input_path, output):
-        raise OutputError(f"the output {output} is the input workbook itself; the input is "
-                          "never written: choose another --output")
+        raise InputError([Issue("File", None, "--output", str(output),
+                                "an output path other than the input workbook (the input is "
+                                "never written); choose another --output")], str(input_path))
     timings: dict[str, float] = {}
     started = time.perf_counter()
     progress(f"reading {input_path}")
@@ -104,8 +122,21 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     progress(f"validated: {len(plan.commodities)} commodities, {len(plan.suppliers)} suppliers, "
              f"{len(plan.routes)} routes, {len(plan.scenarios)} scenarios, "
              f"{plan.settings.periods} periods"
-             + (f"; {len(plan.warnings)} warning(s)" if plan.warnings else ""))
-    built, solver, solution = solve_plan(plan, progress, timings, solver_log)
+             + (f"; {len(plan.warnings)} warning(s):" if plan.warnings else ""))
+    for warning in plan.warnings[:MAX_WARNINGS_SHOWN]:
+        progress(f"  warning: {warning}")
+    if len(plan.warnings) > MAX_WARNINGS_SHOWN:
+        progress(f"  ... and {len(plan.warnings) - MAX_WARNINGS_SHOWN} more on the plan's "
+                 "Warnings sheet")
+    try:
+        built, solver, solution = solve_plan(plan, progress, timings, solver_log)
+    except InfeasiblePlan as exc:
+        from .report import write_diagnosis
+
+        where = output.parent / f"{input_path.stem}_diagnosis.xlsx"
+        exc.diagnosis.path = write_diagnosis(exc.diagnosis, plan, where)
+        raise InfeasiblePlan(f"{exc}\nThe diagnosis is in {exc.diagnosis.path}",
+                             exc.diagnosis) from None
     started = time.perf_counter()
     result = extract(built, solver, solution)
     if plan.sweep:

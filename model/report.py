@@ -182,6 +182,9 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
         ("cvar", result.cvar, money,
          f"mean cost of the worst {100 * (1 - plan.settings.cvar_level):g}% of outcomes"),
     ]
+    if result.status == "time_limit":
+        items.append(("gap", result.gap, "", "relative distance to the best possible plan "
+                      "when the time limit stopped the solver (blank: unknown)"))
     for part in COST_PARTS:
         items.append((part, result.cost_parts[part], money, "expected, present value"))
     items.append(("total_shortfall", result.total_shortfall, "units",
@@ -196,6 +199,8 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
     items += [
         ("variables", cols, "", "LP columns"), ("constraints", rows, "", "LP rows"),
         ("nonzeros", nonzeros, "", ""),
+        ("max_residual", result.max_residual, "", "largest violation of any limit by the "
+         "returned plan, rechecked after solving"),
         ("input_file", plan.source, "", ""), ("input_sha256", plan.source_sha256, "", ""),
         ("solver", solver_name, "", ""), ("currency", money, "", ""),
         ("risk_weight", plan.settings.risk_weight, "", "lambda"),
@@ -344,7 +349,50 @@ def atomic_save(save: Any, path: Path) -> tuple[Path, list[str]]:
     return path, notes
 
 
+def write_diagnosis(diagnosis: Any, plan: PlanData, path: str | Path) -> Path:
+    """Write the Diagnosis workbook of an infeasible or unbounded plan."""
+    target, _ = atomic_save(lambda tmp: save_stable(diagnosis_workbook(diagnosis, plan), tmp),
+                            Path(path))
+    return target
+
+
+def diagnosis_workbook(diagnosis: Any, plan: PlanData) -> Workbook:
+    """The Diagnosis workbook, in memory."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Diagnosis")
+    ws.column_dimensions["A"].width = 18
+    ws.column_dimensions["B"].width = 120
+    title = _text_cell(ws, "Why no plan could be made", TITLE_FONT)
+    ws.append([title])
+    rows = [("status", diagnosis.status), ("input_file", plan.source),
+            ("input_sha256", plan.source_sha256)]
+    rows += [("", line) for line in diagnosis.message.splitlines()]
+    rows += [("how to read", "Conflicts: limits that cannot all hold at once (a minimal set, "
+              "from the solver's irreducible infeasible subsystem). Changes: the smallest "
+              "changes found that make a plan possible (an elastic re-solve in which every "
+              "limit may bend at a cost of one per unit).")]
+    for item, value in rows:
+        ws.append([_text_cell(ws, item, BOLD), _cell(ws, value)])
+    conflicts = pd.DataFrame(diagnosis.conflicts, columns=[
+        "scenario", "period", "sheet", "row", "column", "value", "limit"])
+    write_table(wb.create_sheet("Conflicts"), conflicts, [
+        Col("scenario", "scenario", width=22), Col("period", "period", width=10),
+        Col("sheet", "sheet", width=16), Col("row", "row", width=8),
+        Col("column", "column", width=18), Col("value", "value", width=14),
+        Col("limit", "what it demands", width=90)])
+    changes = pd.DataFrame(diagnosis.changes, columns=[
+        "sheet", "row", "column", "value", "change", "periods", "scenarios", "limit",
+        "largest_change", "total_change"])
+    write_table(wb.create_sheet("Changes"), changes, [
+        Col("sheet", "sheet", width=16), Col("row", "row", width=8),
+        Col("column", "column", width=18), Col("value", "current value", width=14),
+        Col("change", "smallest change", width=60), Col("periods", "periods", width=30),
+        Col("scenarios", "scenarios", width=22), Col("limit", "what it demands", width=70),
+        Col("largest_change", "largest change (unit)", QUANTITY, 14),
+        Col("total_change", "total change (unit)", QUANTITY, 14)])
+    return wb
+
+
 def write_plan(result: PlanResult, plan: PlanData, path: str | Path) -> tuple[Path, list[str]]:
     """Write the plan workbook atomically; returns where it went and any notes."""
-    wb = build_workbook(result, plan)
-    return atomic_save(lambda tmp: save_stable(wb, tmp), Path(path))
+    return atomic_save(lambda tmp: save_stable(build_workbook(result, plan), tmp), Path(path))

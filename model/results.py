@@ -41,6 +41,8 @@ class PlanResult:
     timings: dict[str, float] = field(default_factory=dict)
     model_size: tuple[int, int, int] = (0, 0, 0)
     highs_status: str = ""
+    gap: float | None = None
+    max_residual: float = 0.0
 
 
 def cvar_of(costs: list[float], probabilities: list[float], beta: float) -> float:
@@ -195,7 +197,8 @@ def extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanRe
         orders=orders.drop(columns=["arrives_in_horizon"]), stockpile=stockpile,
         concentration=concentration, prices=prices, scenarios=scenarios,
         investments=investments, transfers=transfers, first_period_orders=first,
-        model_size=solver.size, highs_status=solution.highs_status)
+        model_size=solver.size, highs_status=solution.highs_status, gap=solution.gap,
+        max_residual=solution.max_residual)
 
 
 def _relevant(plan: Any, ix: Any, k: str, g: str) -> bool:

@@ -194,6 +194,9 @@ def _to_csc(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
     return start, rows.astype(np.int32), vals
 
 
+IIS_BOUND = {2: "lower", 3: "upper", 4: "both"}  # HiGHS IisBoundStatus: lower, upper, boxed
+
+
 @dataclass
 class Solution:
     """What the solver returned, in Pyomo terms."""
@@ -203,14 +206,34 @@ class Solution:
     seconds: float
     col_value: np.ndarray | None = None
     row_dual: np.ndarray | None = None
-    mip_gap: float | None = None
+    gap: float | None = None       # relative primal-dual gap of a plan cut short
     highs_status: str = ""
+    max_residual: float = 0.0      # largest bound or row violation of the returned plan
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_plan(self) -> bool:
         """Whether a primal plan is available (optimal, or feasible at the time limit)."""
         return self.col_value is not None
+
+
+@dataclass
+class Conflict:
+    """An irreducible infeasible subsystem: rows and column bounds, each with the side that
+    conflicts (lower, upper or both)."""
+
+    rows: list[tuple[int, str]]
+    cols: list[tuple[int, str]]
+
+
+@dataclass
+class Relaxation:
+    """The smallest violations (in model units) that make the LP feasible."""
+
+    status: str
+    rows: dict[int, float]          # row -> amount its bound must move
+    col_upper: dict[int, float]     # column -> amount its upper bound must rise
+    col_lower: dict[int, float]     # column -> amount its lower bound must fall
 
 
 class PlanSolver:
@@ -275,7 +298,30 @@ class PlanSolver:
         for var, x in zip(self.lp.variables, values.tolist(), strict=True):
             var.set_value(x, skip_validation=True)
         objective = float(self.highs.getInfo().objective_function_value)
-        return Solution(status, objective, seconds, values, duals, highs_status=text)
+        gap = None
+        if status != "optimal" and solution.dual_valid:
+            bound = dual_bound(self.lp, duals, np.asarray(solution.col_dual, dtype=float))
+            if bound is not None:
+                gap = max(0.0, objective - bound) / max(1.0, abs(objective))
+        return Solution(status, objective, seconds, values, duals, gap=gap, highs_status=text,
+                        max_residual=max_residual(self.lp, values))
+
+    def iis(self, time_limit_seconds: float = 60.0) -> Conflict | None:
+        """A minimal set of rows and bounds that cannot hold together (after an infeasible
+        solve); None if HiGHS cannot find one in time."""
+        self.highs.setOptionValue("iis_time_limit", float(time_limit_seconds))
+        for strategy in (4, 2):  # true IIS first, then the cheaper elastic-LP variant
+            self.highs.setOptionValue("iis_strategy", strategy)
+            status, found = self.highs.getIis()
+            if status != highspy.HighsStatus.kError and (len(found.row_index_)
+                                                          or len(found.col_index_)):
+                return Conflict(
+                    [(int(i), IIS_BOUND.get(int(b), "both"))
+                     for i, b in zip(found.row_index_, found.row_bound_, strict=True)],
+                    [(int(j), IIS_BOUND.get(int(b), "both"))
+                     for j, b in zip(found.col_index_, found.col_bound_, strict=True)
+                     if int(b) in IIS_BOUND])
+        return None
 
     def dual(self, solution: Solution, constraint: Any) -> float:
         """The dual of a constraint: d objective / d right-hand side."""
@@ -297,3 +343,95 @@ class PlanSolver:
                 self.highs.changeCoeff(row, c, v)
             self.highs.changeRowBounds(row, _bound(con.lower, -INF) - constant,
                                        _bound(con.upper, INF) - constant)
+
+
+def dual_bound(lp: CompiledLP, row_dual: np.ndarray, col_dual: np.ndarray) -> float | None:
+    """Lower bound on the optimum from a dual solution (None if it is not dual feasible):
+    the sum of each multiplier times the bound it prices."""
+    total = lp.offset
+    for y, lower, upper in ((row_dual, lp.row_lower, lp.row_upper),
+                            (col_dual, lp.col_lower, lp.col_upper)):
+        positive, negative = y > 1e-9, y < -1e-9
+        if np.isinf(lower[positive]).any() or np.isinf(upper[negative]).any():
+            return None
+        total += float(y[positive] @ lower[positive] + y[negative] @ upper[negative])
+    return total
+
+
+def max_residual(lp: CompiledLP, values: np.ndarray) -> float:
+    """Largest violation of a bound or row by `values`, recomputed from the matrix."""
+    if values.size == 0:
+        return 0.0
+    bound = np.maximum(lp.col_lower - values, values - lp.col_upper).max(initial=0.0)
+    cols = np.repeat(np.arange(len(lp.variables)), np.diff(lp.start))
+    activity = np.zeros(len(lp.constraints))
+    np.add.at(activity, lp.index, lp.value * values[cols])
+    rows = np.maximum(lp.row_lower - activity, activity - lp.row_upper).max(initial=0.0)
+    return float(max(bound, rows, 0.0))
+
+
+def solve_elastic(lp: CompiledLP, rows_lower: list[int], rows_upper: list[int],
+                  cols_upper: list[int], cols_lower: list[int],
+                  time_limit_seconds: float = 120.0) -> Relaxation:
+    """Minimise the total violation of the chosen limits (all else stays hard).
+
+    rows_lower / rows_upper: rows whose lower / upper bound may move (one slack each);
+    cols_upper / cols_lower: columns whose upper / lower bound may move (a slack and a row
+    each). Costs are ignored: the answer is the least change that makes any plan possible.
+    """
+    n, m = len(lp.variables), len(lp.constraints)
+    col_lower = lp.col_lower.copy()
+    col_upper = lp.col_upper.copy()
+    col_upper[cols_upper] = INF
+    col_lower[cols_lower] = -INF
+    entries_rows = [lp.index]
+    entries_cols = [np.repeat(np.arange(n), np.diff(lp.start))]
+    entries_vals = [lp.value]
+    row_lower = [lp.row_lower]
+    row_upper = [lp.row_upper]
+    slack = n
+    slack_of: list[tuple[str, int]] = []
+    for kind, rows, sign in (("row", rows_lower, 1.0), ("row", rows_upper, -1.0)):
+        for i in rows:
+            entries_rows.append(np.array([i]))
+            entries_cols.append(np.array([slack]))
+            entries_vals.append(np.array([sign]))
+            slack_of.append((kind, i))
+            slack += 1
+    extra = m
+    for kind, cols, sign, lower, upper in (("upper", cols_upper, -1.0, -INF, lp.col_upper),
+                                           ("lower", cols_lower, 1.0, lp.col_lower, INF)):
+        for j in cols:
+            entries_rows.append(np.array([extra, extra]))
+            entries_cols.append(np.array([j, slack]))
+            entries_vals.append(np.array([1.0, sign]))
+            row_lower.append(np.array([lower if kind == "upper" else lower[j]]))
+            row_upper.append(np.array([upper[j] if kind == "upper" else upper]))
+            slack_of.append((kind, j))
+            slack += 1
+            extra += 1
+    n_slack = slack - n
+    cost = np.concatenate([np.zeros(n), np.ones(n_slack)])
+    start, index, value = _to_csc(np.concatenate(entries_rows).astype(np.int64),
+                                  np.concatenate(entries_cols).astype(np.int64),
+                                  np.concatenate(entries_vals), slack)
+    highs = new_highs()
+    highs.setOptionValue("time_limit", float(time_limit_seconds))
+    highs.passModel(slack, extra, int(value.size), 1, 1, 0.0, cost,
+                    np.concatenate([col_lower, np.zeros(n_slack)]),
+                    np.concatenate([col_upper, np.full(n_slack, INF)]),
+                    np.concatenate(row_lower), np.concatenate(row_upper),
+                    start, index, value, np.zeros(slack, dtype=np.int32))
+    highs.run()
+    status = highs.getModelStatus()
+    result = Relaxation(highs.modelStatusToString(status), {}, {}, {})
+    if status != highspy.HighsModelStatus.kOptimal:
+        return result
+    values = np.asarray(highs.getSolution().col_value)[n:]
+    for (kind, i), amount in zip(slack_of, values.tolist(), strict=True):
+        if amount > 1e-7:
+            target = {"row": result.rows, "upper": result.col_upper,
+                      "lower": result.col_lower}[kind]
+            target[i] = target.get(i, 0.0) + amount
+    result.status = "optimal"
+    return result

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +146,20 @@ def to_name(value: Any) -> str | None:
     return None
 
 
+def mixed_scripts(text: str) -> str | None:
+    """The look-alike alphabet (Cyrillic, Greek) a mostly Latin name borrows letters from."""
+    scripts = set()
+    for char in text:
+        if char.isalpha():
+            name = unicodedata.name(char, "")
+            scripts.add(name.split(" ")[0])
+    if "LATIN" in scripts:
+        for other in ("CYRILLIC", "GREEK"):
+            if other in scripts:
+                return other.capitalize()
+    return None
+
+
 def split_list(text: str) -> tuple[str, ...]:
     """Names separated by `,` or `;`, trimmed, blanks dropped."""
     return tuple(p.strip() for p in re.split(r"[;,]", text) if p.strip())
@@ -214,6 +229,13 @@ def parse_sheet(raw: RawSheet | None, issues: Collector, period_length: str | No
             typed, problem = convert_cell(cell, column, period_length, epoch)
             if problem:
                 issues.error(raw.title, raw_row.excel_row, raw.header(column.name), cell, problem)
+            elif column.kind in ("key", "text") and isinstance(typed, str):
+                mixed = mixed_scripts(typed)
+                if mixed:
+                    issues.warn(raw.title, raw_row.excel_row, raw.header(column.name), typed,
+                                f"letters of one alphabet; this name mixes Latin with {mixed} "
+                                "letters that look alike, so it will not match the same name "
+                                "typed in Latin letters")
             values[column.name] = typed
         rows.append(Row(raw, raw_row.excel_row, values))
     return rows
@@ -340,7 +362,17 @@ def check_reference(row: Row, column: str, known: Iterable[str], what: str,
     return False
 
 
+_LOOK_ALIKES = str.maketrans(
+    "АВЕКМНОРСТХаеорсухіјѕΑΒΕΖΗΙΚΜΝΟΡΤΥΧοι",
+    "ABEKMHOPCTXaeopcyxijsABEZHIKMNOPTYXoi")
+
+
 def _suggestion(value: str, known: list[str]) -> str:
+    folded = value.translate(_LOOK_ALIKES)
+    for k in known:
+        if k != value and k.translate(_LOOK_ALIKES) == folded:
+            return (f' ("{k}" looks the same, but one of the two is typed with look-alike '
+                    "letters of another alphabet: retype it)")
     lowered = {k.lower(): k for k in known}
     if value.lower() in lowered:
         return f' (did you mean "{lowered[value.lower()]}"? names are case-sensitive)'
@@ -384,9 +416,13 @@ def check_commodities(rows: list[Row], issues: Collector) -> dict[str, Commodity
 
 
 def check_demand(rows: list[Row], commodities: dict[str, Commodity], calendar: Calendar | None,
-                 issues: Collector) -> tuple[dict[tuple[str, str], tuple[float, ...]],
-                                             tuple[str, ...], dict[tuple[str, str], int]]:
-    """Demand: blank-period rows apply to every period, dated rows override one period."""
+                 issues: Collector
+                 ) -> tuple[dict[tuple[str, str], tuple[float, ...]], tuple[str, ...],
+                            dict[tuple[str, str], tuple[int | None, ...]]]:
+    """Demand: blank-period rows apply to every period, dated rows override one period.
+
+    Also returns, per (commodity, region), the Excel row that sets each period's demand.
+    """
     if not rows:
         issues.note("Demand", None, None, "at least one demand row is needed (a zero row "
                     "names a region)")
@@ -399,24 +435,27 @@ def check_demand(rows: list[Row], commodities: dict[str, Commodity], calendar: C
         return {}, tuple(regions), {}
     n = calendar.periods
     base: dict[tuple[str, str], list[float]] = {}
-    first_row: dict[tuple[str, str], int] = {}
+    source: dict[tuple[str, str], list[int | None]] = {}
     overrides = []
     for row in unique:
         if not check_reference(row, "commodity", commodities, "commodity (Commodities sheet)",
                                issues) or not row.ok("demand"):
             continue
         key = (row["commodity"], row["region"])
-        first_row.setdefault(key, row.excel_row)
         base.setdefault(key, [0.0] * n)
+        source.setdefault(key, [row.excel_row] * n)
         if row["period"] is None:
             base[key] = [row["demand"]] * n
+            source[key] = [row.excel_row] * n
         else:
             overrides.append((key, row))
     for key, row in overrides:
         t = to_plan_period(row, "period", calendar, issues, must_be_inside=True)
         if t is not None:
             base[key][t - 1] = row["demand"]
-    return {k: tuple(v) for k, v in base.items()}, tuple(regions), first_row
+            source[key][t - 1] = row.excel_row
+    return ({k: tuple(v) for k, v in base.items()}, tuple(regions),
+            {k: tuple(v) for k, v in source.items()})
 
 
 def check_stockpiles(rows: list[Row], commodities: dict[str, Commodity],
@@ -434,9 +473,10 @@ def check_stockpiles(rows: list[Row], commodities: dict[str, Commodity],
             continue
         if row["capacity"] is not None and row["initial_stock"] > row["capacity"] + 1e-9:
             # Legal: first-period demand may draw the excess down; otherwise infeasible.
-            issues.warn(row.title, row.excel_row, row.header("initial_stock"),
-                        row["initial_stock"], f"at most the capacity {row['capacity']:g}; "
-                        "the excess must be used in the first period")
+            issues.note(row.title, row.excel_row, row.header("initial_stock"),
+                        f"initial stock {row['initial_stock']:g} is above the capacity "
+                        f"{row['capacity']:g}; the excess must be used in the first period",
+                        "warning")
         result[(row["commodity"], row["region"])] = Stockpile(
             row["commodity"], row["region"], row["initial_stock"], row["capacity"],
             row["target_stock"], row["target_days"], row["holding_cost"], row.excel_row)
@@ -486,9 +526,9 @@ def check_suppliers(rows: list[Row], period_rows: list[Row], commodities: dict[s
                          "what the supplier can sell)")
             continue
         if last < 1 or first > n:
-            issues.warn(row.title, row.excel_row, row.header("available_from"),
-                        calendar.label(first), "a window that overlaps the plan's horizon; "
-                        "this supplier can never supply")
+            issues.note(row.title, row.excel_row, row.header("available_from"),
+                        f"the window {calendar.label(first)} to {calendar.label(last)} lies "
+                        "outside the plan's horizon; this supplier can never supply", "warning")
         capacity = [row["capacity"]] * n
         unit_cost = [row["unit_cost"]] * n
         period_row_numbers = {}
@@ -584,9 +624,9 @@ def check_limits(rows: list[Row], data: dict[str, Any], issues: Collector) -> di
             ok = check_reference(row, "value", group_names, "country group (Groups sheet) or *",
                                  issues, allow_star=True)
         elif value != "*" and value not in _attribute_values(attribute, data):
-            issues.warn(row.title, row.excel_row, row.header("value"), value,
-                        f"{_a(attribute.replace('_', ' '))} that some supplier or route has; "
-                        "this limit constrains nothing")
+            issues.note(row.title, row.excel_row, row.header("value"),
+                        f'no supplier or route has the {attribute.replace("_", " ")} "{value}"; '
+                        "this limit constrains nothing", "warning")
         scenarios = tuple(row["scenarios"] or ("*",))
         if "*" in scenarios:
             scenarios = ()
@@ -647,9 +687,10 @@ def check_disruptions(rows: list[Row], data: dict[str, Any], calendar: Calendar 
                          f"{calendar.label(1)} to {calendar.label(calendar.periods)}")
             continue
         if start < 1 or end > calendar.periods:
-            issues.warn(row.title, row.excel_row, row.header("start_period"),
-                        calendar.label(start), "a disruption inside the horizon; only its "
-                        "periods inside the horizon count")
+            issues.note(row.title, row.excel_row, row.header("start_period"),
+                        f"the disruption runs {calendar.label(start)} to {calendar.label(end)}, "
+                        "beyond the plan's horizon; only its periods inside the horizon count",
+                        "warning")
         result.append(Disruption(row["scenario"], row["target_type"], row["target"],
                                  max(start, 1), min(end, calendar.periods),
                                  row["capacity_factor"], row["cost_factor"],
@@ -685,9 +726,9 @@ def _check_disruption_target(row: Row, data: dict[str, Any], countries: dict[str
             row.values["target"] = commodity
         return True
     if target not in countries[kind]:
-        issues.warn(row.title, row.excel_row, row.header("target"), target,
-                    f"{_a(kind.replace('_', ' '))} that some supplier or route has; this "
-                    "disruption hits nothing")
+        issues.note(row.title, row.excel_row, row.header("target"),
+                    f'no supplier or route has the {kind.replace("_", " ")} "{target}"; this '
+                    "disruption hits nothing", "warning")
     return True
 
 
@@ -726,9 +767,9 @@ def check_projects(rows: list[Row], data: dict[str, Any], calendar: Calendar | N
         first = to_plan_period(row, "first_period", calendar, issues, must_be_inside=False)
         first = 1 if first is None else max(first, 1)
         if first > calendar.periods:
-            issues.warn(row.title, row.excel_row, row.header("first_period"),
-                        calendar.label(first), "a period inside the horizon; this project "
-                        "would never supply")
+            issues.note(row.title, row.excel_row, row.header("first_period"),
+                        f"{calendar.label(first)} is after the plan's horizon; this project "
+                        "would never supply", "warning")
         result[row["project"]] = Project(row["project"], row["supplier"], row["capex"],
                                          row["max_capacity"], first, row.excel_row)
     return result
@@ -765,18 +806,20 @@ def check_coverage(plan: dict[str, Any], issues: Collector) -> None:
     routed = {r.supplier for r in plan["routes"].values()}
     for supplier in plan["suppliers"].values():
         if supplier.name not in routed:
-            issues.warn("Suppliers", supplier.row, "supplier", supplier.name,
-                        "a route in Routes; this supplier cannot deliver anywhere")
+            issues.note("Suppliers", supplier.row, "supplier",
+                        f'"{supplier.name}" has no route in Routes, so it cannot deliver '
+                        "anywhere", "warning")
     supplied = {s.commodity for s in plan["suppliers"].values()}
     for commodity in plan["commodities"].values():
         if commodity.name not in supplied:
-            issues.warn("Commodities", commodity.row, "commodity", commodity.name,
-                        "a supplier in Suppliers; all its demand beyond stock goes unmet")
-    for (k, g), row in plan["demand_rows"].items():
+            issues.note("Commodities", commodity.row, "commodity",
+                        f'"{commodity.name}" has no supplier in Suppliers; all its demand '
+                        "beyond stock goes unmet", "warning")
+    for (k, g), rows in plan["demand_rows"].items():
         if (k, g) not in plan["stockpiles"] and any(plan["demand"].get((k, g), ())):
-            issues.warn("Demand", row, "region", g,
-                        f"a Stockpiles row for {k} in {g}; without one no stock can be held "
-                        "there (capacity 0)")
+            issues.note("Demand", rows[0], "region",
+                        f"{k} in {g} has demand but no Stockpiles row, so no stock can be "
+                        "held there (capacity 0)", "warning")
 
 
 def check_limit_satisfiable(plan: dict[str, Any], issues: Collector) -> None:
@@ -796,10 +839,11 @@ def check_limit_satisfiable(plan: dict[str, Any], issues: Collector) -> None:
             if open_routes and all(
                     limit.value in route_values(r, suppliers[r.supplier], limit.attribute,
                                                 plan["groups"]) for r in open_routes):
-                issues.warn("Concentration", limit.row, "max_share", limit.max_share,
-                            f"a limit some supply can meet; in {plan['settings'].calendar.label(t)}"
-                            f" every open route in its scope has {limit.attribute} "
-                            f"{limit.value}, so the limit allows buying none of them")
+                issues.note("Concentration", limit.row, "max_share",
+                            f'"{limit.name}" cannot be met by any supply in '
+                            f"{plan['settings'].calendar.label(t)}: every open route in its "
+                            f"scope has {limit.attribute} {limit.value}, so the limit allows "
+                            "buying none of them", "warning")
                 break
 
 

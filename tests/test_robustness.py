@@ -1,0 +1,103 @@
+"""Stable outputs, and a reader that never crashes on fuzzed workbooks."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+from helpers import write_workbook
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import IllegalCharacterError
+from test_bad_workbooks import valid
+
+from model.errors import InputError
+from model.pipeline import run
+from model.validate import load_plan
+
+VOLATILE = re.compile(r"^(run_at|\w+_seconds)$")
+
+
+def test_same_input_gives_the_same_plan_bytes_apart_from_the_run_stamp(tmp_path):
+    source = write_workbook(tmp_path / "input.xlsx", valid())
+    first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
+    for output in (first, second):
+        run(source, output, progress=lambda _: None)
+    with zipfile.ZipFile(first) as a, zipfile.ZipFile(second) as b:
+        assert a.namelist() == b.namelist()
+        summary = "xl/worksheets/sheet1.xml"
+        for name in a.namelist():
+            if name != summary:
+                assert a.read(name) == b.read(name), name
+    rows = [[(r[0].value, r[1].value) for r in load_workbook(p)["Summary"].iter_rows()]
+            for p in (first, second)]
+    stable = [[(k, v) for k, v in r if not VOLATILE.match(str(k))] for r in rows]
+    assert stable[0] == stable[1]
+
+
+ISSUE_LINE = re.compile(r'^  - (File|Workbook|[^\n]+?)( row \d+)?(, column "[^"]*")?: .+\.$')
+CELL_VALUES = st.one_of(
+    st.none(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12), st.sampled_from(["=1+", "#REF!", "NA", "007", "60%", "2027-13",
+                                           "2027-Q5", "*", "@x", " ", "\u200b"]),
+    st.dates(dt.date(1900, 1, 1), dt.date(2100, 1, 1)), st.booleans())
+
+
+@st.composite
+def mutated_workbook(draw):
+    sheets = copy.deepcopy(valid())
+    names = list(sheets)
+    for _ in range(draw(st.integers(1, 6))):
+        sheet = draw(st.sampled_from(names))
+        rows = sheets[sheet]
+        action = draw(st.sampled_from(["cell", "cell", "cell", "header", "drop_row",
+                                       "drop_sheet", "rename_sheet", "add_row"]))
+        if action == "cell" and len(rows) > 1:
+            r = draw(st.integers(1, len(rows) - 1))
+            c = draw(st.integers(0, len(rows[r]) - 1))
+            rows[r][c] = draw(CELL_VALUES)
+        elif action == "header":
+            c = draw(st.integers(0, len(rows[0]) - 1))
+            rows[0][c] = draw(st.one_of(st.text(max_size=10), st.sampled_from(
+                ["Capacity (t)", "CAPACITY", "lead time", "value", "supplier"])))
+        elif action == "drop_row" and len(rows) > 1:
+            rows.pop(draw(st.integers(1, len(rows) - 1)))
+        elif action == "drop_sheet" and sheet in sheets:
+            del sheets[sheet]
+            names.remove(sheet)
+            if not names:
+                break
+        elif action == "rename_sheet" and sheet in sheets:
+            new = draw(st.sampled_from(["SUPPLIERS", "Supplier list", "routes ", "Sheet9"]))
+            if new not in sheets:
+                sheets[new] = sheets.pop(sheet)
+                names[names.index(sheet)] = new
+        elif action == "add_row":
+            rows.append([draw(CELL_VALUES) for _ in rows[0]])
+    return sheets
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_workbook())
+def test_fuzzed_workbooks_are_accepted_or_refused_in_the_documented_format(sheets):
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            path = write_workbook(Path(folder) / "fuzz.xlsx", sheets)
+        except (ValueError, TypeError, IllegalCharacterError):
+            return  # openpyxl cannot write this value (e.g. control characters): not a workbook
+        try:
+            plan = load_plan(path)
+        except InputError as error:
+            lines = str(error).split("\n")
+            assert re.match(r"^.+: the workbook has \d+ problems?:$", lines[0])
+            issues = [line for line in lines[1:] if line.startswith("  - ")]
+            assert issues and len(issues) == len(error.issues)
+            for line in issues:
+                assert ISSUE_LINE.match(line), line
+            return
+        assert plan.commodities and plan.settings.periods >= 1
