@@ -82,9 +82,6 @@ def solve_plan(plan: PlanData, progress: Progress = log.info,
                 f"the solver reached the time limit of {plan.settings.time_limit_seconds:g} s "
                 "without finding any feasible plan; raise time_limit_seconds in Settings")
         raise SolverFailure(f"the solver stopped without a plan ({solution.highs_status})")
-    if solution.max_residual > RESIDUAL_TOLERANCE * max(1.0, _scale(solver)):
-        log.warning("numerical trouble: the returned plan violates a limit by %g",
-                    solution.max_residual)
     progress(f"solved: {solution.status}, objective {solution.objective:,.2f} "
              f"{plan.settings.currency} in {solution.seconds:.1f} s"
              + (f" (stopped at the time limit; gap {solution.gap:.2%})"
@@ -137,6 +134,17 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
         exc.diagnosis.path = write_diagnosis(exc.diagnosis, plan, where)
         raise InfeasiblePlan(f"{exc}\nThe diagnosis is in {exc.diagnosis.path}",
                              exc.diagnosis) from None
+    notes = []
+    if solution.max_residual > RESIDUAL_TOLERANCE * max(1.0, _scale(solver)):
+        notes.append(f"numerical trouble: rechecked after solving, the plan violates a limit by "
+                     f"{solution.max_residual:.3g}; treat its figures with care and check the "
+                     "units of very large or very small numbers")
+    if solution.status == "time_limit":
+        gap = "unknown" if solution.gap is None else f"{solution.gap:.2%}"
+        notes.append(f"the solver stopped at the time limit; this plan may not be optimal "
+                     f"(gap {gap})")
+    for note in notes:
+        progress(f"  warning: {note}")
     started = time.perf_counter()
     result = extract(built, solver, solution)
     if plan.sweep:
@@ -146,9 +154,9 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     result.timings = timings
     progress(f"writing {output}")
     started = time.perf_counter()
-    written, notes = write_plan(result, plan, output)
+    written, write_notes = write_plan(result, plan, output, notes)
     timings["write_seconds"] = time.perf_counter() - started
-    return RunOutcome(result, written, plan, notes)
+    return RunOutcome(result, written, plan, notes + write_notes)
 
 
 def summary_lines(outcome: RunOutcome) -> list[str]:

@@ -259,8 +259,8 @@ def _write_warnings(wb: Workbook, plan: PlanData, notes: Iterable[str]) -> None:
                                          Col("message", "message", width=110)])
 
 
-def build_workbook(result: PlanResult, plan: PlanData) -> Workbook:
-    """The plan workbook, in memory."""
+def build_workbook(result: PlanResult, plan: PlanData, notes: Iterable[str] = ()) -> Workbook:
+    """The plan workbook, in memory; `notes` join the reader's warnings."""
     wb = Workbook(write_only=True)
     columns = _columns(plan)
     _write_summary(wb, result, plan)
@@ -276,7 +276,7 @@ def build_workbook(result: PlanResult, plan: PlanData) -> Workbook:
         if table is None:
             continue
         write_table(wb.create_sheet(name), table, columns[name])
-    _write_warnings(wb, plan, [])
+    _write_warnings(wb, plan, notes)
     return wb
 
 
@@ -393,6 +393,8 @@ def diagnosis_workbook(diagnosis: Any, plan: PlanData) -> Workbook:
     return wb
 
 
-def write_plan(result: PlanResult, plan: PlanData, path: str | Path) -> tuple[Path, list[str]]:
+def write_plan(result: PlanResult, plan: PlanData, path: str | Path,
+               notes: Iterable[str] = ()) -> tuple[Path, list[str]]:
     """Write the plan workbook atomically; returns where it went and any notes."""
-    return atomic_save(lambda tmp: save_stable(build_workbook(result, plan), tmp), Path(path))
+    return atomic_save(lambda tmp: save_stable(build_workbook(result, plan, notes), tmp),
+                       Path(path))

@@ -307,12 +307,18 @@ def _read_sheet(ws: Any, cached_ws: Any, spec: Sheet, issues: list[Issue]) -> Ra
     _check_merged(ws, header_row, set(columns), issues)
     sheet = RawSheet(spec, ws.title, header_row, headers)
     hidden: list[int] = []
-    for r in range(first_row, last_row + 1):
+    # Only rows that hold something in a read column: a stray format far down the sheet must
+    # not make us walk (and, in openpyxl, create) a million empty rows.
+    filled: dict[int, dict[int, Any]] = {}
+    for (r, c), cell in ws._cells.items():
+        if c in columns and first_row <= r <= last_row and cell.value is not None:
+            filled.setdefault(r, {})[c] = cell
+    for r in sorted(filled):
         values: dict[str, Any] = {}
-        for col, name in columns.items():
-            value = _cell_value(ws.cell(r, col), cached_ws)
+        for col, cell in filled[r].items():
+            value = _cell_value(cell, cached_ws)
             if value is not None:
-                values[name] = value
+                values[columns[col]] = value
         if not values:
             continue
         if ws.row_dimensions[r].hidden:

@@ -101,3 +101,30 @@ def test_fuzzed_workbooks_are_accepted_or_refused_in_the_documented_format(sheet
                 assert ISSUE_LINE.match(line), line
             return
         assert plan.commodities and plan.settings.periods >= 1
+
+
+def test_stray_formatting_far_down_a_sheet_is_not_read_as_rows(tmp_path):
+    from openpyxl.styles import Font
+
+    source = write_workbook(tmp_path / "input.xlsx", valid())
+    wb = load_workbook(source)
+    wb["Suppliers"].cell(1_000_000, 3).font = Font(bold=True)  # formatted, empty
+    wb.save(source)
+    plan = load_plan(source)
+    assert set(plan.suppliers) == {"Lynas", "Baotou"}
+
+
+def test_residual_recheck_finds_a_violated_row():
+    import numpy as np
+    import pyomo.environ as pyo
+
+    from model.solve import compile_lp, max_residual
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(2), bounds=(0, 10))
+    m.c = pyo.Constraint(expr=m.x[0] + 2 * m.x[1] <= 4)
+    m.o = pyo.Objective(expr=m.x[0])
+    lp = compile_lp(m)
+    assert max_residual(lp, np.array([2.0, 1.0])) == 0.0
+    assert max_residual(lp, np.array([2.0, 1.5])) == 1.0     # row: 5 > 4
+    assert max_residual(lp, np.array([11.0, 0.0])) == 7.0    # row: 11 > 4 beats bound: 1
