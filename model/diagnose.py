@@ -280,6 +280,7 @@ def _smallest_changes(built: BuiltModel, solver: PlanSolver,
               for j, amount in relaxed.col_upper.items()]
     items += [(describe.bound(lp.variables[j], "lower"), amount, "lower")
               for j, amount in relaxed.col_lower.items()]
+    needed_share = _needed_shares(built, solver, relaxed)
     for (sources, node), amount, _ in items:
         if not sources:
             continue
@@ -290,6 +291,9 @@ def _smallest_changes(built: BuiltModel, solver: PlanSolver,
             "sheet": source.sheet, "row": source.row, "column": source.column,
             "value": source.value, "limit": source.text, "unit": source.unit,
             "largest_change": 0.0, "total_change": 0.0, "periods": [], "scenarios": []})
+        if source.sheet == "Concentration":
+            entry["needed_share"] = max(entry.get("needed_share", 0.0),
+                                        needed_share.get(source.row, 0.0))
         entry["largest_change"] = max(entry["largest_change"], amount)
         entry["total_change"] += amount
         if period not in entry["periods"]:
@@ -305,6 +309,22 @@ def _smallest_changes(built: BuiltModel, solver: PlanSolver,
     return changes
 
 
+def _needed_shares(built: BuiltModel, solver: PlanSolver, relaxed: Any) -> dict[int, float]:
+    """Per Concentration row, the largest share its value takes in the relaxed plan."""
+    if relaxed.values is None:
+        return {}
+    m, ix, lp = built.model, built.index, solver.lp
+    value = relaxed.values
+    shares: dict[int, float] = {}
+    for row in ix.concentration:
+        has = sum(value[lp.col_of[id(m.order[key])]] for key in row.has_orders)
+        total = sum(value[lp.col_of[id(m.order[key])]] for key in row.all_orders)
+        if total > 1e-9:
+            limit_row = ix.plan.limits[row.limit].row
+            shares[limit_row] = max(shares.get(limit_row, 0.0), has / total)
+    return shares
+
+
 def _change_text(entry: dict[str, Any]) -> str:
     amount = entry["largest_change"]
     unit = f" {entry['unit']}" if entry["unit"] else ""
@@ -315,7 +335,9 @@ def _change_text(entry: dict[str, Any]) -> str:
     if column == "min_take":
         return f"lower min_take by {amount:,.6g}{unit} a period"
     if column == "max_share":
-        return f"allow {amount:,.6g}{unit} more supply with this value (raise max_share)"
+        share = entry.get("needed_share")
+        target = f" to {share:.1%}" if share else ""
+        return f"raise max_share{target} (it holds back {amount:,.6g} units of supply)"
     return f"raise {column} by {amount:,.6g}{unit}"
 
 
@@ -337,16 +359,38 @@ def _message(conflicts: list[dict[str, Any]], changes: list[dict[str, Any]]) -> 
     return "\n".join(lines)
 
 
+DECISIONS = {"order": "orders on route {0}", "stock": "stock of {0} in {1}",
+             "unmet": "unmet demand of {0} in {1}", "below_target": "stock of {0} in {1} below "
+             "target", "transfer": "transfers on lane {0}", "build": "capacity built by {0}",
+             "node_cost": "cost of a period", "cvar_threshold": "the CVaR threshold",
+             "cost_excess": "a scenario's cost above the CVaR threshold"}
+
+
+def describe_decision(describe: Describer, var: Any) -> str:
+    """A decision in words: `orders on route X in 2027-03 (scenario base)`."""
+    family = var.parent_component().local_name
+    index = var.index()
+    index = index if isinstance(index, tuple) else (index,)
+    if family == "transfer":
+        index = (describe.plan.transfers[index[0]].name, index[1])
+    text = DECISIONS.get(family, family).format(*[str(i) for i in index])
+    if family in ("order", "stock", "unmet", "below_target", "transfer"):
+        period, scenarios = describe.where(index[-1])
+        text += f" in {period} (scenario {scenarios})"
+    return text
+
+
 def _unbounded(built: BuiltModel, solver: PlanSolver) -> Diagnosis:
     """Name the decisions that can grow without limit at no cost (from the primal ray)."""
     highs = solver.highs
+    describe = Describer(built)
     names: list[str] = []
     try:
         has_ray, ray = highs.getPrimalRay()
         if has_ray:
             for j, value in enumerate(ray):
                 if abs(value) > 1e-9 and not math.isnan(value):
-                    names.append(solver.lp.variables[j].name)
+                    names.append(describe_decision(describe, solver.lp.variables[j]))
     except Exception:  # a missing ray must not hide the diagnosis itself
         names = []
     shown = ", ".join(names[:10]) or "unknown"

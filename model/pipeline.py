@@ -155,7 +155,7 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     progress(f"writing {output}")
     started = time.perf_counter()
     written, write_notes = write_plan(result, plan, output, notes)
-    timings["write_seconds"] = time.perf_counter() - started
+    timings["write_seconds"] = time.perf_counter() - started  # including the final save
     return RunOutcome(result, written, plan, notes + write_notes)
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import os
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -225,25 +226,112 @@ def _solver_name() -> str:
     return f"HiGHS {version} (highspy), Pyomo {pyomo.version.version}"
 
 
-def _write_summary(wb: Workbook, result: PlanResult, plan: PlanData) -> None:
-    ws = wb.create_sheet("Summary")
-    ws.column_dimensions["A"].width = 26
-    ws.column_dimensions["B"].width = 22
-    ws.column_dimensions["C"].width = 10
-    ws.column_dimensions["D"].width = 60
+def fit_to_page_width(ws: Any) -> None:
+    """Print landscape, one page wide, as many pages tall as needed."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+
+
+def _header_cell(ws: Any, text: str) -> WriteOnlyCell:
+    cell = _text_cell(ws, text, HEADER_FONT)
+    cell.fill = HEADER_FILL
+    cell.alignment = WRAP
+    return cell
+
+
+def _side_blocks(ws: Any, result: PlanResult, plan: PlanData) -> list[list[Any]]:
+    """Rows of the Summary's right-hand side: decisions to take now, binding limits and
+    scenario costs, each a small titled table."""
+    money = plan.settings.currency
+    rows: list[list[Any]] = []
+    first = result.first_period_orders
+    label = plan.settings.calendar.label(1)
+    rows.append([_text_cell(ws, f"Decisions to take now: orders of {label}, the same in "
+                            "every scenario", SECTION_FONT)])
+    rows.append([_header_cell(ws, h) for h in ("commodity", "supplier", "route", "region",
+                                                "quantity", "unit")])
+    for r in first.itertuples(index=False):
+        rows.append([_cell(ws, r.commodity), _cell(ws, r.supplier), _cell(ws, r.route),
+                     _cell(ws, r.region), _cell(ws, r.quantity, QUANTITY),
+                     _cell(ws, plan.commodities[r.commodity].unit)])
+    if not len(first):
+        rows.append([_cell(ws, "nothing is ordered in the first period")])
+    rows.append([])
+    table = result.concentration
+    rows.append([_text_cell(ws, "Binding limits, most costly first", SECTION_FONT)])
+    rows.append([_header_cell(ws, h) for h in (
+        "limit", "binding in", f"marginal cost ({money} per 1% of max_share)")])
+    binding = table[table["binding"]] if len(table) else table
+    if len(binding):
+        grouped = (binding.groupby("limit", sort=False)
+                   .agg(worth=("marginal_cost_per_point", "sum"), periods=("period", "nunique"))
+                   .sort_values("worth", ascending=False))
+        for limit, r in grouped.head(10).iterrows():
+            rows.append([_cell(ws, limit), _cell(ws, f"{r.periods} period(s)"),
+                         _cell(ws, r.worth, MONEY)])
+    else:
+        rows.append([_cell(ws, "no concentration limit binds")])
+    rows.append([])
+    rows.append([_text_cell(ws, "Scenarios", SECTION_FONT)])
+    rows.append([_header_cell(ws, h) for h in ("scenario", "probability", f"cost ({money})",
+                                                "shortfall (units)")])
+    for r in result.scenarios.itertuples(index=False):
+        rows.append([_cell(ws, r.scenario), _cell(ws, r.probability, SHARE),
+                     _cell(ws, r.cost, MONEY), _cell(ws, r.shortfall, QUANTITY)])
+    return rows
+
+
+def _write_summary(ws: Any, result: PlanResult, plan: PlanData) -> None:
+    """Key figures (item, value, unit, note) on the left, decisions and limits on the right."""
+    for letter, width in zip("ABCDEFGHIJK", (26, 22, 10, 58, 3, 22, 26, 30, 14, 14, 8),
+                             strict=True):
+        ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
-    header = []
-    for text in ("item", "value", "unit", "note"):
-        cell = _text_cell(ws, text, HEADER_FONT)
-        cell.fill = HEADER_FILL
-        header.append(cell)
-    ws.append(header)
+    fit_to_page_width(ws)
+    left: list[list[Any]] = [[_header_cell(ws, h) for h in ("item", "value", "unit", "note")]]
+    quantity_units = {"units"} | {c.unit for c in plan.commodities.values()}
     for item, value, unit, note in summary_items(result, plan):
         fmt = MONEY if unit == plan.settings.currency else None
-        if unit in ("units",) or unit in {c.unit for c in plan.commodities.values()}:
+        if unit in quantity_units:
             fmt = QUANTITY
-        ws.append([_text_cell(ws, item), _cell(ws, value, fmt), _cell(ws, unit),
-                   _cell(ws, note)])
+        if item in ("discount_rate", "gap"):
+            fmt = "0.00%"
+        elif item in ("variables", "constraints", "nonzeros", "warnings"):
+            fmt = "#,##0"
+        elif item == "max_residual":
+            fmt = "0.0E+00"
+        font = BOLD if item in ("status", "objective", "expected_cost", "cvar") else None
+        left.append([_text_cell(ws, item, font), _cell(ws, value, fmt, font), _cell(ws, unit),
+                     _cell(ws, note)])
+    right = _side_blocks(ws, result, plan)
+    for i in range(max(len(left), len(right))):
+        row = list(left[i]) if i < len(left) else [None] * 4
+        row += [None] + (right[i] if i < len(right) else [])
+        ws.append(row)
+
+
+def _write_plan_grid(ws: Any, result: PlanResult, plan: PlanData) -> None:
+    """Orders of the reference scenario as a route x period grid."""
+    from .charts import plan_grid, reference_scenario
+
+    grid = plan_grid(result, plan)
+    labels = plan.settings.calendar.labels()
+    columns = [Col("commodity", "commodity", width=14), Col("unit", "unit", width=6),
+               Col("supplier", "supplier", width=24), Col("route", "route", width=28),
+               Col("region", "region", width=10),
+               Col("processing_country", "processing country", width=14)]
+    columns += [Col(label, label, QUANTITY, 9) for label in labels]
+    columns += [Col("total", "total", QUANTITY, 11)]
+    write_table(ws, grid, columns)
+    ws.freeze_panes = "G2"
+    fit_to_page_width(ws)
+    ws.append([])
+    ws.append([_text_cell(ws, f"Orders of the {reference_scenario(plan)} scenario, by the "
+                          "period they are placed in (quantities in each commodity's unit).",
+                          Font(italic=True))])
 
 
 def _write_warnings(wb: Workbook, plan: PlanData, notes: Iterable[str]) -> None:
@@ -261,9 +349,14 @@ def _write_warnings(wb: Workbook, plan: PlanData, notes: Iterable[str]) -> None:
 
 def build_workbook(result: PlanResult, plan: PlanData, notes: Iterable[str] = ()) -> Workbook:
     """The plan workbook, in memory; `notes` join the reader's warnings."""
+    from .charts import add_charts
+
+    started = time.perf_counter()
     wb = Workbook(write_only=True)
     columns = _columns(plan)
-    _write_summary(wb, result, plan)
+    summary = wb.create_sheet("Summary")  # first sheet; filled last, with the write time
+    _write_plan_grid(wb.create_sheet("Plan"), result, plan)
+    add_charts(wb, result, plan, _append_plain)
     sheets: list[tuple[str, pd.DataFrame | None]] = [
         ("Orders", result.orders), ("Stockpile", result.stockpile),
         ("Concentration", result.concentration), ("Prices", result.prices),
@@ -277,7 +370,14 @@ def build_workbook(result: PlanResult, plan: PlanData, notes: Iterable[str] = ()
             continue
         write_table(wb.create_sheet(name), table, columns[name])
     _write_warnings(wb, plan, notes)
+    result.timings["write_seconds"] = time.perf_counter() - started
+    _write_summary(summary, result, plan)
     return wb
+
+
+def _append_plain(ws: Any, values: list[Any], bold: bool = False) -> None:
+    """Append a row of plain values (text kept as text), bold on request."""
+    ws.append([_cell(ws, v, None, BOLD if bold else None) for v in values])
 
 
 class _StableZip(zipfile.ZipFile):

@@ -234,6 +234,7 @@ class Relaxation:
     rows: dict[int, float]          # row -> amount its bound must move
     col_upper: dict[int, float]     # column -> amount its upper bound must rise
     col_lower: dict[int, float]     # column -> amount its lower bound must fall
+    values: np.ndarray | None = None  # the relaxed plan (original columns)
 
 
 class PlanSolver:
@@ -336,7 +337,9 @@ class PlanSolver:
         for con in constraints:
             row = self.lp.row_of[id(con)]
             constant, cols, coefs = compiler.terms(con.body)
-            merged: dict[int, float] = {}
+            # Columns whose coefficient became zero drop out of the expression; clear them.
+            _, old_cols, _ = self.highs.getRowEntries(row)
+            merged: dict[int, float] = {int(c): 0.0 for c in old_cols}
             for c, v in zip(cols, coefs, strict=True):
                 merged[c] = merged.get(c, 0.0) + v
             for c, v in merged.items():
@@ -427,8 +430,9 @@ def solve_elastic(lp: CompiledLP, rows_lower: list[int], rows_upper: list[int],
     result = Relaxation(highs.modelStatusToString(status), {}, {}, {})
     if status != highspy.HighsModelStatus.kOptimal:
         return result
-    values = np.asarray(highs.getSolution().col_value)[n:]
-    for (kind, i), amount in zip(slack_of, values.tolist(), strict=True):
+    solved = np.asarray(highs.getSolution().col_value)
+    result.values = solved[:n]
+    for (kind, i), amount in zip(slack_of, solved[n:].tolist(), strict=True):
         if amount > 1e-7:
             target = {"row": result.rows, "upper": result.col_upper,
                       "lower": result.col_lower}[kind]

@@ -934,7 +934,7 @@ def validate(raw: RawWorkbook) -> PlanData:
     check_coefficient_ranges(plan, issues)
     warnings = tuple(i for i in issues.issues if i.severity != "error")
     for warning in warnings:
-        log.warning("%s", warning)
+        log.info("warning: %s", warning)
     return PlanData(
         settings=settings, commodities=commodities, regions=regions, demand=demand,
         stockpiles=stockpiles, suppliers=suppliers, routes=routes, groups=groups,

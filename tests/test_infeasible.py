@@ -100,3 +100,19 @@ def test_diagnosis_workbook_explains_itself(tmp_path, capsys):
     text = " ".join(str(v) for v in tables["Diagnosis"].fillna("").to_numpy().ravel())
     assert "no plan meets every limit" in text
     assert "smallest changes" in text
+
+
+def test_decisions_are_described_in_words(tmp_path):
+    from model.build import build_model
+    from model.diagnose import Describer, describe_decision
+    from model.validate import load_plan
+
+    sheets = one_commodity(2, 5, [["dear", 20, 5]])
+    plan = load_plan(write_workbook(tmp_path / "w.xlsx", sheets))
+    built = build_model(plan)
+    describe = Describer(built)
+    m = built.model
+    assert describe_decision(describe, m.order["dear route", 1]) == \
+        "orders on route dear route in 2027-02 (scenario base)"
+    assert describe_decision(describe, m.unmet["k", "home", 0]) == \
+        "unmet demand of k in home in 2027-01 (scenario base)"
