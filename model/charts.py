@@ -1,4 +1,4 @@
-"""Native Excel charts of the plan (openpyxl charts, not pictures) and the Plan grid.
+"""Native Excel charts of the plan (xlsxwriter charts, not pictures) and the Plan grid.
 
 Charts show the reference scenario (`base` if there is one, else the most likely): supply mix
 by processing country per commodity (stacked columns), stock against target per commodity and
@@ -11,14 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
-from openpyxl.utils import get_column_letter
 
 from .data import PlanData
 from .results import PlanResult
 
-CHART_WIDTH_CM = 16.0
-CHART_HEIGHT_CM = 7.5
 ROWS_PER_CHART = 16
 COLUMNS_PER_CHART = 10
 MAX_STOCK_CHARTS = 12
@@ -84,47 +80,59 @@ def stock_against_target(result: PlanResult, plan: PlanData) -> list[tuple[str, 
 class _ChartData:
     """Writes blocks of numbers to the Chart data sheet and remembers where they are."""
 
-    def __init__(self, ws: Any, write_row: Any):
+    def __init__(self, book: Any, ws: Any):
+        self.book = book
         self.ws = ws
-        self.write_row = write_row
         self.row = 0
 
     def block(self, title: str, table: pd.DataFrame, index_name: str) -> tuple[int, int, int]:
-        """Write title, header and rows; return (header row, first data row, last data row)."""
-        self.write_row(self.ws, [title], bold=True)
-        self.write_row(self.ws, [index_name, *map(str, table.columns)], bold=True)
-        header = self.row + 2
-        for label, values in table.iterrows():
+        """Write title, header and rows; return (header row, first data row, last data row),
+        0-based."""
+        from .report import write_cell
+
+        bold = self.book.fmt(bold=True)
+        self.ws.write_string(self.row, 0, title, bold)
+        header = self.row + 1
+        write_cell(self.ws, header, 0, index_name, bold)
+        for c, name in enumerate(table.columns, start=1):
+            write_cell(self.ws, header, c, str(name), bold)
+        for r, (label, values) in enumerate(table.iterrows(), start=header + 1):
             key = label if isinstance(label, int | float) else str(label)
-            self.write_row(self.ws, [key, *[float(v) for v in values]])
+            write_cell(self.ws, r, 0, key)
+            for c, value in enumerate(values.tolist(), start=1):
+                write_cell(self.ws, r, c, float(value))
         first, last = header + 1, header + len(table)
-        self.write_row(self.ws, [])
-        self.row = last + 1
+        self.row = last + 2
         return header, first, last
 
 
 def _place(charts_ws: Any, chart: Any, slot: int) -> None:
-    # openpyxl 3.1 marks axes as deleted unless told otherwise; Excel then hides their labels.
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    column = 1 + (slot % 2) * COLUMNS_PER_CHART
-    row = 3 + (slot // 2) * ROWS_PER_CHART
-    chart.width, chart.height = CHART_WIDTH_CM, CHART_HEIGHT_CM
-    charts_ws.add_chart(chart, f"{get_column_letter(column)}{row}")
+    chart.set_size({"width": 620, "height": 300})
+    chart.set_legend({"position": "right"})
+    row = 2 + (slot // 2) * ROWS_PER_CHART
+    column = (slot % 2) * COLUMNS_PER_CHART
+    charts_ws.insert_chart(row, column, chart)
 
 
-def add_charts(wb: Any, result: PlanResult, plan: PlanData, write_row: Any) -> int:
+def _title(text: str) -> dict[str, Any]:
+    return {"name": text, "name_font": {"size": 11, "bold": True}}
+
+
+def add_charts(book: Any, result: PlanResult, plan: PlanData) -> int:
     """Add the Charts and Chart data sheets; returns how many charts were drawn."""
     from .report import fit_to_page_width
 
-    charts_ws = wb.create_sheet("Charts")
+    workbook = book.workbook
+    charts_ws = book.sheet("Charts")
     fit_to_page_width(charts_ws)
-    data_ws = wb.create_sheet("Chart data")
-    data_ws.column_dimensions["A"].width = 14
+    data_ws = book.sheet("Chart data")
+    data_ws.set_column(0, 0, 14)
+    data_ws.set_column(1, 30, 12, book.fmt("#,##0.###"))
+    sheet = "Chart data"
     scenario = reference_scenario(plan)
-    write_row(charts_ws, [f"Charts of the {scenario} scenario (numbers on the Chart data sheet)"],
-              bold=True)
-    data = _ChartData(data_ws, write_row)
+    charts_ws.write_string(0, 0, f"Charts of the {scenario} scenario (numbers on the Chart "
+                           "data sheet)", book.fmt(bold=True, font_size=12))
+    data = _ChartData(book, data_ws)
     slot = 0
     period_name = plan.settings.calendar.period_length
     for k, commodity in plan.commodities.items():
@@ -134,32 +142,30 @@ def add_charts(wb: Any, result: PlanResult, plan: PlanData, write_row: Any) -> i
         header, first, last = data.block(f"Supply of {k} by processing country "
                                          f"({commodity.unit} ordered per {period_name})", table,
                                          "period")
-        chart = BarChart()
-        chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
-        chart.title = f"{k}: supply by processing country"
-        chart.y_axis.title = f"{commodity.unit} per {period_name}"
-        chart.x_axis.title = "order period"
-        values = Reference(data_ws, min_col=2, max_col=1 + len(table.columns), min_row=header,
-                           max_row=last)
-        chart.add_data(values, titles_from_data=True)
-        chart.set_categories(Reference(data_ws, min_col=1, min_row=first, max_row=last))
+        chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
+        for c in range(1, len(table.columns) + 1):
+            chart.add_series({"name": [sheet, header, c],
+                              "categories": [sheet, first, 0, last, 0],
+                              "values": [sheet, first, c, last, c], "gap": 50})
+        chart.set_title(_title(f"{k}: supply by processing country"))
+        chart.set_y_axis({"name": f"{commodity.unit} per {period_name}",
+                          "num_format": "#,##0"})
+        chart.set_x_axis({"name": "order period"})
         _place(charts_ws, chart, slot)
         slot += 1
     for k, g, table in stock_against_target(result, plan):
         unit = plan.commodities[k].unit
         header, first, last = data.block(f"Stock of {k} in {g} ({unit}, end of period)", table,
                                          "period")
-        chart = LineChart()
-        chart.title = f"{k} in {g}: stock against target"
-        chart.y_axis.title = unit
-        chart.x_axis.title = "period"
-        chart.add_data(Reference(data_ws, min_col=2, max_col=3, min_row=header, max_row=last),
-                       titles_from_data=True)
-        chart.set_categories(Reference(data_ws, min_col=1, min_row=first, max_row=last))
-        for series in chart.series:
-            series.smooth = False
-        if len(chart.series) > 1:
-            chart.series[1].graphicalProperties.line.dashStyle = "dash"
+        chart = workbook.add_chart({"type": "line"})
+        chart.add_series({"name": [sheet, header, 1], "categories": [sheet, first, 0, last, 0],
+                          "values": [sheet, first, 1, last, 1], "line": {"width": 2.25}})
+        chart.add_series({"name": [sheet, header, 2], "categories": [sheet, first, 0, last, 0],
+                          "values": [sheet, first, 2, last, 2],
+                          "line": {"dash_type": "dash", "width": 1.5}})
+        chart.set_title(_title(f"{k} in {g}: stock against target"))
+        chart.set_y_axis({"name": unit, "num_format": "#,##0"})
+        chart.set_x_axis({"name": "period"})
         _place(charts_ws, chart, slot)
         slot += 1
     tradeoff = result.tradeoff
@@ -170,24 +176,18 @@ def add_charts(wb: Any, result: PlanResult, plan: PlanData, write_row: Any) -> i
             if feasible.empty:
                 continue
             table = feasible.set_index("max_share")[["objective"]].astype(float)
-            scale, unit = (1e6, f"million {money}") if table["objective"].abs().max() > 1e7 \
-                else (1.0, money)
+            scale, unit = ((1e6, f"million {money}") if table["objective"].abs().max() > 1e7
+                           else (1.0, money))
             table["objective"] /= scale
             header, first, last = data.block(f"Trade-off of {limit}: objective ({unit}) per "
                                              "max_share", table, "max_share")
-            chart = ScatterChart()
-            chart.title = f"Cost of diversification: {limit}"
-            chart.style = 13
-            chart.x_axis.title = "max_share (fraction of supply)"
-            chart.y_axis.title = f"objective ({unit})"
-            chart.y_axis.number_format = "#,##0.0"
-            chart.x_axis.number_format = "0%"
-            series = Series(Reference(data_ws, min_col=2, min_row=first, max_row=last),
-                            Reference(data_ws, min_col=1, min_row=first, max_row=last),
-                            title="objective")
-            series.marker.symbol = "circle"
-            series.smooth = False
-            chart.series.append(series)
+            chart = workbook.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+            chart.add_series({"name": "objective", "categories": [sheet, first, 0, last, 0],
+                              "values": [sheet, first, 1, last, 1],
+                              "marker": {"type": "circle", "size": 6}})
+            chart.set_title(_title(f"Cost of diversification: {limit}"))
+            chart.set_x_axis({"name": "max_share (fraction of supply)", "num_format": "0%"})
+            chart.set_y_axis({"name": f"objective ({unit})", "num_format": "#,##0.0"})
             _place(charts_ws, chart, slot)
             slot += 1
     return slot

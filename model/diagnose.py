@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from .build import BuiltModel
 from .solve import PlanSolver, Solution, solve_elastic

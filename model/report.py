@@ -1,8 +1,11 @@
-"""Write the plan workbook: the only module that writes Excel for a plan. Never sees Pyomo.
+"""Write the plan workbook: the only module that writes a plan (or a diagnosis) to Excel.
+Never sees Pyomo.
 
-Sheets: Summary first, then the tables of the output contract (workbook.md), each with a
-styled header naming its unit, frozen header row, filter and sensible widths. Text from the
-user is always written as text (a supplier named `=HYPERLINK(...)` stays a name). The file is
+Sheets: Summary first, the Plan grid and Charts, then the tables of the output contract
+(workbook.md), each with a styled header naming its unit, frozen header row, filter and
+sensible widths. Written with xlsxwriter: text is always written as text (a supplier named
+`=HYPERLINK(...)` stays a name), zip entries carry a fixed timestamp and the document a fixed
+creation date, so the same plan gives the same bytes apart from the run stamp. The file is
 written to a temporary file in the target folder and moved into place only when complete.
 """
 
@@ -10,20 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 import tempfile
 import time
-import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 
 from .data import PlanData
 from .errors import OutputError
@@ -31,18 +32,16 @@ from .results import COST_PARTS, PlanResult
 
 log = logging.getLogger(__name__)
 
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-TITLE_FONT = Font(bold=True, size=14, color="1F4E78")
-SECTION_FONT = Font(bold=True, size=11, color="1F4E78")
-BOLD = Font(bold=True)
-WRAP = Alignment(wrap_text=True, vertical="top")
+HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True,
+          "valign": "top", "border": 1, "border_color": "#9BB7D4"}
+TITLE = {"bold": True, "font_size": 14, "font_color": "#1F4E78"}
+SECTION = {"bold": True, "font_size": 11, "font_color": "#1F4E78"}
 MONEY = "#,##0"
 PRICE = "#,##0.00"
 QUANTITY = "#,##0.###"
 SHARE = "0.0%"
 DAYS = "#,##0.0"
-FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+FIXED_CREATED = dt.datetime(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -55,53 +54,86 @@ class Col:
     width: float = 14
 
 
-def _text_cell(ws: Any, value: str, font: Font | None = None) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=value)
-    cell.data_type = "s"  # never a formula, whatever the text starts with
-    if font is not None:
-        cell.font = font
-    return cell
+class Book:
+    """An xlsxwriter workbook with cached formats."""
+
+    def __init__(self, path: Path):
+        self.workbook = xlsxwriter.Workbook(str(path), {
+            "strings_to_formulas": False, "strings_to_urls": False,
+            "strings_to_numbers": False})
+        self.workbook.set_properties({"created": FIXED_CREATED,
+                                      "title": "Sourcing and stockpile plan"})
+        self._formats: dict[tuple, Any] = {}
+
+    def fmt(self, number_format: str | None = None, **props: Any) -> Any:
+        """A cached format: a number format plus any xlsxwriter properties."""
+        if number_format:
+            props["num_format"] = number_format
+        key = tuple(sorted(props.items()))
+        if key not in self._formats:
+            self._formats[key] = self.workbook.add_format(dict(props)) if props else None
+        return self._formats[key]
+
+    def sheet(self, name: str) -> Any:
+        """A new worksheet."""
+        return self.workbook.add_worksheet(name)
+
+    def close(self) -> None:
+        """Write the file."""
+        self.workbook.close()
 
 
-def _cell(ws: Any, value: Any, number_format: str | None = None,
-          font: Font | None = None) -> Any:
-    if value is None or (isinstance(value, float) and value != value):
+def plain(value: Any) -> Any:
+    """A value xlsxwriter writes as is: NaN and None become blanks, numpy scalars Python."""
+    if value is None:
         return None
-    if isinstance(value, str):
-        return _text_cell(ws, value, font)
-    if hasattr(value, "item"):
-        value = value.item()  # numpy scalar
-    if number_format is None and font is None:
-        return value
-    cell = WriteOnlyCell(ws, value=value)
-    if number_format:
-        cell.number_format = number_format
-    if font is not None:
-        cell.font = font
-    return cell
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
 
 
-def write_table(ws: Any, table: pd.DataFrame, columns: list[Col], first_row: int = 1,
-                filters: bool = True) -> None:
-    """Header row plus one row per record, formatted by column; freezes the header."""
-    for i, col in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = col.width
-    ws.freeze_panes = f"A{first_row + 1}"
-    header = []
-    for col in columns:
-        cell = _text_cell(ws, col.header, HEADER_FONT)
-        cell.fill = HEADER_FILL
-        cell.alignment = WRAP
-        header.append(cell)
-    ws.append(header)
-    fields = [c.field for c in columns]
-    formats = [c.number_format for c in columns]
+def write_cell(ws: Any, row: int, col: int, value: Any, cell_format: Any = None) -> None:
+    """One cell, typed: text as text, numbers as numbers, blanks skipped."""
+    value = plain(value)
+    if value is None:
+        if cell_format is not None:
+            ws.write_blank(row, col, None, cell_format)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, cell_format)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, cell_format)
+    elif isinstance(value, int | float):
+        ws.write_number(row, col, value, cell_format)
+    else:
+        ws.write_string(row, col, str(value), cell_format)
+
+
+def write_table(book: Book, ws: Any, table: pd.DataFrame, columns: list[Col],
+                first_row: int = 0, filters: bool = True) -> None:
+    """Header row plus one row per record; columns carry their number format, so data cells
+    are written without one (fast) and still show it. Freezes the header and adds a filter."""
+    header = book.fmt(**HEADER)
+    for i, col in enumerate(columns):
+        ws.set_column(i, i, col.width, book.fmt(col.number_format))
+        ws.write_string(first_row, i, col.header, header)
+    ws.freeze_panes(first_row + 1, 0)
+    ws.set_row(first_row, 30)
     if len(table):
-        for record in table[fields].itertuples(index=False, name=None):
-            ws.append([_cell(ws, v, f) for v, f in zip(record, formats, strict=True)])
+        series = [table[c.field].tolist() for c in columns]
+        for r, record in enumerate(zip(*series, strict=True), start=first_row + 1):
+            for c, value in enumerate(record):
+                write_cell(ws, r, c, value)
     if filters:
-        last = get_column_letter(len(columns))
-        ws.auto_filter.ref = f"A{first_row}:{last}{first_row + max(len(table), 1)}"
+        ws.autofilter(first_row, 0, first_row + max(len(table), 1), len(columns) - 1)
+
+
+def fit_to_page_width(ws: Any) -> None:
+    """Print landscape on A4, one page wide."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
 
 
 def _columns(plan: PlanData) -> dict[str, list[Col]]:
@@ -226,94 +258,88 @@ def _solver_name() -> str:
     return f"HiGHS {version} (highspy), Pyomo {pyomo.version.version}"
 
 
-def fit_to_page_width(ws: Any) -> None:
-    """Print landscape, one page wide, as many pages tall as needed."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-
-
-def _header_cell(ws: Any, text: str) -> WriteOnlyCell:
-    cell = _text_cell(ws, text, HEADER_FONT)
-    cell.fill = HEADER_FILL
-    cell.alignment = WRAP
-    return cell
-
-
-def _side_blocks(ws: Any, result: PlanResult, plan: PlanData) -> list[list[Any]]:
-    """Rows of the Summary's right-hand side: decisions to take now, binding limits and
-    scenario costs, each a small titled table."""
+def _write_summary(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
+    """Key figures (item, value, unit, note) on the left, decisions, binding limits and
+    scenarios on the right."""
     money = plan.settings.currency
-    rows: list[list[Any]] = []
+    for i, width in enumerate((26, 22, 10, 58, 3, 22, 26, 30, 14, 14, 8)):
+        ws.set_column(i, i, width)
+    ws.freeze_panes(1, 0)
+    fit_to_page_width(ws)
+    header = book.fmt(**HEADER)
+    bold = book.fmt(bold=True)
+    for c, text in enumerate(("item", "value", "unit", "note")):
+        ws.write_string(0, c, text, header)
+    quantity_units = {"units"} | {c.unit for c in plan.commodities.values()}
+    for r, (item, value, unit, note) in enumerate(summary_items(result, plan), start=1):
+        number_format = None
+        if unit == money:
+            number_format = MONEY
+        elif unit in quantity_units:
+            number_format = QUANTITY
+        elif item in ("discount_rate", "gap"):
+            number_format = "0.00%"
+        elif item in ("variables", "constraints", "nonzeros", "warnings"):
+            number_format = "#,##0"
+        elif item == "max_residual":
+            number_format = "0.0E+00"
+        key = item in ("status", "objective", "expected_cost", "cvar")
+        write_cell(ws, r, 0, item, bold if key else None)
+        write_cell(ws, r, 1, value, book.fmt(number_format, bold=True) if key
+                   else book.fmt(number_format))
+        write_cell(ws, r, 2, unit)
+        write_cell(ws, r, 3, note)
+    _write_side_blocks(book, ws, result, plan, first_col=5)
+
+
+def _write_side_blocks(book: Book, ws: Any, result: PlanResult, plan: PlanData,
+                       first_col: int) -> None:
+    money = plan.settings.currency
+    header = book.fmt(**HEADER)
+    section = book.fmt(**SECTION)
+    row = 0
+
+    def table(headers: list[str], records: list[list[tuple[Any, str | None]]]) -> None:
+        nonlocal row
+        for c, text in enumerate(headers):
+            ws.write_string(row, first_col + c, text, header)
+        row += 1
+        for record in records:
+            for c, (value, number_format) in enumerate(record):
+                write_cell(ws, row, first_col + c, value, book.fmt(number_format))
+            row += 1
+        row += 1
+
+    ws.write_string(row, first_col, f"Decisions to take now: orders of "
+                    f"{plan.settings.calendar.label(1)}, the same in every scenario", section)
+    row += 1
     first = result.first_period_orders
-    label = plan.settings.calendar.label(1)
-    rows.append([_text_cell(ws, f"Decisions to take now: orders of {label}, the same in "
-                            "every scenario", SECTION_FONT)])
-    rows.append([_header_cell(ws, h) for h in ("commodity", "supplier", "route", "region",
-                                                "quantity", "unit")])
-    for r in first.itertuples(index=False):
-        rows.append([_cell(ws, r.commodity), _cell(ws, r.supplier), _cell(ws, r.route),
-                     _cell(ws, r.region), _cell(ws, r.quantity, QUANTITY),
-                     _cell(ws, plan.commodities[r.commodity].unit)])
-    if not len(first):
-        rows.append([_cell(ws, "nothing is ordered in the first period")])
-    rows.append([])
-    table = result.concentration
-    rows.append([_text_cell(ws, "Binding limits, most costly first", SECTION_FONT)])
-    rows.append([_header_cell(ws, h) for h in (
-        "limit", "binding in", f"marginal cost ({money} per 1% of max_share)")])
-    binding = table[table["binding"]] if len(table) else table
+    records = [[(r.commodity, None), (r.supplier, None), (r.route, None), (r.region, None),
+                (r.quantity, QUANTITY), (plan.commodities[r.commodity].unit, None)]
+               for r in first.itertuples(index=False)]
+    table(["commodity", "supplier", "route", "region", "quantity", "unit"],
+          records or [[("nothing is ordered in the first period", None)]])
+    ws.write_string(row, first_col, "Binding limits, most costly first", section)
+    row += 1
+    concentration = result.concentration
+    binding = concentration[concentration["binding"]] if len(concentration) else concentration
+    records = []
     if len(binding):
         grouped = (binding.groupby("limit", sort=False)
                    .agg(worth=("marginal_cost_per_point", "sum"), periods=("period", "nunique"))
                    .sort_values("worth", ascending=False))
-        for limit, r in grouped.head(10).iterrows():
-            rows.append([_cell(ws, limit), _cell(ws, f"{r.periods} period(s)"),
-                         _cell(ws, r.worth, MONEY)])
-    else:
-        rows.append([_cell(ws, "no concentration limit binds")])
-    rows.append([])
-    rows.append([_text_cell(ws, "Scenarios", SECTION_FONT)])
-    rows.append([_header_cell(ws, h) for h in ("scenario", "probability", f"cost ({money})",
-                                                "shortfall (units)")])
-    for r in result.scenarios.itertuples(index=False):
-        rows.append([_cell(ws, r.scenario), _cell(ws, r.probability, SHARE),
-                     _cell(ws, r.cost, MONEY), _cell(ws, r.shortfall, QUANTITY)])
-    return rows
+        records = [[(limit, None), (f"{r.periods} period(s)", None), (r.worth, MONEY)]
+                   for limit, r in grouped.head(10).iterrows()]
+    table(["limit", "binding in", f"marginal cost ({money} per 1% of max_share)"],
+          records or [[("no concentration limit binds", None)]])
+    ws.write_string(row, first_col, "Scenarios", section)
+    row += 1
+    table(["scenario", "probability", f"cost ({money})", "shortfall (units)"],
+          [[(r.scenario, None), (r.probability, SHARE), (r.cost, MONEY),
+            (r.shortfall, QUANTITY)] for r in result.scenarios.itertuples(index=False)])
 
 
-def _write_summary(ws: Any, result: PlanResult, plan: PlanData) -> None:
-    """Key figures (item, value, unit, note) on the left, decisions and limits on the right."""
-    for letter, width in zip("ABCDEFGHIJK", (26, 22, 10, 58, 3, 22, 26, 30, 14, 14, 8),
-                             strict=True):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A2"
-    fit_to_page_width(ws)
-    left: list[list[Any]] = [[_header_cell(ws, h) for h in ("item", "value", "unit", "note")]]
-    quantity_units = {"units"} | {c.unit for c in plan.commodities.values()}
-    for item, value, unit, note in summary_items(result, plan):
-        fmt = MONEY if unit == plan.settings.currency else None
-        if unit in quantity_units:
-            fmt = QUANTITY
-        if item in ("discount_rate", "gap"):
-            fmt = "0.00%"
-        elif item in ("variables", "constraints", "nonzeros", "warnings"):
-            fmt = "#,##0"
-        elif item == "max_residual":
-            fmt = "0.0E+00"
-        font = BOLD if item in ("status", "objective", "expected_cost", "cvar") else None
-        left.append([_text_cell(ws, item, font), _cell(ws, value, fmt, font), _cell(ws, unit),
-                     _cell(ws, note)])
-    right = _side_blocks(ws, result, plan)
-    for i in range(max(len(left), len(right))):
-        row = list(left[i]) if i < len(left) else [None] * 4
-        row += [None] + (right[i] if i < len(right) else [])
-        ws.append(row)
-
-
-def _write_plan_grid(ws: Any, result: PlanResult, plan: PlanData) -> None:
+def _write_plan_grid(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
     """Orders of the reference scenario as a route x period grid."""
     from .charts import plan_grid, reference_scenario
 
@@ -325,38 +351,35 @@ def _write_plan_grid(ws: Any, result: PlanResult, plan: PlanData) -> None:
                Col("processing_country", "processing country", width=14)]
     columns += [Col(label, label, QUANTITY, 9) for label in labels]
     columns += [Col("total", "total", QUANTITY, 11)]
-    write_table(ws, grid, columns)
-    ws.freeze_panes = "G2"
+    write_table(book, ws, grid, columns)
+    ws.freeze_panes(1, 6)
     fit_to_page_width(ws)
-    ws.append([])
-    ws.append([_text_cell(ws, f"Orders of the {reference_scenario(plan)} scenario, by the "
-                          "period they are placed in (quantities in each commodity's unit).",
-                          Font(italic=True))])
+    ws.write_string(len(grid) + 2, 0, f"Orders of the {reference_scenario(plan)} scenario, by "
+                    "the period they are placed in (quantities in each commodity's unit).",
+                    book.fmt(italic=True))
 
 
-def _write_warnings(wb: Workbook, plan: PlanData, notes: Iterable[str]) -> None:
+def _write_warnings(book: Book, plan: PlanData, notes: Iterable[str]) -> None:
     rows = [{"sheet": w.sheet, "row": w.row, "column": w.column, "message": str(w)}
             for w in plan.warnings]
     rows += [{"sheet": "", "row": None, "column": None, "message": n} for n in notes]
     if not rows:
         return
-    ws = wb.create_sheet("Warnings")
-    write_table(ws, pd.DataFrame(rows), [Col("sheet", "sheet", width=16),
-                                         Col("row", "row", width=8),
-                                         Col("column", "column", width=18),
-                                         Col("message", "message", width=110)])
+    write_table(book, book.sheet("Warnings"), pd.DataFrame(rows), [
+        Col("sheet", "sheet", width=16), Col("row", "row", width=8),
+        Col("column", "column", width=18), Col("message", "message", width=110)])
 
 
-def build_workbook(result: PlanResult, plan: PlanData, notes: Iterable[str] = ()) -> Workbook:
-    """The plan workbook, in memory; `notes` join the reader's warnings."""
+def build_plan(book: Book, result: PlanResult, plan: PlanData,
+               notes: Iterable[str] = ()) -> None:
+    """Fill `book` with the plan; `notes` join the reader's warnings."""
     from .charts import add_charts
 
     started = time.perf_counter()
-    wb = Workbook(write_only=True)
     columns = _columns(plan)
-    summary = wb.create_sheet("Summary")  # first sheet; filled last, with the write time
-    _write_plan_grid(wb.create_sheet("Plan"), result, plan)
-    add_charts(wb, result, plan, _append_plain)
+    summary = book.sheet("Summary")  # first sheet; filled last, with the time it took
+    _write_plan_grid(book, book.sheet("Plan"), result, plan)
+    add_charts(book, result, plan)
     sheets: list[tuple[str, pd.DataFrame | None]] = [
         ("Orders", result.orders), ("Stockpile", result.stockpile),
         ("Concentration", result.concentration), ("Prices", result.prices),
@@ -366,44 +389,24 @@ def build_workbook(result: PlanResult, plan: PlanData, notes: Iterable[str] = ()
         ("Tradeoff", result.tradeoff),
     ]
     for name, table in sheets:
-        if table is None:
-            continue
-        write_table(wb.create_sheet(name), table, columns[name])
-    _write_warnings(wb, plan, notes)
+        if table is not None:
+            write_table(book, book.sheet(name), table, columns[name])
+    _write_warnings(book, plan, notes)
     result.timings["write_seconds"] = time.perf_counter() - started
-    _write_summary(summary, result, plan)
-    return wb
+    _write_summary(book, summary, result, plan)
+    summary.activate()
 
 
-def _append_plain(ws: Any, values: list[Any], bold: bool = False) -> None:
-    """Append a row of plain values (text kept as text), bold on request."""
-    ws.append([_cell(ws, v, None, BOLD if bold else None) for v in values])
-
-
-class _StableZip(zipfile.ZipFile):
-    """A zip whose entries carry a fixed timestamp, so the same plan gives the same bytes."""
-
-    def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kwargs: Any) -> None:
-        if isinstance(zinfo_or_arcname, str):
-            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, FIXED_ZIP_TIME)
-            zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
-            zinfo_or_arcname.external_attr = 0o600 << 16
-        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
-
-    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
-        with open(filename, "rb") as handle:
-            self.writestr(arcname or os.path.basename(filename), handle.read())
-
-
-def save_stable(wb: Workbook, path: Path) -> None:
-    """Save with fixed zip timestamps and document dates (byte-stable for the same plan)."""
-    from openpyxl.writer.excel import ExcelWriter
-
-    stamp = dt.datetime(2000, 1, 1)
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
-    with _StableZip(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(wb, archive).save()
+def _book_writer(fill: Callable[[Book], None]) -> Callable[[Path], None]:
+    def save(path: Path) -> None:
+        book = Book(path)
+        fill(book)
+        try:
+            book.close()
+        except FileCreateError as exc:
+            raise OSError(getattr(exc.args[0], "errno", None),
+                          getattr(exc.args[0], "strerror", str(exc))) from exc
+    return save
 
 
 def free_name(path: Path) -> Path:
@@ -449,21 +452,12 @@ def atomic_save(save: Any, path: Path) -> tuple[Path, list[str]]:
     return path, notes
 
 
-def write_diagnosis(diagnosis: Any, plan: PlanData, path: str | Path) -> Path:
-    """Write the Diagnosis workbook of an infeasible or unbounded plan."""
-    target, _ = atomic_save(lambda tmp: save_stable(diagnosis_workbook(diagnosis, plan), tmp),
-                            Path(path))
-    return target
-
-
-def diagnosis_workbook(diagnosis: Any, plan: PlanData) -> Workbook:
-    """The Diagnosis workbook, in memory."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Diagnosis")
-    ws.column_dimensions["A"].width = 18
-    ws.column_dimensions["B"].width = 120
-    title = _text_cell(ws, "Why no plan could be made", TITLE_FONT)
-    ws.append([title])
+def fill_diagnosis(book: Book, diagnosis: Any, plan: PlanData) -> None:
+    """The Diagnosis workbook of an infeasible or unbounded plan."""
+    ws = book.sheet("Diagnosis")
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, 1, 120)
+    ws.write_string(0, 0, "Why no plan could be made", book.fmt(**TITLE))
     rows = [("status", diagnosis.status), ("input_file", plan.source),
             ("input_sha256", plan.source_sha256)]
     rows += [("", line) for line in diagnosis.message.splitlines()]
@@ -471,11 +465,13 @@ def diagnosis_workbook(diagnosis: Any, plan: PlanData) -> Workbook:
               "from the solver's irreducible infeasible subsystem). Changes: the smallest "
               "changes found that make a plan possible (an elastic re-solve in which every "
               "limit may bend at a cost of one per unit).")]
-    for item, value in rows:
-        ws.append([_text_cell(ws, item, BOLD), _cell(ws, value)])
+    bold = book.fmt(bold=True)
+    for r, (item, value) in enumerate(rows, start=1):
+        write_cell(ws, r, 0, item, bold)
+        write_cell(ws, r, 1, value)
     conflicts = pd.DataFrame(diagnosis.conflicts, columns=[
         "scenario", "period", "sheet", "row", "column", "value", "limit"])
-    write_table(wb.create_sheet("Conflicts"), conflicts, [
+    write_table(book, book.sheet("Conflicts"), conflicts, [
         Col("scenario", "scenario", width=22), Col("period", "period", width=10),
         Col("sheet", "sheet", width=16), Col("row", "row", width=8),
         Col("column", "column", width=18), Col("value", "value", width=14),
@@ -483,18 +479,24 @@ def diagnosis_workbook(diagnosis: Any, plan: PlanData) -> Workbook:
     changes = pd.DataFrame(diagnosis.changes, columns=[
         "sheet", "row", "column", "value", "change", "periods", "scenarios", "limit",
         "largest_change", "total_change"])
-    write_table(wb.create_sheet("Changes"), changes, [
+    write_table(book, book.sheet("Changes"), changes, [
         Col("sheet", "sheet", width=16), Col("row", "row", width=8),
         Col("column", "column", width=18), Col("value", "current value", width=14),
         Col("change", "smallest change", width=60), Col("periods", "periods", width=30),
         Col("scenarios", "scenarios", width=22), Col("limit", "what it demands", width=70),
         Col("largest_change", "largest change (unit)", QUANTITY, 14),
         Col("total_change", "total change (unit)", QUANTITY, 14)])
-    return wb
+
+
+def write_diagnosis(diagnosis: Any, plan: PlanData, path: str | Path) -> Path:
+    """Write the Diagnosis workbook atomically; returns where it went."""
+    target, _ = atomic_save(_book_writer(lambda book: fill_diagnosis(book, diagnosis, plan)),
+                            Path(path))
+    return target
 
 
 def write_plan(result: PlanResult, plan: PlanData, path: str | Path,
                notes: Iterable[str] = ()) -> tuple[Path, list[str]]:
     """Write the plan workbook atomically; returns where it went and any notes."""
-    return atomic_save(lambda tmp: save_stable(build_workbook(result, plan, notes), tmp),
+    return atomic_save(_book_writer(lambda book: build_plan(book, result, plan, notes)),
                        Path(path))

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from .build import BuiltModel
 from .solve import PlanSolver, Solution
@@ -255,3 +255,59 @@ def _concentration(built: BuiltModel, solver: PlanSolver, solution: Solution,
     return pd.DataFrame(rows, columns=[
         "limit", "scenario", "commodity", "region", "attribute", "value", "period", "share",
         "max_share", "binding", "marginal_cost_per_point", "supply"])
+
+
+@dataclass
+class PointSummary:
+    """The few figures a trade-off point needs, without building the full tables."""
+
+    expected_cost: float
+    cvar: float
+    total_shortfall: float
+    limit_worth: dict[str, float]
+
+
+class PointEvaluator:
+    """Scenario costs, shortfall and limit worth straight from the solver's arrays.
+
+    Built once per model (a sparse map from columns to each node's discounted cost), then
+    cheap for every re-solve of a sweep.
+    """
+
+    def __init__(self, built: BuiltModel, solver: PlanSolver):
+        from .build.objective import investment_terms, node_cost_terms
+
+        m, ix = built.model, built.index
+        col_of = solver.lp.col_of
+        self.tree = ix.tree
+        self.beta = ix.plan.settings.cvar_level
+        self.node_terms = []
+        for n in ix.nodes:
+            terms = node_cost_terms(m, ix, n)
+            self.node_terms.append((np.array([col_of[id(v)] for _, v in terms], dtype=np.int64),
+                                    np.array([c for c, _ in terms], dtype=float)))
+        capex = investment_terms(m, ix)
+        self.capex = (np.array([col_of[id(v)] for _, v in capex], dtype=np.int64),
+                      np.array([c for c, _ in capex], dtype=float))
+        self.unmet = [np.array([col_of[id(m.unmet[k, g, n])] for k, g in ix.stock_keys],
+                               dtype=np.int64) for n in ix.nodes]
+        self.limit_rows: dict[str, list[tuple[int, np.ndarray]]] = {}
+        for i, row in enumerate(ix.concentration):
+            cols = np.array([col_of[id(m.order[key])] for key in row.all_orders], dtype=np.int64)
+            self.limit_rows.setdefault(row.limit, []).append(
+                (solver.lp.row_of[id(m.concentration[i])], cols))
+
+    def evaluate(self, solution: Solution) -> PointSummary:
+        """Expected cost, CVaR, expected shortfall and each limit's worth of one point."""
+        x = solution.col_value
+        node_cost = np.array([float(c @ x[cols]) for cols, c in self.node_terms])
+        node_short = np.array([float(x[cols].sum()) for cols in self.unmet])
+        invest = float(self.capex[1] @ x[self.capex[0]]) if self.capex[0].size else 0.0
+        costs = [float(node_cost[list(path)].sum()) + invest for path in self.tree.node_of]
+        shortfalls = [float(node_short[list(path)].sum()) for path in self.tree.node_of]
+        p = list(self.tree.probabilities)
+        duals = solution.row_dual if solution.row_dual is not None else np.zeros(0)
+        worth = {limit: float(sum(0.01 * abs(duals[row]) * x[cols].sum() for row, cols in rows))
+                 if duals.size else 0.0 for limit, rows in self.limit_rows.items()}
+        return PointSummary(float(np.dot(costs, p)), cvar_of(costs, p, self.beta),
+                            float(np.dot(shortfalls, p)), worth)

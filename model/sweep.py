@@ -5,11 +5,11 @@ and HiGHS starts from the previous basis)."""
 from __future__ import annotations
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from .build import BuiltModel
 from .data import PlanData
-from .results import extract
+from .results import PointEvaluator
 from .solve import PlanSolver
 
 TRADEOFF_COLUMNS = ["limit", "max_share", "status", "objective", "expected_cost", "cvar",
@@ -32,6 +32,7 @@ def run_sweep(built: BuiltModel, solver: PlanSolver, plan: PlanData) -> pd.DataF
     """One row per Sweep point; an infeasible point is a row that says so."""
     rows = []
     originals = {name: float(pyo.value(built.model.max_share[name])) for name in plan.limits}
+    evaluator = PointEvaluator(built, solver)
     for point in plan.sweep:
         set_max_share(built, solver, point.limit, point.max_share)
         solution = solver.solve()
@@ -39,14 +40,12 @@ def run_sweep(built: BuiltModel, solver: PlanSolver, plan: PlanData) -> pd.DataF
             rows.append({"limit": point.limit, "max_share": point.max_share,
                          "status": solution.status})
         else:
-            result = extract(built, solver, solution)
-            table = result.concentration
-            worth = table.loc[table["limit"] == point.limit, "marginal_cost_per_point"].sum()
+            figures = evaluator.evaluate(solution)
             rows.append({
                 "limit": point.limit, "max_share": point.max_share, "status": solution.status,
-                "objective": solution.objective, "expected_cost": result.expected_cost,
-                "cvar": result.cvar, "total_shortfall": result.total_shortfall,
-                "marginal_cost_per_point": float(worth),
+                "objective": solution.objective, "expected_cost": figures.expected_cost,
+                "cvar": figures.cvar, "total_shortfall": figures.total_shortfall,
+                "marginal_cost_per_point": figures.limit_worth.get(point.limit, 0.0),
             })
         set_max_share(built, solver, point.limit, originals[point.limit])
     return pd.DataFrame(rows, columns=TRADEOFF_COLUMNS)

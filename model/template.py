@@ -4,6 +4,9 @@ always match what the reader accepts."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,35 @@ KEY_SOURCES = {  # column name -> (sheet, key column) its dropdown lists
 SETTING_DEFAULTS = {"start_period": None, "period_length": "month", "periods": None,
                     "currency": "USD", "discount_rate": 0.0, "risk_weight": 0.0,
                     "cvar_level": 0.95, "time_limit_seconds": 600}
+
+
+FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+class _StableZip(zipfile.ZipFile):
+    """A zip whose entries carry a fixed timestamp, so the same content gives the same bytes."""
+
+    def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, FIXED_ZIP_TIME)
+            zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
+            zinfo_or_arcname.external_attr = 0o600 << 16
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
+    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
+        with open(filename, "rb") as handle:
+            self.writestr(arcname or os.path.basename(filename), handle.read())
+
+
+def save_stable(wb: Workbook, path: Path) -> None:
+    """Save with fixed zip timestamps and document dates (byte-stable for the same content)."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    stamp = dt.datetime(2000, 1, 1)
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    with _StableZip(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()
 
 
 def _letter(sheet: Sheet, column: str) -> str:
@@ -176,8 +208,6 @@ def write_input_workbook(path: Path, rows: dict[str, list[dict[str, Any]]] | Non
                          currency: str = "USD") -> Path:
     """An input workbook with every sheet of the contract, styled and validated, holding the
     given rows (each a dict by column name; a `notes` key becomes the Notes column)."""
-    from .report import save_stable
-
     rows = rows or {}
     wb = Workbook()
     wb.remove(wb.active)

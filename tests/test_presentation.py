@@ -53,6 +53,9 @@ def test_tradeoff_rows_match_separate_runs(tmp_path):
         separate = solve(tmp_path, sweep_sheets(share), f"alone{share}", check=False)
         assert row["objective"] == pytest.approx(separate.result.objective, rel=1e-9)
         assert row["expected_cost"] == pytest.approx(separate.result.expected_cost, rel=1e-9)
+        assert row["cvar"] == pytest.approx(separate.result.cvar, rel=1e-9)
+        assert row["total_shortfall"] == pytest.approx(separate.result.total_shortfall,
+                                                       abs=1e-9)
     # By hand: China share s of 100 a month costs 100 s + 200 (1 - s), two months.
     assert tradeoff.loc[1.0, "objective"] == pytest.approx(2 * 100)
     assert tradeoff.loc[0.5, "objective"] == pytest.approx(2 * (50 + 100))

@@ -116,7 +116,7 @@ def test_stray_formatting_far_down_a_sheet_is_not_read_as_rows(tmp_path):
 
 def test_residual_recheck_finds_a_violated_row():
     import numpy as np
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     from model.solve import compile_lp, max_residual
 

@@ -9,7 +9,7 @@ duals carry the sign a planner expects (HiGHS reports d objective / d right-hand
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from .index import ModelIndex
 
