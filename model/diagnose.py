@@ -138,7 +138,8 @@ class Describer:
             return [Source("Concentration", limit.row, "max_share", share,
                            f'"{limit.name}": {row.attribute.replace("_", " ")} {row.value} at '
                            f"most {share:.0%} of {row.commodity} supply in {scope}")], node
-        return [Source("Model", None, family, None, f"{family}{list(index)}")], None
+        # Definitions (scope totals, node costs) are bookkeeping, not limits a user sets.
+        return [], None
 
     def _supplier_capacity(self, s: str, n: int) -> list[Source]:
         plan, ix = self.plan, self.ix

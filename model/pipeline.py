@@ -17,7 +17,8 @@ from .data import PlanData
 from .errors import InfeasiblePlan, InputError, Issue, SolverFailure
 from .results import PlanResult, extract
 from .solve import PlanSolver, Solution
-from .validate import load_plan
+from .validate import validate
+from .workbook import read_workbook
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -114,8 +115,11 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     timings: dict[str, float] = {}
     started = time.perf_counter()
     progress(f"reading {input_path}")
-    plan = load_plan(input_path)
+    raw = read_workbook(input_path)
     timings["read_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    plan = validate(raw)
+    timings["validate_seconds"] = time.perf_counter() - started
     progress(f"validated: {len(plan.commodities)} commodities, {len(plan.suppliers)} suppliers, "
              f"{len(plan.routes)} routes, {len(plan.scenarios)} scenarios, "
              f"{plan.settings.periods} periods"

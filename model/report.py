@@ -224,7 +224,8 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
                   "expected unmet demand, all commodities"))
     for k, value in result.shortfall_by_commodity.items():
         items.append((f"shortfall: {k}", value, plan.commodities[k].unit, "expected unmet demand"))
-    for key in ("read_seconds", "build_seconds", "handoff_seconds", "solve_seconds",
+    for key in ("read_seconds", "validate_seconds", "build_seconds", "handoff_seconds",
+                "solve_seconds",
                 "extract_seconds", "write_seconds"):
         if key in result.timings:
             items.append((key, round(result.timings[key], 3), "s", ""))

@@ -97,6 +97,17 @@ class _RowCompiler:
     def __init__(self, col_of: dict[int, int]):
         self.col_of = col_of
         self.visitor = LinearRepnVisitor({})
+        # Parameter-expression coefficients (e.g. 1 - max_share) are shared by many terms:
+        # evaluate each object once per compile.
+        self.coefficient_values: dict[int, float] = {}
+
+    def coefficient(self, coef: Any) -> float:
+        """The value of a non-numeric coefficient, evaluated once per object."""
+        key = id(coef)
+        found = self.coefficient_values.get(key)
+        if found is None:
+            found = self.coefficient_values[key] = float(pyo.value(coef))
+        return found
 
     def terms(self, expr: Any) -> tuple[float, list[int], list[float]]:
         col_of = self.col_of
@@ -115,7 +126,7 @@ class _RowCompiler:
                     if var.__class__ is not VarData and not isinstance(var, VarData):
                         return self._slow(expr)
                     cols.append(col_of[id(var)])
-                    coefs.append(coef if coef.__class__ in _NATIVE else pyo.value(coef))
+                    coefs.append(coef if coef.__class__ in _NATIVE else self.coefficient(coef))
                 elif cls is VarData or isinstance(arg, VarData):
                     cols.append(col_of[id(arg)])
                     coefs.append(1.0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pyomo.core as pyo
 
 from .index import ModelIndex
+from .linear import linear, minus, plus, times
 
 
 def add_balance(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
@@ -27,24 +28,22 @@ def add_balance(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     """
     plan, tree = ix.plan, ix.tree
     initial = {key: plan.stockpile(*key).initial_stock for key in ix.stock_keys}
+    x, y = dict(m.order.items()), dict(m.transfer.items())
+    stock, unmet = dict(m.stock.items()), dict(m.unmet.items())
 
     @m.Constraint(m.STOCK, doc="stock balance (1): arrivals + stock in = demand + stock out")
     def stock_balance(m, k, g, n):
         node = tree.nodes[n]
         t = node.t
-        sources = []
-        if node.parent is not None:
-            sources.append(m.stock[k, g, node.parent])
-        for r, lead in ix.arrivals[(k, g)]:
-            if t - lead >= 1:
-                sources.append(m.order[r, tree.ancestor(n, t - lead)])
-        for f, lead in ix.transfers_in[(k, g)]:
-            if t - lead >= 1:
-                sources.append(m.transfer[f, tree.ancestor(n, t - lead)])
-        uses = [m.transfer[f, n] for f in ix.transfers_out[(k, g)]]
+        previous = [stock[k, g, node.parent]] if node.parent is not None else []
+        arrivals = [x[r, tree.ancestor(n, t - lead)] for r, lead in ix.arrivals[(k, g)]
+                    if t - lead >= 1]
+        moved_in = [y[f, tree.ancestor(n, t - lead)] for f, lead in ix.transfers_in[(k, g)]
+                    if t - lead >= 1]
+        moved_out = [y[f, n] for f in ix.transfers_out[(k, g)]]
         rhs = ix.demand[(k, g, n)] - (initial[(k, g)] if node.parent is None else 0.0)
-        return (pyo.quicksum(sources) - pyo.quicksum(uses)
-                + m.unmet[k, g, n] - m.stock[k, g, n] == rhs)
+        return linear(plus(previous), plus(arrivals), plus(moved_in), minus(moved_out),
+                      plus([unmet[k, g, n]]), minus([stock[k, g, n]])) == rhs
 
 
 def add_supplier_capacity(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
@@ -57,18 +56,16 @@ def add_supplier_capacity(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     """
     plan = ix.plan
     rows = [(s, n) for s in plan.suppliers if ix.routes_of_supplier[s] for n in ix.nodes]
+    x, z = dict(m.order.items()), dict(m.build.items())
 
     @m.Constraint(rows, doc="supplier capacity (2)")
     def supplier_capacity(m, s, n):
         t = ix.t(n)
         a = ix.supply_factor[(s, n)]
-        built = [m.build[j] for j in ix.projects_of_supplier[s]
-                 if t >= plan.projects[j].first_period]
-        supply = pyo.quicksum(m.order[r, n] for r in ix.routes_of_supplier[s])
+        built = [z[j] for j in ix.projects_of_supplier[s] if t >= plan.projects[j].first_period]
+        supply = [x[r, n] for r in ix.routes_of_supplier[s]]
         capacity = plan.suppliers[s].capacity_per_period[t - 1] * a
-        if built and a > 0:
-            return supply - a * pyo.quicksum(built) <= capacity
-        return supply <= capacity
+        return linear(plus(supply), times(-a, built if a > 0 else [])) <= capacity
 
 
 def add_route_capacity(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
@@ -93,10 +90,12 @@ def add_take_or_pay(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
             for n in ix.nodes
             if supplier.available(ix.t(n)) and supplier.min_take * ix.supply_factor[(s, n)] > 0]
 
+    x = dict(m.order.items())
+
     @m.Constraint(rows, doc="take-or-pay (4)")
     def take_or_pay(m, s, n):
-        supply = pyo.quicksum(m.order[r, n] for r in ix.routes_of_supplier[s])
-        return supply >= plan.suppliers[s].min_take * ix.supply_factor[(s, n)]
+        supply = [x[r, n] for r in ix.routes_of_supplier[s]]
+        return linear(plus(supply)) >= plan.suppliers[s].min_take * ix.supply_factor[(s, n)]
 
 
 def add_storage(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
@@ -126,10 +125,12 @@ def add_target(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     Units: the commodity's unit. Dual: money per unit of target (the target penalty while the
     stock sits below it, the holding cost it takes to keep it otherwise).
     """
+    stock, below = dict(m.stock.items()), dict(m.below_target.items())
 
     @m.Constraint(m.TARGETS, doc="stock target (6)")
     def stock_target(m, k, g, n):
-        return m.stock[k, g, n] + m.below_target[k, g, n] >= ix.target[(k, g, n)]
+        key = (k, g, n)
+        return linear(plus([stock[key], below[key]])) >= ix.target[key]
 
 
 def add_transfer_capacity(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
@@ -153,18 +154,33 @@ def add_concentration(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
         sum_{r in scope, r has v} x[r, n] <= m * sum_{r in scope} x[r, n]
 
     summed over the path's nodes for `horizon`. Scope: routes of k into the limit's region (all
-    regions for `*`). `m` is the mutable parameter `max_share[limit]`, so a sweep changes it
-    without rebuilding. Dual mu <= 0 (money per unit); the objective falls by |mu| * supply for
-    each unit `m` rises: `marginal_cost_per_point` = 0.01 * |mu| * sum_{scope} x.
-    """
-    rows = list(range(len(ix.concentration)))
+    regions for `*`). Written with the scope's total as its own variable, shared by every value
+    of the expansion (an equivalent, sparser form):
 
-    @m.Constraint(rows, doc="concentration (8)")
+        scope_supply[j] = sum_{r in scope} x[r, n]              (definition, per scope j)
+        sum_{r in scope, r has v} x[r, n] - m * scope_supply[j] <= 0
+
+    `m` is the mutable parameter `max_share[limit]`, so a sweep changes one coefficient per row.
+    Dual mu <= 0 (money per unit); the objective falls by |mu| * supply for each unit `m`
+    rises: `marginal_cost_per_point` = 0.01 * |mu| * sum_{scope} x.
+    """
+    x = dict(m.order.items())
+    m.SCOPES = pyo.Set(initialize=range(len(ix.scopes)), doc="concentration scopes")
+    m.scope_supply = pyo.Var(m.SCOPES, within=pyo.NonNegativeReals,
+                             doc="total supply in a concentration limit's scope")
+
+    @m.Constraint(m.SCOPES, doc="scope supply definition")
+    def scope_supply_definition(m, j):
+        return linear(plus([x[key] for key in ix.scopes[j]]),
+                      minus([m.scope_supply[j]])) == 0
+
+    share = {name: -m.max_share[name] for name in ix.plan.limits}
+
+    @m.Constraint(list(range(len(ix.concentration))), doc="concentration (8)")
     def concentration(m, i):
         row = ix.concentration[i]
-        has = pyo.quicksum(m.order[key] for key in row.has_orders)
-        total = pyo.quicksum(m.order[key] for key in row.all_orders)
-        return has - m.max_share[row.limit] * total <= 0
+        return linear(plus([x[key] for key in row.has_orders]),
+                      times(share[row.limit], [m.scope_supply[row.scope]])) <= 0
 
 
 def add_non_anticipativity(m: pyo.ConcreteModel, ix: ModelIndex) -> None:

@@ -29,6 +29,7 @@ class ConcentrationRow:
     scenarios: tuple[int, ...]         # scenarios it binds in at this node / along this path
     has_orders: list[tuple[str, int]]  # (route, node) whose supply has the value
     all_orders: list[tuple[str, int]]  # (route, node) of the whole scope
+    scope: int = -1                    # the shared scope-supply total it compares against
 
 
 @dataclass
@@ -52,6 +53,8 @@ class ModelIndex:
     target: dict[tuple[str, str, int], float] = field(default_factory=dict)  # > 0 only
     supply_factor: dict[tuple[str, int], float] = field(default_factory=dict)  # a at node
     concentration: list[ConcentrationRow] = field(default_factory=list)
+    scopes: list[list[tuple[str, int]]] = field(default_factory=list)  # orders of each total
+    scope_ids: dict[tuple, int] = field(default_factory=dict)
 
     @property
     def nodes(self) -> range:
@@ -157,6 +160,16 @@ def _index_concentration(index: ModelIndex) -> None:
                 _add_concentration_rows(index, limit, k, value, has, names, binding, tree)
 
 
+def _scope_id(index: ModelIndex, key: tuple, orders: list[tuple[str, int]]) -> int:
+    """One shared total per (limit, commodity, node or path): every value row of a `*`
+    expansion compares against the same scope supply."""
+    found = index.scope_ids.get(key)
+    if found is None:
+        found = index.scope_ids[key] = len(index.scopes)
+        index.scopes.append(orders)
+    return found
+
+
 def _add_concentration_rows(index: ModelIndex, limit, k: str, value: str, has: list[str],
                             scope: list[str], binding: tuple[int, ...],
                             tree: ScenarioTree) -> None:
@@ -166,15 +179,18 @@ def _add_concentration_rows(index: ModelIndex, limit, k: str, value: str, has: l
             for w in binding:
                 by_node.setdefault(tree.node_of[w][t - 1], []).append(w)
             for node, members in by_node.items():
+                everything = [(r, node) for r in scope]
                 index.concentration.append(ConcentrationRow(
                     limit.name, k, limit.region, limit.attribute, value, "period", t,
-                    tuple(members), [(r, node) for r in has], [(r, node) for r in scope]))
+                    tuple(members), [(r, node) for r in has], everything,
+                    _scope_id(index, (limit.name, k, node), everything)))
         return
     by_path: dict[tuple[int, ...], list[int]] = {}
     for w in binding:
         by_path.setdefault(tree.path(w), []).append(w)
     for path, members in by_path.items():
+        everything = [(r, n) for n in path for r in scope]
         index.concentration.append(ConcentrationRow(
             limit.name, k, limit.region, limit.attribute, value, "horizon", None,
-            tuple(members), [(r, n) for n in path for r in has],
-            [(r, n) for n in path for r in scope]))
+            tuple(members), [(r, n) for n in path for r in has], everything,
+            _scope_id(index, (limit.name, k, path), everything)))

@@ -17,6 +17,7 @@ from typing import Any
 import pyomo.core as pyo
 
 from .index import ModelIndex
+from .linear import linear, plus
 
 
 def node_cost_terms(m: pyo.ConcreteModel, ix: ModelIndex, n: int) -> list[tuple[float, Any]]:
@@ -58,7 +59,7 @@ def add_objective(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     capex = investment_terms(m, ix)
     expected_terms = [(ix.tree.nodes[n].probability * c, v)
                       for n in ix.nodes for c, v in node_terms[n]]
-    expected = pyo.quicksum(c * v for c, v in expected_terms + capex)
+    expected = linear(expected_terms, capex)
     if risk_weight <= 0:
         m.total_cost = pyo.Objective(expr=expected, sense=pyo.minimize,
                                      doc="expected discounted cost")
@@ -73,19 +74,19 @@ def add_objective(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
 
     @m.Constraint(m.NODES, doc="node cost definition")
     def node_cost_definition(m, n):
-        return m.node_cost[n] - pyo.quicksum(c * v for c, v in node_terms[n]) == 0
+        return linear(plus([m.node_cost[n]]), ((-c, v) for c, v in node_terms[n])) == 0
 
     @m.Constraint(m.SCENARIOS, doc="CVaR excess: eta[w] >= Cost_w - zeta")
     def cvar_excess(m, w):
-        path_cost = pyo.quicksum(m.node_cost[n] for n in ix.tree.path(w))
-        invest = pyo.quicksum(c * v for c, v in capex)
-        return m.cost_excess[w] - path_cost - invest + m.cvar_threshold >= 0
+        path_cost = ((-1.0, m.node_cost[n]) for n in ix.tree.path(w))
+        return linear(plus([m.cost_excess[w], m.cvar_threshold]), path_cost,
+                      ((-c, v) for c, v in capex)) >= 0
 
-    cvar = m.cvar_threshold + pyo.quicksum(
-        ix.tree.probabilities[w] / (1.0 - beta) * m.cost_excess[w] for w in m.SCENARIOS)
-    if risk_weight >= 1:
-        objective = cvar
-    else:
-        objective = (1.0 - risk_weight) * expected + risk_weight * cvar
+    cvar_terms = [(1.0, m.cvar_threshold)] + [
+        (ix.tree.probabilities[w] / (1.0 - beta), m.cost_excess[w]) for w in m.SCENARIOS]
+    weight = 1.0 - risk_weight
+    expected_part = [] if risk_weight >= 1 else [(weight * c, v)
+                                                 for c, v in expected_terms + capex]
+    objective = linear(expected_part, ((risk_weight * c, v) for c, v in cvar_terms))
     m.total_cost = pyo.Objective(expr=objective, sense=pyo.minimize,
                                  doc="(1 - lambda) expected cost + lambda CVaR")
