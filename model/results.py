@@ -64,6 +64,23 @@ def _value(var: Any) -> float:
     return 0.0 if x is None else float(x)
 
 
+def values_of(component: Any) -> dict[Any, float]:
+    """Solved values of an indexed variable by index (0 where unset): one pass over it."""
+    return {key: 0.0 if var.value is None else var.value for key, var in component.items()}
+
+
+def cached_labels(calendar: Any) -> Any:
+    """calendar.label, remembered per period."""
+    known: dict[int, str] = {}
+
+    def label(t: int) -> str:
+        found = known.get(t)
+        if found is None:
+            found = known[t] = calendar.label(t)
+        return found
+    return label
+
+
 def extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanResult:
     """All output tables of a solved plan."""
     m, ix = built.model, built.index
@@ -74,7 +91,10 @@ def extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanRe
     probabilities = tree.probabilities
     discount = [plan.settings.discount_factor(t) for t in range(1, n_periods + 1)]
 
-    order_value = {key: _value(m.order[key]) for key in ix.orders}
+    order_value = values_of(m.order)
+    transfer_value, stock_value = values_of(m.transfer), values_of(m.stock)
+    unmet_value, below_value = values_of(m.unmet), values_of(m.below_target)
+    label = cached_labels(calendar)
     parts = {w: dict.fromkeys(COST_PARTS, 0.0) for w in range(len(names))}
     shortfall = {w: 0.0 for w in range(len(names))}
     shortfall_k = {w: dict.fromkeys(plan.commodities, 0.0) for w in range(len(names))}
@@ -95,8 +115,8 @@ def extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanRe
                 parts[w]["purchase_cost"] += discount[t - 1] * unit * q
                 parts[w]["freight_cost"] += discount[t - 1] * freight * q
                 order_rows.append({
-                    "scenario": name, "period": calendar.label(t),
-                    "arrival_period": calendar.label(t + route.lead_periods),
+                    "scenario": name, "period": label(t),
+                    "arrival_period": label(t + route.lead_periods),
                     "commodity": plan.suppliers[route.supplier].commodity,
                     "supplier": route.supplier, "route": r, "region": route.region,
                     "quantity": q, "unit_cost": unit, "freight_cost": freight,
@@ -122,14 +142,14 @@ def extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanRe
                 n = path[t - 1]
                 arrivals = sum(order_value[(r, path[t - lead - 1])]
                                for r, lead in ix.arrivals[(k, g)] if t - lead >= 1)
-                t_in = sum(_value(m.transfer[f, path[t - lead - 1]])
+                t_in = sum(transfer_value[f, path[t - lead - 1]]
                            for f, lead in ix.transfers_in[(k, g)] if t - lead >= 1)
-                t_out = sum(_value(m.transfer[f, n]) for f in ix.transfers_out[(k, g)])
-                closing = _value(m.stock[k, g, n])
-                unmet = _value(m.unmet[k, g, n])
+                t_out = sum(transfer_value[f, n] for f in ix.transfers_out[(k, g)])
+                closing = stock_value[k, g, n]
+                unmet = unmet_value[k, g, n]
                 demand = ix.demand[(k, g, n)]
                 target = ix.target.get((k, g, n), 0.0)
-                below = _value(m.below_target[k, g, n]) if (k, g, n) in ix.target else 0.0
+                below = below_value[k, g, n] if (k, g, n) in ix.target else 0.0
                 d = discount[t - 1]
                 parts[w]["holding_cost"] += d * stock.holding_cost * closing
                 parts[w]["shortage_penalty"] += d * commodity.shortage_penalty * unmet
@@ -137,7 +157,7 @@ def extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanRe
                 shortfall[w] += unmet
                 shortfall_k[w][k] += unmet
                 stock_rows.append({
-                    "scenario": name, "commodity": k, "region": g, "period": calendar.label(t),
+                    "scenario": name, "commodity": k, "region": g, "period": label(t),
                     "opening": opening, "arrivals": arrivals, "transfers_in": t_in,
                     "transfers_out": t_out, "demand": demand, "shortfall": unmet,
                     "closing": closing, "target": target,
@@ -147,12 +167,12 @@ def extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanRe
                 opening = closing
         for f, lane in enumerate(plan.transfers):
             for t in range(1, n_periods + 1):
-                q = _value(m.transfer[f, path[t - 1]])
+                q = transfer_value[f, path[t - 1]]
                 parts[w]["transfer_cost"] += discount[t - 1] * lane.cost * q
                 if abs(q) > QUANTITY_EPSILON:
                     transfer_rows.append({
-                        "scenario": name, "period": calendar.label(t),
-                        "arrival_period": calendar.label(t + lane.lead_periods),
+                        "scenario": name, "period": label(t),
+                        "arrival_period": label(t + lane.lead_periods),
                         "commodity": lane.commodity, "from_region": lane.from_region,
                         "to_region": lane.to_region, "quantity": q, "cost": q * lane.cost})
     stockpile = pd.DataFrame(stock_rows, columns=[
@@ -227,12 +247,14 @@ def _concentration(built: BuiltModel, solver: PlanSolver, solution: Solution,
     row in proportion to their probability."""
     m, ix = built.model, built.index
     tree = ix.tree
-    calendar = ix.plan.settings.calendar
+    label = cached_labels(ix.plan.settings.calendar)
+    shares = {name: float(pyo.value(m.max_share[name])) for name in ix.plan.limits}
+    totals = [sum(order_value[key] for key in scope) for scope in ix.scopes]
     rows = []
     for i, row in enumerate(ix.concentration):
-        share_limit = float(pyo.value(m.max_share[row.limit]))
+        share_limit = shares[row.limit]
         has = sum(order_value[key] for key in row.has_orders)
-        total = sum(order_value[key] for key in row.all_orders)
+        total = totals[row.scope]
         dual = solver.dual(solution, m.concentration[i])
         slack = share_limit * total - has
         binding = abs(dual) > 1e-9 or (total > QUANTITY_EPSILON
@@ -246,7 +268,7 @@ def _concentration(built: BuiltModel, solver: PlanSolver, solution: Solution,
                 "limit": row.limit, "scenario": tree.scenario_names[w],
                 "commodity": row.commodity, "region": row.region,
                 "attribute": row.attribute, "value": row.value,
-                "period": "horizon" if row.t is None else calendar.label(row.t),
+                "period": "horizon" if row.t is None else label(row.t),
                 "share": has / total if total > QUANTITY_EPSILON else None,
                 "max_share": share_limit, "binding": bool(binding),
                 "marginal_cost_per_point": worth * fraction,
@@ -275,15 +297,16 @@ class PointEvaluator:
     """
 
     def __init__(self, built: BuiltModel, solver: PlanSolver):
-        from .build.objective import investment_terms, node_cost_terms
+        from .build.objective import NodeCosts, investment_terms
 
         m, ix = built.model, built.index
         col_of = solver.lp.col_of
         self.tree = ix.tree
         self.beta = ix.plan.settings.cvar_level
         self.node_terms = []
+        costs = NodeCosts(m, ix)
         for n in ix.nodes:
-            terms = node_cost_terms(m, ix, n)
+            terms = costs.terms(n)
             self.node_terms.append((np.array([col_of[id(v)] for _, v in terms], dtype=np.int64),
                                     np.array([c for c, _ in terms], dtype=float)))
         capex = investment_terms(m, ix)

@@ -119,17 +119,18 @@ class _RowCompiler:
         if isinstance(expr, _NATIVE):
             return float(expr), cols, coefs
         if isinstance(expr, _FLAT):
+            append_col, append_coef = cols.append, coefs.append
             for arg in expr.args:
                 cls = arg.__class__
                 if cls is MonomialTermExpression:
                     coef, var = arg.args
                     if var.__class__ is not VarData and not isinstance(var, VarData):
                         return self._slow(expr)
-                    cols.append(col_of[id(var)])
-                    coefs.append(coef if coef.__class__ in _NATIVE else self.coefficient(coef))
+                    append_col(col_of[id(var)])
+                    append_coef(coef if coef.__class__ in _NATIVE else self.coefficient(coef))
                 elif cls is VarData or isinstance(arg, VarData):
-                    cols.append(col_of[id(arg)])
-                    coefs.append(1.0)
+                    append_col(col_of[id(arg)])
+                    append_coef(1.0)
                 elif cls in _NATIVE:
                     constant += arg
                 else:
@@ -152,8 +153,9 @@ def compile_lp(m: pyo.ConcreteModel) -> CompiledLP:
     variables = list(m.component_data_objects(pyo.Var, descend_into=True))
     col_of = {id(v): i for i, v in enumerate(variables)}
     n_cols = len(variables)
-    col_lower = np.fromiter((_bound(v.lb, -INF) for v in variables), float, n_cols)
-    col_upper = np.fromiter((_bound(v.ub, INF) for v in variables), float, n_cols)
+    bounds = [v.bounds for v in variables]  # one property call per variable
+    col_lower = np.array([-INF if lb is None else lb for lb, _ in bounds], dtype=float)
+    col_upper = np.array([INF if ub is None else ub for _, ub in bounds], dtype=float)
     compiler = _RowCompiler(col_of)
 
     constraints = list(m.component_data_objects(pyo.Constraint, active=True, descend_into=True))
@@ -163,12 +165,13 @@ def compile_lp(m: pyo.ConcreteModel) -> CompiledLP:
     row_lower = np.empty(len(constraints))
     row_upper = np.empty(len(constraints))
     for i, con in enumerate(constraints):
-        constant, cols, coefs = compiler.terms(con.body)
+        lower, body, upper = con.to_bounded_expression(evaluate_bounds=True)
+        constant, cols, coefs = compiler.terms(body)
         row_idx.extend([i] * len(cols))
         col_idx.extend(cols)
         vals.extend(coefs)
-        row_lower[i] = _bound(con.lower, -INF) - constant
-        row_upper[i] = _bound(con.upper, INF) - constant
+        row_lower[i] = (-INF if lower is None else lower) - constant
+        row_upper[i] = (INF if upper is None else upper) - constant
     row_of = {id(c): i for i, c in enumerate(constraints)}
 
     objective = next(m.component_data_objects(pyo.Objective, active=True))

@@ -6,6 +6,7 @@ Rules then only look things up: no filtering, no factor products, no tree walks 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..data import PlanData
 from ..scenarios import ScenarioFactors, ScenarioTree, build_tree, scenario_factors
@@ -91,25 +92,27 @@ def _index_orders(index: ModelIndex) -> None:
         supplier = plan.suppliers[route.supplier]
         index.routes_of_supplier[route.supplier].append(name)
         index.arrivals[(supplier.commodity, route.region)].append((name, route.lead_periods))
+    routes = [(name, route, factors.supplier_index[route.supplier], factors.route_index[name],
+               plan.suppliers[route.supplier].unit_cost_per_period)
+              for name, route in plan.routes.items()]
     for node in tree.nodes:
         w, t = node.scenarios[0], node.t
-        for name in plan.suppliers:
-            s = factors.supplier_index[name]
-            index.supply_factor[(name, node.id)] = float(factors.supplier_capacity[s, w, t - 1])
-        for name, route in plan.routes.items():
-            supplier = plan.suppliers[route.supplier]
-            s = factors.supplier_index[route.supplier]
-            r = factors.route_index[name]
-            b = float(factors.route_capacity[r, w, t - 1])
+        # One slice of each factor array per node, as Python floats.
+        a = factors.supplier_capacity[:, w, t - 1].tolist()
+        cs = factors.supplier_cost[:, w, t - 1].tolist()
+        b = factors.route_capacity[:, w, t - 1].tolist()
+        cr = factors.route_cost[:, w, t - 1].tolist()
+        for name, s in factors.supplier_index.items():
+            index.supply_factor[(name, node.id)] = a[s]
+        for name, route, s, r, unit_cost in routes:
             key = (name, node.id)
             index.orders.append(key)
-            if b == 0.0:
+            if b[r] == 0.0:
                 index.order_upper[key] = 0.0
             else:
-                index.order_upper[key] = None if route.capacity is None else route.capacity * b
-            index.unit_cost[key] = (supplier.unit_cost_per_period[t - 1]
-                                    * float(factors.supplier_cost[s, w, t - 1]))
-            index.freight_cost[key] = route.freight_cost * float(factors.route_cost[r, w, t - 1])
+                index.order_upper[key] = None if route.capacity is None else route.capacity * b[r]
+            index.unit_cost[key] = unit_cost[t - 1] * cs[s]
+            index.freight_cost[key] = route.freight_cost * cr[r]
 
 
 def _index_stock(index: ModelIndex) -> None:
@@ -124,10 +127,10 @@ def _index_stock(index: ModelIndex) -> None:
     for k, g in index.stock_keys:
         base = plan.demand_of(k, g)
         stock = plan.stockpile(k, g)
-        e_row = factors.demand_index[(k, g)]
+        e = factors.demand[factors.demand_index[(k, g)]].tolist()
         for node in tree.nodes:
             t, w = node.t, node.scenarios[0]
-            demand = base[t - 1] * float(factors.demand[e_row, w, t - 1])
+            demand = base[t - 1] * e[w][t - 1]
             index.demand[(k, g, node.id)] = demand
             target = max(stock.target_stock, stock.target_days * demand / dpp)
             if target > 0:
@@ -160,13 +163,13 @@ def _index_concentration(index: ModelIndex) -> None:
                 _add_concentration_rows(index, limit, k, value, has, names, binding, tree)
 
 
-def _scope_id(index: ModelIndex, key: tuple, orders: list[tuple[str, int]]) -> int:
+def _scope_id(index: ModelIndex, key: tuple, orders: Any) -> int:
     """One shared total per (limit, commodity, node or path): every value row of a `*`
-    expansion compares against the same scope supply."""
+    expansion compares against the same scope supply. `orders` builds its order list once."""
     found = index.scope_ids.get(key)
     if found is None:
         found = index.scope_ids[key] = len(index.scopes)
-        index.scopes.append(orders)
+        index.scopes.append(orders())
     return found
 
 
@@ -179,18 +182,17 @@ def _add_concentration_rows(index: ModelIndex, limit, k: str, value: str, has: l
             for w in binding:
                 by_node.setdefault(tree.node_of[w][t - 1], []).append(w)
             for node, members in by_node.items():
-                everything = [(r, node) for r in scope]
+                j = _scope_id(index, (limit.name, k, node), lambda n=node: [(r, n) for r in scope])
                 index.concentration.append(ConcentrationRow(
                     limit.name, k, limit.region, limit.attribute, value, "period", t,
-                    tuple(members), [(r, node) for r in has], everything,
-                    _scope_id(index, (limit.name, k, node), everything)))
+                    tuple(members), [(r, node) for r in has], index.scopes[j], j))
         return
     by_path: dict[tuple[int, ...], list[int]] = {}
     for w in binding:
         by_path.setdefault(tree.path(w), []).append(w)
     for path, members in by_path.items():
-        everything = [(r, n) for n in path for r in scope]
+        j = _scope_id(index, (limit.name, k, path),
+                      lambda p=path: [(r, n) for n in p for r in scope])
         index.concentration.append(ConcentrationRow(
             limit.name, k, limit.region, limit.attribute, value, "horizon", None,
-            tuple(members), [(r, n) for n in path for r in has], everything,
-            _scope_id(index, (limit.name, k, path), everything)))
+            tuple(members), [(r, n) for n in path for r in has], index.scopes[j], j))

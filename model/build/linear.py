@@ -17,29 +17,34 @@ from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpressio
 Term = tuple[Any, Any]  # (coefficient, variable)
 
 
-def plus(variables: Iterable[Any]) -> Iterable[Term]:
+class Plain(list):
+    """Variables that enter with coefficient +1."""
+
+
+def plus(variables: Iterable[Any]) -> Plain:
     """+1 times each variable."""
-    return ((1.0, v) for v in variables)
+    return Plain(variables)
 
 
-def minus(variables: Iterable[Any]) -> Iterable[Term]:
+def minus(variables: Iterable[Any]) -> list[Term]:
     """-1 times each variable."""
-    return ((-1.0, v) for v in variables)
+    return [(-1.0, v) for v in variables]
 
 
-def times(coefficient: Any, variables: Iterable[Any]) -> Iterable[Term]:
+def times(coefficient: Any, variables: Iterable[Any]) -> list[Term]:
     """`coefficient` times each variable."""
-    return ((coefficient, v) for v in variables)
+    return [(coefficient, v) for v in variables]
 
 
-def linear(*groups: Iterable[Term]) -> LinearExpression:
-    """Sum of coefficient * variable over all groups, as one flat expression."""
+def linear(*groups: Iterable[Any]) -> LinearExpression:
+    """Sum of coefficient * variable over all groups, as one flat expression.
+
+    A group is either `plus(variables)` or an iterable of (coefficient, variable) pairs.
+    """
     args: list[Any] = []
-    append = args.append
     for group in groups:
-        for coefficient, variable in group:
-            if coefficient.__class__ is float and coefficient == 1.0:
-                append(variable)
-            else:
-                append(MonomialTermExpression((coefficient, variable)))
+        if group.__class__ is Plain:
+            args.extend(group)
+        else:
+            args.extend(map(MonomialTermExpression, group))
     return LinearExpression(args)

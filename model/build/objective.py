@@ -20,29 +20,54 @@ from .index import ModelIndex
 from .linear import linear, plus
 
 
-def node_cost_terms(m: pyo.ConcreteModel, ix: ModelIndex, n: int) -> list[tuple[float, Any]]:
-    """(discounted cost coefficient, variable) of every cost-bearing decision at node n."""
-    plan = ix.plan
-    t = ix.t(n)
-    d = plan.settings.discount_factor(t)
-    terms: list[tuple[float, Any]] = []
-    for r in plan.routes:
-        key = (r, n)
-        price = ix.unit_cost[key] + ix.freight_cost[key]
-        if price:
-            terms.append((d * price, m.order[key]))
-    for k, g in ix.stock_keys:
-        commodity = plan.commodities[k]
-        holding = plan.stockpile(k, g).holding_cost
-        if holding:
-            terms.append((d * holding, m.stock[k, g, n]))
-        terms.append((d * commodity.shortage_penalty, m.unmet[k, g, n]))
-        if (k, g, n) in ix.target and commodity.target_penalty:
-            terms.append((d * commodity.target_penalty, m.below_target[k, g, n]))
-    for f, lane in enumerate(plan.transfers):
-        if lane.cost:
-            terms.append((d * lane.cost, m.transfer[f, n]))
-    return terms
+def variable_lookup(m: pyo.ConcreteModel) -> dict[str, dict[Any, Any]]:
+    """Plain dicts of the cost-bearing variables: far cheaper to index than Pyomo's."""
+    return {name: dict(getattr(m, name).items())
+            for name in ("order", "stock", "unmet", "below_target", "transfer")}
+
+
+class NodeCosts:
+    """Cost coefficients of each node's decisions, from constants computed once.
+
+    `terms(n, scale)` lists (scale * d_t * cost, variable) for node n.
+    """
+
+    def __init__(self, m: pyo.ConcreteModel, ix: ModelIndex):
+        plan = ix.plan
+        self.ix = ix
+        self.var = variable_lookup(m)
+        self.stock_costs = []
+        for k, g in ix.stock_keys:
+            commodity = plan.commodities[k]
+            self.stock_costs.append((k, g, plan.stockpile(k, g).holding_cost,
+                                     commodity.shortage_penalty, commodity.target_penalty))
+        self.lanes = [(f, lane.cost) for f, lane in enumerate(plan.transfers) if lane.cost]
+        self.routes = list(plan.routes)
+
+    def terms(self, n: int, scale: float = 1.0) -> list[tuple[float, Any]]:
+        """(scale * discounted cost coefficient, variable) of the decisions at node n."""
+        ix, var = self.ix, self.var
+        order, stock, unmet = var["order"], var["stock"], var["unmet"]
+        below, transfer = var["below_target"], var["transfer"]
+        d = scale * ix.plan.settings.discount_factor(ix.t(n))
+        unit_cost, freight_cost, target = ix.unit_cost, ix.freight_cost, ix.target
+        terms: list[tuple[float, Any]] = []
+        append = terms.append
+        for r in self.routes:
+            key = (r, n)
+            price = unit_cost[key] + freight_cost[key]
+            if price:
+                append((d * price, order[key]))
+        for k, g, holding, shortage, target_penalty in self.stock_costs:
+            key = (k, g, n)
+            if holding:
+                append((d * holding, stock[key]))
+            append((d * shortage, unmet[key]))
+            if target_penalty and key in target:
+                append((d * target_penalty, below[key]))
+        for f, cost in self.lanes:
+            append((d * cost, transfer[f, n]))
+        return terms
 
 
 def investment_terms(m: pyo.ConcreteModel, ix: ModelIndex) -> list[tuple[float, Any]]:
@@ -55,13 +80,16 @@ def add_objective(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     lambda > 0."""
     settings = ix.plan.settings
     risk_weight, beta = settings.risk_weight, settings.cvar_level
-    node_terms = {n: node_cost_terms(m, ix, n) for n in ix.nodes}
+    costs = NodeCosts(m, ix)
     capex = investment_terms(m, ix)
-    expected_terms = [(ix.tree.nodes[n].probability * c, v)
-                      for n in ix.nodes for c, v in node_terms[n]]
-    expected = linear(expected_terms, capex)
+    weight = max(0.0, 1.0 - risk_weight)
+    expected: list[tuple[float, Any]] = []
+    if weight > 0:
+        for n in ix.nodes:  # probability and (1 - lambda) folded into each coefficient
+            expected.extend(costs.terms(n, weight * ix.tree.nodes[n].probability))
+        expected.extend((weight * c, v) for c, v in capex)
     if risk_weight <= 0:
-        m.total_cost = pyo.Objective(expr=expected, sense=pyo.minimize,
+        m.total_cost = pyo.Objective(expr=linear(expected), sense=pyo.minimize,
                                      doc="expected discounted cost")
         return
 
@@ -74,7 +102,7 @@ def add_objective(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
 
     @m.Constraint(m.NODES, doc="node cost definition")
     def node_cost_definition(m, n):
-        return linear(plus([m.node_cost[n]]), ((-c, v) for c, v in node_terms[n])) == 0
+        return linear(plus([m.node_cost[n]]), costs.terms(n, -1.0)) == 0
 
     @m.Constraint(m.SCENARIOS, doc="CVaR excess: eta[w] >= Cost_w - zeta")
     def cvar_excess(m, w):
@@ -84,9 +112,6 @@ def add_objective(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
 
     cvar_terms = [(1.0, m.cvar_threshold)] + [
         (ix.tree.probabilities[w] / (1.0 - beta), m.cost_excess[w]) for w in m.SCENARIOS]
-    weight = 1.0 - risk_weight
-    expected_part = [] if risk_weight >= 1 else [(weight * c, v)
-                                                 for c, v in expected_terms + capex]
-    objective = linear(expected_part, ((risk_weight * c, v) for c, v in cvar_terms))
+    objective = linear(expected, ((risk_weight * c, v) for c, v in cvar_terms))
     m.total_cost = pyo.Objective(expr=objective, sense=pyo.minimize,
                                  doc="(1 - lambda) expected cost + lambda CVaR")
