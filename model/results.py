@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyomo.core as pyo
+from pyomo.common.gc_manager import PauseGC
 
 from .build import BuiltModel
 from .solve import PlanSolver, Solution
@@ -64,9 +65,22 @@ def _value(var: Any) -> float:
     return 0.0 if x is None else float(x)
 
 
-def values_of(component: Any) -> dict[Any, float]:
-    """Solved values of an indexed variable by index (0 where unset): one pass over it."""
-    return {key: 0.0 if var.value is None else var.value for key, var in component.items()}
+def values_from(solver: PlanSolver, solution: Solution, component: Any) -> dict[Any, float]:
+    """Solved values of an indexed variable by index, read from the solution array.
+
+    A component's variables occupy consecutive columns (the hand-off numbers them in model
+    order), so its values are one slice.
+    """
+    variables = list(component.values())
+    if not variables or solution.col_value is None:
+        return {}
+    col_of = solver.lp.col_of
+    first = col_of[id(variables[0])]
+    if col_of[id(variables[-1])] == first + len(variables) - 1:
+        values = solution.col_value[first:first + len(variables)].tolist()
+    else:  # not contiguous (never expected): one lookup per variable
+        values = [float(solution.col_value[col_of[id(v)]]) for v in variables]
+    return dict(zip(component.keys(), values, strict=True))
 
 
 def cached_labels(calendar: Any) -> Any:
@@ -83,6 +97,11 @@ def cached_labels(calendar: Any) -> Any:
 
 def extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanResult:
     """All output tables of a solved plan."""
+    with PauseGC():  # hundreds of thousands of row dicts; no cycles among them
+        return _extract(built, solver, solution)
+
+
+def _extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanResult:
     m, ix = built.model, built.index
     plan, tree = ix.plan, ix.tree
     calendar = plan.settings.calendar
@@ -91,9 +110,12 @@ def extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanRe
     probabilities = tree.probabilities
     discount = [plan.settings.discount_factor(t) for t in range(1, n_periods + 1)]
 
-    order_value = values_of(m.order)
-    transfer_value, stock_value = values_of(m.transfer), values_of(m.stock)
-    unmet_value, below_value = values_of(m.unmet), values_of(m.below_target)
+    def solved(component: Any) -> dict[Any, float]:
+        return values_from(solver, solution, component)
+
+    order_value = solved(m.order)
+    transfer_value, stock_value = solved(m.transfer), solved(m.stock)
+    unmet_value, below_value = solved(m.unmet), solved(m.below_target)
     label = cached_labels(calendar)
     parts = {w: dict.fromkeys(COST_PARTS, 0.0) for w in range(len(names))}
     shortfall = {w: 0.0 for w in range(len(names))}
@@ -114,16 +136,11 @@ def extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanRe
                 unit, freight = ix.unit_cost[(r, n)], ix.freight_cost[(r, n)]
                 parts[w]["purchase_cost"] += discount[t - 1] * unit * q
                 parts[w]["freight_cost"] += discount[t - 1] * freight * q
-                order_rows.append({
-                    "scenario": name, "period": label(t),
-                    "arrival_period": label(t + route.lead_periods),
-                    "commodity": plan.suppliers[route.supplier].commodity,
-                    "supplier": route.supplier, "route": r, "region": route.region,
-                    "quantity": q, "unit_cost": unit, "freight_cost": freight,
-                    "cost": q * (unit + freight),
-                    "arrives_in_horizon": t + route.lead_periods <= n_periods,
-                })
-    orders = pd.DataFrame(order_rows, columns=[
+                order_rows.append((
+                    name, label(t), label(t + route.lead_periods),
+                    plan.suppliers[route.supplier].commodity, route.supplier, r, route.region,
+                    q, unit, freight, q * (unit + freight), t + route.lead_periods <= n_periods))
+    orders = pd.DataFrame.from_records(order_rows, columns=[
         "scenario", "period", "arrival_period", "commodity", "supplier", "route", "region",
         "quantity", "unit_cost", "freight_cost", "cost", "arrives_in_horizon"])
 
@@ -156,30 +173,24 @@ def extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanRe
                 parts[w]["target_penalty"] += d * commodity.target_penalty * below
                 shortfall[w] += unmet
                 shortfall_k[w][k] += unmet
-                stock_rows.append({
-                    "scenario": name, "commodity": k, "region": g, "period": label(t),
-                    "opening": opening, "arrivals": arrivals, "transfers_in": t_in,
-                    "transfers_out": t_out, "demand": demand, "shortfall": unmet,
-                    "closing": closing, "target": target,
-                    "below_target": max(0.0, target - closing),
-                    "days_of_cover": closing * dpp / demand if demand > 0 else None,
-                })
+                stock_rows.append((
+                    name, k, g, label(t), opening, arrivals, t_in, t_out, demand, unmet,
+                    closing, target, max(0.0, target - closing),
+                    closing * dpp / demand if demand > 0 else None))
                 opening = closing
         for f, lane in enumerate(plan.transfers):
             for t in range(1, n_periods + 1):
                 q = transfer_value[f, path[t - 1]]
                 parts[w]["transfer_cost"] += discount[t - 1] * lane.cost * q
                 if abs(q) > QUANTITY_EPSILON:
-                    transfer_rows.append({
-                        "scenario": name, "period": label(t),
-                        "arrival_period": label(t + lane.lead_periods),
-                        "commodity": lane.commodity, "from_region": lane.from_region,
-                        "to_region": lane.to_region, "quantity": q, "cost": q * lane.cost})
-    stockpile = pd.DataFrame(stock_rows, columns=[
+                    transfer_rows.append((
+                        name, label(t), label(t + lane.lead_periods), lane.commodity,
+                        lane.from_region, lane.to_region, q, q * lane.cost))
+    stockpile = pd.DataFrame.from_records(stock_rows, columns=[
         "scenario", "commodity", "region", "period", "opening", "arrivals", "transfers_in",
         "transfers_out", "demand", "shortfall", "closing", "target", "below_target",
         "days_of_cover"])
-    transfers = pd.DataFrame(transfer_rows, columns=[
+    transfers = pd.DataFrame.from_records(transfer_rows, columns=[
         "scenario", "period", "arrival_period", "commodity", "from_region", "to_region",
         "quantity", "cost"])
 

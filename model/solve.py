@@ -15,11 +15,13 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from typing import Any
 
 import highspy
 import numpy as np
 import pyomo.core as pyo
+from pyomo.common.gc_manager import PauseGC
 from pyomo.core.base.var import VarData
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression, SumExpression
 from pyomo.repn.linear import LinearRepnVisitor
@@ -119,6 +121,18 @@ class _RowCompiler:
         if isinstance(expr, _NATIVE):
             return float(expr), cols, coefs
         if isinstance(expr, _FLAT):
+            args = expr.args
+            try:  # the builder's rows: plain variables and monomials of variables
+                cols = [col_of[id(a)] if a.__class__ is VarData else col_of[id(a._args_[1])]
+                        for a in args]
+                coefs = [1.0 if a.__class__ is VarData else a._args_[0] for a in args]
+            except (KeyError, AttributeError, IndexError):
+                cols, coefs = [], []
+            else:
+                if not all(c.__class__ is float for c in coefs):
+                    coefs = [c if c.__class__ in _NATIVE else self.coefficient(c)
+                             for c in coefs]
+                return 0.0, cols, coefs
             append_col, append_coef = cols.append, coefs.append
             for arg in expr.args:
                 cls = arg.__class__
@@ -150,6 +164,11 @@ class _RowCompiler:
 
 def compile_lp(m: pyo.ConcreteModel) -> CompiledLP:
     """Compile every active variable, constraint and the objective of `m` into arrays."""
+    with PauseGC():  # many short-lived lists; no cycles to collect
+        return _compile(m)
+
+
+def _compile(m: pyo.ConcreteModel) -> CompiledLP:
     variables = list(m.component_data_objects(pyo.Var, descend_into=True))
     col_of = {id(v): i for i, v in enumerate(variables)}
     n_cols = len(variables)
@@ -159,19 +178,19 @@ def compile_lp(m: pyo.ConcreteModel) -> CompiledLP:
     compiler = _RowCompiler(col_of)
 
     constraints = list(m.component_data_objects(pyo.Constraint, active=True, descend_into=True))
-    row_idx: list[int] = []
-    col_idx: list[int] = []
-    vals: list[float] = []
-    row_lower = np.empty(len(constraints))
-    row_upper = np.empty(len(constraints))
-    for i, con in enumerate(constraints):
-        lower, body, upper = con.to_bounded_expression(evaluate_bounds=True)
-        constant, cols, coefs = compiler.terms(body)
-        row_idx.extend([i] * len(cols))
-        col_idx.extend(cols)
-        vals.extend(coefs)
-        row_lower[i] = (-INF if lower is None else lower) - constant
-        row_upper[i] = (INF if upper is None else upper) - constant
+    bounded = [con.to_bounded_expression(evaluate_bounds=True) for con in constraints]
+    row_lower = np.array([-INF if lb is None else lb for lb, _, _ in bounded], dtype=float)
+    row_upper = np.array([INF if ub is None else ub for _, _, ub in bounded], dtype=float)
+    bodies = [body for _, body, _ in bounded]
+    row_idx, col_idx, vals = _flat_rows(bodies, compiler)
+    for i, body in enumerate(bodies):  # the rest, one by one (few or none)
+        if not _is_flat(body):
+            constant, cols, coefs = compiler.terms(body)
+            row_idx.extend([i] * len(cols))
+            col_idx.extend(cols)
+            vals.extend(coefs)
+            row_lower[i] -= constant
+            row_upper[i] -= constant
     row_of = {id(c): i for i, c in enumerate(constraints)}
 
     objective = next(m.component_data_objects(pyo.Objective, active=True))
@@ -186,6 +205,38 @@ def compile_lp(m: pyo.ConcreteModel) -> CompiledLP:
                                   np.asarray(vals, dtype=float), n_cols)
     return CompiledLP(variables, constraints, col_of, row_of, cost, offset, col_lower, col_upper,
                       row_lower, row_upper, start, index, value)
+
+
+def _is_flat(body: Any) -> bool:
+    """A body written by the builder: one LinearExpression, no constant."""
+    return body.__class__ is LinearExpression and len(body._args_) == body._nargs
+
+
+def _flat_rows(bodies: list[Any], compiler: _RowCompiler
+               ) -> tuple[list[int], list[int], list[float]]:
+    """(row, column, coefficient) triplets of every flat row, in three passes over all their
+    terms at once (per-row Python overhead dominates otherwise)."""
+    flat = [(i, body) for i, body in enumerate(bodies) if _is_flat(body)]
+    args = list(chain.from_iterable(body._args_ for _, body in flat))
+    col_of = compiler.col_of
+    monomial = MonomialTermExpression
+    try:  # a term is a monomial or a variable (a constant has no column: KeyError)
+        cols = [col_of[id(a._args_[1])] if a.__class__ is monomial else col_of[id(a)]
+                for a in args]
+    except (KeyError, AttributeError, IndexError):
+        # A constant or an unexpected term: fall back to row-by-row for all of them.
+        rows, cols, coefs = [], [], []
+        for i, body in flat:
+            _, c, v = compiler.terms(body)
+            rows.extend([i] * len(c))
+            cols.extend(c)
+            coefs.extend(v)
+        return rows, cols, coefs
+    coefs = [a._args_[0] if a.__class__ is monomial else 1.0 for a in args]
+    if not all(c.__class__ is float for c in coefs):
+        coefs = [c if c.__class__ in _NATIVE else compiler.coefficient(c) for c in coefs]
+    rows = list(chain.from_iterable(repeat(i, body._nargs) for i, body in flat))
+    return rows, cols, coefs
 
 
 def _to_csc(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,

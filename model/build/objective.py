@@ -20,54 +20,46 @@ from .index import ModelIndex
 from .linear import linear, plus
 
 
-def variable_lookup(m: pyo.ConcreteModel) -> dict[str, dict[Any, Any]]:
-    """Plain dicts of the cost-bearing variables: far cheaper to index than Pyomo's."""
-    return {name: dict(getattr(m, name).items())
-            for name in ("order", "stock", "unmet", "below_target", "transfer")}
-
-
 class NodeCosts:
     """Cost coefficients of each node's decisions, from constants computed once.
 
-    `terms(n, scale)` lists (scale * d_t * cost, variable) for node n.
+    `terms(n, scale)` lists (scale * d_t * cost, variable) for node n. Per node it keeps the
+    decisions that carry a cost and their undiscounted costs, so a node's terms are one
+    multiplication and one zip.
     """
 
     def __init__(self, m: pyo.ConcreteModel, ix: ModelIndex):
         plan = ix.plan
         self.ix = ix
-        self.var = variable_lookup(m)
-        self.stock_costs = []
-        for k, g in ix.stock_keys:
-            commodity = plan.commodities[k]
-            self.stock_costs.append((k, g, plan.stockpile(k, g).holding_cost,
-                                     commodity.shortage_penalty, commodity.target_penalty))
-        self.lanes = [(f, lane.cost) for f, lane in enumerate(plan.transfers) if lane.cost]
-        self.routes = list(plan.routes)
+        costs: dict[int, list[float]] = {n: [] for n in ix.nodes}
+        variables: dict[int, list[Any]] = {n: [] for n in ix.nodes}
+        for (r, n), var in m.order.items():
+            price = ix.unit_cost[r, n] + ix.freight_cost[r, n]
+            if price:
+                costs[n].append(price)
+                variables[n].append(var)
+        holding = {key: plan.stockpile(*key).holding_cost for key in ix.stock_keys}
+        for (k, g, n), var in m.stock.items():
+            if holding[k, g]:
+                costs[n].append(holding[k, g])
+                variables[n].append(var)
+        for (k, _g, n), var in m.unmet.items():
+            costs[n].append(plan.commodities[k].shortage_penalty)
+            variables[n].append(var)
+        for (k, _g, n), var in m.below_target.items():
+            if plan.commodities[k].target_penalty:
+                costs[n].append(plan.commodities[k].target_penalty)
+                variables[n].append(var)
+        for (f, n), var in m.transfer.items():
+            if plan.transfers[f].cost:
+                costs[n].append(plan.transfers[f].cost)
+                variables[n].append(var)
+        self.costs, self.variables = costs, variables
 
     def terms(self, n: int, scale: float = 1.0) -> list[tuple[float, Any]]:
         """(scale * discounted cost coefficient, variable) of the decisions at node n."""
-        ix, var = self.ix, self.var
-        order, stock, unmet = var["order"], var["stock"], var["unmet"]
-        below, transfer = var["below_target"], var["transfer"]
-        d = scale * ix.plan.settings.discount_factor(ix.t(n))
-        unit_cost, freight_cost, target = ix.unit_cost, ix.freight_cost, ix.target
-        terms: list[tuple[float, Any]] = []
-        append = terms.append
-        for r in self.routes:
-            key = (r, n)
-            price = unit_cost[key] + freight_cost[key]
-            if price:
-                append((d * price, order[key]))
-        for k, g, holding, shortage, target_penalty in self.stock_costs:
-            key = (k, g, n)
-            if holding:
-                append((d * holding, stock[key]))
-            append((d * shortage, unmet[key]))
-            if target_penalty and key in target:
-                append((d * target_penalty, below[key]))
-        for f, cost in self.lanes:
-            append((d * cost, transfer[f, n]))
-        return terms
+        d = scale * self.ix.plan.settings.discount_factor(self.ix.t(n))
+        return list(zip([d * c for c in self.costs[n]], self.variables[n], strict=True))
 
 
 def investment_terms(m: pyo.ConcreteModel, ix: ModelIndex) -> list[tuple[float, Any]]:
