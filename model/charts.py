@@ -159,10 +159,11 @@ def add_charts(book: Any, result: PlanResult, plan: PlanData) -> int:
                                          "period")
         chart = workbook.add_chart({"type": "line"})
         chart.add_series({"name": [sheet, header, 1], "categories": [sheet, first, 0, last, 0],
-                          "values": [sheet, first, 1, last, 1], "line": {"width": 2.25}})
+                          "values": [sheet, first, 1, last, 1], "line": {"width": 2.25},
+                          "smooth": False})
         chart.add_series({"name": [sheet, header, 2], "categories": [sheet, first, 0, last, 0],
                           "values": [sheet, first, 2, last, 2],
-                          "line": {"dash_type": "dash", "width": 1.5}})
+                          "line": {"dash_type": "dash", "width": 1.5}, "smooth": False})
         chart.set_title(_title(f"{k} in {g}: stock against target"))
         chart.set_y_axis({"name": unit, "num_format": "#,##0"})
         chart.set_x_axis({"name": "period"})

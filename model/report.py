@@ -58,9 +58,10 @@ class Book:
     """An xlsxwriter workbook with cached formats."""
 
     def __init__(self, path: Path):
+        # constant_memory: rows go to disk as they are written (each sheet in row order).
         self.workbook = xlsxwriter.Workbook(str(path), {
             "strings_to_formulas": False, "strings_to_urls": False,
-            "strings_to_numbers": False})
+            "strings_to_numbers": False, "constant_memory": True})
         self.workbook.set_properties({"created": FIXED_CREATED,
                                       "title": "Sourcing and stockpile plan"})
         self._formats: dict[tuple, Any] = {}
@@ -259,6 +260,24 @@ def _solver_name() -> str:
     return f"HiGHS {version} (highspy), Pyomo {pyomo.version.version}"
 
 
+class _Grid:
+    """Cells collected in any order and written row by row (constant-memory mode needs
+    rows in order)."""
+
+    def __init__(self) -> None:
+        self.cells: dict[int, list[tuple[int, Any, Any]]] = {}
+
+    def put(self, row: int, col: int, value: Any, cell_format: Any = None) -> None:
+        """Remember one cell."""
+        self.cells.setdefault(row, []).append((col, value, cell_format))
+
+    def write(self, ws: Any) -> None:
+        """Write every cell, rows in ascending order."""
+        for row in sorted(self.cells):
+            for col, value, cell_format in self.cells[row]:
+                write_cell(ws, row, col, value, cell_format)
+
+
 def _write_summary(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
     """Key figures (item, value, unit, note) on the left, decisions, binding limits and
     scenarios on the right."""
@@ -269,8 +288,9 @@ def _write_summary(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> N
     fit_to_page_width(ws)
     header = book.fmt(**HEADER)
     bold = book.fmt(bold=True)
+    grid = _Grid()
     for c, text in enumerate(("item", "value", "unit", "note")):
-        ws.write_string(0, c, text, header)
+        grid.put(0, c, text, header)
     quantity_units = {"units"} | {c.unit for c in plan.commodities.values()}
     for r, (item, value, unit, note) in enumerate(summary_items(result, plan), start=1):
         number_format = None
@@ -285,16 +305,17 @@ def _write_summary(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> N
         elif item == "max_residual":
             number_format = "0.0E+00"
         key = item in ("status", "objective", "expected_cost", "cvar")
-        write_cell(ws, r, 0, item, bold if key else None)
-        write_cell(ws, r, 1, value, book.fmt(number_format, bold=True) if key
-                   else book.fmt(number_format))
-        write_cell(ws, r, 2, unit)
-        write_cell(ws, r, 3, note)
-    _write_side_blocks(book, ws, result, plan, first_col=5)
+        grid.put(r, 0, item, bold if key else None)
+        grid.put(r, 1, value, book.fmt(number_format, bold=True) if key
+                 else book.fmt(number_format))
+        grid.put(r, 2, unit)
+        grid.put(r, 3, note)
+    _side_blocks(book, grid, result, plan, first_col=5)
+    grid.write(ws)
 
 
-def _write_side_blocks(book: Book, ws: Any, result: PlanResult, plan: PlanData,
-                       first_col: int) -> None:
+def _side_blocks(book: Book, grid: _Grid, result: PlanResult, plan: PlanData,
+                 first_col: int) -> None:
     money = plan.settings.currency
     header = book.fmt(**HEADER)
     section = book.fmt(**SECTION)
@@ -303,15 +324,15 @@ def _write_side_blocks(book: Book, ws: Any, result: PlanResult, plan: PlanData,
     def table(headers: list[str], records: list[list[tuple[Any, str | None]]]) -> None:
         nonlocal row
         for c, text in enumerate(headers):
-            ws.write_string(row, first_col + c, text, header)
+            grid.put(row, first_col + c, text, header)
         row += 1
         for record in records:
             for c, (value, number_format) in enumerate(record):
-                write_cell(ws, row, first_col + c, value, book.fmt(number_format))
+                grid.put(row, first_col + c, value, book.fmt(number_format))
             row += 1
         row += 1
 
-    ws.write_string(row, first_col, f"Decisions to take now: orders of "
+    grid.put(row, first_col, f"Decisions to take now: orders of "
                     f"{plan.settings.calendar.label(1)}, the same in every scenario", section)
     row += 1
     first = result.first_period_orders
@@ -320,7 +341,7 @@ def _write_side_blocks(book: Book, ws: Any, result: PlanResult, plan: PlanData,
                for r in first.itertuples(index=False)]
     table(["commodity", "supplier", "route", "region", "quantity", "unit"],
           records or [[("nothing is ordered in the first period", None)]])
-    ws.write_string(row, first_col, "Binding limits, most costly first", section)
+    grid.put(row, first_col, "Binding limits, most costly first", section)
     row += 1
     concentration = result.concentration
     binding = concentration[concentration["binding"]] if len(concentration) else concentration
@@ -333,7 +354,7 @@ def _write_side_blocks(book: Book, ws: Any, result: PlanResult, plan: PlanData,
                    for limit, r in grouped.head(10).iterrows()]
     table(["limit", "binding in", f"marginal cost ({money} per 1% of max_share)"],
           records or [[("no concentration limit binds", None)]])
-    ws.write_string(row, first_col, "Scenarios", section)
+    grid.put(row, first_col, "Scenarios", section)
     row += 1
     table(["scenario", "probability", f"cost ({money})", "shortfall (units)"],
           [[(r.scenario, None), (r.probability, SHARE), (r.cost, MONEY),
