@@ -60,11 +60,6 @@ def cvar_of(costs: list[float], probabilities: list[float], beta: float) -> floa
     return best
 
 
-def _value(var: Any) -> float:
-    x = var.value
-    return 0.0 if x is None else float(x)
-
-
 def values_from(solver: PlanSolver, solution: Solution, component: Any) -> dict[Any, float]:
     """Solved values of an indexed variable by index, read from the solution array.
 
@@ -121,7 +116,8 @@ def _extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanR
     shortfall = {w: 0.0 for w in range(len(names))}
     shortfall_k = {w: dict.fromkeys(plan.commodities, 0.0) for w in range(len(names))}
 
-    invest_cost = sum(p.capex * _value(m.build[j]) for j, p in plan.projects.items())
+    built_value = solved(m.build)
+    invest_cost = sum(p.capex * built_value[j] for j, p in plan.projects.items())
     for w in parts:
         parts[w]["investment_cost"] = invest_cost
 
@@ -209,8 +205,8 @@ def _extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanR
     concentration = _concentration(built, solver, solution, order_value)
     investments = pd.DataFrame([{
         "project": j, "supplier": p.supplier, "first_period": calendar.label(p.first_period),
-        "capacity_built": _value(m.build[j]), "max_capacity": p.max_capacity,
-        "capex_per_unit": p.capex, "investment_cost": p.capex * _value(m.build[j]),
+        "capacity_built": built_value[j], "max_capacity": p.max_capacity,
+        "capex_per_unit": p.capex, "investment_cost": p.capex * built_value[j],
     } for j, p in plan.projects.items()], columns=[
         "project", "supplier", "first_period", "capacity_built", "max_capacity",
         "capex_per_unit", "investment_cost"])

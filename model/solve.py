@@ -361,8 +361,6 @@ class PlanSolver:
         solution = self.highs.getSolution()
         values = np.asarray(solution.col_value, dtype=float)
         duals = np.asarray(solution.row_dual, dtype=float) if solution.dual_valid else None
-        for var, x in zip(self.lp.variables, values.tolist(), strict=True):
-            var.set_value(x, skip_validation=True)
         objective = float(self.highs.getInfo().objective_function_value)
         gap = None
         if status != "optimal" and solution.dual_valid:
@@ -388,6 +386,14 @@ class PlanSolver:
                      for j, b in zip(found.col_index_, found.col_bound_, strict=True)
                      if int(b) in IIS_BOUND])
         return None
+
+    def load_into_model(self, solution: Solution) -> None:
+        """Set every Pyomo variable's value from the solution (for inspecting the model; the
+        planner itself reads the solution arrays)."""
+        if solution.col_value is None:
+            return
+        for var, x in zip(self.lp.variables, solution.col_value.tolist(), strict=True):
+            var.set_value(x, skip_validation=True)
 
     def dual(self, solution: Solution, constraint: Any) -> float:
         """The dual of a constraint: d objective / d right-hand side."""

@@ -128,3 +128,16 @@ def test_residual_recheck_finds_a_violated_row():
     assert max_residual(lp, np.array([2.0, 1.0])) == 0.0
     assert max_residual(lp, np.array([2.0, 1.5])) == 1.0     # row: 5 > 4
     assert max_residual(lp, np.array([11.0, 0.0])) == 7.0    # row: 11 > 4 beats bound: 1
+
+
+def test_solution_can_be_loaded_into_the_pyomo_model(tmp_path):
+    from helpers import one_commodity
+
+    from model.pipeline import solve_plan
+
+    plan = load_plan(write_workbook(tmp_path / "w.xlsx", one_commodity(
+        1, 10, [["cheap", 4, 1], ["dear", 100, 3]])))
+    built, solver, solution = solve_plan(plan, progress=lambda _: None)
+    solver.load_into_model(solution)
+    assert built.model.order["cheap route", 0].value == 4
+    assert built.model.order["dear route", 0].value == 6
