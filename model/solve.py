@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import chain, repeat
 from typing import Any
 
@@ -121,18 +121,6 @@ class _RowCompiler:
         if isinstance(expr, _NATIVE):
             return float(expr), cols, coefs
         if isinstance(expr, _FLAT):
-            args = expr.args
-            try:  # the builder's rows: plain variables and monomials of variables
-                cols = [col_of[id(a)] if a.__class__ is VarData else col_of[id(a._args_[1])]
-                        for a in args]
-                coefs = [1.0 if a.__class__ is VarData else a._args_[0] for a in args]
-            except (KeyError, AttributeError, IndexError):
-                cols, coefs = [], []
-            else:
-                if not all(c.__class__ is float for c in coefs):
-                    coefs = [c if c.__class__ in _NATIVE else self.coefficient(c)
-                             for c in coefs]
-                return 0.0, cols, coefs
             append_col, append_coef = cols.append, coefs.append
             for arg in expr.args:
                 cls = arg.__class__
@@ -194,7 +182,10 @@ def _compile(m: pyo.ConcreteModel) -> CompiledLP:
     row_of = {id(c): i for i, c in enumerate(constraints)}
 
     objective = next(m.component_data_objects(pyo.Objective, active=True))
-    offset, obj_cols, obj_coefs = compiler.terms(objective.expr)
+    if _is_flat(objective.expr):
+        offset, (_, obj_cols, obj_coefs) = 0.0, _flat_rows([objective.expr], compiler)
+    else:
+        offset, obj_cols, obj_coefs = compiler.terms(objective.expr)
     cost = np.zeros(n_cols)
     np.add.at(cost, np.asarray(obj_cols, dtype=np.int64), np.asarray(obj_coefs, dtype=float))
     if objective.sense != pyo.minimize:
@@ -274,7 +265,6 @@ class Solution:
     gap: float | None = None       # relative primal-dual gap of a plan cut short
     highs_status: str = ""
     max_residual: float = 0.0      # largest bound or row violation of the returned plan
-    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_plan(self) -> bool:
