@@ -9,6 +9,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import pytest
 from helpers import write_workbook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -141,3 +142,41 @@ def test_solution_can_be_loaded_into_the_pyomo_model(tmp_path):
     solver.load_into_model(solution)
     assert built.model.order["cheap route", 0].value == 4
     assert built.model.order["dear route", 0].value == 6
+
+
+def test_dual_bound_of_an_optimal_plan_equals_its_objective(tmp_path):
+    import numpy as np
+    from helpers import one_commodity
+
+    from model.pipeline import solve_plan
+    from model.solve import dual_bound
+
+    plan = load_plan(write_workbook(tmp_path / "w.xlsx", one_commodity(
+        3, 10, [["cheap", 4, 1], ["dear", 100, 3]], stock=[5, 20, 0.5])))
+    _, solver, solution = solve_plan(plan, progress=lambda _: None)
+    col_dual = np.asarray(solver.highs.getSolution().col_dual)
+    assert dual_bound(solver.lp, solution.row_dual, col_dual) == \
+        pytest.approx(solution.objective, rel=1e-9)
+
+
+def test_plan_stopped_at_the_time_limit_is_written_with_its_status_and_gap(tmp_path,
+                                                                             monkeypatch):
+    from helpers import one_commodity, read_plan, summary
+
+    from model.solve import PlanSolver
+
+    real_solve = PlanSolver.solve
+
+    def stopped_early(self):
+        real_solve(self)  # a feasible point, reported as if the clock had run out
+        return self._with_plan("time_limit", 0.5, "Time limit reached")
+
+    monkeypatch.setattr(PlanSolver, "solve", stopped_early)
+    source = write_workbook(tmp_path / "w.xlsx", one_commodity(
+        2, 10, [["cheap", 4, 1], ["dear", 100, 3]]))
+    outcome = run(source, tmp_path / "plan.xlsx", progress=lambda _: None)
+    tables = read_plan(outcome.output_path)
+    items = summary(tables)
+    assert items["status"] == "time_limit"
+    assert items["gap"] == pytest.approx(0.0, abs=1e-9)
+    assert any("stopped at the time limit" in m for m in tables["Warnings"]["message"])
