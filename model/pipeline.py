@@ -160,7 +160,7 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     started = time.perf_counter()
     written, write_notes = write_plan(result, plan, output, notes)
     timings["write_seconds"] = time.perf_counter() - started  # including the final save
-    return RunOutcome(result, written, plan, notes + write_notes)
+    return RunOutcome(result, written, plan, write_notes)
 
 
 def summary_lines(outcome: RunOutcome) -> list[str]:
