@@ -275,14 +275,13 @@ def _smallest_changes(built: BuiltModel, solver: PlanSolver,
     if relaxed.status != "optimal":
         return []
     grouped: dict[tuple[str, int | None, str], dict[str, Any]] = {}
-    items = [(describe.row(lp.constraints[i]), amount, "row") for i, amount in
-             relaxed.rows.items()]
-    items += [(describe.bound(lp.variables[j], "upper"), amount, "upper")
+    items = [(describe.row(lp.constraints[i]), amount) for i, amount in relaxed.rows.items()]
+    items += [(describe.bound(lp.variables[j], "upper"), amount)
               for j, amount in relaxed.col_upper.items()]
-    items += [(describe.bound(lp.variables[j], "lower"), amount, "lower")
+    items += [(describe.bound(lp.variables[j], "lower"), amount)
               for j, amount in relaxed.col_lower.items()]
     needed_share = _needed_shares(built, solver, relaxed)
-    for (sources, node), amount, _ in items:
+    for (sources, node), amount in items:
         if not sources:
             continue
         source = sources[0]

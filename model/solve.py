@@ -89,8 +89,15 @@ class CompiledLP:
         return int(self.value.size)
 
 
-def _bound(x: Any, default: float) -> float:
-    return default if x is None else float(pyo.value(x))
+def _bound(x: float | None, default: float) -> float:
+    """A numeric bound, or +-infinity where there is none."""
+    return default if x is None else x
+
+
+def _row_bounds(con: Any) -> tuple[float, Any, float]:
+    """(lower, body, upper) of a constraint, bounds evaluated and infinite where absent."""
+    lower, body, upper = con.to_bounded_expression(evaluate_bounds=True)
+    return _bound(lower, -INF), body, _bound(upper, INF)
 
 
 class _RowCompiler:
@@ -161,29 +168,30 @@ def _compile(m: pyo.ConcreteModel) -> CompiledLP:
     col_of = {id(v): i for i, v in enumerate(variables)}
     n_cols = len(variables)
     bounds = [v.bounds for v in variables]  # one property call per variable
-    col_lower = np.array([-INF if lb is None else lb for lb, _ in bounds], dtype=float)
-    col_upper = np.array([INF if ub is None else ub for _, ub in bounds], dtype=float)
+    col_lower = np.array([_bound(lb, -INF) for lb, _ in bounds], dtype=float)
+    col_upper = np.array([_bound(ub, INF) for _, ub in bounds], dtype=float)
     compiler = _RowCompiler(col_of)
 
     constraints = list(m.component_data_objects(pyo.Constraint, active=True, descend_into=True))
-    bounded = [con.to_bounded_expression(evaluate_bounds=True) for con in constraints]
-    row_lower = np.array([-INF if lb is None else lb for lb, _, _ in bounded], dtype=float)
-    row_upper = np.array([INF if ub is None else ub for _, _, ub in bounded], dtype=float)
-    bodies = [body for _, body, _ in bounded]
-    row_idx, col_idx, vals = _flat_rows(bodies, compiler)
-    for i, body in enumerate(bodies):  # the rest, one by one (few or none)
-        if not _is_flat(body):
-            constant, cols, coefs = compiler.terms(body)
-            row_idx.extend([i] * len(cols))
-            col_idx.extend(cols)
-            vals.extend(coefs)
-            row_lower[i] -= constant
-            row_upper[i] -= constant
+    bounded = [_row_bounds(con) for con in constraints]
+    row_lower = np.array([lb for lb, _, _ in bounded], dtype=float)
+    row_upper = np.array([ub for _, _, ub in bounded], dtype=float)
+    flat, other = [], []
+    for i, (_, body, _) in enumerate(bounded):
+        (flat if _is_flat(body) else other).append((i, body))
+    row_idx, col_idx, vals = _flat_rows(flat, compiler)
+    for i, body in other:  # the rest, one by one (few or none)
+        constant, cols, coefs = compiler.terms(body)
+        row_idx.extend([i] * len(cols))
+        col_idx.extend(cols)
+        vals.extend(coefs)
+        row_lower[i] -= constant
+        row_upper[i] -= constant
     row_of = {id(c): i for i, c in enumerate(constraints)}
 
     objective = next(m.component_data_objects(pyo.Objective, active=True))
     if _is_flat(objective.expr):
-        offset, (_, obj_cols, obj_coefs) = 0.0, _flat_rows([objective.expr], compiler)
+        offset, (_, obj_cols, obj_coefs) = 0.0, _flat_rows([(0, objective.expr)], compiler)
     else:
         offset, obj_cols, obj_coefs = compiler.terms(objective.expr)
     cost = np.zeros(n_cols)
@@ -203,11 +211,10 @@ def _is_flat(body: Any) -> bool:
     return body.__class__ is LinearExpression and len(body._args_) == body._nargs
 
 
-def _flat_rows(bodies: list[Any], compiler: _RowCompiler
+def _flat_rows(flat: list[tuple[int, Any]], compiler: _RowCompiler
                ) -> tuple[list[int], list[int], list[float]]:
-    """(row, column, coefficient) triplets of every flat row, in three passes over all their
-    terms at once (per-row Python overhead dominates otherwise)."""
-    flat = [(i, body) for i, body in enumerate(bodies) if _is_flat(body)]
+    """(row, column, coefficient) triplets of flat rows given as (row, body), in three passes
+    over all their terms at once (per-row Python overhead dominates otherwise)."""
     args = list(chain.from_iterable(body._args_ for _, body in flat))
     col_of = compiler.col_of
     monomial = MonomialTermExpression
@@ -397,7 +404,8 @@ class PlanSolver:
         compiler = _RowCompiler(self.lp.col_of)
         for con in constraints:
             row = self.lp.row_of[id(con)]
-            constant, cols, coefs = compiler.terms(con.body)
+            lower, body, upper = _row_bounds(con)
+            constant, cols, coefs = compiler.terms(body)
             # Columns whose coefficient became zero drop out of the expression; clear them.
             _, old_cols, _ = self.highs.getRowEntries(row)
             merged: dict[int, float] = {int(c): 0.0 for c in old_cols}
@@ -405,8 +413,7 @@ class PlanSolver:
                 merged[c] = merged.get(c, 0.0) + v
             for c, v in merged.items():
                 self.highs.changeCoeff(row, c, v)
-            self.highs.changeRowBounds(row, _bound(con.lower, -INF) - constant,
-                                       _bound(con.upper, INF) - constant)
+            self.highs.changeRowBounds(row, lower - constant, upper - constant)
 
 
 def dual_bound(lp: CompiledLP, row_dual: np.ndarray, col_dual: np.ndarray) -> float | None:

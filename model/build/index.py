@@ -55,7 +55,6 @@ class ModelIndex:
     supply_factor: dict[tuple[str, int], float] = field(default_factory=dict)  # a at node
     concentration: list[ConcentrationRow] = field(default_factory=list)
     scopes: list[list[tuple[str, int]]] = field(default_factory=list)  # orders of each total
-    scope_ids: dict[tuple, int] = field(default_factory=dict)
 
     @property
     def nodes(self) -> range:
@@ -141,6 +140,7 @@ def _index_concentration(index: ModelIndex) -> None:
     plan, tree = index.plan, index.tree
     all_scenarios = tuple(range(len(tree.scenario_names)))
     w_of = {name: w for w, name in enumerate(tree.scenario_names)}
+    scope_ids: dict[tuple, int] = {}
     for limit in plan.limits.values():
         binding = (tuple(w_of[s] for s in limit.scenarios) if limit.scenarios
                    else all_scenarios)
@@ -160,29 +160,31 @@ def _index_concentration(index: ModelIndex) -> None:
                 if not has:
                     continue
                 names = [r.name for r in scope]
-                _add_concentration_rows(index, limit, k, value, has, names, binding, tree)
+                _add_concentration_rows(index, scope_ids, limit, k, value, has, names,
+                                        binding, tree)
 
 
-def _scope_id(index: ModelIndex, key: tuple, orders: Any) -> int:
+def _scope_id(index: ModelIndex, scope_ids: dict[tuple, int], key: tuple, orders: Any) -> int:
     """One shared total per (limit, commodity, node or path): every value row of a `*`
     expansion compares against the same scope supply. `orders` builds its order list once."""
-    found = index.scope_ids.get(key)
+    found = scope_ids.get(key)
     if found is None:
-        found = index.scope_ids[key] = len(index.scopes)
+        found = scope_ids[key] = len(index.scopes)
         index.scopes.append(orders())
     return found
 
 
-def _add_concentration_rows(index: ModelIndex, limit, k: str, value: str, has: list[str],
-                            scope: list[str], binding: tuple[int, ...],
-                            tree: ScenarioTree) -> None:
+def _add_concentration_rows(index: ModelIndex, scope_ids: dict[tuple, int], limit, k: str,
+                            value: str, has: list[str], scope: list[str],
+                            binding: tuple[int, ...], tree: ScenarioTree) -> None:
     if limit.basis == "period":
         for t in range(1, index.plan.settings.periods + 1):
             by_node: dict[int, list[int]] = {}
             for w in binding:
                 by_node.setdefault(tree.node_of[w][t - 1], []).append(w)
             for node, members in by_node.items():
-                j = _scope_id(index, (limit.name, k, node), lambda n=node: [(r, n) for r in scope])
+                j = _scope_id(index, scope_ids, (limit.name, k, node),
+                              lambda n=node: [(r, n) for r in scope])
                 index.concentration.append(ConcentrationRow(
                     limit.name, k, limit.region, limit.attribute, value, "period", t,
                     tuple(members), [(r, node) for r in has], index.scopes[j], j))
@@ -191,7 +193,7 @@ def _add_concentration_rows(index: ModelIndex, limit, k: str, value: str, has: l
     for w in binding:
         by_path.setdefault(tree.path(w), []).append(w)
     for path, members in by_path.items():
-        j = _scope_id(index, (limit.name, k, path),
+        j = _scope_id(index, scope_ids, (limit.name, k, path),
                       lambda p=path: [(r, n) for n in p for r in scope])
         index.concentration.append(ConcentrationRow(
             limit.name, k, limit.region, limit.attribute, value, "horizon", None,
