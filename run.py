@@ -6,83 +6,158 @@
 
 Exit codes: 0 plan written (warnings allowed), 2 the workbook is wrong, 3 the plan is
 infeasible (a Diagnosis workbook is written), 4 solver failure or time limit without a plan,
-5 the plan could not be written, 1 a bug (details in a log file).
+5 the plan could not be written, 64 the command line is wrong, 1 a bug (details in a log file).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
+import signal
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_INPUT = HERE / "inputs" / "critical_supply_example.xlsx"
 BUG_LOG = HERE / "outputs" / "planner-error.log"
+EXIT_BUG, EXIT_USAGE, EXIT_INTERRUPTED = 1, 64, 130
+
+
+class UsageProblem(Exception):
+    """The command line is wrong (exit 64)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with usage errors raised instead of exiting with argparse's own code 2 (which
+    means "the workbook is wrong" here)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Raise instead of printing and exiting."""
+        raise UsageProblem(message)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python run.py",
         description="Find the cheapest sourcing and stockpile plan that keeps supply "
                     "diversified and survives the disruptions of an input workbook.",
         epilog="With no arguments the shipped example inputs/critical_supply_example.xlsx is "
                "planned and the plan written to outputs/critical_supply_example_plan.xlsx. "
                "Exit codes: 0 plan written, 2 workbook wrong, 3 infeasible (Diagnosis written), "
-               "4 solver failure, 5 output not writable, 1 internal error.")
-    parser.add_argument("input", nargs="?", default=str(DEFAULT_INPUT),
-                        help="input workbook (.xlsx); default: the shipped example")
+               "4 solver failure, 5 output not writable, 64 command line wrong, 1 internal "
+               "error.")
+    parser.add_argument("input", nargs="?", help="input workbook (.xlsx); default: the "
+                        "shipped example")
     parser.add_argument("-o", "--output", help="plan workbook to write; default: "
                         "outputs/<input name>_plan.xlsx")
     parser.add_argument("--template", metavar="PATH",
                         help="write a blank input workbook with instructions and dropdowns to "
                              "PATH, then stop")
+    parser.add_argument("--force", action="store_true",
+                        help="with --template: replace an existing file")
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     parser.add_argument("--solver-log", action="store_true", help="show HiGHS's own log")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.template is not None:
+        if args.input is not None or args.output is not None:
+            raise UsageProblem("--template writes a blank workbook and plans nothing; give it "
+                               "alone (without an input workbook or --output)")
+        if args.template.strip() in ("", "-"):
+            raise UsageProblem("--template needs a file name")
+    if args.output is not None and args.output.strip() in ("", "-"):
+        raise UsageProblem("--output needs a file name (a plan is a workbook; it cannot be "
+                           "written to the terminal)")
+    if args.input is not None and args.input.strip() == "":
+        raise UsageProblem("the input workbook name is empty")
+    return args
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def write_bug_log(text: str) -> Path | None:
+    """Append the traceback to the bug log; fall back to a temporary folder. None if nowhere
+    is writable."""
+    for path in (BUG_LOG, Path(tempfile.gettempdir()) / "planner-error.log"):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as log_file:
+                log_file.write(f"--- {dt.datetime.now().isoformat()} {sys.argv}\n{text}")
+            return path
+        except OSError:
+            continue
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the planner; returns the exit code."""
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.ERROR, format="%(message)s")
+    from model.terminal import Console, guard_standard_streams
 
-    def say(text: str) -> None:
-        if not args.quiet:
-            print(text, flush=True)
+    guard_standard_streams()
+    try:
+        quiet = "-q" in (argv if argv is not None else sys.argv[1:]) or \
+            "--quiet" in (argv if argv is not None else sys.argv[1:])
+        console = Console(quiet)
+        args = parse_args(argv)
+        console.quiet = args.quiet
+    except UsageProblem as exc:
+        Console().error(f"usage error: {exc} (see python run.py --help)")
+        return EXIT_USAGE
+    with_handler = signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None)
+    if with_handler:
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        return _main(args, console)
+    finally:
+        from model.files import cleanup
 
+        cleanup()
+        if with_handler:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _main(args: argparse.Namespace, console: object) -> int:
     try:
         from model.errors import PlannerError
-        from model.pipeline import run, summary_lines
+        from model.runner import run, summary_lines
 
         if args.template:
-            from model.template import write_template
-
-            path = write_template(Path(args.template))
-            say(f"wrote a blank input workbook to {path}")
-            return 0
-        outcome = run(args.input, args.output, progress=say, solver_log=args.solver_log)
+            return _template(Path(args.template), args.force, console)
+        source = args.input if args.input is not None else str(DEFAULT_INPUT)
+        outcome = run(source, args.output, progress=console.say, solver_log=args.solver_log)
         for line in summary_lines(outcome):
-            say(line)
+            console.say(line)
         return 0
     except PlannerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        console.error(f"error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
-        print("stopped by the user", file=sys.stderr)
-        return 130
+        console.error("stopped (interrupted); nothing was written and temporary files were "
+                      "removed")
+        return EXIT_INTERRUPTED
     except Exception:  # a bug of ours: keep the traceback for us, one line for the user
-        BUG_LOG.parent.mkdir(parents=True, exist_ok=True)
-        with BUG_LOG.open("a", encoding="utf-8") as log_file:
-            log_file.write(f"--- {dt.datetime.now().isoformat()} {sys.argv}\n")
-            log_file.write(traceback.format_exc())
-        print(f"error: an internal error stopped the planner; details are in {BUG_LOG}. "
-              "Please send that file with your workbook to the planner's maintainers.",
-              file=sys.stderr)
-        return 1
+        where = write_bug_log(traceback.format_exc())
+        details = f"details are in {where}" if where else \
+            "no folder was writable for the details:\n" + traceback.format_exc()
+        console.error(f"error: an internal error stopped the planner; {details}. Please send "
+                      "that with your workbook to the planner's maintainers.")
+        return EXIT_BUG
+
+
+def _template(path: Path, force: bool, console: object) -> int:
+    from model.errors import UsageError
+    from model.template import write_template
+
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists; --template never replaces a file unless --force is "
+                         "given")
+    written = write_template(path)
+    console.say(f"wrote a blank input workbook to {written}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -37,14 +37,14 @@ def peak_mb() -> float:
 
 def measure_ours(workbook: str, arrays: str, sweep: bool) -> dict:
     import numpy as np
-
     from model.build import build_model
     from model.build.index import build_index
+    from model.validate import validate
+
     from model.report import write_plan
     from model.results import extract
     from model.solve import PlanSolver
     from model.sweep import run_sweep
-    from model.validate import validate
     from model.workbook import read_workbook
 
     t = {}

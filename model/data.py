@@ -1,8 +1,10 @@
-"""Validated inputs as plain frozen data classes: what the model builder reads.
+"""Validated inputs as plain frozen data classes: what the formulation reads.
 
 Quantities are in the commodity's unit per period, money in the workbook's currency, periods
 are plan periods `t = 1..N` (already resolved from dates and labels). Every record keeps the
-Excel row it came from (`row`), so that a diagnosis can point back at it.
+Excel row it came from (`row`), so that a diagnosis can point back at it. Defaults that depend
+on other cells are already resolved here (a blank `processing_country` is the origin, a blank
+`capacity_factor` is 1 or 0 as model.md says), so the formulation never guesses.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ class Settings:
     risk_weight: float = 0.0
     cvar_level: float = 0.95
     time_limit_seconds: float = 600.0
+    sample_scenarios: int = 0
+    sample_seed: int = 1
 
     @property
     def periods(self) -> int:
@@ -47,7 +51,11 @@ class Commodity:
 
 @dataclass(frozen=True)
 class Stockpile:
-    """Stock of one commodity in one region; `capacity` None means unlimited."""
+    """Stock of one commodity in one region; `capacity` None means unlimited.
+
+    `end_stock` is E (units wanted at the end of period N, short of it costs the commodity's
+    shortage penalty per unit); `terminal_value` is TV (money per unit still held then).
+    """
 
     commodity: str
     region: str
@@ -56,6 +64,8 @@ class Stockpile:
     target_stock: float = 0.0
     target_days: float = 0.0
     holding_cost: float = 0.0
+    end_stock: float = 0.0
+    terminal_value: float = 0.0
     row: int | None = None
 
 
@@ -85,7 +95,10 @@ class Supplier:
 
 @dataclass(frozen=True)
 class Route:
-    """A way from a supplier to a region; `capacity` None means no route limit."""
+    """A way from a supplier to a region; `capacity` None means no route limit.
+
+    `lead_periods` is L_r = floor(lead_time_days / dpp + 0.5).
+    """
 
     name: str
     supplier: str
@@ -99,18 +112,40 @@ class Route:
 
 
 @dataclass(frozen=True)
+class PipelineArrival:
+    """Q[r, t]: goods already ordered that arrive on `route` in plan period `period` (sunk)."""
+
+    route: str
+    period: int
+    quantity: float
+    row: int | None = None
+
+
+@dataclass(frozen=True)
 class Limit:
-    """A concentration limit (Concentration sheet); `scenarios` empty means all."""
+    """A concentration limit (Concentration sheet).
+
+    `max_share` / `min_share` are None where blank (at least one is set). `basis` is `period`,
+    `year`, `rolling` (windows of `rolling_periods` consecutive periods) or `horizon`.
+    `scenarios` empty means all.
+    """
 
     name: str
     commodity: str
     region: str
     attribute: str
     value: str
-    max_share: float
+    max_share: float | None
+    min_share: float | None = None
     basis: str = "period"
+    rolling_periods: int | None = None
     scenarios: tuple[str, ...] = ()
     row: int | None = None
+
+    @property
+    def basis_label(self) -> str:
+        """The basis as the user writes it (`rolling 3`)."""
+        return f"rolling {self.rolling_periods}" if self.basis == "rolling" else self.basis
 
 
 @dataclass(frozen=True)
@@ -124,7 +159,12 @@ class Scenario:
 
 @dataclass(frozen=True)
 class Disruption:
-    """A disruption active in plan periods start..end (already clipped to the horizon)."""
+    """A disruption active in plan periods start..end (already clipped to the horizon).
+
+    `commodity` (None = all) restricts supplier- and route-side rows to that commodity.
+    `capacity_factor` is already resolved: a blank cell is 1 on a row that sets a cost or
+    demand factor, 0 (a halt) otherwise.
+    """
 
     scenario: str
     target_type: str
@@ -134,6 +174,7 @@ class Disruption:
     capacity_factor: float = 0.0
     cost_factor: float = 1.0
     demand_factor: float = 1.0
+    commodity: str | None = None
     row: int | None = None
 
 
@@ -178,6 +219,24 @@ class SweepPoint:
 
 
 @dataclass(frozen=True)
+class EventKind:
+    """A kind of disruption for sampled futures (Events sheet): what it hits and how, the
+    chance it starts in a given plan year, and how long it lasts (periods, inclusive range)."""
+
+    name: str
+    target_type: str
+    target: str
+    probability_per_year: float
+    min_duration: int
+    max_duration: int
+    capacity_factor: float = 0.0
+    cost_factor: float = 1.0
+    demand_factor: float = 1.0
+    commodity: str | None = None
+    row: int | None = None
+
+
+@dataclass(frozen=True)
 class PlanData:
     """Everything the model needs, validated. Dicts keep the workbook's row order."""
 
@@ -194,17 +253,14 @@ class PlanData:
     disruptions: tuple[Disruption, ...] = ()
     transfers: tuple[Transfer, ...] = ()
     projects: dict[str, Project] = field(default_factory=dict)
+    pipeline: tuple[PipelineArrival, ...] = ()
     sweep: tuple[SweepPoint, ...] = ()
+    events: tuple[EventKind, ...] = ()
     warnings: tuple[Issue, ...] = ()
     source: str = ""
     source_sha256: str = ""
     demand_rows: dict[tuple[str, str], tuple[int | None, ...]] = field(default_factory=dict,
                                                                     compare=False)
-
-    @property
-    def periods(self) -> range:
-        """Plan periods 1..N."""
-        return range(1, self.settings.periods + 1)
 
     def stockpile(self, commodity: str, region: str) -> Stockpile:
         """The stockpile of (commodity, region); none on the sheet means no room for stock."""
@@ -216,6 +272,6 @@ class PlanData:
         found = self.demand.get((commodity, region))
         return found if found is not None else (0.0,) * self.settings.periods
 
-    def commodity_of_route(self, route: Route) -> str:
-        """k(s(r))."""
+    def commodity_of(self, route: Route) -> str:
+        """k(s(r)): the commodity a route carries."""
         return self.suppliers[route.supplier].commodity

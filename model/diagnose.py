@@ -17,9 +17,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyomo.core as pyo
-
-from .build import BuiltModel
+from .formulation import BuiltModel
+from .semantics import hits_demand, hits_route, hits_supplier
 from .solve import PlanSolver, Solution, solve_elastic
 
 
@@ -54,8 +53,9 @@ class Diagnosis:
 class Describer:
     """Maps rows and bounds of the LP back to the workbook rows they come from."""
 
-    def __init__(self, built: BuiltModel):
+    def __init__(self, built: BuiltModel, solver: PlanSolver):
         self.built = built
+        self.layout = solver.lp.layout
         self.ix = built.index
         self.plan = built.index.plan
         self.calendar = self.plan.settings.calendar
@@ -82,15 +82,10 @@ class Describer:
                 continue
             hit = False
             if supplier is not None:
-                s = self.plan.suppliers[supplier]
-                hit = ((d.target_type == "supplier" and d.target == supplier)
-                       or (d.target_type == "origin_country" and d.target == s.origin_country)
-                       or (d.target_type == "processing_country"
-                           and d.target == s.processing_country))
+                hit = hits_supplier(d, self.plan.suppliers[supplier])
             if route is not None:
                 r = self.plan.routes[route]
-                hit = ((d.target_type == "route" and d.target == route)
-                       or (d.target_type == "chokepoint" and d.target in r.chokepoints))
+                hit = hits_route(d, r, self.plan.commodity_of(r))
             if hit and d.capacity_factor != 1:
                 found.append(Source("Disruptions", d.row, "capacity_factor", d.capacity_factor,
                                     f"scenario {d.scenario} scales {d.target} by "
@@ -98,10 +93,22 @@ class Describer:
                                     f"to {self.calendar.label(d.end)}"))
         return found
 
-    def row(self, con: Any) -> tuple[list[Source], int | None]:
-        """Sources of a constraint, and its node (None for horizon-wide rows)."""
-        family = con.parent_component().local_name
-        index = con.index()
+    def _demand_disruptions(self, node: int, k: str, g: str) -> list[Source]:
+        """The demand rows active at the node that scale the demand of k in g."""
+        tree = self.ix.tree
+        info = tree.nodes[node]
+        names = {tree.scenario_names[w] for w in info.scenarios}
+        return [Source("Disruptions", d.row, "demand_factor", d.demand_factor,
+                       f"scenario {d.scenario} scales the demand of {k} in {g} by "
+                       f"{d.demand_factor:g} from {self.calendar.label(d.start)} to "
+                       f"{self.calendar.label(d.end)}")
+                for d in self.plan.disruptions
+                if d.scenario in names and d.start <= info.t <= d.end and d.demand_factor != 1
+                and hits_demand(d, k, g)]
+
+    def row(self, i: int) -> tuple[list[Source], int | None]:
+        """Sources of LP row i, and its node (None for rows over several periods)."""
+        family, index = self.layout.row(i)
         plan, ix = self.plan, self.ix
         if family == "stock_balance":
             k, g, n = index
@@ -117,11 +124,18 @@ class Describer:
                                       stock.initial_stock,
                                       f"{k} in {g} starts with {stock.initial_stock:g} "
                                       f"{self._unit(k)}", self._unit(k)))
-            return sources, n
+            for r, _lead in ix.arrivals[(k, g)]:
+                for arrival in plan.pipeline:
+                    if arrival.route == r and arrival.period == t:
+                        sources.append(Source("Pipeline", arrival.row, "quantity",
+                                              arrival.quantity, f"{arrival.quantity:g} "
+                                              f"{self._unit(k)} already ordered arrive on {r}",
+                                              self._unit(k)))
+            return sources + self._demand_disruptions(n, k, g), n
         if family == "take_or_pay":
             s, n = index
             supplier = plan.suppliers[s]
-            need = supplier.min_take * ix.supply_factor[(s, n)]
+            need = ix.take_or_pay[(s, n)]
             unit = self._unit(supplier.commodity)
             return [Source("Suppliers", supplier.row, "min_take", supplier.min_take,
                            f"{s} must be taken at {need:g} {unit} a period or more "
@@ -132,12 +146,16 @@ class Describer:
         if family == "concentration":
             row = ix.concentration[index]
             limit = plan.limits[row.limit]
-            share = float(pyo.value(self.built.model.max_share[row.limit]))
-            scope = "every period" if row.t is not None else "the whole horizon"
-            node = row.has_orders[0][1] if row.t is not None else None
-            return [Source("Concentration", limit.row, "max_share", share,
-                           f'"{limit.name}": {row.attribute.replace("_", " ")} {row.value} at '
-                           f"most {share:.0%} of {row.commodity} supply in {scope}")], node
+            column = "max_share" if row.bound == "max" else "min_share"
+            share = limit.max_share if row.bound == "max" else limit.min_share
+            scope = {"period": "every period", "year": "each plan year",
+                     "horizon": "the whole horizon"}.get(
+                limit.basis, f"every {limit.rolling_periods} consecutive periods")
+            node = row.has_orders[0][1] if len(row.window) == 1 and row.has_orders else None
+            words = "at most" if row.bound == "max" else "at least"
+            return [Source("Concentration", limit.row, column, share,
+                           f'"{limit.name}": {row.attribute.replace("_", " ")} {row.value} '
+                           f"{words} {share:.0%} of {row.commodity} supply in {scope}")], node
         # Definitions (scope totals, node costs) are bookkeeping, not limits a user sets.
         return [], None
 
@@ -169,10 +187,9 @@ class Describer:
                                   f"{self.calendar.label(project.first_period)}", unit))
         return sources + self._disruptions(n, supplier=s)
 
-    def bound(self, var: Any, side: str) -> tuple[list[Source], int | None]:
-        """Sources of a variable's bound; empty where the bound is plain non-negativity."""
-        family = var.parent_component().local_name
-        index = var.index()
+    def bound(self, j: int, side: str) -> tuple[list[Source], int | None]:
+        """Sources of LP column j's bound; empty where the bound is plain non-negativity."""
+        family, index = self.layout.column(j)
         plan, ix = self.plan, self.ix
         if family == "order" and side != "lower":
             r, n = index
@@ -205,7 +222,7 @@ class Describer:
                     "surplus cannot be thrown away" if side != "upper" else
                     f"unmet demand of {k} in {g} cannot exceed its demand {demand:g} {unit}")
             return [Source("Demand", rows[t - 1] if rows else None, "demand", demand, text,
-                           unit)], n
+                           unit)] + self._demand_disruptions(n, k, g), n
         if family == "transfer" and side != "lower":
             f, n = index
             lane = plan.transfers[f]
@@ -223,13 +240,12 @@ def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagn
     """Explain an infeasible or unbounded plan."""
     if solution.status == "unbounded":
         return _unbounded(built, solver)
-    describe = Describer(built)
-    lp = solver.lp
+    describe = Describer(built, solver)
     conflicts: list[dict[str, Any]] = []
     iis = solver.iis()
     if iis is not None:
-        entries = [describe.row(lp.constraints[i]) for i, _ in iis.rows]
-        entries += [describe.bound(lp.variables[j], side) for j, side in iis.cols]
+        entries = [describe.row(i) for i, _ in iis.rows]
+        entries += [describe.bound(j, side) for j, side in iis.cols]
         seen = set()
         for sources, node in entries:
             period, scenarios = describe.where(node) if node is not None else ("horizon", "")
@@ -247,39 +263,41 @@ def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagn
     return Diagnosis("infeasible", message, conflicts, changes)
 
 
-def _elastic_sets(solver: PlanSolver) -> tuple[list[int], list[int], list[int], list[int]]:
+def _elastic_sets(built: BuiltModel, solver: PlanSolver
+                  ) -> tuple[list[int], list[int], list[int], list[int]]:
     """Rows and bounds the user can change: take-or-pay (lower), supplier capacity and
     concentration (upper), finite upper bounds of orders, stock, transfers and projects, and
     the lower bound of unmet demand (a surplus to be thrown away)."""
-    rows_lower, rows_upper, cols_upper, cols_lower = [], [], [], []
-    for i, con in enumerate(solver.lp.constraints):
-        family = con.parent_component().local_name
-        if family == "take_or_pay":
-            rows_lower.append(i)
-        elif family in ("supplier_capacity", "concentration"):
-            rows_upper.append(i)
-    for j, var in enumerate(solver.lp.variables):
-        family = var.parent_component().local_name
-        if family in ("order", "stock", "transfer", "build") and var.ub is not None:
-            cols_upper.append(j)
-        elif family == "unmet":
-            cols_lower.append(j)
+    lp = solver.lp
+    rows, columns = lp.layout.rows, lp.layout.columns
+
+    def block(blocks: dict, name: str) -> range:
+        found = blocks.get(name)
+        return range(found.start, found.stop) if found is not None else range(0)
+
+    rows_lower = list(block(rows, "take_or_pay"))
+    rows_upper = list(block(rows, "supplier_capacity"))
+    bounds = [row.bound for row in built.index.concentration]
+    for i, bound in zip(block(rows, "concentration"), bounds, strict=True):
+        (rows_upper if bound == "max" else rows_lower).append(i)
+    cols_upper = [j for name in ("order", "stock", "transfer", "build")
+                  for j in block(columns, name) if math.isfinite(lp.col_upper[j])]
+    cols_lower = list(block(columns, "unmet"))
     return rows_lower, rows_upper, cols_upper, cols_lower
+
 
 
 def _smallest_changes(built: BuiltModel, solver: PlanSolver,
                       describe: Describer) -> list[dict[str, Any]]:
     lp = solver.lp
-    rows_lower, rows_upper, cols_upper, cols_lower = _elastic_sets(solver)
+    rows_lower, rows_upper, cols_upper, cols_lower = _elastic_sets(built, solver)
     relaxed = solve_elastic(lp, rows_lower, rows_upper, cols_upper, cols_lower)
     if relaxed.status != "optimal":
         return []
     grouped: dict[tuple[str, int | None, str], dict[str, Any]] = {}
-    items = [(describe.row(lp.constraints[i]), amount) for i, amount in relaxed.rows.items()]
-    items += [(describe.bound(lp.variables[j], "upper"), amount)
-              for j, amount in relaxed.col_upper.items()]
-    items += [(describe.bound(lp.variables[j], "lower"), amount)
-              for j, amount in relaxed.col_lower.items()]
+    items = [(describe.row(i), amount) for i, amount in relaxed.rows.items()]
+    items += [(describe.bound(j, "upper"), amount) for j, amount in relaxed.col_upper.items()]
+    items += [(describe.bound(j, "lower"), amount) for j, amount in relaxed.col_lower.items()]
     needed_share = _needed_shares(built, solver, relaxed)
     for (sources, node), amount in items:
         if not sources:
@@ -313,12 +331,14 @@ def _needed_shares(built: BuiltModel, solver: PlanSolver, relaxed: Any) -> dict[
     """Per Concentration row, the largest share its value takes in the relaxed plan."""
     if relaxed.values is None:
         return {}
-    m, ix, lp = built.model, built.index, solver.lp
+    ix, lp = built.index, solver.lp
     value = relaxed.values
+    first = lp.layout.columns["order"].start
+    column = {key: first + i for i, key in enumerate(ix.order_keys)}
     shares: dict[int, float] = {}
     for row in ix.concentration:
-        has = sum(value[lp.col_of[id(m.order[key])]] for key in row.has_orders)
-        total = sum(value[lp.col_of[id(m.order[key])]] for key in row.all_orders)
+        has = sum(value[column[key]] for key in row.has_orders)
+        total = sum(value[column[key]] for key in ix.scopes[row.scope])
         if total > 1e-9:
             limit_row = ix.plan.limits[row.limit].row
             shares[limit_row] = max(shares.get(limit_row, 0.0), has / total)
@@ -338,6 +358,8 @@ def _change_text(entry: dict[str, Any]) -> str:
         share = entry.get("needed_share")
         target = f" to {share:.1%}" if share else ""
         return f"raise max_share{target} (it holds back {amount:,.6g} units of supply)"
+    if column == "min_share":
+        return f"lower min_share (it forces {amount:,.6g} units of supply)"
     return f"raise {column} by {amount:,.6g}{unit}"
 
 
@@ -366,10 +388,9 @@ DECISIONS = {"order": "orders on route {0}", "stock": "stock of {0} in {1}",
              "cost_excess": "a scenario's cost above the CVaR threshold"}
 
 
-def describe_decision(describe: Describer, var: Any) -> str:
+def describe_decision(describe: Describer, j: int) -> str:
     """A decision in words: `orders on route X in 2027-03 (scenario base)`."""
-    family = var.parent_component().local_name
-    index = var.index()
+    family, index = describe.layout.column(j)
     index = index if isinstance(index, tuple) else (index,)
     if family == "transfer":
         index = (describe.plan.transfers[index[0]].name, index[1])
@@ -382,17 +403,13 @@ def describe_decision(describe: Describer, var: Any) -> str:
 
 def _unbounded(built: BuiltModel, solver: PlanSolver) -> Diagnosis:
     """Name the decisions that can grow without limit at no cost (from the primal ray)."""
-    highs = solver.highs
-    describe = Describer(built)
+    describe = Describer(built, solver)
     names: list[str] = []
-    try:
-        has_ray, ray = highs.getPrimalRay()
-        if has_ray:
-            for j, value in enumerate(ray):
-                if abs(value) > 1e-9 and not math.isnan(value):
-                    names.append(describe_decision(describe, solver.lp.variables[j]))
-    except Exception:  # a missing ray must not hide the diagnosis itself
-        names = []
+    ray = solver.primal_ray()
+    if ray is not None:
+        for j, value in enumerate(ray.tolist()):
+            if abs(value) > 1e-9 and not math.isnan(value):
+                names.append(describe_decision(describe, j))
     shown = ", ".join(names[:10]) or "unknown"
     message = ("the plan is unbounded: some decision can grow without limit while lowering the "
                f"cost ({shown}); check for negative costs or missing capacities")

@@ -1,8 +1,8 @@
 """Errors the planner raises, each with the exit code `run.py` returns for it.
 
-Exit codes (faults.md): 0 plan written, 1 a bug of ours, 2 the workbook is wrong, 3 the plan is
-infeasible or unbounded, 4 solver failure or time limit without a plan, 5 the plan could not be
-written.
+Exit codes: 0 plan written, 1 a bug of ours, 2 the workbook is wrong, 3 the plan is infeasible
+or unbounded, 4 solver failure or time limit without a plan, 5 the plan could not be written,
+64 the command line is wrong (the BSD `EX_USAGE` convention).
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-EXIT_OK = 0
 EXIT_BUG = 1
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
 EXIT_SOLVER = 4
 EXIT_OUTPUT = 5
+EXIT_USAGE = 64
 
 
 def show_value(value: Any) -> str:
@@ -72,22 +72,40 @@ class PlannerError(Exception):
 
 
 class InputError(PlannerError):
-    """The workbook is wrong; every problem found is listed at once."""
+    """The workbook is wrong; every problem found is listed at once.
+
+    The message shows at most `MAX_SHOWN` problems; `full_list_path`, once the runner has
+    written the whole list to a file, is named at the end of it.
+    """
 
     exit_code = EXIT_INPUT
+    MAX_SHOWN = 50
 
     def __init__(self, issues: list[Issue], source: str = ""):
         self.issues = [i for i in issues if i.severity == "error"]
         self.warnings = [i for i in issues if i.severity != "error"]
         self.source = source
+        self.full_list_path: Any = None
+        super().__init__(self.text(self.MAX_SHOWN))
+
+    def text(self, limit: int | None = None) -> str:
+        """The problems (then the warnings), at most `limit` of each."""
         count = len(self.issues)
-        head = f"{source}: " if source else ""
+        head = f"{self.source}: " if self.source else ""
         lines = [f"{head}the workbook has {count} problem{'s' if count != 1 else ''}:"]
-        lines += [f"  - {i}" for i in self.issues]
+        lines += [f"  - {i}" for i in self.issues[:limit]]
+        hidden = count - len(self.issues[:limit])
         if self.warnings:
             lines.append("Also worth a look (warnings):")
-            lines += [f"  * {w}" for w in self.warnings]
-        super().__init__("\n".join(lines))
+            lines += [f"  * {w}" for w in self.warnings[:limit]]
+            hidden += len(self.warnings) - len(self.warnings[:limit])
+        if hidden:
+            lines.append(f"... and {hidden} more; the full list is in "
+                         f"{self.full_list_path or 'the file named below'}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text(self.MAX_SHOWN)
 
 
 class InfeasiblePlan(PlannerError):
@@ -110,3 +128,9 @@ class OutputError(PlannerError):
     """The plan could not be written (file locked, disk full, no permission)."""
 
     exit_code = EXIT_OUTPUT
+
+
+class UsageError(PlannerError):
+    """The command line asks for something impossible (an empty output name, ...)."""
+
+    exit_code = EXIT_USAGE

@@ -31,6 +31,19 @@ _YEAR = re.compile(r"^(\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t].*)?$")
 
 
+class PeriodError(ValueError):
+    """A cell that is not a period of this plan, with the reason in the user's words."""
+
+    def __init__(self, reason: str = ""):
+        super().__init__(reason or "not a period")
+        self.reason = reason
+
+
+# Excel serial numbers of plausible plan dates (1950-01-01 to 2199-12-31); anything else in a
+# period column is a typo or a code such as 202803, not a date.
+FIRST_SERIAL, LAST_SERIAL = 18_264, 109_574
+
+
 def expected_label(period_length: str) -> str:
     """What a period cell should hold, in words, for error messages."""
     example = {"month": "2027-01", "quarter": "2027-Q1", "year": "2027"}[period_length]
@@ -45,24 +58,28 @@ def _absolute(year: int, month: int, period_length: str) -> int:
 def parse_period(value: object, period_length: str, epoch: dt.datetime = EXCEL_1900_EPOCH) -> int:
     """Map a cell (date, label or Excel serial number) to its absolute period number.
 
-    Raises ValueError when the cell is not a period of this plan's length. A label finer than
+    Raises PeriodError when the cell is not a period of this plan's length. A label finer than
     the plan's periods (a month label in a quarterly plan) names the period that contains it; a
     coarser one is ambiguous and rejected.
     """
     if isinstance(value, dt.datetime | dt.date):
         return _absolute(value.year, value.month, period_length)
     if isinstance(value, bool):
-        raise ValueError("not a period")
+        raise PeriodError()
     if isinstance(value, int | float):
         number = float(value)
         if number.is_integer() and 1900 <= number <= 2200:
             return _from_year_label(int(number), period_length)
-        if 10_000 <= number < 2_958_466:
+        if number.is_integer() and 190_001 <= number <= 220_012 and 1 <= number % 100 <= 12:
+            year, month = divmod(int(number), 100)
+            raise PeriodError(f"a number such as {int(number)} is not read as a period: type "
+                              f"{year}-{month:02d}")
+        if FIRST_SERIAL <= number <= LAST_SERIAL:
             day = epoch + dt.timedelta(days=number)
             return _absolute(day.year, day.month, period_length)
-        raise ValueError("not a period")
+        raise PeriodError()
     if not isinstance(value, str):
-        raise ValueError("not a period")
+        raise PeriodError()
     text = value.strip().lower()
     if match := _ISO_DATE.match(text):
         year, month, day = (int(g) for g in match.groups())
@@ -74,26 +91,29 @@ def parse_period(value: object, period_length: str, epoch: dt.datetime = EXCEL_1
         if period_length == "year":
             return year
         if period_length == "month":
-            raise ValueError("a quarter label in a monthly plan")
+            raise PeriodError("this is a quarter label, and the plan's periods are months")
         return year * 4 + quarter - 1
     if match := _MONTH.match(text):
         year, month = int(match.group(1)), int(match.group(2))
         if not 1 <= month <= 12:
-            raise ValueError("month out of range")
+            raise PeriodError(f"there is no month {month}")
         return _absolute(year, month, period_length)
     if match := _MONTH_NAME.match(text):
         month = MONTH_NAMES.get(match.group(1))
         if month is None:
-            raise ValueError("unknown month name")
+            raise PeriodError()
         return _absolute(int(match.group(2)), month, period_length)
     if match := _YEAR.match(text):
         return _from_year_label(int(match.group(1)), period_length)
-    raise ValueError("not a period")
+    if text.isdigit() and len(text) == 6 and 1 <= int(text[4:]) <= 12:
+        raise PeriodError(f"a number such as {text} is not read as a period: type "
+                          f"{text[:4]}-{text[4:]}")
+    raise PeriodError()
 
 
 def _from_year_label(year: int, period_length: str) -> int:
     if period_length != "year":
-        raise ValueError("a year label in a plan of shorter periods")
+        raise PeriodError(f"this is a year label, and the plan's periods are {period_length}s")
     return year
 
 

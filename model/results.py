@@ -1,5 +1,9 @@
-"""Tidy result tables and duals from a solved model. Writers never see Pyomo; this module
-turns the solved model into pandas tables with the output contract's column names."""
+"""Tidy result tables and duals from a solved plan: solution arrays in, pandas tables out.
+
+Reads only the compiled LP's layout (which columns and rows each family occupies), the index the
+model was built from and the cost terms; never the Pyomo model. Table columns are those of
+`tables.py`.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,30 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyomo.core as pyo
-from pyomo.common.gc_manager import PauseGC
 
-from .build import BuiltModel
-from .solve import PlanSolver, Solution
+from .formulation import BuiltModel
+from .formulation.costs import COST_PARTS, ONCE, CostTerms
+from .formulation.index import ModelIndex
+from .handoff import CompiledLP
+from .solve import Solution
+from .tables import (
+    CONCENTRATION,
+    FIRST_ORDERS,
+    INVESTMENTS,
+    ORDERS,
+    PIPELINE,
+    PRICES,
+    SCENARIOS,
+    STOCKPILE,
+    TRANSFERS,
+)
 
 QUANTITY_EPSILON = 1e-9
-COST_PARTS = ("purchase_cost", "freight_cost", "holding_cost", "shortage_penalty",
-              "target_penalty", "transfer_cost", "investment_cost")
 
 
 @dataclass
 class PlanResult:
-    """Everything the plan workbook shows, as tables."""
+    """Everything the plan workbook shows, as figures and tables."""
 
     status: str
     objective: float | None
@@ -30,6 +44,7 @@ class PlanResult:
     cost_parts: dict[str, float]
     total_shortfall: float
     shortfall_by_commodity: dict[str, float]
+    end_shortfall_by_commodity: dict[str, float]
     orders: pd.DataFrame
     stockpile: pd.DataFrame
     concentration: pd.DataFrame
@@ -37,13 +52,19 @@ class PlanResult:
     scenarios: pd.DataFrame
     investments: pd.DataFrame
     transfers: pd.DataFrame
+    pipeline: pd.DataFrame
     first_period_orders: pd.DataFrame
     tradeoff: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
     model_size: tuple[int, int, int] = (0, 0, 0)
+    tree_nodes: int = 0
     highs_status: str = ""
     gap: float | None = None
     max_residual: float = 0.0
+    method: str = ""
+    tried: list[str] = field(default_factory=list)
+    has_basis: bool = True
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def cvar_of(costs: list[float], probabilities: list[float], beta: float) -> float:
@@ -53,291 +74,400 @@ def cvar_of(costs: list[float], probabilities: list[float], beta: float) -> floa
     """
     if not costs:
         return 0.0
-    best = float("inf")
-    for zeta in costs:
-        tail = sum(p * max(0.0, c - zeta) for c, p in zip(costs, probabilities, strict=True))
-        best = min(best, zeta + tail / (1.0 - beta))
-    return best
+    c = np.asarray(costs, dtype=float)
+    p = np.asarray(probabilities, dtype=float)
+    tails = np.maximum(0.0, c[None, :] - c[:, None]) @ p
+    return float((c + tails / (1.0 - beta)).min())
 
 
-def values_from(solver: PlanSolver, solution: Solution, component: Any) -> dict[Any, float]:
-    """Solved values of an indexed variable by index, read from the solution array.
+class SolvedPlan:
+    """A solution read family by family: the values and duals of each variable and row."""
 
-    A component's variables occupy consecutive columns (the hand-off numbers them in model
-    order), so its values are one slice.
-    """
-    variables = list(component.values())
-    if not variables or solution.col_value is None:
-        return {}
-    col_of = solver.lp.col_of
-    first = col_of[id(variables[0])]
-    if col_of[id(variables[-1])] == first + len(variables) - 1:
-        values = solution.col_value[first:first + len(variables)].tolist()
-    else:  # not contiguous (never expected): one lookup per variable
-        values = [float(solution.col_value[col_of[id(v)]]) for v in variables]
-    return dict(zip(component.keys(), values, strict=True))
+    def __init__(self, built: BuiltModel, lp: CompiledLP, solution: Solution):
+        self.ix: ModelIndex = built.index
+        self.costs: CostTerms = built.costs
+        self.lp = lp
+        self.solution = solution
+        self.x = solution.col_value
+
+    def values(self, family: str) -> np.ndarray:
+        """Solved values of a variable family, in its declaration order."""
+        block = self.lp.layout.columns.get(family)
+        if block is None or self.x is None:
+            return np.zeros(0)
+        return self.x[block.start:block.stop]
+
+    def duals(self, family: str) -> np.ndarray:
+        """Duals of a constraint family, in its declaration order (zeros without duals)."""
+        block = self.lp.layout.rows.get(family)
+        if block is None:
+            return np.zeros(0)
+        if self.solution.row_dual is None:
+            return np.zeros(len(block.keys))
+        return self.solution.row_dual[block.start:block.stop]
+
+    def term_columns(self) -> np.ndarray:
+        """The LP column of each cost term."""
+        starts = {name: block.start for name, block in self.lp.layout.columns.items()}
+        offsets = np.array([starts[f] for f in self.costs.family], dtype=np.int64)
+        return offsets + self.costs.position
+
+    def node_part_costs(self) -> np.ndarray:
+        """Discounted cost per (node, part); the last row holds the once-per-scenario terms."""
+        ix = self.ix
+        nodes = len(ix.tree.nodes)
+        table = np.zeros((nodes + 1, len(COST_PARTS)))
+        if self.costs.part.size:
+            value = self.costs.discounted(ix.discount) * self.x[self.term_columns()]
+            node = np.where(self.costs.node == ONCE, nodes, self.costs.node)
+            np.add.at(table, (node, self.costs.part), value)
+        return table
+
+    def scenario_parts(self) -> np.ndarray:
+        """Cost per (scenario, part): the sum along each scenario's path plus the once-terms."""
+        table = self.node_part_costs()
+        paths = np.asarray(self.ix.tree.node_of, dtype=np.int64)
+        return table[paths].sum(axis=1) + table[-1]
 
 
-def cached_labels(calendar: Any) -> Any:
-    """calendar.label, remembered per period."""
-    known: dict[int, str] = {}
-
-    def label(t: int) -> str:
-        found = known.get(t)
-        if found is None:
-            found = known[t] = calendar.label(t)
-        return found
-    return label
-
-
-def extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanResult:
+def extract(built: BuiltModel, lp: CompiledLP, solution: Solution) -> PlanResult:
     """All output tables of a solved plan."""
-    with PauseGC():  # hundreds of thousands of row dicts; no cycles among them
-        return _extract(built, solver, solution)
-
-
-def _extract(built: BuiltModel, solver: PlanSolver, solution: Solution) -> PlanResult:
-    m, ix = built.model, built.index
+    solved = SolvedPlan(built, lp, solution)
+    ix = built.index
     plan, tree = ix.plan, ix.tree
-    calendar = plan.settings.calendar
-    n_periods = plan.settings.periods
-    names = tree.scenario_names
-    probabilities = tree.probabilities
-    discount = [plan.settings.discount_factor(t) for t in range(1, n_periods + 1)]
-
-    def solved(component: Any) -> dict[Any, float]:
-        return values_from(solver, solution, component)
-
-    order_value = solved(m.order)
-    transfer_value, stock_value = solved(m.transfer), solved(m.stock)
-    unmet_value, below_value = solved(m.unmet), solved(m.below_target)
-    label = cached_labels(calendar)
-    parts = {w: dict.fromkeys(COST_PARTS, 0.0) for w in range(len(names))}
-    shortfall = {w: 0.0 for w in range(len(names))}
-    shortfall_k = {w: dict.fromkeys(plan.commodities, 0.0) for w in range(len(names))}
-
-    built_value = solved(m.build)
-    invest_cost = sum(p.capex * built_value[j] for j, p in plan.projects.items())
-    for w in parts:
-        parts[w]["investment_cost"] = invest_cost
-
-    order_rows = []
-    for w, name in enumerate(names):
-        for t in range(1, n_periods + 1):
-            n = tree.node_of[w][t - 1]
-            for r, route in plan.routes.items():
-                q = order_value[(r, n)]
-                if abs(q) <= QUANTITY_EPSILON:
-                    continue
-                unit, freight = ix.unit_cost[(r, n)], ix.freight_cost[(r, n)]
-                parts[w]["purchase_cost"] += discount[t - 1] * unit * q
-                parts[w]["freight_cost"] += discount[t - 1] * freight * q
-                order_rows.append((
-                    name, label(t), label(t + route.lead_periods),
-                    plan.suppliers[route.supplier].commodity, route.supplier, r, route.region,
-                    q, unit, freight, q * (unit + freight), t + route.lead_periods <= n_periods))
-    orders = pd.DataFrame.from_records(order_rows, columns=[
-        "scenario", "period", "arrival_period", "commodity", "supplier", "route", "region",
-        "quantity", "unit_cost", "freight_cost", "cost", "arrives_in_horizon"])
-
-    transfer_rows = []
-    stock_rows = []
-    dpp = calendar.days_per_period
-    for w, name in enumerate(names):
-        path = tree.node_of[w]
-        for k, g in ix.stock_keys:
-            commodity = plan.commodities[k]
-            stock = plan.stockpile(k, g)
-            opening = stock.initial_stock
-            if not _relevant(plan, ix, k, g):
-                continue
-            for t in range(1, n_periods + 1):
-                n = path[t - 1]
-                arrivals = sum(order_value[(r, path[t - lead - 1])]
-                               for r, lead in ix.arrivals[(k, g)] if t - lead >= 1)
-                t_in = sum(transfer_value[f, path[t - lead - 1]]
-                           for f, lead in ix.transfers_in[(k, g)] if t - lead >= 1)
-                t_out = sum(transfer_value[f, n] for f in ix.transfers_out[(k, g)])
-                closing = stock_value[k, g, n]
-                unmet = unmet_value[k, g, n]
-                demand = ix.demand[(k, g, n)]
-                target = ix.target.get((k, g, n), 0.0)
-                below = below_value[k, g, n] if (k, g, n) in ix.target else 0.0
-                d = discount[t - 1]
-                parts[w]["holding_cost"] += d * stock.holding_cost * closing
-                parts[w]["shortage_penalty"] += d * commodity.shortage_penalty * unmet
-                parts[w]["target_penalty"] += d * commodity.target_penalty * below
-                shortfall[w] += unmet
-                shortfall_k[w][k] += unmet
-                stock_rows.append((
-                    name, k, g, label(t), opening, arrivals, t_in, t_out, demand, unmet,
-                    closing, target, max(0.0, target - closing),
-                    closing * dpp / demand if demand > 0 else None))
-                opening = closing
-        for f, lane in enumerate(plan.transfers):
-            for t in range(1, n_periods + 1):
-                q = transfer_value[f, path[t - 1]]
-                parts[w]["transfer_cost"] += discount[t - 1] * lane.cost * q
-                if abs(q) > QUANTITY_EPSILON:
-                    transfer_rows.append((
-                        name, label(t), label(t + lane.lead_periods), lane.commodity,
-                        lane.from_region, lane.to_region, q, q * lane.cost))
-    stockpile = pd.DataFrame.from_records(stock_rows, columns=[
-        "scenario", "commodity", "region", "period", "opening", "arrivals", "transfers_in",
-        "transfers_out", "demand", "shortfall", "closing", "target", "below_target",
-        "days_of_cover"])
-    transfers = pd.DataFrame.from_records(transfer_rows, columns=[
-        "scenario", "period", "arrival_period", "commodity", "from_region", "to_region",
-        "quantity", "cost"])
-
-    costs = [sum(parts[w].values()) for w in range(len(names))]
-    expected = float(np.dot(costs, probabilities)) if costs else 0.0
-    cvar = cvar_of(costs, list(probabilities), plan.settings.cvar_level)
-    scenarios = pd.DataFrame({
-        "scenario": list(names), "probability": list(probabilities), "cost": costs,
-        "shortfall": [shortfall[w] for w in range(len(names))],
-        **{part: [parts[w][part] for w in range(len(names))] for part in COST_PARTS},
-    })
-    expected_parts = {part: float(sum(p * parts[w][part] for w, p in enumerate(probabilities)))
-                      for part in COST_PARTS}
-
-    prices = _prices(built, solver, solution)
-    concentration = _concentration(built, solver, solution, order_value)
-    investments = pd.DataFrame([{
-        "project": j, "supplier": p.supplier, "first_period": calendar.label(p.first_period),
-        "capacity_built": built_value[j], "max_capacity": p.max_capacity,
-        "capex_per_unit": p.capex, "investment_cost": p.capex * built_value[j],
-    } for j, p in plan.projects.items()], columns=[
-        "project", "supplier", "first_period", "capacity_built", "max_capacity",
-        "capex_per_unit", "investment_cost"])
-    first = orders[orders["period"] == calendar.label(1)]
-    first = (first.groupby(["commodity", "supplier", "route", "region"], as_index=False,
-                           sort=False)["quantity"].first() if len(first) else
-             first[["commodity", "supplier", "route", "region", "quantity"]])
+    probabilities = np.asarray(tree.probabilities, dtype=float)
+    parts = solved.scenario_parts()
+    costs = parts.sum(axis=1)
+    stock = _Stock(solved)
+    shortfall = stock.shortfall_by_scenario()
+    end_short = stock.end_shortfall_by_scenario()
+    scenarios = SCENARIOS.frame(
+        scenario=list(tree.scenario_names), probability=probabilities, cost=costs,
+        shortfall=shortfall.sum(axis=1),
+        **{part: parts[:, i] for i, part in enumerate(COST_PARTS)})
+    orders = _orders(solved)
+    commodities = list(plan.commodities)
     return PlanResult(
-        status=solution.status, objective=solution.objective, expected_cost=expected,
-        cvar=cvar, cost_parts=expected_parts,
-        total_shortfall=float(sum(p * shortfall[w] for w, p in enumerate(probabilities))),
-        shortfall_by_commodity={k: float(sum(p * shortfall_k[w][k]
-                                             for w, p in enumerate(probabilities)))
-                                for k in plan.commodities},
-        orders=orders.drop(columns=["arrives_in_horizon"]), stockpile=stockpile,
-        concentration=concentration, prices=prices, scenarios=scenarios,
-        investments=investments, transfers=transfers, first_period_orders=first,
-        model_size=solver.size, highs_status=solution.highs_status, gap=solution.gap,
-        max_residual=solution.max_residual)
+        status=solution.status, objective=solution.objective,
+        expected_cost=float(costs @ probabilities),
+        cvar=cvar_of(costs.tolist(), probabilities.tolist(), plan.settings.cvar_level),
+        cost_parts={part: float(parts[:, i] @ probabilities) for i, part in enumerate(COST_PARTS)},
+        total_shortfall=float(shortfall.sum(axis=1) @ probabilities),
+        shortfall_by_commodity={k: float(shortfall[:, i] @ probabilities)
+                                for i, k in enumerate(commodities)},
+        end_shortfall_by_commodity={k: float(end_short[:, i] @ probabilities)
+                                    for i, k in enumerate(commodities)},
+        orders=orders, stockpile=stock.table(), concentration=_concentration(solved),
+        prices=_prices(solved), scenarios=scenarios, investments=_investments(solved),
+        transfers=_transfers(solved), pipeline=_pipeline(solved),
+        first_period_orders=_first_period_orders(solved),
+        model_size=(lp.num_cols, lp.num_rows, lp.num_nonzeros), tree_nodes=len(tree.nodes),
+        highs_status=solution.highs_status, gap=solution.gap,
+        max_residual=solution.max_residual, method=solution.method, tried=solution.tried,
+        has_basis=solution.has_basis)
 
 
-def _relevant(plan: Any, ix: Any, k: str, g: str) -> bool:
-    """Whether (k, g) can ever carry anything: demand, a stockpile, arrivals or a lane."""
-    return ((k, g) in plan.demand or (k, g) in plan.stockpiles or bool(ix.arrivals[(k, g)])
-            or bool(ix.transfers_in[(k, g)]) or bool(ix.transfers_out[(k, g)]))
+def relevant_pairs(ix: ModelIndex) -> list[tuple[str, str]]:
+    """(commodity, region) pairs that can ever carry anything: demand, a stockpile, arrivals,
+    a lane or pipeline goods."""
+    plan = ix.plan
+    piped = {(plan.commodity_of(plan.routes[a.route]), plan.routes[a.route].region)
+             for a in plan.pipeline}
+    return [(k, g) for k, g in ix.stock_keys
+            if (k, g) in plan.demand or (k, g) in plan.stockpiles or ix.arrivals[(k, g)]
+            or ix.transfers_in[(k, g)] or ix.transfers_out[(k, g)] or (k, g) in piped]
 
 
-def _prices(built: BuiltModel, solver: PlanSolver, solution: Solution) -> pd.DataFrame:
-    """Prices.marginal_cost[k, g, t] = sum over the period's nodes of the balance dual."""
-    m, ix = built.model, built.index
+def _labels(ix: ModelIndex, last: int | None = None) -> list[str]:
+    """Labels of periods 0..last (index t), for arrival periods past the horizon too."""
     calendar = ix.plan.settings.calendar
-    totals: dict[tuple[str, str, int], float] = {}
-    for k, g, n in m.STOCK:
-        key = (k, g, ix.t(n))
-        totals[key] = totals.get(key, 0.0) + solver.dual(solution, m.stock_balance[k, g, n])
-    rows = [{"commodity": k, "region": g, "period": calendar.label(t), "marginal_cost": v}
-            for (k, g, t), v in totals.items() if _relevant(ix.plan, ix, k, g)]
-    return pd.DataFrame(rows, columns=["commodity", "region", "period", "marginal_cost"])
+    last = last if last is not None else calendar.periods
+    return [""] + [calendar.label(t) for t in range(1, last + 1)]
 
 
-def _concentration(built: BuiltModel, solver: PlanSolver, solution: Solution,
-                   order_value: dict[tuple[str, int], float]) -> pd.DataFrame:
-    """Share of each limit per scenario and period, whether it binds, and what a point of
-    max_share is worth: 0.01 * |dual| * supply in scope, split over the scenarios sharing the
-    row in proportion to their probability."""
-    m, ix = built.model, built.index
-    tree = ix.tree
-    label = cached_labels(ix.plan.settings.calendar)
-    shares = {name: float(pyo.value(m.max_share[name])) for name in ix.plan.limits}
-    totals = [sum(order_value[key] for key in scope) for scope in ix.scopes]
-    rows = []
+def _order_matrix(solved: SolvedPlan) -> tuple[np.ndarray, dict[str, int]]:
+    """X[route, node]: solved orders (0 where no order can be placed)."""
+    ix = solved.ix
+    route_of = {name: i for i, name in enumerate(ix.plan.routes)}
+    matrix = np.zeros((len(route_of), len(ix.tree.nodes)))
+    if ix.order_keys:
+        rows = np.array([route_of[r] for r, _ in ix.order_keys], dtype=np.int64)
+        cols = np.array([n for _, n in ix.order_keys], dtype=np.int64)
+        matrix[rows, cols] = solved.values("order")
+    return matrix, route_of
+
+
+def _orders(solved: SolvedPlan) -> pd.DataFrame:
+    ix = solved.ix
+    plan, tree = ix.plan, ix.tree
+    matrix, route_of = _order_matrix(solved)
+    routes = list(plan.routes.values())
+    unit = np.zeros_like(matrix)
+    freight = np.zeros_like(matrix)
+    for (r, n) in ix.order_keys:
+        unit[route_of[r], n] = ix.unit_cost[(r, n)]
+        freight[route_of[r], n] = ix.freight_cost[(r, n)]
+    paths = np.asarray(tree.node_of, dtype=np.int64)          # (W, N)
+    quantity = matrix[:, paths]                                # (R, W, N)
+    r_idx, w_idx, t_idx = np.nonzero(np.abs(quantity) > QUANTITY_EPSILON)
+    nodes = paths[w_idx, t_idx]
+    q = matrix[r_idx, nodes]
+    u = unit[r_idx, nodes]
+    f = freight[r_idx, nodes]
+    lead = np.array([r.lead_periods for r in routes], dtype=np.int64)[r_idx]
+    labels = np.array(_labels(ix), dtype=object)
+    order = np.lexsort((r_idx, t_idx, w_idx))
+    r_idx, w_idx, t_idx, q, u, f, lead = (a[order] for a in (r_idx, w_idx, t_idx, q, u, f, lead))
+    names = np.array([r.name for r in routes], dtype=object)
+    suppliers = np.array([r.supplier for r in routes], dtype=object)
+    commodities = np.array([plan.commodity_of(r) for r in routes], dtype=object)
+    regions = np.array([r.region for r in routes], dtype=object)
+    return ORDERS.frame(
+        scenario=np.array(tree.scenario_names, dtype=object)[w_idx],
+        period=labels[t_idx + 1], arrival_period=labels[t_idx + 1 + lead],
+        commodity=commodities[r_idx], supplier=suppliers[r_idx], route=names[r_idx],
+        region=regions[r_idx], quantity=q, unit_cost=u, freight_cost=f, cost=q * (u + f))
+
+
+class _Stock:
+    """Stock-balance quantities per (commodity, region, node), gathered along paths."""
+
+    def __init__(self, solved: SolvedPlan):
+        ix = self.ix = solved.ix
+        plan, tree = ix.plan, ix.tree
+        self.pairs = relevant_pairs(ix)
+        pair_of = {key: i for i, key in enumerate(ix.stock_keys)}
+        n_nodes, n_pairs = len(tree.nodes), len(ix.stock_keys)
+        shape = (n_pairs, n_nodes)
+        # stock_index is (k, g) major, node minor: reshape directly.
+        self.closing = solved.values("stock").reshape(shape)
+        self.unmet = solved.values("unmet").reshape(shape)
+        self.demand = np.array([ix.demand[key] for key in ix.stock_index]).reshape(shape)
+        self.target = np.zeros(shape)
+        below = np.zeros(shape)
+        for (k, g, n), value in zip(ix.target, solved.values("below_target"), strict=True):
+            self.target[pair_of[(k, g)], n] = ix.target[(k, g, n)]
+            below[pair_of[(k, g)], n] = value
+        self.below = below
+        self.end_short = np.zeros(shape)
+        for (k, g, n), value in zip(ix.end_keys, solved.values("end_shortfall"), strict=True):
+            self.end_short[pair_of[(k, g)], n] = value
+        self.pipeline = np.zeros(shape)
+        for (k, g, n), value in ix.pipeline.items():
+            self.pipeline[pair_of[(k, g)], n] = value
+        ancestors = np.array([[tree.ancestor(n, t) if t <= node.t else -1
+                               for t in range(1, plan.settings.periods + 1)]
+                              for n, node in enumerate(tree.nodes)], dtype=np.int64).reshape(
+            n_nodes, plan.settings.periods)
+        periods = np.asarray(ix.periods_of_node, dtype=np.int64)
+        matrix, route_of = _order_matrix(solved)
+        self.arrivals = self.pipeline.copy()
+        for (k, g), routes in ix.arrivals.items():
+            for r, lead in routes:
+                placed = periods - lead
+                ok = placed >= 1
+                source = ancestors[np.flatnonzero(ok), placed[ok] - 1]
+                self.arrivals[pair_of[(k, g)], np.flatnonzero(ok)] += matrix[route_of[r], source]
+        flows = solved.values("transfer").reshape(len(plan.transfers), n_nodes) \
+            if plan.transfers else np.zeros((0, n_nodes))
+        self.moved_in = np.zeros(shape)
+        self.moved_out = np.zeros(shape)
+        for f, lane in enumerate(plan.transfers):
+            self.moved_out[pair_of[(lane.commodity, lane.from_region)]] += flows[f]
+            placed = periods - lane.lead_periods
+            ok = placed >= 1
+            source = ancestors[np.flatnonzero(ok), placed[ok] - 1]
+            self.moved_in[pair_of[(lane.commodity, lane.to_region)], np.flatnonzero(ok)] += \
+                flows[f, source]
+        self.pair_of = pair_of
+        self.paths = np.asarray(tree.node_of, dtype=np.int64)
+
+    def shortfall_by_scenario(self) -> np.ndarray:
+        """Unmet demand per (scenario, commodity), summed over regions and periods."""
+        ix = self.ix
+        commodities = {k: i for i, k in enumerate(ix.plan.commodities)}
+        along = self.unmet[:, self.paths].sum(axis=2)          # (pairs, W)
+        result = np.zeros((self.paths.shape[0], len(commodities)))
+        for (k, _g), i in self.pair_of.items():
+            result[:, commodities[k]] += along[i]
+        return result
+
+    def end_shortfall_by_scenario(self) -> np.ndarray:
+        """Stock below end_stock per (scenario, commodity) at the end of the horizon."""
+        ix = self.ix
+        commodities = {k: i for i, k in enumerate(ix.plan.commodities)}
+        last = self.paths[:, -1] if self.paths.size else np.zeros(0, dtype=np.int64)
+        result = np.zeros((self.paths.shape[0], len(commodities)))
+        for (k, _g), i in self.pair_of.items():
+            result[:, commodities[k]] += self.end_short[i, last]
+        return result
+
+    def table(self) -> pd.DataFrame:
+        ix = self.ix
+        plan, tree = ix.plan, ix.tree
+        dpp = plan.settings.calendar.days_per_period
+        n = plan.settings.periods
+        rows = np.array([self.pair_of[key] for key in self.pairs], dtype=np.int64)
+        paths = self.paths                                     # (W, N)
+        W = paths.shape[0]
+
+        def along(values: np.ndarray) -> np.ndarray:            # (P, W, N) -> flat W, P, N
+            return values[rows][:, paths].transpose(1, 0, 2).reshape(-1)
+
+        initial = np.array([plan.stockpile(*key).initial_stock for key in self.pairs])
+        closing = self.closing[rows][:, paths]                  # (P, W, N)
+        opening = np.concatenate([np.broadcast_to(initial[:, None, None], (len(rows), W, 1)),
+                                  closing[:, :, :-1]], axis=2)
+        demand = along(self.demand)
+        closing_flat = closing.transpose(1, 0, 2).reshape(-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cover = np.where(demand > 0, closing_flat * dpp / demand, np.nan)
+        target = along(self.target)
+        end_stock = np.array([plan.stockpile(*key).end_stock for key in self.pairs])
+        last = np.zeros((W, len(rows), n), dtype=bool)
+        last[:, :, -1] = True
+        end_values = np.broadcast_to(end_stock[None, :, None], (W, len(rows), n)).reshape(-1)
+        is_last = last.reshape(-1)
+        labels = np.array(_labels(ix)[1:], dtype=object)
+        count = W * len(rows) * n
+        return STOCKPILE.frame(
+            scenario=np.repeat(np.array(tree.scenario_names, dtype=object), len(rows) * n),
+            commodity=np.tile(np.repeat(np.array([k for k, _ in self.pairs], dtype=object), n),
+                              W),
+            region=np.tile(np.repeat(np.array([g for _, g in self.pairs], dtype=object), n), W),
+            period=np.tile(labels, W * len(rows)) if count else labels[:0],
+            opening=opening.transpose(1, 0, 2).reshape(-1), arrivals=along(self.arrivals),
+            transfers_in=along(self.moved_in), transfers_out=along(self.moved_out),
+            demand=demand, shortfall=along(self.unmet), closing=closing_flat, target=target,
+            below_target=np.maximum(0.0, target - closing_flat), days_of_cover=cover,
+            end_stock=np.where(is_last, end_values, np.nan),
+            end_shortfall=np.where(is_last, along(self.end_short), np.nan))
+
+
+def _prices(solved: SolvedPlan) -> pd.DataFrame:
+    """Prices.marginal_cost[k, g, t] = sum over the period's nodes of the stock-balance dual."""
+    ix = solved.ix
+    n = ix.plan.settings.periods
+    duals = solved.duals("stock_balance").reshape(len(ix.stock_keys), len(ix.tree.nodes))
+    totals = np.zeros((len(ix.stock_keys), n))
+    periods = np.asarray(ix.periods_of_node, dtype=np.int64) - 1
+    if duals.size:
+        np.add.at(totals, (slice(None), periods), duals)
+    pair_of = {key: i for i, key in enumerate(ix.stock_keys)}
+    pairs = relevant_pairs(ix)
+    rows = np.array([pair_of[key] for key in pairs], dtype=np.int64)
+    labels = np.array(_labels(ix)[1:], dtype=object)
+    return PRICES.frame(
+        commodity=np.repeat(np.array([k for k, _ in pairs], dtype=object), n),
+        region=np.repeat(np.array([g for _, g in pairs], dtype=object), n),
+        period=np.tile(labels, len(pairs)),
+        marginal_cost=totals[rows].reshape(-1) if len(rows) else np.zeros(0))
+
+
+def _concentration(solved: SolvedPlan) -> pd.DataFrame:
+    """Share of each limit per scenario and window, whether it binds, and what a point of the
+    limit is worth: 0.01 * |dual| * supply in scope, split over the scenarios sharing the row in
+    proportion to their probability. A limit with both bounds shows one row per window."""
+    ix = solved.ix
+    plan, tree = ix.plan, ix.tree
+    labels = _labels(ix)
+    order_col = {key: i for i, key in enumerate(ix.order_keys)}
+    x = solved.values("order")
+    totals = solved.values("scope_supply")
+    duals = solved.duals("concentration")
+    merged: dict[tuple, dict[str, Any]] = {}
     for i, row in enumerate(ix.concentration):
-        share_limit = shares[row.limit]
-        has = sum(order_value[key] for key in row.has_orders)
-        total = totals[row.scope]
-        dual = solver.dual(solution, m.concentration[i])
-        slack = share_limit * total - has
+        limit = plan.limits[row.limit]
+        has = float(sum(x[order_col[key]] for key in row.has_orders))
+        total = float(totals[row.scope]) if totals.size else 0.0
+        share = limit.max_share if row.bound == "max" else limit.min_share
+        dual = float(duals[i]) if duals.size else 0.0
+        slack = share * total - has if row.bound == "max" else has - share * total
         binding = abs(dual) > 1e-9 or (total > QUANTITY_EPSILON
                                        and slack <= 1e-7 * max(1.0, total))
-        worth = 0.01 * abs(dual) * total
-        weights = [tree.probabilities[w] for w in row.scenarios]
-        weight_sum = sum(weights)
-        for w, weight in zip(row.scenarios, weights, strict=True):
-            fraction = weight / weight_sum if weight_sum > 0 else 1.0 / len(row.scenarios)
-            rows.append({
-                "limit": row.limit, "scenario": tree.scenario_names[w],
-                "commodity": row.commodity, "region": row.region,
-                "attribute": row.attribute, "value": row.value,
-                "period": "horizon" if row.t is None else label(row.t),
-                "share": has / total if total > QUANTITY_EPSILON else None,
-                "max_share": share_limit, "binding": bool(binding),
-                "marginal_cost_per_point": worth * fraction,
-                "supply": total,
-            })
-    return pd.DataFrame(rows, columns=[
-        "limit", "scenario", "commodity", "region", "attribute", "value", "period", "share",
-        "max_share", "binding", "marginal_cost_per_point", "supply"])
+        key = (row.limit, row.commodity, row.value, row.scope)
+        entry = merged.setdefault(key, {"row": row, "has": has, "total": total,
+                                        "binding": False, "worth": 0.0})
+        entry["binding"] |= bool(binding)
+        entry["worth"] += 0.01 * abs(dual) * total
+    records = []
+    for entry in merged.values():
+        row, total = entry["row"], entry["total"]
+        limit = plan.limits[row.limit]
+        weights = np.array([tree.probabilities[w] for w in row.scenarios])
+        fractions = weights / weights.sum() if weights.sum() > 0 else \
+            np.full(len(weights), 1.0 / len(weights))
+        period = "horizon" if limit.basis == "horizon" else labels[row.window[0]]
+        for w, fraction in zip(row.scenarios, fractions.tolist(), strict=True):
+            records.append((
+                row.limit, tree.scenario_names[w], row.commodity, row.region, row.attribute,
+                row.value, period, limit.basis_label, labels[row.window[-1]],
+                entry["has"] / total if total > QUANTITY_EPSILON else None,
+                limit.max_share, limit.min_share, entry["binding"], entry["worth"] * fraction,
+                total))
+    return CONCENTRATION.frame(records)
 
 
-@dataclass
-class PointSummary:
-    """The few figures a trade-off point needs, without building the full tables."""
+def _investments(solved: SolvedPlan) -> pd.DataFrame:
+    plan = solved.ix.plan
+    built = solved.values("build")
+    calendar = plan.settings.calendar
+    return INVESTMENTS.frame([
+        (j, p.supplier, calendar.label(p.first_period), float(built[i]), p.max_capacity,
+         p.capex, p.capex * float(built[i]))
+        for i, (j, p) in enumerate(plan.projects.items())])
 
-    expected_cost: float
-    cvar: float
-    total_shortfall: float
-    limit_worth: dict[str, float]
+
+def _transfers(solved: SolvedPlan) -> pd.DataFrame:
+    ix = solved.ix
+    plan, tree = ix.plan, ix.tree
+    lanes = plan.transfers
+    if not lanes:
+        return TRANSFERS.frame([])
+    flows = solved.values("transfer").reshape(len(lanes), len(tree.nodes))
+    labels = _labels(ix, plan.settings.periods + max(f.lead_periods for f in lanes))
+    records = []
+    for w, name in enumerate(tree.scenario_names):
+        for t, n in enumerate(tree.node_of[w], start=1):
+            for f, lane in enumerate(lanes):
+                q = float(flows[f, n])
+                if abs(q) > QUANTITY_EPSILON:
+                    records.append((name, labels[t], labels[t + lane.lead_periods],
+                                    lane.commodity, lane.from_region, lane.to_region, q,
+                                    q * lane.cost))
+    return TRANSFERS.frame(records)
 
 
-class PointEvaluator:
-    """Scenario costs, shortfall and limit worth straight from the solver's arrays.
+def _pipeline(solved: SolvedPlan) -> pd.DataFrame:
+    ix = solved.ix
+    plan, tree, factors = ix.plan, ix.tree, ix.factors
+    labels = _labels(ix)
+    records = []
+    for w, name in enumerate(tree.scenario_names):
+        for arrival in plan.pipeline:
+            route = plan.routes[arrival.route]
+            b = float(factors.route_capacity[factors.route_index[route.name], w,
+                                             arrival.period - 1])
+            records.append((name, route.name, route.supplier, plan.commodity_of(route),
+                            route.region, labels[arrival.period], arrival.quantity,
+                            arrival.quantity * b, arrival.quantity * (1.0 - b)))
+    return PIPELINE.frame(records)
 
-    Built once per model (a sparse map from columns to each node's discounted cost), then
-    cheap for every re-solve of a sweep.
-    """
 
-    def __init__(self, built: BuiltModel, solver: PlanSolver):
-        from .build.objective import NodeCosts, investment_terms
-
-        m, ix = built.model, built.index
-        col_of = solver.lp.col_of
-        self.tree = ix.tree
-        self.beta = ix.plan.settings.cvar_level
-        self.node_terms = []
-        costs = NodeCosts(m, ix)
-        for n in ix.nodes:
-            terms = costs.terms(n)
-            self.node_terms.append((np.array([col_of[id(v)] for _, v in terms], dtype=np.int64),
-                                    np.array([c for c, _ in terms], dtype=float)))
-        capex = investment_terms(m, ix)
-        self.capex = (np.array([col_of[id(v)] for _, v in capex], dtype=np.int64),
-                      np.array([c for c, _ in capex], dtype=float))
-        self.unmet = [np.array([col_of[id(m.unmet[k, g, n])] for k, g in ix.stock_keys],
-                               dtype=np.int64) for n in ix.nodes]
-        self.limit_rows: dict[str, list[tuple[int, np.ndarray]]] = {}
-        for i, row in enumerate(ix.concentration):
-            cols = np.array([col_of[id(m.order[key])] for key in row.all_orders], dtype=np.int64)
-            self.limit_rows.setdefault(row.limit, []).append(
-                (solver.lp.row_of[id(m.concentration[i])], cols))
-
-    def evaluate(self, solution: Solution) -> PointSummary:
-        """Expected cost, CVaR, expected shortfall and each limit's worth of one point."""
-        x = solution.col_value
-        node_cost = np.array([float(c @ x[cols]) for cols, c in self.node_terms])
-        node_short = np.array([float(x[cols].sum()) for cols in self.unmet])
-        invest = float(self.capex[1] @ x[self.capex[0]]) if self.capex[0].size else 0.0
-        costs = [float(node_cost[list(path)].sum()) + invest for path in self.tree.node_of]
-        shortfalls = [float(node_short[list(path)].sum()) for path in self.tree.node_of]
-        p = list(self.tree.probabilities)
-        duals = solution.row_dual if solution.row_dual is not None else np.zeros(0)
-        worth = {limit: float(sum(0.01 * abs(duals[row]) * x[cols].sum() for row, cols in rows))
-                 if duals.size else 0.0 for limit, rows in self.limit_rows.items()}
-        return PointSummary(float(np.dot(costs, p)), cvar_of(costs, p, self.beta),
-                            float(np.dot(shortfalls, p)), worth)
+def _first_period_orders(solved: SolvedPlan) -> pd.DataFrame:
+    """Orders of period 1, one row per route and first-period node (the scenarios sharing it
+    named), since a disruption that starts in period 1 is known when the plan is made."""
+    ix = solved.ix
+    tree = ix.tree
+    records = []
+    matrix, route_of = _order_matrix(solved)
+    for node in tree.nodes:
+        if node.t != 1:
+            continue
+        names = ", ".join(tree.scenario_names[w] for w in node.scenarios)
+        for r, route in ix.plan.routes.items():
+            q = float(matrix[route_of[r], node.id])
+            if abs(q) > QUANTITY_EPSILON:
+                records.append((ix.plan.commodity_of(route), route.supplier, r, route.region, q,
+                                names))
+    return FIRST_ORDERS.frame(records)

@@ -5,10 +5,14 @@ For every scenario `w` and period `t` the disruptions active then give factors:
   its origin_country or its processing_country);
 - `b[r,t,w]`, `cr[r,t,w]`: of route `r` (rows naming the route or one of its chokepoints);
 - `e[k,g,t,w]`: demand factors (rows naming `k` or `k@g`).
+Which rows hit what is decided in `model.semantics`.
 
 Non-anticipativity (constraint 9): scenarios whose factors agree in periods 1..t must take the
 same decisions in period t. Those classes form a tree; each tree node (one period, a set of
 scenarios) carries one copy of the period's decisions, so the constraint holds by construction.
+
+A `ScenarioSet` is what the formulation is built for: the plan's own scenarios, one scenario
+alone (wait-and-see), the expected-value scenario, or one sampled future.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import PlanData
+from .semantics import demand_target, routes_hit, suppliers_hit
 
 SIGNATURE_DIGITS = 12  # factors equal to 12 significant digits are the same scenario data
 
@@ -35,55 +40,82 @@ class ScenarioFactors:
     route_index: dict[str, int]
     demand_index: dict[tuple[str, str], int]
 
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The five factor arrays, in a fixed order."""
+        return (self.supplier_capacity, self.supplier_cost, self.route_capacity,
+                self.route_cost, self.demand)
 
-def scenario_factors(plan: PlanData) -> ScenarioFactors:
+    def with_arrays(self, arrays: tuple[np.ndarray, ...]) -> ScenarioFactors:
+        """The same indices with other arrays (same order as `arrays()`)."""
+        return ScenarioFactors(*arrays, self.supplier_index, self.route_index,
+                               self.demand_index)
+
+    def select(self, scenarios: list[int]) -> ScenarioFactors:
+        """Only these scenarios, in this order."""
+        return self.with_arrays(tuple(a[:, scenarios, :] for a in self.arrays()))
+
+    def mean(self, probabilities: tuple[float, ...]) -> ScenarioFactors:
+        """One scenario whose factors are the probability-weighted means."""
+        p = np.asarray(probabilities, dtype=float)
+        return self.with_arrays(tuple(np.einsum("ewt,w->et", a, p)[:, None, :]
+                                      for a in self.arrays()))
+
+
+def factor_indices(plan: PlanData) -> tuple[dict[str, int], dict[str, int],
+                                            dict[tuple[str, str], int]]:
+    """Positions of suppliers, routes and (commodity, region) pairs in the factor arrays."""
+    return ({name: i for i, name in enumerate(plan.suppliers)},
+            {name: i for i, name in enumerate(plan.routes)},
+            {(k, g): i for i, (k, g) in
+             enumerate((k, g) for k in plan.commodities for g in plan.regions)})
+
+
+def scenario_factors(plan: PlanData, scenario_names: list[str] | None = None
+                     ) -> ScenarioFactors:
     """Multiply the factors of all active disruption rows, per entity, scenario and period."""
-    scenarios = list(plan.scenarios)
+    scenarios = list(plan.scenarios) if scenario_names is None else scenario_names
     w_of = {name: i for i, name in enumerate(scenarios)}
+    supplier_index, route_index, demand_index = factor_indices(plan)
     n, n_w = plan.settings.periods, len(scenarios)
-    supplier_index = {name: i for i, name in enumerate(plan.suppliers)}
-    route_index = {name: i for i, name in enumerate(plan.routes)}
-    demand_index = {(k, g): i for i, (k, g) in
-                    enumerate((k, g) for k in plan.commodities for g in plan.regions)}
     a = np.ones((len(supplier_index), n_w, n))
     cs = np.ones_like(a)
     b = np.ones((len(route_index), n_w, n))
     cr = np.ones_like(b)
     e = np.ones((len(demand_index), n_w, n))
-
-    by_country: dict[tuple[str, str], list[int]] = {}
-    for name, supplier in plan.suppliers.items():
-        i = supplier_index[name]
-        by_country.setdefault(("origin_country", supplier.origin_country), []).append(i)
-        by_country.setdefault(("processing_country", supplier.processing_country), []).append(i)
-    by_chokepoint: dict[str, list[int]] = {}
-    for name, route in plan.routes.items():
-        for point in route.chokepoints:
-            by_chokepoint.setdefault(point, []).append(route_index[name])
-
+    hit_cache: dict[tuple, tuple[list[int], list[int]]] = {}
     for row in plan.disruptions:
+        if row.scenario not in w_of:
+            continue
         w = w_of[row.scenario]
         window = slice(row.start - 1, row.end)
-        kind = row.target_type
-        if kind == "demand":
-            commodity, _, region = row.target.partition("@")
-            regions = [region] if region else plan.regions
-            for g in regions:
+        if row.target_type == "demand":
+            commodity, region = demand_target(row)
+            for g in ([region] if region else plan.regions):
                 e[demand_index[(commodity, g)], w, window] *= row.demand_factor
             continue
-        if kind == "supplier":
-            targets, capacity, cost = [supplier_index[row.target]], a, cs
-        elif kind in ("origin_country", "processing_country"):
-            targets, capacity, cost = by_country.get((kind, row.target), []), a, cs
-        elif kind == "route":
-            targets, capacity, cost = [route_index[row.target]], b, cr
-        else:
-            targets, capacity, cost = by_chokepoint.get(row.target, []), b, cr
-        # A supplier whose origin and processing country are both hit is hit by each row once.
-        for i in dict.fromkeys(targets):
-            capacity[i, w, window] *= row.capacity_factor
-            cost[i, w, window] *= row.cost_factor
+        key = (row.target_type, row.target, row.commodity)
+        if key not in hit_cache:
+            hit_cache[key] = ([supplier_index[s] for s in suppliers_hit(plan, row)],
+                              [route_index[r] for r in routes_hit(plan, row)])
+        suppliers, routes = hit_cache[key]
+        # A supplier whose origin and processing country are both hit is hit by a row once.
+        for i in suppliers:
+            a[i, w, window] *= row.capacity_factor
+            cs[i, w, window] *= row.cost_factor
+        for i in routes:
+            b[i, w, window] *= row.capacity_factor
+            cr[i, w, window] *= row.cost_factor
     return ScenarioFactors(a, cs, b, cr, e, supplier_index, route_index, demand_index)
+
+
+def significant(values: np.ndarray, digits: int = SIGNATURE_DIGITS) -> np.ndarray:
+    """Values rounded to `digits` significant decimal digits (zeros stay zero)."""
+    values = np.asarray(values, dtype=float)
+    magnitude = np.zeros_like(values)
+    nonzero = values != 0
+    magnitude[nonzero] = np.floor(np.log10(np.abs(values[nonzero])))
+    scale = 10.0 ** (digits - 1 - magnitude)
+    return np.round(values * scale) / scale
 
 
 @dataclass(frozen=True)
@@ -109,10 +141,6 @@ class ScenarioTree:
     scenario_names: tuple[str, ...]
     probabilities: tuple[float, ...]
 
-    def nodes_at(self, t: int) -> list[Node]:
-        """Nodes of period t."""
-        return [node for node in self.nodes if node.t == t]
-
     def ancestor(self, node_id: int, t: int) -> int:
         """The node on the same path in an earlier (or the same) period t."""
         node = self.nodes[node_id]
@@ -122,25 +150,38 @@ class ScenarioTree:
         """Nodes of scenario w in periods 1..N."""
         return self.node_of[w]
 
+    @property
+    def shared_periods(self) -> int:
+        """t0: the periods 1..t0 before any scenario diverges (each has a single node)."""
+        count = 0
+        for node in self.nodes:
+            if len(node.scenarios) != len(self.scenario_names) or node.t != count + 1:
+                break
+            count += 1
+        return count
 
-def build_tree(plan: PlanData, factors: ScenarioFactors) -> ScenarioTree:
+    @property
+    def periods(self) -> int:
+        """N."""
+        return len(self.node_of[0]) if self.node_of else 0
+
+
+def build_tree(names: tuple[str, ...], probabilities: tuple[float, ...],
+               factors: ScenarioFactors, periods: int) -> ScenarioTree:
     """Group scenarios period by period into classes of identical factor histories."""
-    names = tuple(plan.scenarios)
-    probabilities = tuple(plan.scenarios[w].probability for w in names)
-    n, n_w = plan.settings.periods, len(names)
-    stacked = np.concatenate([
-        factors.supplier_capacity, factors.supplier_cost, factors.route_capacity,
-        factors.route_cost, factors.demand], axis=0) if n_w else np.zeros((0, 0, n))
-    rounded = np.round(stacked, SIGNATURE_DIGITS)
+    n_w = len(names)
+    stacked = np.concatenate(factors.arrays(), axis=0) if n_w else np.zeros((0, 0, periods))
+    rounded = significant(stacked)
     nodes: list[Node] = []
-    node_of = [[0] * n for _ in range(n_w)]
+    node_of = [[0] * periods for _ in range(n_w)]
     groups: list[tuple[int | None, list[int]]] = [(None, list(range(n_w)))]
-    for t in range(1, n + 1):
+    for t in range(1, periods + 1):
+        column = np.ascontiguousarray(rounded[:, :, t - 1].T)  # one row of factors per scenario
         next_groups: list[tuple[int | None, list[int]]] = []
         for parent, members in groups:
             classes: dict[bytes, list[int]] = {}
             for w in members:
-                classes.setdefault(rounded[:, w, t - 1].tobytes(), []).append(w)
+                classes.setdefault(column[w].tobytes(), []).append(w)
             for scenario_ids in classes.values():
                 node = Node(len(nodes), t, tuple(scenario_ids),
                             sum(probabilities[w] for w in scenario_ids), parent)
@@ -150,3 +191,50 @@ def build_tree(plan: PlanData, factors: ScenarioFactors) -> ScenarioTree:
                 next_groups.append((node.id, scenario_ids))
         groups = next_groups
     return ScenarioTree(tuple(nodes), tuple(tuple(p) for p in node_of), names, probabilities)
+
+
+@dataclass(frozen=True)
+class ScenarioSet:
+    """The scenarios a formulation is built for: names, probabilities, factors, the tree, and
+    for each limit the scenarios it binds in (indices into `names`)."""
+
+    names: tuple[str, ...]
+    probabilities: tuple[float, ...]
+    factors: ScenarioFactors
+    tree: ScenarioTree
+    limit_scenarios: dict[str, tuple[int, ...]]
+
+
+def _binding(plan: PlanData, names: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+    w_of = {name: w for w, name in enumerate(names)}
+    return {name: (tuple(w_of[s] for s in limit.scenarios if s in w_of) if limit.scenarios
+                   else tuple(range(len(names))))
+            for name, limit in plan.limits.items()}
+
+
+def plan_scenarios(plan: PlanData) -> ScenarioSet:
+    """The plan's own scenarios (Scenarios and Disruptions sheets)."""
+    names = tuple(plan.scenarios)
+    probabilities = tuple(plan.scenarios[w].probability for w in names)
+    factors = scenario_factors(plan, list(names))
+    tree = build_tree(names, probabilities, factors, plan.settings.periods)
+    return ScenarioSet(names, probabilities, factors, tree, _binding(plan, names))
+
+
+def single_scenario(plan: PlanData, base: ScenarioSet, w: int) -> ScenarioSet:
+    """Scenario w alone, with probability 1 (a wait-and-see subproblem): its own factors, the
+    limits that bind in it."""
+    factors = base.factors.select([w])
+    names = (base.names[w],)
+    tree = build_tree(names, (1.0,), factors, plan.settings.periods)
+    binding = {name: ((0,) if w in scenarios else ()) for name, scenarios
+               in base.limit_scenarios.items()}
+    return ScenarioSet(names, (1.0,), factors, tree, binding)
+
+
+def expected_value_scenario(plan: PlanData, base: ScenarioSet) -> ScenarioSet:
+    """The EV problem's one scenario: probability-weighted mean factors, every limit binding."""
+    factors = base.factors.mean(base.probabilities)
+    names = ("expected value",)
+    tree = build_tree(names, (1.0,), factors, plan.settings.periods)
+    return ScenarioSet(names, (1.0,), factors, tree, {name: (0,) for name in plan.limits})

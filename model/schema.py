@@ -15,7 +15,7 @@ ATTRIBUTES = ("origin_country", "processing_country", "origin_group", "processin
               "supplier", "route", "chokepoint")
 TARGET_TYPES = ("supplier", "origin_country", "processing_country", "route", "chokepoint",
                 "demand")
-BASES = ("period", "horizon")
+BASES = ("period", "year", "rolling N", "horizon")
 PERIOD_LENGTHS = ("month", "quarter", "year")
 HUGE = 1e15  # a number this large is a typo, not a quantity
 
@@ -24,8 +24,9 @@ HUGE = 1e15  # a number this large is a typo, not a quantity
 class Column:
     """One column of an input sheet.
 
-    kind: key | text | number | int | share | period | enum | list.
-    Bounds `lo`/`hi` are inclusive unless `lo_open`/`hi_open`.
+    kind: key | text | number | int | share | period | enum | list | basis.
+    Bounds `lo`/`hi` are inclusive unless `lo_open`/`hi_open`. A percent (`60%`) is read in
+    share columns and where `percent` is set (rates and factors), nowhere else.
     """
 
     name: str
@@ -39,6 +40,12 @@ class Column:
     lo_open: bool = False
     hi_open: bool = False
     choices: tuple[str, ...] = ()
+    percent: bool = False
+
+    @property
+    def percent_ok(self) -> bool:
+        """Whether a percent cell (`60%`) means a fraction here."""
+        return self.percent or self.kind == "share"
 
     def header(self, currency: str = "USD") -> str:
         """Header text for templates: the name with its unit in brackets."""
@@ -51,6 +58,10 @@ class Column:
             return "a fraction between 0 and 1 (or a percent cell such as 60%)"
         if self.kind == "enum":
             return "one of " + ", ".join(self.choices)
+        if self.kind == "period":
+            return "a date or a period label such as 2027-01, 2027-Q1 or 2027"
+        if self.kind == "basis":
+            return "one of period, year, horizon, or rolling N (N a whole number of periods)"
         if self.kind in ("key", "text", "list"):
             return "a name (text)"
         if self.kind == "int":
@@ -79,10 +90,6 @@ class Sheet:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "column_index", {c.name: c for c in self.columns})
-
-    def column(self, name: str) -> Column:
-        """The column spec of that canonical name."""
-        return self.column_index[name]
 
 
 def normalise_name(text: str) -> str:
@@ -124,12 +131,18 @@ SETTINGS_COLUMNS = (
     Column("periods", "int", True, None, "", "number of periods N in the plan", lo=1, hi=100_000),
     Column("currency", "text", False, "USD", "", "currency shown in outputs"),
     Column("discount_rate", "number", False, 0.0, "fraction/year",
-           "annual discount rate (0.05 = 5%)", lo=0.0, hi=1.0, hi_open=True),
+           "annual discount rate (0.05 = 5%)", lo=0.0, hi=1.0, hi_open=True, percent=True),
     Column("risk_weight", "share", False, 0.0, "", "lambda: weight of CVaR in the objective"),
     Column("cvar_level", "number", False, 0.95, "",
            "beta: tail level of CVaR, in [0, 1)", lo=0.0, hi=1.0, hi_open=True),
     Column("time_limit_seconds", "number", False, 600.0, "s", "solver time limit",
            lo=0.0, lo_open=True),
+    Column("sample_scenarios", "int", False, 0, "",
+           "N > 0: plan for N futures sampled from the Events sheet instead of the Scenarios "
+           "sheet", lo=0, hi=100_000),
+    Column("sample_seed", "int", False, 1, "",
+           "seed of the sampled futures (the same seed gives the same futures)", lo=0,
+           hi=2**31 - 1),
 )
 
 SHEETS: tuple[Sheet, ...] = (
@@ -162,6 +175,9 @@ SHEETS: tuple[Sheet, ...] = (
         Column("target_days", "number", False, 0.0, "days",
                "soft floor in days of that period's demand", lo=0.0),
         _money("holding_cost", "cost per unit held per period", unit="money/unit/period"),
+        _qty("end_stock", "units wanted at the end of the last period (short of it costs the "
+             "shortage penalty per unit)", default=0.0, unit="units"),
+        _money("terminal_value", "value of a unit still held at the end of the last period"),
     ), key=("commodity", "region"), description="Strategic or commercial stock per region."),
     Sheet("Suppliers", True, (
         Column("supplier", "key", True, None, "", "name of the supplier"),
@@ -190,6 +206,12 @@ SHEETS: tuple[Sheet, ...] = (
         _qty("capacity", "units per period (blank = no route limit)"),
         Column("chokepoints", "list", False, (), "", "straits or canals passed, separated by ;"),
     ), key=("route",), description="How supply reaches each region."),
+    Sheet("Pipeline", False, (
+        Column("route", "key", True, None, "", "route the goods travel on"),
+        Column("arrival_period", "period", True, None, "", "period they arrive in"),
+        _qty("quantity", "units already ordered (sunk: no cost, no part of any share)",
+             required=True, unit="units"),
+    ), description="Goods already on the water or under a fixed contract."),
     Sheet("Groups", False, (
         Column("country", "key", True, None, "", "country"),
         Column("group", "key", True, None, "", "group it belongs to, e.g. FEOC or Partners"),
@@ -201,9 +223,13 @@ SHEETS: tuple[Sheet, ...] = (
         Column("attribute", "enum", True, None, "", "what the share is measured on",
                choices=ATTRIBUTES),
         Column("value", "key", True, None, "", "one value of the attribute, or * for each"),
-        Column("max_share", "share", True, None, "", "largest share of supply allowed"),
-        Column("basis", "enum", False, "period", "", "every period or whole horizon",
-               choices=BASES),
+        Column("max_share", "share", False, None, "",
+               "largest share of supply allowed (blank = no upper limit)"),
+        Column("min_share", "share", False, None, "",
+               "least share of supply required (blank = no lower limit)"),
+        Column("basis", "basis", False, ("period", None), "",
+               "period (every period), year (each plan year), rolling N (every N consecutive "
+               "periods) or horizon (whole horizon)", choices=BASES),
         Column("scenarios", "list", False, ("*",), "",
                "scenarios it binds in, separated by ; (* = all)"),
     ), key=("limit",), description="Diversification limits on shares of supply."),
@@ -218,10 +244,15 @@ SHEETS: tuple[Sheet, ...] = (
                "name it hits; for demand a commodity or commodity@region"),
         Column("start_period", "period", True, None, "", "first period (inclusive)"),
         Column("end_period", "period", True, None, "", "last period (inclusive)"),
-        Column("capacity_factor", "share", False, 0.0, "", "multiplies capacity while active"),
-        Column("cost_factor", "number", False, 1.0, "", "multiplies cost while active", lo=0.0),
-        Column("demand_factor", "number", False, 1.0, "",
-               "multiplies demand while active (demand rows)", lo=0.0),
+        Column("commodity", "key", False, None, "",
+               "only suppliers and routes of this commodity are hit (blank = all)"),
+        Column("capacity_factor", "share", False, None, "",
+               "multiplies capacity while active (blank = 1 on a row that sets cost_factor or "
+               "demand_factor, else 0: a halt)"),
+        Column("cost_factor", "number", False, None, "", "multiplies cost while active (1)",
+               lo=0.0, percent=True),
+        Column("demand_factor", "number", False, None, "",
+               "multiplies demand while active, demand rows (1)", lo=0.0, percent=True),
     ), description="What goes wrong in each scenario, and when."),
     Sheet("Transfers", False, (
         Column("commodity", "key", True, None, "", "commodity moved"),
@@ -245,7 +276,25 @@ SHEETS: tuple[Sheet, ...] = (
         Column("limit", "key", True, None, "", "a Concentration limit"),
         Column("max_share", "share", True, None, "", "the max_share to try"),
     ), description="Re-solve with a limit at each max_share to trace cost vs concentration."),
+    Sheet("Events", False, (
+        Column("event", "key", True, None, "", "name of the kind of disruption"),
+        Column("target_type", "enum", True, None, "", "what it hits", choices=TARGET_TYPES),
+        Column("target", "key", True, None, "",
+               "name it hits; for demand a commodity or commodity@region"),
+        Column("commodity", "key", False, None, "",
+               "only suppliers and routes of this commodity are hit (blank = all)"),
+        Column("capacity_factor", "share", False, None, "",
+               "multiplies capacity while active (blank: as in Disruptions)"),
+        Column("cost_factor", "number", False, None, "", "multiplies cost while active (1)",
+               lo=0.0, percent=True),
+        Column("demand_factor", "number", False, None, "",
+               "multiplies demand while active, demand rows (1)", lo=0.0, percent=True),
+        Column("probability_per_year", "share", True, None, "",
+               "chance it starts in a given plan year"),
+        Column("min_duration", "int", True, None, "periods", "shortest duration", lo=1),
+        Column("max_duration", "int", True, None, "periods", "longest duration", lo=1),
+    ), key=("event",),
+        description="Kinds of disruption to sample futures from (Settings sample_scenarios)."),
 )
 
-SHEET_BY_KEY: dict[str, Sheet] = {normalise_name(s.name): s for s in SHEETS}
 SETTING_BY_KEY: dict[str, Column] = {normalise_name(c.name): c for c in SETTINGS_COLUMNS}

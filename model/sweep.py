@@ -1,51 +1,72 @@
 """The trade-off sweep: re-solve with one Concentration limit at each max_share of the Sweep
-sheet, keeping the model and the HiGHS instance alive (only that limit's coefficients change,
-and HiGHS starts from the previous basis)."""
+sheet, keeping the HiGHS instance alive (only that limit's coefficients change, and HiGHS starts
+from the previous basis)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
-import pyomo.core as pyo
 
-from .build import BuiltModel
-from .data import PlanData
-from .results import PointEvaluator
-from .solve import PlanSolver
-
-TRADEOFF_COLUMNS = ["limit", "max_share", "status", "objective", "expected_cost", "cvar",
-                    "total_shortfall", "marginal_cost_per_point"]
+from .formulation import BuiltModel
+from .results import SolvedPlan, cvar_of
+from .solve import PlanSolver, Solution
+from .tables import TRADEOFF
 
 
-def limit_rows(built: BuiltModel, limit: str) -> list[object]:
-    """The concentration constraints that belong to one limit."""
-    m, ix = built.model, built.index
-    return [m.concentration[i] for i, row in enumerate(ix.concentration) if row.limit == limit]
+def limit_entries(built: BuiltModel, solver: PlanSolver, limit: str
+                  ) -> list[tuple[int, int]]:
+    """(row, scope-supply column) of every max_share row of one limit."""
+    layout = solver.lp.layout
+    first_row = layout.rows["concentration"].start
+    first_col = layout.columns["scope_supply"].start
+    return [(first_row + i, first_col + row.scope)
+            for i, row in enumerate(built.index.concentration)
+            if row.limit == limit and row.bound == "max"]
 
 
 def set_max_share(built: BuiltModel, solver: PlanSolver, limit: str, share: float) -> None:
-    """Change one limit's max_share in the model and in the live solver."""
+    """Change one limit's max_share in the live solver (and in the Pyomo model, which keeps
+    the parameter for anyone inspecting it)."""
+    solver.change_coefficients([(row, col, -share)
+                                for row, col in limit_entries(built, solver, limit)])
     built.model.max_share[limit] = share
-    solver.refresh_rows(limit_rows(built, limit))
 
 
-def run_sweep(built: BuiltModel, solver: PlanSolver, plan: PlanData) -> pd.DataFrame:
+def point_figures(built: BuiltModel, solver: PlanSolver, solution: Solution
+                  ) -> tuple[float, float, float, dict[str, float]]:
+    """(expected cost, CVaR, expected shortfall, worth of each limit per point) of a solved
+    point, from the same cost terms as the full results."""
+    solved = SolvedPlan(built, solver.lp, solution)
+    ix = built.index
+    p = np.asarray(ix.tree.probabilities, dtype=float)
+    costs = solved.scenario_parts().sum(axis=1)
+    unmet = solved.values("unmet").reshape(len(ix.stock_keys), len(ix.tree.nodes))
+    paths = np.asarray(ix.tree.node_of, dtype=np.int64)
+    shortfall = unmet[:, paths].sum(axis=(0, 2))
+    duals = solved.duals("concentration")
+    totals = solved.values("scope_supply")
+    worth: dict[str, float] = {}
+    for i, row in enumerate(ix.concentration):
+        worth[row.limit] = worth.get(row.limit, 0.0) + 0.01 * abs(float(duals[i])) * float(
+            totals[row.scope])
+    return (float(costs @ p), cvar_of(costs.tolist(), p.tolist(), ix.plan.settings.cvar_level),
+            float(shortfall @ p), worth)
+
+
+def run_sweep(built: BuiltModel, solver: PlanSolver) -> pd.DataFrame:
     """One row per Sweep point; an infeasible point is a row that says so."""
-    rows = []
-    originals = {name: float(pyo.value(built.model.max_share[name])) for name in plan.limits}
-    evaluator = PointEvaluator(built, solver)
+    plan = built.index.plan
+    records = []
     for point in plan.sweep:
+        original = plan.limits[point.limit].max_share
         set_max_share(built, solver, point.limit, point.max_share)
         solution = solver.solve()
         if not solution.has_plan:
-            rows.append({"limit": point.limit, "max_share": point.max_share,
-                         "status": solution.status})
+            records.append((point.limit, point.max_share, solution.status, None, None, None,
+                            None, None))
         else:
-            figures = evaluator.evaluate(solution)
-            rows.append({
-                "limit": point.limit, "max_share": point.max_share, "status": solution.status,
-                "objective": solution.objective, "expected_cost": figures.expected_cost,
-                "cvar": figures.cvar, "total_shortfall": figures.total_shortfall,
-                "marginal_cost_per_point": figures.limit_worth.get(point.limit, 0.0),
-            })
-        set_max_share(built, solver, point.limit, originals[point.limit])
-    return pd.DataFrame(rows, columns=TRADEOFF_COLUMNS)
+            expected, cvar, shortfall, worth = point_figures(built, solver, solution)
+            records.append((point.limit, point.max_share, solution.status, solution.objective,
+                            expected, cvar, shortfall, worth.get(point.limit, 0.0)))
+        set_max_share(built, solver, point.limit, original)
+    return TRADEOFF.frame(records)

@@ -31,10 +31,9 @@ KEY_SOURCES = {  # column name -> (sheet, key column) its dropdown lists
     "to_region": ("Demand", "region"),
     "scenario": ("Scenarios", "scenario"),
     "limit": ("Concentration", "limit"),
+    "route": ("Routes", "route"),
 }
-SETTING_DEFAULTS = {"start_period": None, "period_length": "month", "periods": None,
-                    "currency": "USD", "discount_rate": 0.0, "risk_weight": 0.0,
-                    "cvar_level": 0.95, "time_limit_seconds": 600}
+SETTING_DEFAULTS = {c.name: c.default for c in SETTINGS_COLUMNS}
 
 
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
@@ -104,6 +103,13 @@ def _validation(sheet: Sheet, column: Column, own_sheet_keys: bool) -> DataValid
         dv = DataValidation(type="list", formula1='"' + ",".join(column.choices) + '"',
                             allow_blank=True, showErrorMessage=True,
                             errorTitle=column.name, error=column.expectation())
+    elif column.kind == "basis":
+        # A suggestion list: "rolling 3" is typed, so other values must stay allowed.
+        dv = DataValidation(type="list", formula1='"period,year,rolling 3,rolling 12,horizon"',
+                            allow_blank=True, showErrorMessage=False)
+        dv.showInputMessage = True
+        dv.promptTitle = column.name
+        dv.prompt = "period, year, horizon, or rolling N (N consecutive periods)"
     elif column.kind == "share":
         dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="1",
                             allow_blank=True, showErrorMessage=True, errorTitle=column.name,
@@ -195,7 +201,9 @@ def _write_instructions(wb: Workbook, currency: str) -> None:
             _text(ws, row, 2, column.name)
             _text(ws, row, 3, "yes" if column.required else "")
             default = column.default
-            if isinstance(default, tuple):
+            if column.kind == "basis":
+                default = default[0]
+            elif isinstance(default, tuple):
                 default = "; ".join(default) or None
             _text(ws, row, 4, None if default is None else str(default))
             _text(ws, row, 5, column.unit.replace("money", currency))

@@ -4,16 +4,26 @@ The file is opened read-only and never written. Each sheet becomes a `RawSheet`:
 number of every data row and its cells keyed by canonical column name, so that every later
 message can name the sheet, row and column the user sees. Cells keep their Excel type; error
 cells and formulas without a stored value are marked, never turned into blanks.
+
+The bulk of every sheet is read by calamine (a compiled reader, several times faster than a
+Python XML parser). What calamine does not tell is read from the sheet's XML itself, and only
+where the sheet has it: formulas and error cells (a streaming parse of that one sheet), hidden
+rows (a scan for the row attribute). Stray formatting far down a sheet costs nothing: only
+cells that hold something are ever looked at.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
+import io
 import logging
+import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import InputError, Issue, issue_note
@@ -26,6 +36,15 @@ MAX_COMPRESSION_RATIO = 200
 HEADER_SEARCH_ROWS = 10
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTION_MARK = "EncryptionInfo".encode("utf-16-le")
+EXCEL_1900_EPOCH = dt.datetime(1899, 12, 30)
+EXCEL_1904_EPOCH = dt.datetime(1904, 1, 1)
+PROGRESS_ROWS = 50_000  # say how far reading got on sheets longer than this
+
+_FORMULA_OR_ERROR = re.compile(rb"<(?:\w+:)?f[\s>/]|\bt=\"e\"")
+_HIDDEN_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\bhidden=\"(?:1|true)\"[^>]*>")
+_ROW_NUMBER = re.compile(rb"\br=\"(\d+)\"")
+_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+_DATE1904 = re.compile(rb"date1904=\"(?:1|true)\"")
 
 
 @dataclass(frozen=True)
@@ -80,9 +99,13 @@ class RawWorkbook:
     sheets: dict[str, RawSheet]
     issues: list[Issue]
     epoch: dt.datetime
+    sha256: str = ""
 
 
-def read_workbook(path: str | Path) -> RawWorkbook:
+Progress = Callable[[str], None]
+
+
+def read_workbook(path: str | Path, progress: Progress | None = None) -> RawWorkbook:
     """Read every recognised sheet of the workbook at `path`.
 
     Raises InputError at once for a file that cannot be read as a workbook at all; structural
@@ -91,48 +114,57 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     """
     path = Path(path)
     check_file(path)
-    import openpyxl  # imported here: the package is usable for building models without it
+    import python_calamine
 
     try:
-        book = openpyxl.load_workbook(path, data_only=False, keep_links=False)
-    except Exception as exc:  # openpyxl raises many types on damaged files
+        book = python_calamine.CalamineWorkbook.from_path(str(path), load_tables=True)
+        parts = _WorkbookParts(path)
+    except Exception as exc:  # calamine and zipfile raise many types on damaged files
         raise _file_error(path, f"a readable .xlsx workbook ({type(exc).__name__}: {exc})"
                           ) from exc
-    cached = None
-    if _has_formulas(book):
-        cached = openpyxl.load_workbook(path, data_only=True, keep_links=False)
-
     issues: list[Issue] = []
-    if zipfile.is_zipfile(path) and _has_macros(path):
+    if parts.has_macros:
         issues.append(issue_note("Workbook", None, None,
                                  "the workbook holds macros; they are ignored", "warning"))
-    by_key: dict[str, list[Any]] = {}
-    for ws in book.worksheets:
-        by_key.setdefault(normalise_name(ws.title), []).append(ws)
+    titles = list(book.sheet_names)
+    hidden = {m.name for m in book.sheets_metadata if str(m.visible).split(".")[-1] != "Visible"}
+    by_key: dict[str, list[str]] = {}
+    for title in titles:
+        by_key.setdefault(normalise_name(title), []).append(title)
+    tables = _tables_by_sheet(book)
 
     sheets: dict[str, RawSheet] = {}
     for spec in SHEETS:
-        key = normalise_name(spec.name)
-        found = by_key.get(key, [])
+        found = by_key.get(normalise_name(spec.name), [])
         if len(found) > 1:
-            names = ", ".join(f'"{ws.title}"' for ws in found)
+            names = ", ".join(f'"{t}"' for t in found)
             issues.append(issue_note(spec.name, None, None,
                                      f"several sheets match {spec.name}: {names}; keep one"))
             continue
         if not found:
             if spec.required:
-                issues.append(_missing_sheet_issue(spec, [ws.title for ws in book.worksheets]))
+                issues.append(_missing_sheet_issue(spec, titles))
             continue
-        ws = found[0]
-        if ws.sheet_state != "visible":
-            issues.append(issue_note(ws.title, None, None,
+        title = found[0]
+        if title in hidden:
+            issues.append(issue_note(title, None, None,
                                      "this sheet is hidden; it is read all the same", "warning"))
-        cached_ws = cached[ws.title] if cached is not None else None
-        sheet = _read_sheet(ws, cached_ws, spec, issues)
+        reader = _SheetReader(book, parts, title, spec, tables.get(title, []), issues, progress)
+        sheet = reader.read()
         if sheet is not None:
             sheets[spec.name] = sheet
-    _warn_near_miss_sheets(book, sheets, issues)
-    return RawWorkbook(path, sheets, issues, book.epoch)
+    _warn_near_miss_sheets(titles, sheets, issues)
+    epoch = EXCEL_1904_EPOCH if parts.date1904 else EXCEL_1900_EPOCH
+    return RawWorkbook(path, sheets, issues, epoch, file_sha256(path))
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _file_error(path: Path, expected: str) -> InputError:
@@ -141,18 +173,24 @@ def _file_error(path: Path, expected: str) -> InputError:
 
 def check_file(path: Path) -> None:
     """Refuse, with a plain message, anything that is not a readable .xlsx/.xlsm file."""
+    name = path.name
+    if name.startswith(".~lock.") and name.endswith("#"):
+        raise _file_error(path, "the workbook itself: this is the lock file LibreOffice keeps "
+                          f'while the workbook is open; give "{name[7:-1]}" instead')
+    if name.startswith("~$"):
+        raise _file_error(path, "the workbook itself: this is the lock file Excel keeps while "
+                          f'the workbook is open; give "{name[2:]}" instead')
     if not path.exists():
         raise _file_error(path, "an existing workbook; no file is at that path")
     if path.is_dir():
         raise _file_error(path, "a workbook file, not a folder")
-    if path.name.startswith("~$"):
-        raise _file_error(path, "the workbook itself: this is the lock file Excel keeps while "
-                          f'the workbook is open; give "{path.name[2:]}" instead')
+    if path.suffix.lower() == ".ods":
+        raise _file_error(path, "an .xlsx workbook: this is an OpenDocument spreadsheet (.ods); "
+                          "open it in LibreOffice or Excel and save it as Excel 2007-365 (.xlsx)")
     try:
         with path.open("rb") as handle:
             head = handle.read(8)
-            if head == OLE_SIGNATURE:
-                body = handle.read(2_000_000)
+            body = handle.read(2_000_000) if head == OLE_SIGNATURE else b""
     except OSError as exc:
         raise _file_error(path, f"a readable file ({exc.strerror})") from exc
     if not head:
@@ -174,6 +212,9 @@ def check_file(path: Path) -> None:
             names = {e.filename for e in entries}
     except (zipfile.BadZipFile, OSError) as exc:
         raise _file_error(path, f"an .xlsx workbook; the file is damaged ({exc})") from exc
+    if "content.xml" in names and "mimetype" in names:
+        raise _file_error(path, "an .xlsx workbook: this is an OpenDocument spreadsheet (.ods) "
+                          "renamed; save it as Excel 2007-365 (.xlsx)")
     if "xl/workbook.bin" in names:
         raise _file_error(path, "an .xlsx workbook: this is a binary .xlsb workbook; save it "
                           "as Excel Workbook (.xlsx)")
@@ -192,18 +233,63 @@ def _looks_like_text(head: bytes) -> bool:
     return all(32 <= b < 127 or b in (9, 10, 13) for b in head)
 
 
-def _has_macros(path: Path) -> bool:
-    with zipfile.ZipFile(path) as archive:
-        return any(n.endswith("vbaProject.bin") for n in archive.namelist())
+class _WorkbookParts:
+    """The parts of the zip the reader looks at itself: sheet XML by title, the date system,
+    macros."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            workbook = archive.read("xl/workbook.xml")
+            rels = archive.read("xl/_rels/workbook.xml.rels") \
+                if "xl/_rels/workbook.xml.rels" in names else b""
+        self.has_macros = any(n.endswith("vbaProject.bin") for n in names)
+        self.date1904 = bool(_DATE1904.search(workbook))
+        targets = {}
+        for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
+            attrs = dict(re.findall(rb"(\w+)=\"([^\"]*)\"", rel.group(0)))
+            if b"Id" in attrs and b"Target" in attrs:
+                targets[attrs[b"Id"].decode()] = attrs[b"Target"].decode()
+        self.sheet_xml: dict[str, str] = {}
+        for sheet in re.finditer(rb"<(?:\w+:)?sheet\b[^>]*>", workbook):
+            tag = sheet.group(0).decode("utf-8", "replace")
+            name = re.search(r'\bname="([^"]*)"', tag)
+            rid = re.search(r'\b(?:\w+:)?id="([^"]*)"', tag)
+            if name and rid and rid.group(1) in targets:
+                target = targets[rid.group(1)]
+                member = target.lstrip("/") if target.startswith("/") else \
+                    str(PurePosixPath("xl") / target)
+                if member in names:
+                    self.sheet_xml[_unescape(name.group(1))] = member
+
+    def read(self, title: str) -> bytes:
+        """The sheet's XML, or b"" when it cannot be found."""
+        member = self.sheet_xml.get(title)
+        if member is None:
+            return b""
+        with zipfile.ZipFile(self.path) as archive:
+            return archive.read(member)
 
 
-def _has_formulas(book: Any) -> bool:
-    for ws in book.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                if cell.data_type == "f":
-                    return True
-    return False
+def _unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&apos;", "'").replace("&amp;", "&"))
+
+
+def _tables_by_sheet(book: Any) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    try:
+        names = list(book.table_names)
+    except Exception:  # tables are optional; a workbook without any reads the same
+        return found
+    for name in names:
+        try:
+            table = book.get_table_by_name(name)
+        except Exception:  # a table calamine cannot read is read as plain cells instead
+            continue
+        found.setdefault(table.sheet, []).append(table)
+    return found
 
 
 def _missing_sheet_issue(spec: Sheet, titles: list[str]) -> Issue:
@@ -223,144 +309,232 @@ def _closest(key: str, candidates: dict[str, str], cutoff: float = 0.6) -> str |
     return candidates[match[0]] if match else None
 
 
-def _warn_near_miss_sheets(book: Any, sheets: dict[str, RawSheet], issues: list[Issue]) -> None:
+def _warn_near_miss_sheets(titles: list[str], sheets: dict[str, RawSheet],
+                           issues: list[Issue]) -> None:
     """A sheet named like an absent optional sheet (`Scenario` for `Scenarios`) is ignored;
     say so, since its rows would otherwise vanish silently."""
     known = {normalise_name(s.name) for s in SHEETS}
     absent = {normalise_name(s.name): s.name for s in SHEETS
               if not s.required and s.name not in sheets}
-    for ws in book.worksheets:
-        key = normalise_name(ws.title)
+    for title in titles:
+        key = normalise_name(title)
         if key in known:
             continue
         guess = _closest(key, absent, cutoff=0.8)
         if guess:
-            issues.append(issue_note(ws.title, None, None,
+            issues.append(issue_note(title, None, None,
                                      f'this sheet is not read; did you mean "{guess}"?',
                                      "warning"))
 
 
-def _find_header_row(ws: Any, spec: Sheet) -> tuple[int, int, int]:
-    """(header row, first data row limit, last row) for the sheet's data.
-
-    Data in an Excel Table is read from the table's range; otherwise the header is the row among
-    the first few that names the most known columns (row 1 in a canonical workbook; title rows
-    above it are allowed).
-    """
-    known = {normalise_name(c.name) for c in spec.columns}
-    for table in ws.tables.values():
-        from openpyxl.utils.cell import range_boundaries
-
-        min_col, min_row, max_col, max_row = range_boundaries(table.ref)
-        header = {normalise_name(str(ws.cell(min_row, c).value or ""))
-                  for c in range(min_col, max_col + 1)}
-        if header & known:
-            return min_row, min_row + 1, max_row
-    best_row, best_hits = 1, 0
-    for r in range(1, min(ws.max_row, HEADER_SEARCH_ROWS) + 1):
-        names = {normalise_name(str(c.value)) for c in ws[r] if isinstance(c.value, str)}
-        hits = len(names & known)
-        if hits > best_hits:
-            best_row, best_hits = r, hits
-    return best_row, best_row + 1, ws.max_row
+def _column_letter(index: int) -> str:
+    """Excel column letters of a 0-based column index."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
 
 
-def _read_sheet(ws: Any, cached_ws: Any, spec: Sheet, issues: list[Issue]) -> RawSheet | None:
-    header_row, first_row, last_row = _find_header_row(ws, spec)
-    columns: dict[int, str] = {}
-    headers: dict[str, str] = {}
-    unknown: dict[str, str] = {}
-    known = {normalise_name(c.name): c.name for c in spec.columns}
-    for cell in ws[header_row]:
-        if cell.value is None or str(cell.value).strip() == "":
-            continue
-        text = clean_text(str(cell.value))
-        key = normalise_name(text)
-        name = known.get(key)
-        if name is None:
-            unknown[key] = text
-            continue
-        if name in headers:
-            issues.append(issue_note(ws.title, header_row, text,
-                                     f'the column "{name}" appears twice (also as '
-                                     f'"{headers[name]}"); keep one'))
-            continue
-        columns[cell.column] = name
-        headers[name] = text
-    for key, text in unknown.items():
-        guess = _closest(key, {k: v for k, v in known.items() if v not in headers}, cutoff=0.8)
-        if guess:
-            issues.append(issue_note(ws.title, header_row, text,
-                                     f'this column is not read; did you mean "{guess}"? '
-                                     "Its values are ignored until it is renamed", "warning"))
-    missing = [c.name for c in spec.columns if c.required and c.name not in headers]
-    for name in missing:
-        guess = _closest(normalise_name(name), unknown)
-        hint = f'; did you mean "{guess}"?' if guess else ""
-        found = ", ".join(f'"{h}"' for h in list(headers.values()) + list(unknown.values()))
-        issues.append(issue_note(ws.title, header_row, name,
-                                 f'the required column "{name}" is missing (columns found: '
-                                 f'{found or "none"}){hint}'))
-    if missing:
-        return None
-
-    _check_merged(ws, header_row, set(columns), issues)
-    sheet = RawSheet(spec, ws.title, header_row, headers)
-    hidden: list[int] = []
-    # Only rows that hold something in a read column: a stray format far down the sheet must
-    # not make us walk (and, in openpyxl, create) a million empty rows.
-    filled: dict[int, dict[int, Any]] = {}
-    for (r, c), cell in ws._cells.items():
-        if c in columns and first_row <= r <= last_row and cell.value is not None:
-            filled.setdefault(r, {})[c] = cell
-    for r in sorted(filled):
-        values: dict[str, Any] = {}
-        for col, cell in filled[r].items():
-            value = _cell_value(cell, cached_ws)
-            if value is not None:
-                values[columns[col]] = value
-        if not values:
-            continue
-        if ws.row_dimensions[r].hidden:
-            hidden.append(r)
-        sheet.rows.append(RawRow(r, values))
-    if hidden:
-        shown = ", ".join(str(r) for r in hidden[:10]) + (" ..." if len(hidden) > 10 else "")
-        issues.append(issue_note(ws.title, None, None,
-                                 f"rows {shown} are hidden or filtered out; they are read all "
-                                 "the same", "warning"))
-    return sheet
+def _column_index(letters: str) -> int:
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1
 
 
-def _check_merged(ws: Any, header_row: int, data_columns: set[int],
-                  issues: list[Issue]) -> None:
-    for merged in ws.merged_cells.ranges:
-        if merged.max_row <= header_row:
-            continue
-        if not any(merged.min_col <= c <= merged.max_col for c in data_columns):
-            continue
-        issues.append(issue_note(ws.title, merged.min_row, None,
-                                 f"cells {merged.coord} are merged; unmerge them and fill "
-                                 "every row (merged cells leave all but the first row blank)"))
+class _SheetReader:
+    """Reads one sheet: header row, data cells, and the marks calamine does not give."""
+
+    def __init__(self, book: Any, parts: _WorkbookParts, title: str, spec: Sheet,
+                 tables: list[Any], issues: list[Issue], progress: Progress | None):
+        self.book, self.parts, self.title, self.spec = book, parts, title, spec
+        self.tables, self.issues, self.progress = tables, issues, progress
+        self.known = {normalise_name(c.name): c.name for c in spec.columns}
+
+    def read(self) -> RawSheet | None:
+        ws = self.book.get_sheet_by_name(self.title)
+        grid = ws.to_python(skip_empty_area=True)
+        top, left = ws.start if grid else (0, 0)
+        header_index, first, last = self._layout(grid, top, left)
+        header = grid[header_index] if grid else []
+        columns = self._columns(header, left, top + header_index + 1)
+        if columns is None:
+            return None
+        header_row = top + header_index + 1
+        xml = self.parts.read(self.title)
+        marks = _marked_cells(xml) if _FORMULA_OR_ERROR.search(xml) else {}
+        self._check_merged(ws, header_row, set(columns))
+        sheet = RawSheet(self.spec, self.title, header_row,
+                         {name: text for name, text in columns.values()})
+        positions = [(c - left, name) for c, (name, _) in columns.items()]
+        marks_by_row: dict[int, dict[int, Any]] = {}
+        for (r, c), value in marks.items():
+            marks_by_row.setdefault(r, {})[c] = value
+        rows = sheet.rows
+        for i in range(first, min(last, len(grid))):
+            line = grid[i]
+            excel_row = top + i + 1
+            values: dict[str, Any] = {}
+            width = len(line)
+            for offset, name in positions:
+                if offset < width:
+                    value = _clean(line[offset])
+                    if value is not None:
+                        values[name] = value
+            marked = marks_by_row.get(excel_row)
+            if marked:
+                for c, value in marked.items():
+                    if c in columns:
+                        values[columns[c][0]] = value
+            if values:
+                rows.append(RawRow(excel_row, values))
+            if self.progress and (i + 1) % PROGRESS_ROWS == 0:
+                self.progress(f"  read {i + 1:,} rows of {self.title} ...")
+        # Marked cells in rows past calamine's grid (a formula without a result is blank to
+        # calamine, so a row of nothing else ends its grid early).
+        end_row = top + len(grid)
+        beyond = [r for r in marks_by_row if r > max(end_row, header_row)] \
+            if last >= len(grid) else []
+        for excel_row in sorted(beyond):
+            values = {columns[c][0]: v for c, v in marks_by_row[excel_row].items()
+                      if c in columns}
+            if values:
+                rows.append(RawRow(excel_row, values))
+        self._warn_hidden_rows(xml, {r.excel_row for r in rows})
+        return sheet
+
+    def _layout(self, grid: list[list[Any]], top: int, left: int) -> tuple[int, int, int]:
+        """(header index, first data index, end index) in the grid.
+
+        Data in an Excel Table is read from the table's range; otherwise the header is the row
+        among the first few that names the most known columns (row 1 in a canonical workbook;
+        title rows above it are allowed).
+        """
+        for table in self.tables:
+            names = {normalise_name(str(c)) for c in table.columns}
+            if names & set(self.known):
+                data_top, _ = table.start
+                data_end, _ = table.end
+                header = data_top - 1 - top
+                return header, header + 1, data_end - top + 1
+        best, best_hits = 0, 0
+        for i, line in enumerate(grid[:HEADER_SEARCH_ROWS]):
+            names = {normalise_name(clean_text(v)) for v in line if isinstance(v, str)}
+            hits = len(names & set(self.known))
+            if hits > best_hits:
+                best, best_hits = i, hits
+        return best, best + 1, len(grid)
+
+    def _columns(self, header: list[Any], left: int, header_row: int
+                 ) -> dict[int, tuple[str, str]] | None:
+        """Sheet column index -> (canonical name, header as written); None if a required
+        column is missing (reported)."""
+        columns: dict[int, tuple[str, str]] = {}
+        written: dict[str, str] = {}
+        unknown: dict[str, str] = {}
+        for offset, cell in enumerate(header):
+            if cell is None or str(cell).strip() == "":
+                continue
+            text = clean_text(str(cell))
+            key = normalise_name(text)
+            name = self.known.get(key)
+            if name is None:
+                unknown[key] = text
+                continue
+            if name in written:
+                self.issues.append(issue_note(
+                    self.title, header_row, text, f'the column "{name}" appears twice (also as '
+                    f'"{written[name]}"); keep one'))
+                continue
+            columns[left + offset] = (name, text)
+            written[name] = text
+        for key, text in unknown.items():
+            guess = _closest(key, {k: v for k, v in self.known.items() if v not in written},
+                             cutoff=0.8)
+            if guess:
+                self.issues.append(issue_note(
+                    self.title, header_row, text, f'this column is not read; did you mean '
+                    f'"{guess}"? Its values are ignored until it is renamed', "warning"))
+        missing = [c.name for c in self.spec.columns if c.required and c.name not in written]
+        for name in missing:
+            guess = _closest(normalise_name(name), unknown)
+            hint = f'; did you mean "{guess}"?' if guess else ""
+            found = ", ".join(f'"{h}"' for h in list(written.values()) + list(unknown.values()))
+            self.issues.append(issue_note(
+                self.title, header_row, name, f'the required column "{name}" is missing '
+                f'(columns found: {found or "none"}){hint}'))
+        return None if missing else columns
+
+    def _check_merged(self, ws: Any, header_row: int, data_columns: set[int]) -> None:
+        try:
+            merged = ws.merged_cell_ranges or []
+        except Exception:  # merged ranges are a check, not data: never fail the read on them
+            return
+        for (r0, c0), (r1, c1) in merged:
+            if r1 + 1 <= header_row:
+                continue
+            if not any(c0 <= c <= c1 for c in data_columns):
+                continue
+            coord = f"{_column_letter(c0)}{r0 + 1}:{_column_letter(c1)}{r1 + 1}"
+            self.issues.append(issue_note(
+                self.title, r0 + 1, None, f"cells {coord} are merged; unmerge them and fill "
+                "every row (merged cells leave all but the first row blank)"))
+
+    def _warn_hidden_rows(self, xml: bytes, data_rows: set[int]) -> None:
+        hidden = []
+        for match in _HIDDEN_ROW.finditer(xml):
+            number = _ROW_NUMBER.search(match.group(0))
+            if number and int(number.group(1)) in data_rows:
+                hidden.append(int(number.group(1)))
+        if hidden:
+            shown = ", ".join(str(r) for r in hidden[:10]) + (" ..." if len(hidden) > 10 else "")
+            self.issues.append(issue_note(
+                self.title, None, None, f"rows {shown} are hidden or filtered out; they are "
+                "read all the same", "warning"))
 
 
-def _cell_value(cell: Any, cached_ws: Any) -> Any:
-    """The value of a cell as the user sees it: text trimmed, blanks as None, errors and
-    formulas without a stored result marked."""
-    kind = cell.data_type
-    value = cell.value
-    if kind == "f":
-        stored = cached_ws.cell(cell.row, cell.column) if cached_ws is not None else None
-        if stored is None or stored.value is None:
-            return FormulaWithoutValue(str(getattr(value, "text", value)))
-        kind, value = stored.data_type, stored.value
-    if value is None:
-        return None
-    if kind == "e":
-        return CellError(str(value))
+def _clean(value: Any) -> Any:
+    """A cell as the user sees it: text trimmed (blank text is no value), midnight-only times
+    are blanks."""
     if isinstance(value, str):
-        value = clean_text(value)
-        return value if value else None
+        return clean_text(value) or None if value else None
     if isinstance(value, dt.time):
         return None if value == dt.time(0) else value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
     return value
+
+
+def _marked_cells(xml: bytes) -> dict[tuple[int, int], Any]:
+    """(Excel row, column index) -> CellError or FormulaWithoutValue, from the sheet's XML.
+
+    Formulas with a stored result read as that result (calamine has it already); only error
+    values and formulas without a result are marked.
+    """
+    from defusedxml.ElementTree import iterparse
+
+    found: dict[tuple[int, int], Any] = {}
+    for _, element in iterparse(io.BytesIO(xml), events=("end",)):
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag != "c":
+            if tag == "row":
+                element.clear()
+            continue
+        kind = element.get("t")
+        formula = value = None
+        for child in element:
+            child_tag = child.tag.rsplit("}", 1)[-1]
+            if child_tag == "f":
+                formula = child.text or ""
+            elif child_tag == "v":
+                value = child.text
+        ref = _CELL_REF.match(element.get("r", ""))
+        if ref is not None:
+            key = (int(ref.group(2)), _column_index(ref.group(1)))
+            if kind == "e" and value:
+                found[key] = CellError(value)
+            elif formula is not None and (value is None or value == ""):
+                found[key] = FormulaWithoutValue("=" + formula if formula else "a formula")
+    return found

@@ -1,8 +1,9 @@
 """Write the shipped example workbook inputs/critical_supply_example.xlsx from code.
 
 A Japan and USA plan over 36 months (2028-01 to 2030-12) for NdPr, Dy and Tb oxides and LNG.
-Figures come from ../shared/spec/facts.md where it has them (S = stated in a public source,
-D = derived, A = our assumption); every row says which in its notes.
+Figures come from public sources where there are any (S = stated in a public source such as the
+USGS Mineral Commodity Summaries, the IEA Global Critical Minerals Outlook or trade press,
+D = derived from sourced figures, A = our assumption); every row says which in its notes.
 
     python scripts/make_example.py          # rewrites the committed workbook
 """
@@ -65,23 +66,36 @@ DEMAND = [
     dict(commodity="Tb oxide", region="USA", demand=per_month(20), notes="A"),
 ]
 
+DAYS_PER_MONTH = 365 / 12
+
+
+def days_of(demand_per_year: float, days: float) -> float:
+    """Units covering `days` of a yearly demand (the planner's days-of-cover target)."""
+    return round(per_month(demand_per_year) * days / DAYS_PER_MONTH, 1)
+
+
 STOCKPILES = [
     dict(commodity="NdPr oxide", region="Japan", initial_stock=650, capacity=2_000,
-         target_days=60, holding_cost=700,
-         notes="S: JOGMEC holds generally 60 days; A: holding ~1%/month of value"),
+         target_days=60, holding_cost=700, end_stock=days_of(4_000, 60),
+         notes="S: JOGMEC holds generally 60 days; A: holding ~1%/month of value; end stock = "
+               "the 60-day target, so the plan hands over a full stockpile"),
     dict(commodity="Dy oxide", region="Japan", initial_stock=120, capacity=400, target_days=180,
-         holding_cost=3_000, notes="S: up to 180 days for high-risk metals"),
+         holding_cost=3_000, end_stock=days_of(300, 180),
+         notes="S: up to 180 days for high-risk metals; A: end stock = the target"),
     dict(commodity="Tb oxide", region="Japan", initial_stock=25, capacity=80, target_days=180,
-         holding_cost=12_000, notes="S: up to 180 days for high-risk metals"),
+         holding_cost=12_000, end_stock=days_of(60, 180),
+         notes="S: up to 180 days for high-risk metals; A: end stock = the target"),
     dict(commodity="LNG", region="Japan", initial_stock=2_200, capacity=3_500,
-         target_stock=1_500, holding_cost=5_000,
-         notes="S: utilities held ~2.2 Mt (March 2026); floor ~1.5 Mt; A: capacity, cost"),
+         target_stock=1_500, holding_cost=5_000, end_stock=1_500,
+         notes="S: utilities held ~2.2 Mt (March 2026); floor ~1.5 Mt; A: capacity, cost; "
+               "end stock = the floor"),
     dict(commodity="NdPr oxide", region="USA", initial_stock=150, capacity=1_000,
-         target_days=60, holding_cost=700, notes="A: new US stockpile"),
+         target_days=60, holding_cost=700, end_stock=days_of(1_500, 60),
+         notes="A: new US stockpile; end stock = the target"),
     dict(commodity="Dy oxide", region="USA", initial_stock=20, capacity=200, target_days=180,
-         holding_cost=3_000, notes="A"),
+         holding_cost=3_000, end_stock=days_of(100, 180), notes="A; end stock = the target"),
     dict(commodity="Tb oxide", region="USA", initial_stock=4, capacity=40, target_days=180,
-         holding_cost=12_000, notes="A"),
+         holding_cost=12_000, end_stock=days_of(20, 180), notes="A; end stock = the target"),
 ]
 
 SUPPLIERS = [
@@ -233,6 +247,37 @@ ROUTES = [
     _route("Spot to Japan", "Spot cargoes", "Japan", 20, lng(1.0), notes="A: mixed origins"),
 ]
 
+PIPELINE = [
+    dict(route="Australia to Japan", arrival_period="2028-01", quantity=1_800,
+         notes="A: cargoes loaded in late December 2027 under the term contract"),
+    dict(route="Malaysia to Japan", arrival_period="2028-01", quantity=700, notes="A"),
+    dict(route="PNG Brunei Indonesia to Japan", arrival_period="2028-01", quantity=800,
+         notes="A"),
+    dict(route="Qatar via Hormuz and Malacca", arrival_period="2028-01", quantity=250,
+         notes="A: one month of Middle East cargoes at sea (~15 days' voyage)"),
+    dict(route="US Gulf via Panama", arrival_period="2028-01", quantity=450,
+         notes="A: ~20 days' voyage, loaded in December"),
+    dict(route="US Gulf via Cape", arrival_period="2028-01", quantity=200,
+         notes="A: ~37 days' voyage, loaded in early December"),
+    dict(route="US Gulf via Cape", arrival_period="2028-02", quantity=200,
+         notes="A: loaded in late December"),
+    dict(route="China NdPr to Japan", arrival_period="2028-01", quantity=160,
+         notes="A: December shipments under licence"),
+    dict(route="Lynas NdPr to Japan", arrival_period="2028-01", quantity=80, notes="A"),
+    dict(route="China NdPr to USA", arrival_period="2028-01", quantity=60, notes="A"),
+    dict(route="China NdPr to USA", arrival_period="2028-02", quantity=60, notes="A"),
+    dict(route="China Dy to Japan", arrival_period="2028-01", quantity=12,
+         notes="A: ~90 days incl. export licence: October-December 2027 orders"),
+    dict(route="China Dy to Japan", arrival_period="2028-02", quantity=12, notes="A"),
+    dict(route="China Dy to Japan", arrival_period="2028-03", quantity=12, notes="A"),
+    dict(route="China Tb to Japan", arrival_period="2028-01", quantity=3, notes="A"),
+    dict(route="China Tb to Japan", arrival_period="2028-02", quantity=3, notes="A"),
+    dict(route="China Tb to Japan", arrival_period="2028-03", quantity=3, notes="A"),
+    dict(route="China Dy to USA", arrival_period="2028-01", quantity=4, notes="A"),
+    dict(route="China Dy to USA", arrival_period="2028-02", quantity=4, notes="A"),
+    dict(route="China Dy to USA", arrival_period="2028-03", quantity=4, notes="A"),
+]
+
 GROUPS = [
     dict(country="China", group="FEOC", notes="A: foreign entity of concern (US usage)"),
     dict(country="Russia", group="FEOC", notes="A"),
@@ -250,15 +295,20 @@ GROUPS = [
 
 CONCENTRATION = [
     dict(limit="NdPr FEOC processing", commodity="NdPr oxide", region="*",
-         attribute="processing_group", value="FEOC", max_share=0.5, basis="horizon",
+         attribute="processing_group", value="FEOC", max_share=0.5, basis="year",
          scenarios="base",
-         notes="A: policy target; S: EU CRMA benchmark is at most 65% from one third country"),
+         notes="A: policy target, held each plan year; S: the EU CRMA benchmark is at most 65% "
+               "of annual consumption from one third country"),
+    dict(limit="NdPr Partners floor", commodity="NdPr oxide", region="*",
+         attribute="processing_group", value="Partners", min_share=0.3, basis="year",
+         notes="A: at least 30% of each year's NdPr refined in partner countries, in every "
+               "scenario"),
     dict(limit="Dy FEOC processing", commodity="Dy oxide", region="*",
-         attribute="processing_group", value="FEOC", max_share=0.65, basis="horizon",
-         scenarios="base", notes="S: EU CRMA 65% benchmark applied to Dy"),
+         attribute="processing_group", value="FEOC", max_share=0.65, basis="year",
+         scenarios="base", notes="S: EU CRMA 65% annual benchmark applied to Dy"),
     dict(limit="Tb FEOC processing", commodity="Tb oxide", region="*",
-         attribute="processing_group", value="FEOC", max_share=0.65, basis="horizon",
-         scenarios="base", notes="S: EU CRMA 65% benchmark applied to Tb"),
+         attribute="processing_group", value="FEOC", max_share=0.65, basis="year",
+         scenarios="base", notes="S: EU CRMA 65% annual benchmark applied to Tb"),
     dict(limit="LNG one origin", commodity="LNG", region="Japan", attribute="origin_country",
          value="*", max_share=0.4, basis="period",
          notes="A: no origin above 40% of any month's cargoes (Australia was 38% in 2024, S)"),
@@ -278,16 +328,18 @@ SCENARIOS = [
 ]
 
 DISRUPTIONS = [
-    dict(scenario="Heavy RE export ban", target_type="supplier", target="China Dy refiners",
-         start_period="2028-07", end_period="2028-12", capacity_factor=0.1,
-         notes="S: April 2025 licences; Dy exports to Japan fell ~95%"),
-    dict(scenario="Heavy RE export ban", target_type="supplier", target="Myanmar ore via China",
-         start_period="2028-07", end_period="2028-12", capacity_factor=0.1, notes="S"),
-    dict(scenario="Heavy RE export ban", target_type="supplier", target="China Tb refiners",
-         start_period="2028-07", end_period="2028-12", capacity_factor=0.1, notes="S"),
+    dict(scenario="Heavy RE export ban", target_type="processing_country", target="China",
+         commodity="Dy oxide", start_period="2028-07", end_period="2028-12",
+         capacity_factor=0.1,
+         notes="S: April 2025 licences; Dy exports to Japan fell ~95%; hits every Dy oxide "
+               "refined in China (Myanmar feed included)"),
+    dict(scenario="Heavy RE export ban", target_type="processing_country", target="China",
+         commodity="Tb oxide", start_period="2028-07", end_period="2028-12",
+         capacity_factor=0.1, notes="S: the same licences cover Tb"),
     dict(scenario="Heavy RE export ban", target_type="supplier", target="European traders Dy",
-         start_period="2028-07", end_period="2028-12", capacity_factor=1, cost_factor=1.5,
-         notes="A: European prices jump when China stops"),
+         start_period="2028-07", end_period="2028-12", cost_factor=1.5,
+         notes="A: European prices jump when China stops (capacity unchanged: the blank "
+               "capacity_factor of a price row is 1)"),
     dict(scenario="RE embargo on Japan", target_type="processing_country", target="China",
          start_period="2029-03", end_period="2029-04", capacity_factor=0,
          notes="S: 2010 embargo lasted ~2 months; A: hits all China-processed supply"),
@@ -295,8 +347,8 @@ DISRUPTIONS = [
          start_period="2028-10", end_period="2029-09", capacity_factor=0,
          notes="A: 12 months (facts.md)"),
     dict(scenario="Sakhalin-2 halt", target_type="supplier", target="Spot cargoes",
-         start_period="2028-10", end_period="2029-09", capacity_factor=1, cost_factor=1.3,
-         notes="A: spot tightens"),
+         start_period="2028-10", end_period="2029-09", cost_factor=1.3,
+         notes="A: spot tightens (a price row: capacity unchanged)"),
     dict(scenario="Panama restriction", target_type="chokepoint", target="Panama",
          start_period="2029-01", end_period="2029-06", capacity_factor=0.5, cost_factor=1.2,
          notes="S: neopanamax slots 10 -> 5 a day in 2023-24"),
@@ -332,7 +384,8 @@ def example_rows() -> dict[str, list[dict[str, object]]]:
     return {
         "Commodities": COMMODITIES, "Demand": DEMAND, "Stockpiles": STOCKPILES,
         "Suppliers": SUPPLIERS, "SupplierPeriods": SUPPLIER_PERIODS, "Routes": ROUTES,
-        "Groups": GROUPS, "Concentration": CONCENTRATION, "Scenarios": SCENARIOS,
+        "Pipeline": PIPELINE, "Groups": GROUPS, "Concentration": CONCENTRATION,
+        "Scenarios": SCENARIOS,
         "Disruptions": DISRUPTIONS, "Transfers": TRANSFERS, "Investments": INVESTMENTS,
         "Sweep": SWEEP,
     }

@@ -12,7 +12,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from model.data import PlanData
-from model.pipeline import RunOutcome, run
+from model.runner import RunOutcome, run
 
 TOLERANCE = 1e-6
 
@@ -92,7 +92,7 @@ def _column(header: str) -> str:
 def read_plan(path: Path) -> dict[str, pd.DataFrame]:
     """Every sheet of a written plan, headers without their units."""
     sheets = pd.read_excel(path, sheet_name=None, keep_default_na=False, na_values=[""],
-                           engine="openpyxl")
+                           engine="calamine")
     return {name: df.rename(columns=_column) for name, df in sheets.items()}
 
 
@@ -100,91 +100,119 @@ def summary(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     return dict(zip(tables["Summary"]["item"], tables["Summary"]["value"], strict=True))
 
 
-def _active(plan: PlanData, scenario: str, t: int, kinds: set[str], names: set[str]):
-    for row in plan.disruptions:
-        if row.scenario == scenario and row.start <= t <= row.end and row.target_type in kinds \
-                and row.target in names:
-            yield row
+def _factor(plan: PlanData, scenario: str, t: int, field: str, supplier=None,
+            route=None) -> float:
+    """Product of a factor over the active disruption rows that hit a supplier or a route
+    (model.md, "Scenario data"), recomputed here from the plan data alone."""
+    product = 1.0
+    for d in plan.disruptions:
+        if d.scenario != scenario or not d.start <= t <= d.end:
+            continue
+        if supplier is not None:
+            if d.commodity is not None and d.commodity != supplier.commodity:
+                continue
+            hit = (d.target_type, d.target) in {("supplier", supplier.name),
+                                                ("origin_country", supplier.origin_country),
+                                                ("processing_country",
+                                                 supplier.processing_country)}
+        else:
+            commodity = plan.suppliers[route.supplier].commodity
+            if d.commodity is not None and d.commodity != commodity:
+                continue
+            hit = (d.target_type == "route" and d.target == route.name) or (
+                d.target_type == "chokepoint" and d.target in route.chokepoints)
+        if hit:
+            product *= getattr(d, field)
+    return product
+
+
+def _sums(frame: pd.DataFrame, keys: list[str]) -> dict:
+    if not len(frame):
+        return {}
+    return frame.groupby(keys)["quantity"].sum().to_dict()
 
 
 def check_residuals(plan: PlanData, tables: dict[str, pd.DataFrame]) -> None:
-    """Balance, capacities, take-or-pay, storage, transfers and concentration limits hold in the
-    written Orders and Stockpile sheets to 1e-6 (factors recomputed here from the plan data)."""
-    labels = plan.settings.calendar.labels()
+    """Every limit of model.md holds in the written Orders, Stockpile and Transfers sheets to
+    1e-6, with the scenario factors recomputed here from the plan data (not by the planner)."""
+    calendar = plan.settings.calendar
+    n = calendar.periods
+    labels = calendar.labels()
     t_of = {label: t for t, label in enumerate(labels, start=1)}
-    lead_of = {label: t for t, label in enumerate(
-        [plan.settings.calendar.label(t) for t in range(1, 3 * len(labels) + 2)], start=1)}
     orders = tables["Orders"]
     stock = tables["Stockpile"]
     transfers = tables.get("Transfers", pd.DataFrame(columns=[
         "scenario", "period", "arrival_period", "commodity", "from_region", "to_region",
         "quantity"]))
+    assert set(orders["period"]).issubset(t_of), "orders outside the horizon"
+    assert set(orders["arrival_period"]).issubset(t_of), "an order arrives after the horizon"
 
-    def qty(frame: pd.DataFrame, **match: Any) -> float:
-        mask = pd.Series(True, index=frame.index)
-        for key, value in match.items():
-            mask &= frame[key] == value
-        return float(frame.loc[mask, "quantity"].sum())
-
+    # (1) balance, row by row, and where its arrivals come from.
+    lhs = stock.opening + stock.arrivals + stock.transfers_in - stock.transfers_out \
+        + stock.shortfall
+    assert ((lhs - stock.demand - stock.closing).abs() <= TOLERANCE).all(), "balance"
+    arrived = _sums(orders, ["scenario", "commodity", "region", "arrival_period"])
+    moved_in = _sums(transfers, ["scenario", "commodity", "to_region", "arrival_period"])
+    piped: dict = {}
+    for w in plan.scenarios:
+        for a in plan.pipeline:
+            route = plan.routes[a.route]
+            key = (w, plan.suppliers[route.supplier].commodity, route.region, labels[a.period - 1])
+            b = _factor(plan, w, a.period, "capacity_factor", route=route)
+            piped[key] = piped.get(key, 0.0) + a.quantity * b
     for row in stock.itertuples(index=False):
-        lhs = row.opening + row.arrivals + row.transfers_in - row.transfers_out + row.shortfall
-        assert math.isclose(lhs, row.demand + row.closing, abs_tol=TOLERANCE), row
-        arrived = orders[(orders.scenario == row.scenario) & (orders.commodity == row.commodity)
-                         & (orders.region == row.region) & (orders.arrival_period == row.period)]
-        assert math.isclose(arrived["quantity"].sum(), row.arrivals, abs_tol=TOLERANCE), row
-        moved_in = transfers[(transfers.scenario == row.scenario)
-                             & (transfers.commodity == row.commodity)
-                             & (transfers.to_region == row.region)
-                             & (transfers.arrival_period == row.period)]
-        assert math.isclose(moved_in["quantity"].sum(), row.transfers_in, abs_tol=TOLERANCE)
+        key = (row.scenario, row.commodity, row.region, row.period)
+        assert math.isclose(arrived.get(key, 0.0) + piped.get(key, 0.0), row.arrivals,
+                            abs_tol=TOLERANCE), row
+        assert math.isclose(moved_in.get(key, 0.0), row.transfers_in, abs_tol=TOLERANCE), row
         assert row.shortfall <= row.demand + TOLERANCE
         assert row.closing >= -TOLERANCE
-        capacity = plan.stockpile(row.commodity, row.region).capacity
-        if capacity is not None:
-            assert row.closing <= capacity + TOLERANCE, row
-    for name in plan.scenarios:
+        stockpile = plan.stockpile(row.commodity, row.region)
+        if stockpile.capacity is not None:
+            assert row.closing <= stockpile.capacity + TOLERANCE, row
+        if row.period == labels[-1] and stockpile.end_stock > 0:  # (7b)
+            assert row.end_shortfall >= stockpile.end_stock - row.closing - TOLERANCE, row
+
+    # (2) supplier capacity and (4) take-or-pay; (3) route capacity.
+    bought = _sums(orders, ["scenario", "supplier", "period"])
+    carried = _sums(orders, ["scenario", "route", "period"])
+    built = {}
+    if "Investments" in tables:
+        inv = tables["Investments"]
+        built = dict(zip(inv.project, inv.capacity_built, strict=True))
+    routes_of: dict[str, list] = {}
+    for route in plan.routes.values():
+        routes_of.setdefault(route.supplier, []).append(route)
+    for w in plan.scenarios:
         for supplier in plan.suppliers.values():
             for t, label in enumerate(labels, start=1):
-                names = {supplier.name, supplier.origin_country, supplier.processing_country}
-                factor = math.prod(r.capacity_factor for r in _active(
-                    plan, name, t, {"supplier", "origin_country", "processing_country"}, names)
-                    if (r.target_type == "supplier" and r.target == supplier.name)
-                    or (r.target_type == "origin_country" and r.target == supplier.origin_country)
-                    or (r.target_type == "processing_country"
-                        and r.target == supplier.processing_country))
-                bought = qty(orders, scenario=name, supplier=supplier.name, period=label)
-                built = 0.0
-                if "Investments" in tables:
-                    inv = tables["Investments"]
-                    for p in plan.projects.values():
-                        if p.supplier == supplier.name and t >= p.first_period:
-                            built += float(inv.loc[inv.project == p.name, "capacity_built"].sum())
-                cap = (supplier.capacity_per_period[t - 1] + built) * factor
-                assert bought <= cap + TOLERANCE, (name, supplier.name, label, bought, cap)
-                if supplier.available(t) and supplier.min_take > 0:
-                    assert bought >= supplier.min_take * factor - TOLERANCE
+                a = _factor(plan, w, t, "capacity_factor", supplier=supplier)
+                extra = sum(built.get(p.name, 0.0) for p in plan.projects.values()
+                            if p.supplier == supplier.name and t >= p.first_period)
+                q = bought.get((w, supplier.name, label), 0.0)
+                assert q <= (supplier.capacity_per_period[t - 1] + extra) * a + TOLERANCE, \
+                    (w, supplier.name, label, q)
+                deliver = [_factor(plan, w, t, "capacity_factor", route=r)
+                           for r in routes_of.get(supplier.name, []) if t + r.lead_periods <= n]
+                if supplier.available(t) and supplier.min_take > 0 and deliver:
+                    assert q >= supplier.min_take * a * max(deliver) - TOLERANCE, \
+                        (w, supplier.name, label, q)
         for route in plan.routes.values():
             for t, label in enumerate(labels, start=1):
-                factor = math.prod(r.capacity_factor for r in _active(
-                    plan, name, t, {"route", "chokepoint"}, {route.name, *route.chokepoints}))
-                moved = qty(orders, scenario=name, route=route.name, period=label)
+                b = _factor(plan, w, t, "capacity_factor", route=route)
+                q = carried.get((w, route.name, label), 0.0)
                 if route.capacity is not None:
-                    assert moved <= route.capacity * factor + TOLERANCE
-                if factor == 0:
-                    assert moved <= TOLERANCE
+                    assert q <= route.capacity * b + TOLERANCE
+                if b == 0:
+                    assert q <= TOLERANCE
+    # (7) transfer capacity.
     for lane in plan.transfers:
         if lane.capacity is not None:
             lane_rows = transfers[(transfers.commodity == lane.commodity)
                                   & (transfers.from_region == lane.from_region)
                                   & (transfers.to_region == lane.to_region)]
             assert (lane_rows["quantity"] <= lane.capacity + TOLERANCE).all()
-    table = tables["Concentration"]
-    for row in table.itertuples(index=False):
-        if isinstance(row.share, float) and not math.isnan(row.share):
-            assert row.share <= row.max_share + 1e-6, row
     check_limits_from_orders(plan, orders)
-    assert set(orders["period"]).issubset(t_of), "orders outside the horizon"
-    assert set(orders["arrival_period"]).issubset(lead_of)
 
 
 def _has(plan: PlanData, route_name: str, attribute: str) -> set[str]:
@@ -205,23 +233,44 @@ def _has(plan: PlanData, route_name: str, attribute: str) -> set[str]:
     return set(route.chokepoints)
 
 
+def _windows(plan: PlanData, basis: str, rolling: int | None) -> list[list[int]]:
+    n, ppy = plan.settings.periods, plan.settings.calendar.periods_per_year
+    if basis == "period":
+        return [[t] for t in range(1, n + 1)]
+    if basis == "year":
+        return [list(range(t, min(t + ppy, n + 1))) for t in range(1, n + 1, ppy)]
+    if basis == "rolling" and rolling < n:
+        return [list(range(t, t + rolling)) for t in range(1, n - rolling + 2)]
+    return [list(range(1, n + 1))]
+
+
 def check_limits_from_orders(plan: PlanData, orders: pd.DataFrame) -> None:
-    """Every concentration limit holds in the scenarios it names, recomputed from Orders."""
+    """Every concentration limit holds in the scenarios it names and the windows of its basis,
+    recomputed from Orders."""
+    labels = plan.settings.calendar.labels()
     for limit in plan.limits.values():
         scenarios = limit.scenarios or tuple(plan.scenarios)
         commodities = plan.commodities if limit.commodity == "*" else [limit.commodity]
         for k in commodities:
-            scope = orders[(orders.commodity == k)
-                           & ((orders.region == limit.region) if limit.region != "*" else True)]
-            values = ({v for r in scope.route.unique() for v in _has(plan, r, limit.attribute)}
+            scope_routes = [r.name for r in plan.routes.values()
+                            if plan.suppliers[r.supplier].commodity == k
+                            and (limit.region == "*" or r.region == limit.region)]
+            scope = orders[orders.route.isin(scope_routes)]
+            values = ({v for r in scope_routes for v in _has(plan, r, limit.attribute)}
                       if limit.value == "*" else {limit.value})
-            for name in scenarios:
-                mine = scope[scope.scenario == name]
-                groups = [mine] if limit.basis == "horizon" else [
-                    g for _, g in mine.groupby("period")]
-                for group in groups:
-                    total = group["quantity"].sum()
-                    for value in values:
-                        has = group[[value in _has(plan, r, limit.attribute)
-                                     for r in group.route]]["quantity"].sum()
-                        assert has <= limit.max_share * total + 1e-6, (limit.name, name, value)
+            for value in values:
+                having = [r for r in scope_routes if value in _has(plan, r, limit.attribute)]
+                for name in scenarios:
+                    mine = scope[scope.scenario == name]
+                    by_period = mine.groupby("period")["quantity"].sum().to_dict()
+                    has_by_period = mine[mine.route.isin(having)].groupby(
+                        "period")["quantity"].sum().to_dict()
+                    for window in _windows(plan, limit.basis, limit.rolling_periods):
+                        total = sum(by_period.get(labels[t - 1], 0.0) for t in window)
+                        has = sum(has_by_period.get(labels[t - 1], 0.0) for t in window)
+                        if limit.max_share is not None:
+                            assert has <= limit.max_share * total + 1e-6, (limit.name, name,
+                                                                            value, window)
+                        if limit.min_share is not None:
+                            assert has >= limit.min_share * total - 1e-6, (limit.name, name,
+                                                                            value, window)

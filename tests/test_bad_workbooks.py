@@ -199,7 +199,11 @@ def test_bad_periods(tmp_path, capsys, sheet, row, column, value, message):
     ("Concentration", 2, "attribute", "country",
      'Concentration row 2, column "attribute": found "country"; expected one of origin_country'),
     ("Concentration", 2, "basis", "yearly",
-     'Concentration row 2, column "basis": found "yearly"; expected one of period, horizon.'),
+     'Concentration row 2, column "basis": found "yearly"; expected one of period, year, '
+     "horizon, or rolling N (N a whole number of periods)."),
+    ("Concentration", 2, "basis", "rolling 0",
+     'Concentration row 2, column "basis": found "rolling 0"; expected one of period, year, '
+     "horizon, or rolling N (N a whole number of periods)."),
     ("Disruptions", 2, "target_type", "port",
      'Disruptions row 2, column "target_type": found "port"; expected one of supplier'),
 ])
@@ -354,38 +358,42 @@ def test_hidden_sheets_and_rows_are_read_with_a_warning(tmp_path, capsys):
     assert "Suppliers: rows 3 are hidden or filtered out; they are read all the same" in out
 
 
-@pytest.mark.parametrize(("change", "message"), [
+@pytest.mark.parametrize(("change", "message", "code"), [
     (lambda s: s["Routes"][0].__setitem__(3, "Lead time (days)"),
      'Routes row 1, column "Lead time (days)": this column is not read; did you mean '
-     '"lead_time_days"?'),
+     '"lead_time_days"?', 0),
     (lambda s: s["Suppliers"].append(["Idle", "NdPr", "USA", 5, 10, 0, None, None]),
-     '"Idle" has no route in Routes, so it cannot deliver anywhere'),
+     '"Idle" has no route in Routes, so it cannot deliver anywhere', 0),
     (lambda s: s["Commodities"].append(["Tb", "t", 100]),
-     '"Tb" has no supplier in Suppliers'),
+     '"Tb" has no supplier in Suppliers', 0),
     (lambda s: s["Demand"].append(["NdPr", "USA", None, 3]),
-     "NdPr in USA has demand but no Stockpiles row"),
+     "NdPr in USA has demand but no Stockpiles row", 0),
     (lambda s: s["Concentration"].append(["no China", "NdPr", "origin_country", "Australia",
                                           0.1, "period"]) or s["Suppliers"].__setitem__(
         2, ["Baotou", "NdPr", "Australia", 20, 70, 0, None, None]),
-     '"no China" cannot be met by any supply in 2027-01'),
+     '"no China" cannot be met by any supply of NdPr in 2027-01', 0),
     (lambda s: s["Suppliers"].__setitem__(2, ["Bаotou", "NdPr", "China", 20, 70, 0, None,
                                               None]),
-     "this name mixes Latin with Cyrillic letters"),
+     "this name mixes Latin with Cyrillic letters", 2),
+    # The look-alike name is an unknown reference: an error, explained as such.
     (lambda s: s["Routes"].__setitem__(2, ["r2", "Bаotou", "Japan", 30, None]),
-     '("Baotou" looks the same, but one of the two is typed with look-alike letters'),
+     '("Baotou" looks the same, but one of the two is typed with look-alike letters', 2),
 ])
-def test_suspicious_but_legal_input_is_a_warning(tmp_path, capsys, change, message):
+def test_suspicious_but_legal_input_is_a_warning(tmp_path, capsys, change, message, code):
     sheets = copy.deepcopy(valid())
     change(sheets)
     source = write_workbook(tmp_path / "input.xlsx", sheets)
-    code = cli.main([str(source), "-o", str(tmp_path / "plan.xlsx")])
+    exit_code = cli.main([str(source), "-o", str(tmp_path / "plan.xlsx")])
     captured = capsys.readouterr()
+    assert exit_code == code, captured.out + captured.err
     assert message in captured.out + captured.err, captured.out + captured.err
     if code == 0:
         from helpers import read_plan
 
         warnings = read_plan(tmp_path / "plan.xlsx")["Warnings"]["message"].tolist()
         assert any(message in w for w in warnings)
+    else:
+        assert not (tmp_path / "plan.xlsx").exists()
 
 
 def test_locked_output_goes_to_a_numbered_copy(tmp_path, capsys, monkeypatch):
@@ -432,12 +440,12 @@ def test_time_limit_without_a_plan_exits_4(tmp_path, capsys):
 
 
 def test_a_bug_gives_one_line_and_a_log(tmp_path, capsys, monkeypatch):
-    import model.pipeline
+    import model.runner
 
     def boom(*args, **kwargs):
         raise RuntimeError("deliberate")
 
-    monkeypatch.setattr(model.pipeline, "run", boom)
+    monkeypatch.setattr(model.runner, "run", boom)
     monkeypatch.setattr(cli, "BUG_LOG", tmp_path / "bug.log")
     code = cli.main([str(tmp_path / "x.xlsx"), "-q"])
     err = capsys.readouterr().err

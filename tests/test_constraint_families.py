@@ -35,9 +35,11 @@ def test_balance_with_lead_time_delays_arrival(tmp_path):
         ("2027-01", "2027-02", 10), ("2027-02", "2027-03", 10)]
 
 
-def test_order_arriving_after_the_horizon_is_still_paid(tmp_path):
-    # Take-or-pay 2 a month on a 45-day route over 2 months: the month-2 order arrives after
-    # the horizon but is paid. Demand 0, storage unlimited: cost = 2 orders * 2 * 3 = 12.
+def test_no_order_arrives_after_the_horizon(tmp_path):
+    # Take-or-pay 2 a month on a 45-day (1-month) route over 2 months. An order of month 2
+    # would arrive after the horizon, so it cannot be placed, and the obligation of month 2
+    # lapses (no route can deliver within the horizon). Demand 0, storage unlimited:
+    # cost = 2 * 3 = 6, one order arriving in month 2.
     sheets = one_commodity(2, 0, [["far", 10, 3]],
                            routes=[["route", "supplier", "region", "lead_time_days"],
                                    ["far lane", "far", "home", 45]],
@@ -45,9 +47,10 @@ def test_order_arriving_after_the_horizon_is_still_paid(tmp_path):
     sheets["Suppliers"][0].append("min_take")
     sheets["Suppliers"][1].append(2)
     outcome = solve(tmp_path, sheets)
-    assert outcome.result.objective == pytest.approx(12)
+    assert outcome.result.objective == pytest.approx(6)
     orders = read_plan(outcome.output_path)["Orders"]
-    assert orders.arrival_period.tolist() == ["2027-02", "2027-03"]
+    assert list(zip(orders.period, orders.arrival_period, strict=True)) == [
+        ("2027-01", "2027-02")]
 
 
 def test_supplier_capacity_binds(tmp_path):

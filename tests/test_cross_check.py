@@ -1,8 +1,10 @@
 """The planner against a plain second implementation of model.md on random small plans.
 
-The plans exercise every sheet: lead times, windows, price paths, take-or-pay, storage and
-targets, transfers, investments, limits of every attribute and basis, scenarios with
-disruptions of every kind, discounting and CVaR. Objectives must agree to 1e-6 relative.
+The plans exercise every sheet: lead times, windows, price paths, take-or-pay, storage, targets,
+end stocks and terminal values, pipeline cargoes, transfers, investments, limits of every
+attribute and basis (period, year, rolling, horizon) with caps and floors, scenarios with
+disruptions of every kind (commodity filters, blank capacity factors), discounting and CVaR.
+Objectives must agree to 1e-6 relative.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from helpers import settings, write_workbook
 from reference_lp import reference_objective
 
 from model.errors import InfeasiblePlan
-from model.pipeline import solve_plan
 from model.results import extract
-from model.validate import load_plan
+from model.runner import solve_plan
+from model.validation import load_plan
 
 COUNTRIES = ["China", "Australia", "USA", "Myanmar", "Malaysia"]
 CHOKEPOINTS = ["Hormuz", "Malacca", "Panama"]
@@ -48,14 +50,16 @@ def random_plan(seed: int) -> dict:
                 demand.append([k, g, rng.choice(label), rng.randint(0, 30)])
     sheets["Demand"] = demand
     stock = [["commodity", "region", "initial_stock", "capacity", "target_stock", "target_days",
-              "holding_cost"]]
+              "holding_cost", "end_stock", "terminal_value"]]
     for k in commodities:
         for g in regions:
             if rng.random() < 0.7:
                 capacity = rng.choice([None, rng.randint(5, 40)])
                 initial = rng.randint(0, 10) if capacity is None else rng.randint(0, capacity)
+                end = rng.choice([0, 0, rng.randint(1, 5 if capacity is None else capacity)])
                 stock.append([k, g, initial, capacity, rng.choice([0, rng.randint(1, 10)]),
-                              rng.choice([0, rng.randint(10, 60)]), rng.choice([0, 0.5, 2])])
+                              rng.choice([0, rng.randint(10, 60)]), rng.choice([0, 0.5, 2]),
+                              end, rng.choice([0, 0, rng.randint(1, 4)])])
     sheets["Stockpiles"] = stock
     suppliers = [["supplier", "commodity", "origin_country", "processing_country", "capacity",
                   "unit_cost", "min_take", "available_from", "available_to"]]
@@ -86,6 +90,10 @@ def random_plan(seed: int) -> dict:
         overrides.append([name, rng.choice(label), max(row[6], rng.randint(0, 40)),
                           rng.choice([None, rng.randint(1, 15)])])
     sheets["SupplierPeriods"] = overrides
+    if rng.random() < 0.5:
+        sheets["Pipeline"] = [["route", "arrival_period", "quantity"]] + [
+            [rng.choice([r[0] for r in routes[1:]]), rng.choice(label), rng.randint(1, 15)]
+            for _ in range(rng.randint(1, 3))]
     sheets["Groups"] = [["country", "group"], ["China", "FEOC"], ["Myanmar", "FEOC"],
                         ["Australia", "Partners"], ["USA", "Partners"], ["Malaysia", "Partners"]]
     scenario_names = ["base"] + [f"w{i}" for i in range(rng.randint(0, 2))]
@@ -97,7 +105,7 @@ def random_plan(seed: int) -> dict:
         sheets["Scenarios"] = [["scenario", "probability"]] + [
             [w, p] for w, p in zip(scenario_names, probabilities, strict=True)]
         disruptions = [["scenario", "target_type", "target", "start_period", "end_period",
-                        "capacity_factor", "cost_factor", "demand_factor"]]
+                        "capacity_factor", "cost_factor", "demand_factor", "commodity"]]
         for w in scenario_names[1:]:
             for _ in range(rng.randint(1, 3)):
                 kind = rng.choice(["supplier", "origin_country", "processing_country", "route",
@@ -110,12 +118,15 @@ def random_plan(seed: int) -> dict:
                           "demand": rng.choice(commodities) + rng.choice(["", "@A"])}[kind]
                 start = rng.randrange(n)
                 end = rng.randrange(start, n)
+                cost = rng.choice([None, 1, 1.5])
+                demand = rng.choice([None, 1.3]) if kind == "demand" else None
                 disruptions.append([w, kind, target, label[start], label[end],
-                                    rng.choice([0, 0.5]), rng.choice([1, 1.5]),
-                                    rng.choice([1, 1.3])])
+                                    rng.choice([None, 0, 0.5]), cost, demand,
+                                    rng.choice([None, None, rng.choice(commodities)])
+                                    if kind != "demand" else None])
         sheets["Disruptions"] = disruptions
-    limits = [["limit", "commodity", "region", "attribute", "value", "max_share", "basis",
-               "scenarios"]]
+    limits = [["limit", "commodity", "region", "attribute", "value", "max_share", "min_share",
+               "basis", "scenarios"]]
     for i in range(rng.randint(0, 2)):
         attribute = rng.choice(ATTRIBUTES)
         value = rng.choice(["*", {
@@ -123,9 +134,11 @@ def random_plan(seed: int) -> dict:
             "origin_group": "FEOC", "processing_group": "Partners",
             "supplier": rng.choice(names), "route": rng.choice([r[0] for r in routes[1:]]),
             "chokepoint": rng.choice(CHOKEPOINTS)}[attribute]])
+        cap, floor = rng.choice([(0.3, None), (0.5, None), (0.8, None), (None, 0.2),
+                                 (0.8, 0.3), (None, 0.5)])
         limits.append([f"L{i}", rng.choice(commodities + ["*"]), rng.choice(regions + ["*"]),
-                       attribute, value, rng.choice([0.3, 0.5, 0.8]),
-                       rng.choice(["period", "horizon"]),
+                       attribute, value, cap, floor,
+                       rng.choice(["period", "horizon", "year", "rolling 2", "rolling 3"]),
                        rng.choice(["*", "base"])])
     sheets["Concentration"] = limits
     if len(regions) == 2 and rng.random() < 0.6:
@@ -146,13 +159,14 @@ def test_random_plan_matches_the_plain_formulation(tmp_path, seed):
     plan = load_plan(write_workbook(tmp_path / f"random{seed}.xlsx", random_plan(seed)))
     status, expected = reference_objective(plan)
     try:
-        built, solver, solution = solve_plan(plan, progress=lambda _: None)
+        solved = solve_plan(plan, progress=lambda _: None)
     except InfeasiblePlan:
         assert status == "Infeasible", f"planner: infeasible; reference: {status}"
         return
+    solution = solved.solution
     assert status == "optimal", f"planner: {solution.status}; reference: {status}"
     assert solution.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
-    result = extract(built, solver, solution)
+    result = extract(solved.built, solved.solver.lp, solution)
     lam = plan.settings.risk_weight
     assert solution.objective == pytest.approx(
         (1 - lam) * result.expected_cost + lam * result.cvar, rel=1e-6, abs=1e-6)

@@ -38,21 +38,19 @@ def test_run_py_plans_the_shipped_example(tmp_path):
     tables = read_plan(output)
     items = summary(tables)
     assert items["status"] == "optimal"
-    for item in ("objective", "expected_cost", "cvar", "purchase_cost", "freight_cost",
-                 "holding_cost", "shortage_penalty", "target_penalty", "transfer_cost",
-                 "investment_cost", "total_shortfall", "solve_seconds", "input_file",
-                 "input_sha256", "solver"):
+    parts = ("purchase_cost", "freight_cost", "holding_cost", "shortage_penalty",
+             "target_penalty", "transfer_cost", "investment_cost", "end_stock_penalty",
+             "terminal_value")
+    for item in ("objective", "expected_cost", "cvar", *parts, "total_shortfall", "evpi",
+                 "vss", "solve_seconds", "input_file", "input_sha256", "solver"):
         assert item in items, item
-    parts = sum(items[p] for p in ("purchase_cost", "freight_cost", "holding_cost",
-                                   "shortage_penalty", "target_penalty", "transfer_cost",
-                                   "investment_cost"))
-    assert parts == pytest.approx(items["expected_cost"], rel=1e-9)
+    assert sum(items[p] for p in parts) == pytest.approx(items["expected_cost"], rel=1e-9)
     lam = 0.2
     assert items["objective"] == pytest.approx(
         (1 - lam) * items["expected_cost"] + lam * items["cvar"], rel=1e-7)
-    from model.validate import load_plan
+    from model.validation import load_plan
 
     check_residuals(load_plan(make_example.EXAMPLE), tables)
     for sheet in ("Summary", "Orders", "Stockpile", "Concentration", "Prices", "Scenarios",
-                  "Investments", "Transfers", "Tradeoff"):
+                  "Investments", "Transfers", "Pipeline", "Tradeoff", "Run"):
         assert sheet in tables, sheet

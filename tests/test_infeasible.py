@@ -70,26 +70,25 @@ def test_take_or_pay_against_a_concentration_limit(tmp_path, capsys):
     assert '"China half": origin country China at most 50% of k supply' in err
 
 
-def test_take_or_pay_against_a_chokepoint_closure_names_scenario_and_period(tmp_path, capsys):
-    # The only route of a take-or-pay supplier passes Hormuz, closed in March of `closure`.
-    sheets = one_commodity(3, 10, [["Qatar", 20, 1]],
-                           routes=[["route", "supplier", "region", "chokepoints"],
-                                   ["via Hormuz", "Qatar", "home", "Hormuz"]])
+def test_take_or_pay_against_a_demand_slump_names_scenario_and_period(tmp_path, capsys):
+    # 8 t must be taken each month and at most 4 t stored. Demand 10 uses it in base; in
+    # March of `slump` demand falls to 20% (2 t): 8 - 2 = 6 t would have to be stored.
+    sheets = one_commodity(3, 10, [["Qatar", 20, 1]], stock=[0, 4, 0])
     sheets["Suppliers"][0].append("min_take")
-    sheets["Suppliers"][1].append(5)
-    sheets["Scenarios"] = [["scenario", "probability"], ["base", 0.9], ["closure", 0.1]]
+    sheets["Suppliers"][1].append(8)
+    sheets["Scenarios"] = [["scenario", "probability"], ["base", 0.9], ["slump", 0.1]]
     sheets["Disruptions"] = [["scenario", "target_type", "target", "start_period",
-                              "end_period"], ["closure", "chokepoint", "Hormuz", "2027-03",
-                                              "2027-03"]]
+                              "end_period", "demand_factor"],
+                             ["slump", "demand", "k", "2027-03", "2027-03", 0.2]]
     err, tables = run_infeasible(tmp_path, sheets, capsys)
     conflicts = tables["Conflicts"]
-    assert named(conflicts) == {("Suppliers", 2, "min_take"), ("Disruptions", 2,
-                                                                "capacity_factor")}
-    assert set(conflicts["scenario"]) == {"closure"}
+    assert named(conflicts) == {("Suppliers", 2, "min_take"), ("Stockpiles", 2, "capacity"),
+                                ("Demand", 2, "demand"), ("Disruptions", 2, "demand_factor")}
+    assert set(conflicts["scenario"]) == {"slump"}
     assert set(conflicts["period"]) == {"2027-03"}
-    assert "(scenario closure, 2027-03)" in err
+    assert "(scenario slump, 2027-03)" in err
     change = tables["Changes"].iloc[0]
-    assert change["largest change (unit)"] == pytest.approx(5)
+    assert change["largest change (unit)"] == pytest.approx(2)
 
 
 def test_diagnosis_workbook_explains_itself(tmp_path, capsys):
@@ -103,16 +102,20 @@ def test_diagnosis_workbook_explains_itself(tmp_path, capsys):
 
 
 def test_decisions_are_described_in_words(tmp_path):
-    from model.build import build_model
     from model.diagnose import Describer, describe_decision
-    from model.validate import load_plan
+    from model.formulation import build_model
+    from model.handoff import compile_lp
+    from model.solve import PlanSolver
+    from model.validation import load_plan
 
     sheets = one_commodity(2, 5, [["dear", 20, 5]])
     plan = load_plan(write_workbook(tmp_path / "w.xlsx", sheets))
     built = build_model(plan)
-    describe = Describer(built)
+    solver = PlanSolver(compile_lp(built.model))
+    describe = Describer(built, solver)
+    column = solver.lp.col_of
     m = built.model
-    assert describe_decision(describe, m.order["dear route", 1]) == \
+    assert describe_decision(describe, column[id(m.order["dear route", 1])]) == \
         "orders on route dear route in 2027-02 (scenario base)"
-    assert describe_decision(describe, m.unmet["k", "home", 0]) == \
+    assert describe_decision(describe, column[id(m.unmet["k", "home", 0])]) == \
         "unmet demand of k in home in 2027-01 (scenario base)"

@@ -79,9 +79,10 @@ def test_example_plan_has_charts_summary_blocks_and_plan_grid(tmp_path):
     assert any(t.startswith("Decisions to take now") for t in texts)
     assert "Binding limits, most costly first" in texts
     assert summary_ws["B3"].number_format == "#,##0"  # objective, money
-    grid = read_plan(output)["Plan"]
+    tables = read_plan(output)
+    grid = tables["Plan"]
     assert {"commodity", "supplier", "route", "2028-01", "2030-12", "total"} <= set(grid.columns)
-    orders = read_plan(output)["Orders"]
+    orders = tables["Orders"]
     base = orders[orders.scenario == "base"]
     assert grid["total"].sum() == pytest.approx(base["quantity"].sum())
     for ws in wb.worksheets:  # no solver variable names anywhere
@@ -117,8 +118,8 @@ def test_template_has_every_sheet_instructions_and_dropdowns(tmp_path):
     assert cli.main(["--template", str(path), "-q"]) == 0
     wb = load_workbook(path)
     for name in ("Instructions", "Settings", "Commodities", "Demand", "Stockpiles", "Suppliers",
-                 "SupplierPeriods", "Routes", "Groups", "Concentration", "Scenarios",
-                 "Disruptions", "Transfers", "Investments", "Sweep"):
+                 "SupplierPeriods", "Routes", "Pipeline", "Groups", "Concentration",
+                 "Scenarios", "Disruptions", "Transfers", "Investments", "Sweep", "Events"):
         assert name in wb.sheetnames
     assert wb["Suppliers"]["F1"].value == "unit_cost (USD/unit)"
 
@@ -135,10 +136,15 @@ def test_template_has_every_sheet_instructions_and_dropdowns(tmp_path):
     assert validations("Disruptions")["A"] == "list =Scenarios!$A$2:$A$2000"
     assert validations("Disruptions")["B"].startswith('list "supplier,origin_country')
     assert validations("Concentration")["D"].startswith('list "origin_country')
-    assert validations("Concentration")["G"] == 'list "period,horizon"'
-    assert validations("Concentration")["F"] == "decimal 0"
+    assert validations("Concentration")["H"] == 'list "period,year,rolling 3,rolling 12,horizon"'
+    assert validations("Concentration")["F"] == "decimal 0"  # max_share
+    assert validations("Concentration")["G"] == "decimal 0"  # min_share
+    assert validations("Pipeline")["A"] == "list =Routes!$A$2:$A$2000"
+    assert validations("Disruptions")["F"] == "list =Commodities!$A$2:$A$2000"  # commodity
+    assert [c.value for c in wb["Stockpiles"][1]][-3:-1] == ["end_stock (units)",
+                                                          "terminal_value (USD/unit)"]
     assert validations("Scenarios")["B"] == "decimal 0"
-    assert validations("Disruptions")["F"] == "decimal 0"
+    assert validations("Disruptions")["G"] == "decimal 0"  # capacity_factor
     assert validations("Settings")["B"] in ('list "month,quarter,year"', "decimal 0")
     instructions = " ".join(str(c.value) for row in wb["Instructions"].iter_rows()
                             for c in row if c.value)

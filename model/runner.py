@@ -1,4 +1,4 @@
-"""The whole run: read and validate -> build -> solve -> extract -> write.
+"""The whole run: read and validate -> build -> hand off -> solve -> extract -> write.
 
 `run` is what `run.py` calls; each step is its own module and can be used on its own.
 """
@@ -11,24 +11,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build import BuiltModel, build_model
-from .build.index import build_index
 from .data import PlanData
-from .errors import InfeasiblePlan, InputError, Issue, SolverFailure
+from .errors import InfeasiblePlan, InputError, Issue, OutputError, SolverFailure
+from .files import check_output_target
+from .formulation import BuiltModel, build_model
+from .handoff import compile_lp
 from .results import PlanResult, extract
+from .scenarios import ScenarioSet
 from .solve import PlanSolver, Solution
-from .validate import validate
+from .validation import validate
 from .workbook import read_workbook
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 MAX_WARNINGS_SHOWN = 10
-RESIDUAL_TOLERANCE = 1e-6
 
 
 @dataclass
 class RunOutcome:
-    """What a run produced: the plan's tables, where they were written, and any warnings."""
+    """What a run produced: the plan's tables, where they were written, and any notes."""
 
     result: PlanResult
     output_path: Path
@@ -54,24 +55,36 @@ def same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def solve_plan(plan: PlanData, progress: Progress = log.info,
-               timings: dict[str, float] | None = None, solver_log: bool = False
-               ) -> tuple[BuiltModel, PlanSolver, Solution]:
+@dataclass
+class Solved:
+    """A built, handed-off and solved model."""
+
+    built: BuiltModel
+    solver: PlanSolver
+    solution: Solution
+
+
+def solve_plan(plan: PlanData, scenarios: ScenarioSet | None = None,
+               progress: Progress = log.info, timings: dict[str, float] | None = None,
+               solver_log: bool = False) -> Solved:
     """Build and solve the plan's LP; raise InfeasiblePlan or SolverFailure when no plan."""
     timings = timings if timings is not None else {}
     started = time.perf_counter()
-    index = build_index(plan)
-    built = build_model(plan, index)
+    built = build_model(plan, scenarios)
     timings["build_seconds"] = time.perf_counter() - started
-    solver = PlanSolver(built.model, plan.settings.time_limit_seconds, verbose=solver_log)
-    timings["handoff_seconds"] = solver.compile_seconds + solver.pass_seconds
+    started = time.perf_counter()
+    lp = compile_lp(built.model)
+    solver = PlanSolver(lp, plan.settings.time_limit_seconds, verbose=solver_log)
+    timings["handoff_seconds"] = time.perf_counter() - started
     cols, rows, nonzeros = solver.size
     progress(f"built the model: {cols:,} variables, {rows:,} constraints, {nonzeros:,} nonzeros "
-             f"({len(index.tree.nodes):,} scenario-tree nodes) in "
+             f"({len(built.index.tree.nodes):,} scenario-tree nodes) in "
              f"{timings['build_seconds'] + timings['handoff_seconds']:.1f} s")
     progress("solving with HiGHS ...")
     solution = solver.solve()
     timings["solve_seconds"] = solution.seconds
+    for attempt in solution.tried:
+        progress(f"  {attempt}; tried other settings")
     if solution.status in ("infeasible", "unbounded"):
         from .diagnose import diagnose
 
@@ -82,40 +95,42 @@ def solve_plan(plan: PlanData, progress: Progress = log.info,
             raise SolverFailure(
                 f"the solver reached the time limit of {plan.settings.time_limit_seconds:g} s "
                 "without finding any feasible plan; raise time_limit_seconds in Settings")
-        raise SolverFailure(f"the solver stopped without a plan ({solution.highs_status})")
+        raise SolverFailure(f"the solver stopped without a plan ({solution.highs_status}); "
+                            "every fallback setting was tried")
     progress(f"solved: {solution.status}, objective {solution.objective:,.2f} "
              f"{plan.settings.currency} in {solution.seconds:.1f} s"
+             + ("" if solution.method == "dual simplex" else f" by {solution.method}")
              + (f" (stopped at the time limit; gap {solution.gap:.2%})"
                 if solution.status == "time_limit" and solution.gap is not None else ""))
-    return built, solver, solution
+    return Solved(built, solver, solution)
 
 
-def _scale(solver: PlanSolver) -> float:
-    """Largest finite bound of the LP: residuals are judged relative to it."""
-    import numpy as np
+def solve_notes(solved: Solved) -> list[str]:
+    """What a reader of the plan must know about how it was solved."""
+    solution, solver = solved.solution, solved.solver
+    notes = []
+    if solution.max_residual > 1e-6 * max(1.0, solver.scale):
+        notes.append(f"numerical trouble: rechecked after solving, the plan violates a limit by "
+                     f"{solution.max_residual:.3g}; treat its figures with care and check the "
+                     "units of very large or very small numbers")
+    if solution.status == "time_limit":
+        gap = "unknown" if solution.gap is None else f"{solution.gap:.2%}"
+        notes.append(f"the solver stopped at the time limit; this plan may not be optimal "
+                     f"(gap {gap})")
+    if solution.tried:
+        notes.append(f"HiGHS failed with its usual settings ({'; '.join(solution.tried)}); the "
+                     f"plan was solved by {solution.method}")
+    if not solution.has_basis:
+        notes.append("the plan comes from the interior point method without a basis: prices "
+                     "and marginal costs are the interior point's duals")
+    return notes
 
-    lp = solver.lp
-    bounds = np.concatenate([lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper])
-    finite = np.abs(bounds[np.isfinite(bounds) & (np.abs(bounds) < 1e20)])
-    return float(finite.max(initial=1.0))
 
-
-def run(input_path: str | Path, output_path: str | Path | None = None,
-        progress: Progress = log.info, solver_log: bool = False) -> RunOutcome:
-    """Read, validate, solve and write the plan; returns where it went."""
-    from .report import write_plan
-    from .sweep import run_sweep
-
-    input_path = Path(input_path)
-    output = Path(output_path) if output_path else default_output_path(input_path)
-    if same_file(input_path, output):
-        raise InputError([Issue("File", None, "--output", str(output),
-                                "an output path other than the input workbook (the input is "
-                                "never written); choose another --output")], str(input_path))
-    timings: dict[str, float] = {}
+def read_plan_data(input_path: Path, progress: Progress, timings: dict[str, float]) -> PlanData:
+    """Read and validate the workbook; warnings are shown on the way."""
     started = time.perf_counter()
     progress(f"reading {input_path}")
-    raw = read_workbook(input_path)
+    raw = read_workbook(input_path, progress)
     timings["read_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
     plan = validate(raw)
@@ -129,38 +144,52 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     if len(plan.warnings) > MAX_WARNINGS_SHOWN:
         progress(f"  ... and {len(plan.warnings) - MAX_WARNINGS_SHOWN} more on the plan's "
                  "Warnings sheet")
-    try:
-        built, solver, solution = solve_plan(plan, progress, timings, solver_log)
-    except InfeasiblePlan as exc:
-        from .report import write_diagnosis
+    return plan
 
+
+def run(input_path: str | Path, output_path: str | Path | None = None,
+        progress: Progress = log.info, solver_log: bool = False) -> RunOutcome:
+    """Read, validate, solve and write the plan; returns where it went."""
+    from .report import write_diagnosis, write_plan_workbook
+    from .sweep import run_sweep
+
+    input_path = Path(input_path)
+    output = Path(output_path) if output_path is not None else default_output_path(input_path)
+    notes = check_output_target(output)
+    if same_file(input_path, output):
+        raise InputError([Issue("File", None, "--output", str(output),
+                                "an output path other than the input workbook (the input is "
+                                "never written); choose another --output")], str(input_path))
+    for note in notes:
+        progress(f"  warning: {note}")
+    timings: dict[str, float] = {}
+    plan = read_plan_data(input_path, progress, timings)
+    try:
+        solved = solve_plan(plan, None, progress, timings, solver_log)
+    except InfeasiblePlan as exc:
         where = output.parent / f"{input_path.stem}_diagnosis.xlsx"
-        exc.diagnosis.path = write_diagnosis(exc.diagnosis, plan, where)
+        try:
+            exc.diagnosis.path = write_diagnosis(exc.diagnosis, plan, where)
+        except OutputError as failure:
+            raise InfeasiblePlan(f"{exc}\nThe diagnosis workbook could not be written: "
+                                 f"{failure}", exc.diagnosis) from None
         raise InfeasiblePlan(f"{exc}\nThe diagnosis is in {exc.diagnosis.path}",
                              exc.diagnosis) from None
-    notes = []
-    if solution.max_residual > RESIDUAL_TOLERANCE * max(1.0, _scale(solver)):
-        notes.append(f"numerical trouble: rechecked after solving, the plan violates a limit by "
-                     f"{solution.max_residual:.3g}; treat its figures with care and check the "
-                     "units of very large or very small numbers")
-    if solution.status == "time_limit":
-        gap = "unknown" if solution.gap is None else f"{solution.gap:.2%}"
-        notes.append(f"the solver stopped at the time limit; this plan may not be optimal "
-                     f"(gap {gap})")
+    notes += solve_notes(solved)
     for note in notes:
         progress(f"  warning: {note}")
     started = time.perf_counter()
-    result = extract(built, solver, solution)
+    result = extract(solved.built, solved.solver.lp, solved.solution)
     if plan.sweep:
         progress(f"sweeping {len(plan.sweep)} trade-off points ...")
-        result.tradeoff = run_sweep(built, solver, plan)
+        result.tradeoff = run_sweep(solved.built, solved.solver)
     timings["extract_seconds"] = time.perf_counter() - started
     result.timings = timings
     progress(f"writing {output}")
     started = time.perf_counter()
-    written, write_notes = write_plan(result, plan, output, notes)
+    written, write_notes = write_plan_workbook(result, plan, output, notes)
     timings["write_seconds"] = time.perf_counter() - started  # including the final save
-    return RunOutcome(result, written, plan, write_notes)
+    return RunOutcome(result, written, plan, notes + write_notes)
 
 
 def summary_lines(outcome: RunOutcome) -> list[str]:
@@ -175,7 +204,7 @@ def summary_lines(outcome: RunOutcome) -> list[str]:
         lines.append(f"  shortfall {k:<14.14} {value:>12,.1f} {plan.commodities[k].unit}")
     table = result.concentration
     if len(table):
-        binding = (table[table["binding"]]
+        binding = (table[table["binding"].astype(bool)]
                    .groupby("limit", sort=False)["marginal_cost_per_point"].sum()
                    .sort_values(ascending=False))
         for limit, worth in binding.head(5).items():

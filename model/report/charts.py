@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from .data import PlanData
-from .results import PlanResult
+from ..data import PlanData
+from ..results import PlanResult
+from .book import fit_to_page_width, write_cell
 
 ROWS_PER_CHART = 16
 COLUMNS_PER_CHART = 10
@@ -88,8 +89,6 @@ class _ChartData:
     def block(self, title: str, table: pd.DataFrame, index_name: str) -> tuple[int, int, int]:
         """Write title, header and rows; return (header row, first data row, last data row),
         0-based."""
-        from .report import write_cell
-
         bold = self.book.fmt(bold=True)
         self.ws.write_string(self.row, 0, title, bold)
         header = self.row + 1
@@ -120,8 +119,6 @@ def _title(text: str) -> dict[str, Any]:
 
 def add_charts(book: Any, result: PlanResult, plan: PlanData) -> int:
     """Add the Charts and Chart data sheets; returns how many charts were drawn."""
-    from .report import fit_to_page_width
-
     workbook = book.workbook
     charts_ws = book.sheet("Charts")
     fit_to_page_width(charts_ws)

@@ -1,0 +1,387 @@
+"""Cell typing: turn one raw cell into the value its column expects, or say why it cannot be.
+
+Every function here looks at one cell (or one row) at a time; checks that look across rows or
+sheets live in `model.validation`. Problems are recorded in a `Collector` with the sheet, the
+Excel row, the column header as the user wrote it, the value found and what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import Issue, issue_note
+from .periods import Calendar, PeriodError, expected_label, parse_period
+from .schema import HUGE, Column, normalise_name
+from .workbook import CellError, FormulaWithoutValue, RawSheet
+
+INVALID = object()  # a cell that failed its type check (its problem is already recorded)
+_NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_COMMA_GROUPS = re.compile(r"^([+-]?)(\d{1,3})((?:,\d{3})+)(\.\d+)?$")
+_DOT_GROUPS = re.compile(r"^([+-]?)(\d{1,3})((?:\.\d{3}){2,})$")
+_ONE_DOT_THREE = re.compile(r"^([+-]?)([1-9]\d{0,2})\.(\d{3})$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
+
+class Collector:
+    """Collects issues in the order found."""
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+
+    def error(self, sheet: str, row: int | None, column: str | None, value: Any,
+              expected: str) -> None:
+        """Record a bad cell."""
+        self.issues.append(Issue(sheet, row, column, value, expected))
+
+    def warn(self, sheet: str, row: int | None, column: str | None, value: Any,
+             expected: str) -> None:
+        """Record a suspicious but legal cell."""
+        self.issues.append(Issue(sheet, row, column, value, expected, "warning"))
+
+    def note(self, sheet: str, row: int | None, column: str | None, text: str,
+             severity: str = "error") -> None:
+        """Record a problem that is not about one cell's value."""
+        self.issues.append(issue_note(sheet, row, column, text, severity))
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether any error (not warning) was recorded."""
+        return any(i.severity == "error" for i in self.issues)
+
+
+@dataclass
+class Row:
+    """A data row with typed values (defaults applied; INVALID where the cell was bad)."""
+
+    sheet: RawSheet
+    excel_row: int
+    values: dict[str, Any]
+    cells: dict[str, Any]
+
+    def __getitem__(self, column: str) -> Any:
+        return self.values.get(column)
+
+    def ok(self, *columns: str) -> bool:
+        """Whether all the named cells passed their type checks."""
+        return all(self.values.get(c) is not INVALID for c in columns)
+
+    def header(self, column: str) -> str:
+        """The column's header as written in the workbook."""
+        return self.sheet.header(column)
+
+    def raw(self, column: str) -> Any:
+        """The cell as read, before typing (for messages that quote it as typed)."""
+        return self.cells.get(column)
+
+    @property
+    def title(self) -> str:
+        """The sheet's name as written in the workbook."""
+        return self.sheet.title
+
+
+# --------------------------------------------------------------------------- numbers and names
+
+
+def read_number(value: Any, percent_ok: bool = False) -> tuple[float | None, str | None]:
+    """A numeric cell or numeric text as a float: (number, None), (None, problem) for text
+    that is a number read two ways or a percent where none is allowed, (None, None) for
+    anything that is no number at all.
+
+    `1,000,000` and `1 000` are thousands; `2,500`, `0,500` and `1.100` could be read with the
+    separator as thousands or as decimals, so they are refused with both readings.
+    """
+    if isinstance(value, bool):
+        return None, None
+    if isinstance(value, int | float):
+        return float(value), None
+    if not isinstance(value, str):
+        return None, None
+    text = value.strip().replace(" ", "").replace("\u202f", "")
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1]
+        if not percent_ok:
+            number, _ = read_number(text)
+            if number is None:
+                return None, None
+            return None, (f"a plain number, not a percent: a percent is only read in share, "
+                          f"probability and factor columns (type {number:g} if you mean "
+                          f"{number:g} units)")
+    if match := _COMMA_GROUPS.match(text):
+        sign, head, groups, decimals = match.groups()
+        if groups.count(",") == 1 and decimals is None:
+            thousands = float(sign + head + groups[1:])
+            decimal = float(f"{sign}{head}.{groups[1:]}")
+            return None, _two_readings(value, thousands, decimal, ",")
+        text = sign + head + groups.replace(",", "") + (decimals or "")
+    elif match := _DOT_GROUPS.match(text):
+        sign, head, groups = match.groups()
+        text = sign + head + groups.replace(".", "")
+    elif match := _ONE_DOT_THREE.match(text):
+        sign, head, tail = match.groups()
+        return None, _two_readings(value, float(sign + head + tail), float(text), ".")
+    elif _DECIMAL_COMMA.match(text):
+        return None, (f'a number with a decimal point: if "{value}" means '
+                      f"{text.replace(',', '.')}, type {text.replace(',', '.')}")
+    if not _NUMBER_TEXT.match(text):
+        return None, None
+    number = float(text)
+    return (number / 100.0 if percent else number), None
+
+
+def _two_readings(value: str, thousands: float, decimal: float, separator: str) -> str:
+    return (f'a number that reads one way only: "{value}" is {thousands:g} with "{separator}" '
+            f"as a thousands separator, or {decimal:g} with it as a decimal separator; type "
+            f"{thousands:g} or {decimal:g} as a number")
+
+
+def to_number(value: Any) -> float | None:
+    """A numeric cell or unambiguous numeric text (percent allowed) as a float, else None."""
+    number, _ = read_number(value, percent_ok=True)
+    return number
+
+
+def to_name(value: Any) -> str | None:
+    """A text cell (or a whole number typed into a name column) as a name."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(value)
+    return None
+
+
+def mixed_scripts(text: str) -> str | None:
+    """The look-alike alphabet (Cyrillic, Greek) a mostly Latin name borrows letters from."""
+    scripts = set()
+    for char in text:
+        if char.isalpha():
+            name = unicodedata.name(char, "")
+            scripts.add(name.split(" ")[0])
+    if "LATIN" in scripts:
+        for other in ("CYRILLIC", "GREEK"):
+            if other in scripts:
+                return other.capitalize()
+    return None
+
+
+def split_list(text: str) -> tuple[str, ...]:
+    """Names separated by `,` or `;`, trimmed, blanks dropped."""
+    return tuple(p.strip() for p in re.split(r"[;,]", text) if p.strip())
+
+
+_BASIS = re.compile(r"^rolling\s*[-_ ]?\s*(\d+)$")
+
+
+def read_basis(value: Any) -> tuple[str, int | None] | None:
+    """A Concentration basis: `period`, `year`, `horizon` or `rolling N` (N >= 1)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    key = normalise_name(text)
+    for basis in ("period", "year", "horizon"):
+        if key == basis:
+            return basis, None
+    if key in ("yearly", "annual", "perperiod"):
+        return None
+    match = _BASIS.match(text)
+    if match and int(match.group(1)) >= 1:
+        return "rolling", int(match.group(1))
+    return None
+
+
+# --------------------------------------------------------------------------- one cell
+
+
+def _problem_for_special(value: Any, column: Column) -> str | None:
+    if isinstance(value, CellError):
+        return (f"{column.expectation()}; the cell shows the Excel error {value.code}: fix "
+                "the formula or type the value")
+    if isinstance(value, FormulaWithoutValue):
+        return (f"{column.expectation()}; the cell holds the formula {value.formula} but no "
+                "stored result (the file was saved by a program that does not calculate): "
+                "open and save it in Excel, or type the value")
+    return None
+
+
+def convert_cell(value: Any, column: Column, period_length: str | None,
+                 epoch: Any) -> tuple[Any, str | None]:
+    """(typed value, None) or (INVALID, what was expected)."""
+    special = _problem_for_special(value, column)
+    if special:
+        return INVALID, special
+    if value is None:
+        if column.required:
+            return INVALID, f"{column.expectation()} (this column is required)"
+        return column.default, None
+    kind = column.kind
+    if kind in ("key", "text"):
+        name = to_name(value)
+        return (name, None) if name is not None else (INVALID, column.expectation())
+    if kind == "list":
+        name = to_name(value)
+        return (split_list(name), None) if name is not None else (INVALID, column.expectation())
+    if kind == "enum":
+        key = normalise_name(str(value))
+        for choice in column.choices:
+            if normalise_name(choice) == key:
+                return choice, None
+        return INVALID, column.expectation()
+    if kind == "basis":
+        basis = read_basis(value)
+        return (basis, None) if basis is not None else (INVALID, column.expectation())
+    if kind == "period":
+        if period_length is None:
+            return value, None  # cannot check before Settings is valid; reported there
+        try:
+            return parse_period(value, period_length, epoch), None
+        except PeriodError as exc:
+            reason = f" ({exc.reason})" if exc.reason else ""
+            return INVALID, expected_label(period_length) + reason
+        except (ValueError, OverflowError):
+            return INVALID, expected_label(period_length)
+    number, problem = read_number(value, percent_ok=column.percent_ok)
+    if problem:
+        return INVALID, problem
+    if number is None:
+        return INVALID, column.expectation()
+    if math.isnan(number) or math.isinf(number) or abs(number) >= HUGE:
+        return INVALID, f"{column.expectation()}, below 1e15 in size"
+    if kind == "share":
+        if number > 1.0:
+            return INVALID, (f"a fraction between 0 and 1; {number:g} would be "
+                             f"{number * 100:g}%: type {number / 100:g} or {number:g}%")
+        if number < 0.0:
+            return INVALID, column.expectation()
+        return number, None
+    if kind == "int" and not number.is_integer():
+        return INVALID, column.expectation()
+    if column.lo is not None and (number < column.lo or (column.lo_open and number == column.lo)):
+        return INVALID, column.expectation()
+    if column.hi is not None and (number > column.hi or (column.hi_open and number == column.hi)):
+        return INVALID, column.expectation()
+    return (int(number) if kind == "int" else number), None
+
+
+def parse_sheet(raw: RawSheet | None, issues: Collector, period_length: str | None,
+                epoch: Any) -> list[Row]:
+    """Type every cell of a sheet; bad cells become INVALID with their problem recorded."""
+    if raw is None:
+        return []
+    rows = []
+    columns = raw.spec.columns
+    headers = {c.name: raw.header(c.name) for c in columns}
+    for raw_row in raw.rows:
+        values: dict[str, Any] = {}
+        cells = raw_row.values
+        for column in columns:
+            cell = cells.get(column.name)
+            typed, problem = convert_cell(cell, column, period_length, epoch)
+            if problem:
+                issues.error(raw.title, raw_row.excel_row, headers[column.name], cell, problem)
+            elif column.kind in ("key", "text") and isinstance(typed, str) and not typed.isascii():
+                mixed = mixed_scripts(typed)
+                if mixed:
+                    issues.warn(raw.title, raw_row.excel_row, headers[column.name], typed,
+                                f"letters of one alphabet; this name mixes Latin with {mixed} "
+                                "letters that look alike, so it will not match the same name "
+                                "typed in Latin letters")
+            values[column.name] = typed
+        rows.append(Row(raw, raw_row.excel_row, values, cells))
+    return rows
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def check_unique(rows: list[Row], columns: tuple[str, ...], issues: Collector) -> list[Row]:
+    """Key columns unique within the sheet; both rows of a duplicate are named. Returns the
+    rows whose key is valid and first of its kind."""
+    first: dict[tuple[Any, ...], Row] = {}
+    kept = []
+    for row in rows:
+        if not row.ok(*columns):
+            continue
+        key = tuple(row[c] for c in columns)
+        if key in first:
+            shown = ", ".join(str(row[c]) for c in columns if row[c] is not None)
+            issues.error(row.title, row.excel_row, row.header(columns[0]), shown,
+                         f"a unique {' + '.join(columns)}; row {first[key].excel_row} has the "
+                         "same")
+            continue
+        first[key] = row
+        kept.append(row)
+    return kept
+
+
+_LOOK_ALIKES = str.maketrans(
+    "АВЕКМНОРСТХаеорсухіјѕΑΒΕΖΗΙΚΜΝΟΡΤΥΧοι",
+    "ABEKMHOPCTXaeopcyxijsABEZHIKMNOPTYXoi")
+
+
+def fold_name(name: str) -> str:
+    """A name as people mean it: case, spacing, separators and look-alike letters ignored."""
+    return re.sub(r"[\s_\-]+", " ", name.translate(_LOOK_ALIKES)).strip().casefold()
+
+
+def suggestion(value: str, known: list[str]) -> str:
+    """` (did you mean "X"?)` for a name that is not known, or the names that are."""
+    folded = value.translate(_LOOK_ALIKES)
+    for k in known:
+        if k != value and k.translate(_LOOK_ALIKES) == folded:
+            return (f' ("{k}" looks the same, but one of the two is typed with look-alike '
+                    "letters of another alphabet: retype it)")
+    lowered = {k.lower(): k for k in known}
+    if value.lower() in lowered:
+        return f' (did you mean "{lowered[value.lower()]}"? names are case-sensitive)'
+    folded_known = {fold_name(k): k for k in known}
+    if fold_name(value) in folded_known:
+        return (f' (did you mean "{folded_known[fold_name(value)]}"? spaces, hyphens and '
+                "underscores count in names)")
+    close = difflib.get_close_matches(value, known, n=3, cutoff=0.6)
+    if close:
+        return " (did you mean " + " or ".join(f'"{c}"' for c in close) + "?)"
+    shown = ", ".join(f'"{k}"' for k in known[:8]) + (", ..." if len(known) > 8 else "")
+    return f" ({shown or 'none are defined'})"
+
+
+def check_reference(row: Row, column: str, known: Iterable[str], what: str,
+                    issues: Collector, allow_star: bool = False) -> bool:
+    """The cell names something defined elsewhere (or `*` where allowed); suggest near names."""
+    value = row[column]
+    if value is INVALID:
+        return False
+    if allow_star and value == "*":
+        return True
+    known = list(known)
+    if value in known:
+        return True
+    issues.error(row.title, row.excel_row, row.header(column), value,
+                 f"a known {what}{suggestion(value, known)}")
+    return False
+
+
+def to_plan_period(row: Row, column: str, calendar: Calendar, issues: Collector,
+                   must_be_inside: bool) -> int | None:
+    """Plan period t of a period cell; None if blank or invalid. Outside the horizon is an
+    error when `must_be_inside`, otherwise the caller clips it. Messages quote the cell as
+    typed and the horizon as labels."""
+    absolute = row[column]
+    if absolute is None or absolute is INVALID:
+        return None
+    t = calendar.period_of(absolute)
+    if must_be_inside and not 1 <= t <= calendar.periods:
+        issues.error(row.title, row.excel_row, row.header(column), row.raw(column),
+                     f"a period inside the plan's horizon {calendar.label(1)} to "
+                     f"{calendar.label(calendar.periods)}")
+        return None
+    return t

@@ -1,0 +1,103 @@
+"""The cost parts of model.md's scenario cost, defined once.
+
+    Cost_w = sum_j capex_j z[j] + sum_t d_t [ sum_r (unit_cost cs + freight cr) x[r,t]
+             + sum_{k,g} (holding I + shortage_penalty u + target_penalty v) + sum_f cost_f y ]
+             + d_N sum_{k,g} (shortage_penalty vE - TV I[N])
+
+Every term is (part, node, variable family, position of the variable in its family,
+undiscounted coefficient). The objective (`objective.py`), the cost breakdown of the results and
+the quick evaluation of sweep points all read these same terms, so the parts always add up to
+the objective's expected cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .index import ModelIndex
+
+COST_PARTS = ("purchase_cost", "freight_cost", "holding_cost", "shortage_penalty",
+              "target_penalty", "transfer_cost", "investment_cost", "end_stock_penalty",
+              "terminal_value")
+PART = {name: i for i, name in enumerate(COST_PARTS)}
+ONCE = -1  # the node of a term paid once in every scenario (investments), undiscounted
+
+
+def family_keys(ix: ModelIndex) -> dict[str, list]:
+    """The keys of each variable family, in the order the variables are declared."""
+    plan = ix.plan
+    return {
+        "order": ix.order_keys,
+        "stock": ix.stock_index,
+        "unmet": ix.stock_index,
+        "below_target": list(ix.target),
+        "transfer": [(f, n) for f in range(len(plan.transfers)) for n in ix.nodes],
+        "build": list(plan.projects),
+        "end_shortfall": ix.end_keys,
+    }
+
+
+@dataclass
+class CostTerms:
+    """Every cost coefficient of the LP: parallel arrays, one entry per term."""
+
+    part: np.ndarray
+    node: np.ndarray
+    family: list[str]
+    position: np.ndarray
+    coefficient: np.ndarray
+
+    def discounted(self, discount: list[float]) -> np.ndarray:
+        """Coefficients times d_t(n) (investment terms are not discounted)."""
+        factor = np.append(np.asarray(discount, dtype=float), 1.0)  # index -1 -> 1.0
+        return self.coefficient * factor[self.node]
+
+
+def cost_terms(ix: ModelIndex) -> CostTerms:
+    """Every (part, node, family, position, coefficient) of the scenario cost."""
+    plan = ix.plan
+    parts: list[int] = []
+    nodes: list[int] = []
+    families: list[str] = []
+    positions: list[int] = []
+    coefficients: list[float] = []
+
+    def add(part: str, family: str, items) -> None:
+        code = PART[part]
+        for position, node, coefficient in items:
+            if coefficient:
+                parts.append(code)
+                nodes.append(node)
+                families.append(family)
+                positions.append(position)
+                coefficients.append(coefficient)
+
+    orders = ix.order_keys
+    add("purchase_cost", "order", ((i, key[1], ix.unit_cost[key]) for i, key in enumerate(orders)))
+    add("freight_cost", "order",
+        ((i, key[1], ix.freight_cost[key]) for i, key in enumerate(orders)))
+    holding = {key: plan.stockpile(*key).holding_cost for key in ix.stock_keys}
+    add("holding_cost", "stock",
+        ((i, n, holding[k, g]) for i, (k, g, n) in enumerate(ix.stock_index)))
+    penalty = {k: c.shortage_penalty for k, c in plan.commodities.items()}
+    add("shortage_penalty", "unmet",
+        ((i, n, penalty[k]) for i, (k, _g, n) in enumerate(ix.stock_index)))
+    below = {k: c.target_penalty for k, c in plan.commodities.items()}
+    add("target_penalty", "below_target",
+        ((i, n, below[k]) for i, (k, _g, n) in enumerate(ix.target)))
+    lanes = plan.transfers
+    add("transfer_cost", "transfer", ((i, n, lanes[f].cost) for i, (f, n)
+                                      in enumerate(family_keys(ix)["transfer"])))
+    add("investment_cost", "build",
+        ((i, ONCE, p.capex) for i, p in enumerate(plan.projects.values())))
+    add("end_stock_penalty", "end_shortfall",
+        ((i, n, penalty[k]) for i, (k, _g, n) in enumerate(ix.end_keys)))
+    leaves = set(ix.leaves)
+    value = {key: plan.stockpile(*key).terminal_value for key in ix.stock_keys}
+    add("terminal_value", "stock", ((i, n, -value[k, g]) for i, (k, g, n)
+                                    in enumerate(ix.stock_index) if n in leaves))
+    return CostTerms(np.asarray(parts, dtype=np.int64), np.asarray(nodes, dtype=np.int64),
+                     families, np.asarray(positions, dtype=np.int64),
+                     np.asarray(coefficients, dtype=float))

@@ -1,0 +1,306 @@
+"""Workbook helpers shared by every writer (plan, charts, diagnosis, comparison): an xlsxwriter
+workbook with cached formats, typed cells (text is always written as text, so a supplier named
+`=HYPERLINK(...)` stays a name), tables with unit headers, frozen header rows and filters.
+
+Zip entries carry a fixed timestamp and the document a fixed creation date, so the same plan
+gives the same bytes apart from the run stamp.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
+
+from ..files import atomic_save, scratch_folder
+from ..tables import OutTable
+
+HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True,
+          "valign": "top", "border": 1, "border_color": "#9BB7D4"}
+TITLE = {"bold": True, "font_size": 14, "font_color": "#1F4E78"}
+SECTION = {"bold": True, "font_size": 11, "font_color": "#1F4E78"}
+MONEY = "#,##0"
+PRICE = "#,##0.00"
+QUANTITY = "#,##0.###"
+SHARE = "0.0%"
+COUNT = "#,##0"
+FIXED_CREATED = dt.datetime(2000, 1, 1)
+EXCEL_ROWS = 1_048_576
+EXCEL_COLUMNS = 16_384
+
+
+class Book:
+    """An xlsxwriter workbook with cached formats.
+
+    Data tables are not written cell by cell through xlsxwriter (about 10-20 microseconds a
+    cell): xlsxwriter writes their header, column formats, filter and frozen panes, and the
+    data rows are generated as sheet XML in bulk and put into the file when it is closed
+    (`inject_rows`), each cell with its column's style.
+    """
+
+    def __init__(self, path: Path, scratch: Path | None = None, title: str = ""):
+        self.path = path
+        self.deferred: dict[int, tuple[pd.DataFrame, list[str], int]] = {}
+        options: dict[str, Any] = {
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+            # constant_memory: rows go to disk as they are written (each sheet in row order)
+            "constant_memory": True}
+        if scratch is not None:
+            options["tmpdir"] = str(scratch)
+        self.workbook = xlsxwriter.Workbook(str(path), options)
+        self.workbook.set_properties({"created": FIXED_CREATED, "title": title})
+        self._formats: dict[tuple, Any] = {}
+
+    def fmt(self, number_format: str | None = None, **props: Any) -> Any:
+        """A cached format: a number format plus any xlsxwriter properties."""
+        if number_format:
+            props["num_format"] = number_format
+        key = tuple(sorted(props.items()))
+        if key not in self._formats:
+            self._formats[key] = self.workbook.add_format(dict(props)) if props else None
+        return self._formats[key]
+
+    def sheet(self, name: str) -> Any:
+        """A new worksheet."""
+        return self.workbook.add_worksheet(name)
+
+    def defer_rows(self, ws: Any, table: pd.DataFrame, columns: list[str],
+                   first_row: int) -> None:
+        """Rows of `table` to be put on `ws` from 0-based `first_row` when the file is
+        closed."""
+        self.deferred[ws.index] = (table, columns, first_row)
+
+    def close(self) -> None:
+        """Write the file."""
+        self.workbook.close()
+        if self.deferred:
+            inject_rows(self.path, self.deferred)
+
+
+def plain(value: Any) -> Any:
+    """A value xlsxwriter writes as is: NaN and None become blanks, numpy scalars Python."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
+
+
+def write_cell(ws: Any, row: int, col: int, value: Any, cell_format: Any = None) -> None:
+    """One cell, typed: text as text, numbers as numbers, blanks skipped."""
+    value = plain(value)
+    if value is None:
+        if cell_format is not None:
+            ws.write_blank(row, col, None, cell_format)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, cell_format)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, cell_format)
+    elif isinstance(value, int | float):
+        ws.write_number(row, col, value, cell_format)
+    else:
+        ws.write_string(row, col, str(value), cell_format)
+
+
+def write_header(book: Book, ws: Any, headers: list[str], widths: list[float],
+                 formats: list[str | None], first_row: int = 0) -> None:
+    """A styled header row; each column gets its width and number format."""
+    header = book.fmt(**HEADER)
+    for i, (text, width, number_format) in enumerate(zip(headers, widths, formats, strict=True)):
+        ws.set_column(i, i, width, book.fmt(number_format))
+        ws.write_string(first_row, i, text, header)
+    ws.freeze_panes(first_row + 1, 0)
+    ws.set_row(first_row, 30)
+
+
+def write_rows(book: Book, ws: Any, table: pd.DataFrame, columns: list[str],
+               first_row: int) -> int:
+    """Data rows from 0-based `first_row` on, each cell in its column's format (set by
+    `write_header`); nothing else may be written on the sheet below `first_row` except
+    rows after the table. Returns how many rows there are."""
+    if len(table):
+        book.defer_rows(ws, table, columns, first_row)
+    return len(table)
+
+
+def _letters(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _text_cell(value: str) -> str:
+    text = escape(value)
+    if _CONTROL.search(text):  # as Excel stores them: _x0001_
+        text = _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    return f'<is><t{space}>{text}</t></is>'
+
+
+def _column_cells(series: pd.Series, letter: str, style: str, first: int) -> list[str]:
+    """The cell XML of one column, row by row (empty strings for blanks)."""
+    rows = range(first, first + len(series))
+    if series.dtype.kind in "fiu":
+        values = series.astype(float).tolist()
+        return [f'<c r="{letter}{r}"{style}><v>{v!r}</v></c>'
+                if v == v and v not in (math.inf, -math.inf) else ""
+                for r, v in zip(rows, values, strict=True)]
+    if series.dtype.kind == "b":
+        return [f'<c r="{letter}{r}"{style} t="b"><v>{int(v)}</v></c>'
+                for r, v in zip(rows, series.tolist(), strict=True)]
+    cache: dict[Any, str] = {}
+    cells = []
+    for r, raw in zip(rows, series.tolist(), strict=True):
+        value = plain(raw)
+        if value is None:
+            cells.append("")
+            continue
+        if isinstance(value, bool):
+            cells.append(f'<c r="{letter}{r}"{style} t="b"><v>{int(value)}</v></c>')
+        elif isinstance(value, int | float):
+            cells.append(f'<c r="{letter}{r}"{style}><v>{float(value)!r}</v></c>')
+        else:
+            body = cache.get(value)
+            if body is None:
+                body = cache[value] = _text_cell(str(value))
+            cells.append(f'<c r="{letter}{r}"{style} t="inlineStr">{body}</c>')
+    return cells
+
+
+def _rows_xml(table: pd.DataFrame, columns: list[str], first_row: int,
+              styles: dict[int, str]) -> Iterator[bytes]:
+    """Sheet XML rows of a table, in chunks (1-based Excel rows from first_row + 1)."""
+    first = first_row + 1
+    chunk = 20_000
+    for start in range(0, len(table), chunk):
+        part = table.iloc[start:start + chunk]
+        cells = [_column_cells(part[name], _letters(c), styles.get(c, ""), first + start)
+                 for c, name in enumerate(columns)]
+        yield "".join(f'<row r="{first + start + i}">{"".join(row)}</row>'
+                      for i, row in enumerate(zip(*cells, strict=True))).encode("utf-8")
+
+
+_COL = re.compile(rb'<col min="(\d+)" max="(\d+)"[^>]*?style="(\d+)"')
+_ROW_START = re.compile(rb'<row r="(\d+)"')
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
+
+
+def _inject(xml: bytes, table: pd.DataFrame, columns: list[str],
+            first_row: int) -> Iterator[bytes]:
+    """The sheet XML with the table's rows put in place and the dimension widened."""
+    styles: dict[int, str] = {}
+    for low, high, style in _COL.findall(xml[:xml.find(b"<sheetData")]):
+        for c in range(int(low) - 1, int(high)):
+            styles[c] = f' s="{int(style)}"'
+    last_row = first_row + len(table)
+    ref = f"A1:{_letters(len(columns) - 1)}{last_row}".encode()
+    xml = _DIMENSION.sub(b'<dimension ref="' + ref + b'"/>', xml, count=1)
+    if b"<sheetData/>" in xml:
+        xml = xml.replace(b"<sheetData/>", b"<sheetData></sheetData>", 1)
+    end = xml.index(b"</sheetData>")
+    point = end
+    for match in _ROW_START.finditer(xml, xml.index(b"<sheetData")):
+        if int(match.group(1)) > first_row:
+            point = match.start()
+            break
+    yield xml[:point]
+    yield from _rows_xml(table, columns, first_row, styles)
+    yield xml[point:]
+
+
+def inject_rows(path: Path, deferred: dict[int, tuple[pd.DataFrame, list[str], int]]) -> None:
+    """Rewrite the closed workbook at `path` with the deferred tables' rows in their sheets
+    (xlsxwriter names sheet i `xl/worksheets/sheet{i + 1}.xml`); every other entry is copied
+    with its own timestamp, so the same plan still gives the same bytes."""
+    temporary = path.with_name(path.name + ".rows")
+    with zipfile.ZipFile(path) as source, \
+            zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as target:
+        wanted = {f"xl/worksheets/sheet{index + 1}.xml": entry
+                  for index, entry in deferred.items()}
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename not in wanted:
+                target.writestr(info, data)
+                continue
+            table, columns, first_row = wanted[info.filename]
+            out = zipfile.ZipInfo(info.filename, info.date_time)
+            out.compress_type = zipfile.ZIP_DEFLATED
+            out.external_attr = info.external_attr
+            with target.open(out, "w", force_zip64=True) as handle:
+                for piece in _inject(data, table, columns, first_row):
+                    handle.write(piece)
+    os.replace(temporary, path)
+
+def write_table(book: Book, ws: Any, table: pd.DataFrame, spec: OutTable, currency: str,
+                first_row: int = 0, filters: bool = True, max_rows: int | None = None) -> int:
+    """Header row (names with units) plus one row per record, at most `max_rows` of them.
+    Returns the number of data rows written."""
+    write_header(book, ws, [c.header(currency) for c in spec.columns],
+                 [c.width for c in spec.columns], [c.number_format for c in spec.columns],
+                 first_row)
+    shown = table if max_rows is None or len(table) <= max_rows else table.iloc[:max_rows]
+    count = write_rows(book, ws, shown, spec.names, first_row + 1)
+    if filters:
+        ws.autofilter(first_row, 0, first_row + max(count, 1), len(spec.columns) - 1)
+    return count
+
+
+def fit_to_page_width(ws: Any) -> None:
+    """Print landscape on A4, one page wide."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+
+
+class Grid:
+    """Cells collected in any order and written row by row (constant-memory mode needs rows in
+    order)."""
+
+    def __init__(self) -> None:
+        self.cells: dict[int, list[tuple[int, Any, Any]]] = {}
+
+    def put(self, row: int, col: int, value: Any, cell_format: Any = None) -> None:
+        """Remember one cell."""
+        self.cells.setdefault(row, []).append((col, value, cell_format))
+
+    def write(self, ws: Any) -> None:
+        """Write every cell, rows in ascending order."""
+        for row in sorted(self.cells):
+            for col, value, cell_format in sorted(self.cells[row], key=lambda c: c[0]):
+                write_cell(ws, row, col, value, cell_format)
+
+
+def save_book(fill: Callable[[Book], None], path: Path, title: str) -> tuple[Path, list[str]]:
+    """Fill a new workbook and write it atomically (see `files.atomic_save`); the writer's own
+    scratch files live in a private folder that is removed afterwards."""
+
+    def save(temporary: Path) -> None:
+        with scratch_folder(temporary.parent) as scratch:
+            book = Book(temporary, scratch, title)
+            fill(book)
+            try:
+                book.close()
+            except FileCreateError as exc:
+                cause = exc.args[0] if exc.args else exc
+                raise OSError(getattr(cause, "errno", None),
+                              getattr(cause, "strerror", None) or str(exc)) from exc
+
+    return atomic_save(save, path)

@@ -1,0 +1,330 @@
+"""Write the plan workbook. Never sees Pyomo: it reads a `PlanResult` and the plan's data.
+
+Sheets: Summary first (business figures, then the contract's run facts), the Plan grid and
+Charts, then the tables of the output contract (`tables.py`), each with a styled header naming
+its unit, frozen header row, filter and sensible widths; Run (how the plan was made) and
+Warnings last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..data import PlanData
+from ..formulation.costs import COST_PARTS
+from ..results import PlanResult
+from ..solve import solver_version
+from ..tables import (
+    CONCENTRATION,
+    INVESTMENTS,
+    ORDERS,
+    PIPELINE,
+    PRICES,
+    SCENARIOS,
+    STOCKPILE,
+    TRADEOFF,
+    TRANSFERS,
+    OutTable,
+)
+from .book import (
+    COUNT,
+    EXCEL_COLUMNS,
+    HEADER,
+    MONEY,
+    QUANTITY,
+    SECTION,
+    SHARE,
+    Book,
+    Grid,
+    fit_to_page_width,
+    save_book,
+    write_header,
+    write_rows,
+    write_table,
+)
+from .charts import add_charts, plan_grid, reference_scenario
+
+PART_NOTES = {
+    "purchase_cost": "unit cost x quantity", "freight_cost": "freight x quantity",
+    "holding_cost": "stock held x holding cost", "shortage_penalty": "unmet demand x penalty",
+    "target_penalty": "stock below target x target penalty",
+    "transfer_cost": "stock moved between regions", "investment_cost": "capacity funded",
+    "end_stock_penalty": "stock short of end_stock at the end x shortage penalty",
+    "terminal_value": "credit for stock still held at the end (negative)"}
+
+
+def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, str]]:
+    """(item, value, unit, note) rows of the Summary sheet: business figures first, then the
+    run facts the output contract asks for (the Run sheet has them all)."""
+    money = plan.settings.currency
+    items: list[tuple[str, Any, str, str]] = [
+        ("status", result.status, "", "optimal, or time_limit (best plan found in time)"),
+        ("objective", result.objective, money,
+         "(1 - risk_weight) x expected_cost + risk_weight x cvar, present value"),
+        ("expected_cost", result.expected_cost, money, "probability-weighted cost"),
+        ("cvar", result.cvar, money,
+         f"mean cost of the worst {100 * (1 - plan.settings.cvar_level):g}% of outcomes"),
+    ]
+    if result.status == "time_limit":
+        items.append(("gap", result.gap, "", "relative distance to the best possible plan "
+                      "when the time limit stopped the solver (blank: unknown)"))
+    items.append(("total_shortfall", result.total_shortfall, "units",
+                  "expected unmet demand, all commodities"))
+    for k, value in result.shortfall_by_commodity.items():
+        items.append((f"shortfall: {k}", value, plan.commodities[k].unit,
+                      "expected unmet demand"))
+    ends = {k for (k, _), s in plan.stockpiles.items() if s.end_stock > 0}
+    for k, value in result.end_shortfall_by_commodity.items():
+        if k in ends:
+            items.append((f"end shortfall: {k}", value, plan.commodities[k].unit,
+                          "expected stock short of end_stock at the end of the horizon"))
+    for key, note in (("evpi", "value of perfect warning of the disruptions"),
+                      ("vss", "value of planning for the scenarios instead of their average")):
+        items.append((key, result.extras.get(key), money, result.extras.get(f"{key}_text",
+                                                                              note)))
+    for part in COST_PARTS:
+        items.append((part, result.cost_parts[part], money,
+                      f"expected, present value: {PART_NOTES[part]}"))
+    items += [
+        ("solve_seconds", round(result.timings.get("solve_seconds", 0.0), 3), "s",
+         f"solved by {result.method}" + (" (duals from the interior point method, no basis)"
+                                         if not result.has_basis else "")),
+        ("input_file", plan.source, "", ""), ("input_sha256", plan.source_sha256, "", ""),
+        ("solver", solver_version(), "", "more on the Run sheet"),
+    ]
+    return items
+
+
+def run_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, str]]:
+    """(item, value, unit, note) rows of the Run sheet: how the plan was made."""
+    settings = plan.settings
+    items: list[tuple[str, Any, str, str]] = [
+        ("input_file", plan.source, "", ""), ("input_sha256", plan.source_sha256, "", ""),
+        ("solver", solver_version(), "", ""),
+        ("solved_by", result.method, "", "the solver settings that gave this plan"),
+    ]
+    for attempt in result.tried:
+        items.append(("tried first", attempt, "", "settings that failed before"))
+    items.append(("highs_status", result.highs_status, "", ""))
+    for key in ("read_seconds", "validate_seconds", "build_seconds", "handoff_seconds",
+                "solve_seconds", "extract_seconds", "write_seconds"):
+        if key in result.timings:
+            items.append((key, round(result.timings[key], 3), "s", ""))
+    cols, rows, nonzeros = result.model_size
+    items += [
+        ("variables", cols, "", "LP columns"), ("constraints", rows, "", "LP rows"),
+        ("nonzeros", nonzeros, "", ""),
+        ("scenario_tree_nodes", result.tree_nodes, "",
+         "decision points: scenarios share a node until their data differ"),
+        ("max_residual", result.max_residual, "", "largest violation of any limit by the "
+         "returned plan, rechecked after solving"),
+        ("periods", settings.periods, "", f"{settings.calendar.period_length}s"),
+        ("scenarios", len(plan.scenarios), "", ""),
+        ("currency", settings.currency, "", ""),
+        ("risk_weight", settings.risk_weight, "", "lambda"),
+        ("cvar_level", settings.cvar_level, "", "beta"),
+        ("discount_rate", settings.discount_rate, "per year", ""),
+        ("time_limit_seconds", settings.time_limit_seconds, "s", ""),
+        ("warnings", len(plan.warnings), "", "listed on the Warnings sheet"),
+        ("run_at", dt.datetime.now().replace(microsecond=0).isoformat(sep=" "), "", ""),
+    ]
+    for key, value in result.extras.get("run", {}).items():
+        items.append((key, value, "", ""))
+    return items
+
+
+COUNT_ITEMS = {"variables", "constraints", "nonzeros", "warnings", "scenario_tree_nodes",
+               "periods", "scenarios"}
+
+
+def _item_format(item: str, unit: str, money: str, quantity_units: set[str]) -> str | None:
+    if unit == money:
+        return MONEY
+    if unit in quantity_units:
+        return QUANTITY
+    if item in ("discount_rate", "gap"):
+        return "0.00%"
+    if item in COUNT_ITEMS:
+        return COUNT
+    if item == "max_residual":
+        return "0.0E+00"
+    return None
+
+
+def _write_items(book: Book, ws: Any, grid: Grid, items: list[tuple[str, Any, str, str]],
+                 plan: PlanData, bold_items: set[str]) -> None:
+    money = plan.settings.currency
+    quantity_units = {"units"} | {c.unit for c in plan.commodities.values()}
+    header = book.fmt(**HEADER)
+    bold = book.fmt(bold=True)
+    for c, text in enumerate(("item", "value", "unit", "note")):
+        grid.put(0, c, text, header)
+    for r, (item, value, unit, note) in enumerate(items, start=1):
+        number_format = _item_format(item, unit, money, quantity_units)
+        key = item in bold_items
+        grid.put(r, 0, item, bold if key else None)
+        grid.put(r, 1, value, book.fmt(number_format, bold=True) if key
+                 else book.fmt(number_format))
+        grid.put(r, 2, unit)
+        grid.put(r, 3, note)
+
+
+def _write_summary(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
+    """Key figures (item, value, unit, note) on the left; decisions, binding limits and
+    scenarios on the right."""
+    for i, width in enumerate((26, 22, 10, 60, 3, 22, 26, 30, 14, 14, 24)):
+        ws.set_column(i, i, width)
+    ws.freeze_panes(1, 0)
+    fit_to_page_width(ws)
+    grid = Grid()
+    _write_items(book, ws, grid, summary_items(result, plan), plan,
+                 {"status", "objective", "expected_cost", "cvar"})
+    _side_blocks(book, grid, result, plan, first_col=5)
+    grid.write(ws)
+
+
+def _side_blocks(book: Book, grid: Grid, result: PlanResult, plan: PlanData,
+                 first_col: int) -> None:
+    money = plan.settings.currency
+    header = book.fmt(**HEADER)
+    section = book.fmt(**SECTION)
+    row = 0
+
+    def table(headers: list[str], records: list[list[tuple[Any, str | None]]]) -> None:
+        nonlocal row
+        for c, text in enumerate(headers):
+            grid.put(row, first_col + c, text, header)
+        row += 1
+        for record in records:
+            for c, (value, number_format) in enumerate(record):
+                grid.put(row, first_col + c, value, book.fmt(number_format))
+            row += 1
+        row += 1
+
+    first = result.first_period_orders
+    shared = first["scenarios"].nunique() <= 1 if len(first) else True
+    grid.put(row, first_col, f"Decisions to take now: orders of "
+             f"{plan.settings.calendar.label(1)}"
+             + (", the same in every scenario" if shared else
+                ", by the scenarios that can already be told apart"), section)
+    row += 1
+    records = [[(r.commodity, None), (r.supplier, None), (r.route, None), (r.region, None),
+                (r.quantity, QUANTITY), (plan.commodities[r.commodity].unit, None)]
+               + ([] if shared else [(r.scenarios, None)])
+               for r in first.itertuples(index=False)]
+    table(["commodity", "supplier", "route", "region", "quantity", "unit"]
+          + ([] if shared else ["scenarios"]),
+          records or [[("nothing is ordered in the first period", None)]])
+    grid.put(row, first_col, "Binding limits, most costly first", section)
+    row += 1
+    concentration = result.concentration
+    binding = concentration[concentration["binding"].astype(bool)] if len(concentration) \
+        else concentration
+    records = []
+    if len(binding):
+        grouped = (binding.groupby("limit", sort=False)
+                   .agg(worth=("marginal_cost_per_point", "sum"), periods=("period", "nunique"))
+                   .sort_values("worth", ascending=False))
+        records = [[(limit, None), (f"{r.periods} window(s)", None), (r.worth, MONEY)]
+                   for limit, r in grouped.head(10).iterrows()]
+    table(["limit", "binding in", f"marginal cost ({money} per 1% of the share)"],
+          records or [[("no concentration limit binds", None)]])
+    grid.put(row, first_col, "Scenarios", section)
+    row += 1
+    table(["scenario", "probability", f"cost ({money})", "shortfall (units)"],
+          [[(r.scenario, None), (r.probability, SHARE), (r.cost, MONEY),
+            (r.shortfall, QUANTITY)] for r in result.scenarios.itertuples(index=False)])
+
+
+def _write_run(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
+    for i, width in enumerate((26, 40, 10, 70)):
+        ws.set_column(i, i, width)
+    grid = Grid()
+    _write_items(book, ws, grid, run_items(result, plan), plan, set())
+    grid.write(ws)
+
+
+def _write_plan_grid(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
+    """Orders of the reference scenario as a route x period grid (periods as rows when there
+    are more periods than Excel has columns)."""
+    grid = plan_grid(result, plan)
+    labels = plan.settings.calendar.labels()
+    lead = ["commodity", "unit", "supplier", "route", "region", "processing_country"]
+    widths = [14, 6, 24, 28, 10, 14]
+    if len(lead) + len(labels) + 1 <= EXCEL_COLUMNS:
+        headers = lead + labels + ["total"]
+        write_header(book, ws, headers, widths + [9] * len(labels) + [11],
+                     [None] * len(lead) + [QUANTITY] * (len(labels) + 1))
+        write_rows(book, ws, grid, headers, 1)
+        ws.freeze_panes(1, 6)
+        note = ""
+    else:
+        long = grid.melt(id_vars=lead, value_vars=labels, var_name="period",
+                         value_name="quantity")
+        long = long[long["quantity"] != 0]
+        headers = lead + ["period", "quantity"]
+        write_header(book, ws, headers, widths + [10, 12], [None] * (len(lead) + 1) + [QUANTITY])
+        write_rows(book, ws, long, headers, 1)
+        grid = long
+        note = (f" The plan has {len(labels):,} periods, more than Excel has columns, so the "
+                "grid is written with one row per route and period.")
+    fit_to_page_width(ws)
+    ws.write_string(len(grid) + 2, 0, f"Orders of the {reference_scenario(plan)} scenario, by "
+                    "the period they are placed in (quantities in each commodity's unit)."
+                    + note, book.fmt(italic=True))
+
+
+def _write_warnings(book: Book, plan: PlanData, notes: Iterable[str]) -> None:
+    rows = [(w.sheet, w.row, w.column, str(w)) for w in plan.warnings]
+    rows += [("", None, None, n) for n in notes]
+    if not rows:
+        return
+    ws = book.sheet("Warnings")
+    write_header(book, ws, ["sheet", "row", "column", "message"], [16, 8, 18, 110],
+                 [None] * 4)
+    write_rows(book, ws, pd.DataFrame(rows, columns=["sheet", "row", "column", "message"]),
+               ["sheet", "row", "column", "message"], 1)
+
+
+def detail_tables(result: PlanResult, plan: PlanData) -> list[tuple[OutTable, pd.DataFrame]]:
+    """The contract's tables, in sheet order, each where the plan has it."""
+    found: list[tuple[OutTable, pd.DataFrame | None]] = [
+        (ORDERS, result.orders), (STOCKPILE, result.stockpile),
+        (CONCENTRATION, result.concentration), (PRICES, result.prices),
+        (SCENARIOS, result.scenarios),
+        (INVESTMENTS, result.investments if plan.projects else None),
+        (TRANSFERS, result.transfers if plan.transfers else None),
+        (PIPELINE, result.pipeline if plan.pipeline else None),
+        (TRADEOFF, result.tradeoff),
+    ]
+    return [(spec, table) for spec, table in found if table is not None]
+
+
+def fill_plan(book: Book, result: PlanResult, plan: PlanData, notes: Iterable[str] = ()) -> None:
+    """Fill `book` with the plan; `notes` join the reader's warnings."""
+    started = time.perf_counter()
+    currency = plan.settings.currency
+    summary = book.sheet("Summary")  # first sheet; filled last, with the time it took
+    _write_plan_grid(book, book.sheet("Plan"), result, plan)
+    add_charts(book, result, plan)
+    for spec, table in detail_tables(result, plan):
+        write_table(book, book.sheet(spec.name), table, spec, currency)
+    run = book.sheet("Run")
+    _write_warnings(book, plan, notes)
+    result.timings["write_seconds"] = time.perf_counter() - started
+    _write_run(book, run, result, plan)
+    _write_summary(book, summary, result, plan)
+    summary.activate()
+
+
+def write_plan_workbook(result: PlanResult, plan: PlanData, path: str | Path,
+                        notes: Iterable[str] = ()) -> tuple[Path, list[str]]:
+    """Write the plan workbook atomically; returns where it went and any notes."""
+    return save_book(lambda book: fill_plan(book, result, plan, notes), Path(path),
+                     "Sourcing and stockpile plan")

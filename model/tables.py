@@ -1,0 +1,144 @@
+"""The plan's output tables as data: one spec per table, one per column.
+
+Like `schema.py` for the input, this is the single source for the result tables (`results.py`
+builds data frames with exactly these columns), the sweep and the evaluation (their rows), and
+the plan writer (headers with units, number formats, widths). Column names follow the output
+contract; the unit in brackets is added to the header only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .formulation.costs import COST_PARTS
+
+FORMATS = {"quantity": "#,##0.###", "money": "#,##0", "price": "#,##0.00", "share": "0.0%",
+           "days": "#,##0.0", "count": "#,##0", "text": None, "flag": None, "ratio": "0.000"}
+
+
+@dataclass(frozen=True)
+class OutColumn:
+    """One output column: its contract name, unit (`money` stands for the currency), the kind
+    of number it holds (for its format) and a width."""
+
+    name: str
+    kind: str = "text"
+    unit: str = ""
+    width: float = 14
+
+    def header(self, currency: str) -> str:
+        """`cost (USD, present value)`: the name with its unit in brackets."""
+        unit = self.unit.replace("money", currency)
+        return f"{self.name} ({unit})" if unit else self.name
+
+    @property
+    def number_format(self) -> str | None:
+        """The Excel number format of the column."""
+        return FORMATS[self.kind]
+
+
+@dataclass(frozen=True)
+class OutTable:
+    """One output sheet: its name, columns and what it says."""
+
+    name: str
+    columns: tuple[OutColumn, ...]
+    description: str = ""
+
+    @property
+    def names(self) -> list[str]:
+        """Column names, in order."""
+        return [c.name for c in self.columns]
+
+    def frame(self, records: list | None = None, **arrays) -> pd.DataFrame:
+        """A data frame with exactly these columns, from records (tuples in column order) or
+        from one array per column."""
+        if arrays:
+            missing = set(self.names) - set(arrays)
+            if missing:
+                raise KeyError(f"{self.name}: no values for {sorted(missing)}")
+            return pd.DataFrame({name: arrays[name] for name in self.names})
+        return pd.DataFrame.from_records(records or [], columns=self.names)
+
+
+def _text(name: str, width: float = 14) -> OutColumn:
+    return OutColumn(name, "text", "", width)
+
+
+def _qty(name: str, unit: str = "unit", width: float = 14) -> OutColumn:
+    return OutColumn(name, "quantity", unit, width)
+
+
+def _money(name: str, unit: str = "money", width: float = 16) -> OutColumn:
+    return OutColumn(name, "money", unit, width)
+
+
+ORDERS = OutTable("Orders", (
+    _text("scenario", 16), _text("period", 10), _text("arrival_period", 12),
+    _text("commodity", 14), _text("supplier", 24), _text("route", 28), _text("region", 12),
+    _qty("quantity", "commodity unit"), OutColumn("unit_cost", "price", "money/unit"),
+    OutColumn("freight_cost", "price", "money/unit"), _money("cost", "money, undiscounted")),
+    "What to order in each period on each route, per scenario, when it arrives and what it "
+    "costs.")
+
+STOCKPILE = OutTable("Stockpile", (
+    _text("scenario", 16), _text("commodity", 14), _text("region", 12), _text("period", 10),
+    _qty("opening"), _qty("arrivals"), _qty("transfers_in"), _qty("transfers_out"),
+    _qty("demand"), _qty("shortfall"), _qty("closing"), _qty("target"), _qty("below_target"),
+    OutColumn("days_of_cover", "days", "days"), _qty("end_stock"), _qty("end_shortfall")),
+    "Stock per scenario, commodity, region and period; arrivals include the pipeline; "
+    "end_stock and end_shortfall are filled in the last period.")
+
+CONCENTRATION = OutTable("Concentration", (
+    _text("limit", 24), _text("scenario", 16), _text("commodity", 14), _text("region", 10),
+    _text("attribute", 18), _text("value", 16), _text("period", 10), _text("basis", 10),
+    _text("through", 10), OutColumn("share", "share", "%"), OutColumn("max_share", "share", "%"),
+    OutColumn("min_share", "share", "%"), _text("binding", 10),
+    _money("marginal_cost_per_point", "money per 1%", 18), _qty("supply", "unit", 14)),
+    "Each limit's share of supply per scenario and window (period = the window's first period, "
+    "or horizon), whether it binds, and what one point of the limit is worth.")
+
+PRICES = OutTable("Prices", (
+    _text("commodity", 14), _text("region", 12), _text("period", 10),
+    OutColumn("marginal_cost", "price", "money/unit, present value", 20)),
+    "The expected cost of one more unit of demand: the dual of the stock balance, summed over "
+    "the scenarios of the period.")
+
+SCENARIOS = OutTable("Scenarios", (
+    _text("scenario", 18), OutColumn("probability", "share", "%"),
+    _money("cost", "money, present value", 18), _qty("shortfall", "units, all commodities", 18),
+    *[_money(part) for part in COST_PARTS]),
+    "Probability, cost and shortfall of each scenario, with the cost by part.")
+
+INVESTMENTS = OutTable("Investments", (
+    _text("project", 24), _text("supplier", 24), _text("first_period", 12),
+    _qty("capacity_built", "unit/period", 16), _qty("max_capacity", "unit/period", 16),
+    OutColumn("capex_per_unit", "price", "money per unit/period", 16),
+    _money("investment_cost")),
+    "Capacity the plan funds.")
+
+TRANSFERS = OutTable("Transfers", (
+    _text("scenario", 16), _text("period", 10), _text("arrival_period", 12),
+    _text("commodity", 14), _text("from_region", 14), _text("to_region", 14), _qty("quantity"),
+    _money("cost")),
+    "Stock moved between partner regions.")
+
+PIPELINE = OutTable("Pipeline", (
+    _text("scenario", 16), _text("route", 28), _text("supplier", 24), _text("commodity", 14),
+    _text("region", 12), _text("arrival_period", 12), _qty("quantity"), _qty("arriving"),
+    _qty("held_back")),
+    "Goods already ordered before the plan: what arrives, and what a disruption of the route "
+    "holds back.")
+
+FIRST_ORDERS = OutTable("Decisions now", (
+    _text("commodity", 14), _text("supplier", 24), _text("route", 28), _text("region", 12),
+    _qty("quantity"), _text("scenarios", 30)),
+    "Orders of the first period: the decisions to take now.")
+
+TRADEOFF = OutTable("Tradeoff", (
+    _text("limit", 24), OutColumn("max_share", "share", "%"), _text("status", 12),
+    _money("objective"), _money("expected_cost"), _money("cvar"),
+    _qty("total_shortfall", "units"), _money("marginal_cost_per_point", "money per 1%", 18)),
+    "The plan re-solved with one limit at each max_share of the Sweep sheet.")
