@@ -184,12 +184,27 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
         progress(f"sweeping {len(plan.sweep)} trade-off points ...")
         result.tradeoff = run_sweep(solved.built, solved.solver)
     timings["extract_seconds"] = time.perf_counter() - started
+    add_value_of_information(result, plan, solved, progress, timings)
     result.timings = timings
     progress(f"writing {output}")
     started = time.perf_counter()
     written, write_notes = write_plan_workbook(result, plan, output, notes)
     timings["write_seconds"] = time.perf_counter() - started  # including the final save
     return RunOutcome(result, written, plan, notes + write_notes)
+
+
+def add_value_of_information(result: PlanResult, plan: PlanData, solved: Solved,
+                             progress: Progress, timings: dict[str, float]) -> None:
+    """EVPI and VSS into the result, each from its own solves."""
+    from .value import value_of_information
+
+    if len(plan.scenarios) > 1:
+        progress("valuing perfect warning (EVPI) and hedging (VSS) ...")
+    values = value_of_information(plan, solved)
+    timings["value_seconds"] = values.seconds
+    evpi_text, vss_text = values.sentences(plan.settings.currency)
+    result.extras.update(evpi=values.evpi, vss=values.vss, evpi_text=evpi_text,
+                         vss_text=vss_text, ws=values.ws, ev=values.ev, eev=values.eev)
 
 
 def summary_lines(outcome: RunOutcome) -> list[str]:
@@ -202,6 +217,11 @@ def summary_lines(outcome: RunOutcome) -> list[str]:
              f"  CVaR             {result.cvar:>18,.0f} {money}"]
     for k, value in result.shortfall_by_commodity.items():
         lines.append(f"  shortfall {k:<14.14} {value:>12,.1f} {plan.commodities[k].unit}")
+    for key, label in (("evpi", "value of warning"), ("vss", "value of hedging")):
+        value = result.extras.get(key)
+        if value is not None:
+            shown = "infinite" if value == float("inf") else f"{value:,.0f} {money}"
+            lines.append(f"  {label:<16} {shown:>22}")
     table = result.concentration
     if len(table):
         binding = (table[table["binding"].astype(bool)]

@@ -55,10 +55,16 @@ class ScenarioFactors:
         return self.with_arrays(tuple(a[:, scenarios, :] for a in self.arrays()))
 
     def mean(self, probabilities: tuple[float, ...]) -> ScenarioFactors:
-        """One scenario whose factors are the probability-weighted means."""
+        """One scenario whose factors are the probability-weighted means (probabilities
+        normalised; where every scenario agrees, exactly their common value)."""
         p = np.asarray(probabilities, dtype=float)
-        return self.with_arrays(tuple(np.einsum("ewt,w->et", a, p)[:, None, :]
-                                      for a in self.arrays()))
+        p = p / p.sum()
+        means = []
+        for a in self.arrays():
+            mean = np.einsum("ewt,w->et", a, p)
+            same = np.all(a == a[:, :1, :], axis=1)
+            means.append(np.where(same, a[:, 0, :], mean)[:, None, :])
+        return self.with_arrays(tuple(means))
 
 
 def factor_indices(plan: PlanData) -> tuple[dict[str, int], dict[str, int],

@@ -97,9 +97,11 @@ class ModelIndex:
         return [node.id for node in self.tree.nodes if node.t == n]
 
 
-def build_index(plan: PlanData, scenarios: ScenarioSet | None = None) -> ModelIndex:
+def build_index(plan: PlanData, scenarios: ScenarioSet | None = None,
+                limits: bool = True) -> ModelIndex:
     """Every index list and parameter of the LP for `plan` under `scenarios` (the plan's own
-    scenarios by default)."""
+    scenarios by default); `limits=False` skips the concentration rows (to recompute the
+    parameters of another scenario only, see `model.futures`)."""
     index = ModelIndex(plan, scenarios if scenarios is not None else plan_scenarios(plan))
     index.periods_of_node = [node.t for node in index.tree.nodes]
     index.discount = [plan.settings.discount_factor(t) for t in index.periods_of_node]
@@ -107,7 +109,8 @@ def build_index(plan: PlanData, scenarios: ScenarioSet | None = None) -> ModelIn
     _index_orders(index)
     _index_suppliers(index)
     _index_stock(index)
-    _index_concentration(index)
+    if limits:
+        _index_concentration(index)
     return index
 
 

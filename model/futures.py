@@ -1,0 +1,159 @@
+"""One scenario's LP, built once and re-solved for many scenarios by changing numbers only.
+
+The wait-and-see problems (each scenario planned with perfect foresight), the expected-value
+problem and the out-of-sample futures of a sampled plan are all the same single-scenario LP
+with other scenario factors, other binding limits, and some decisions fixed. Rebuilding it in
+Pyomo for each would cost more than solving it, so `ScenarioModel` builds it once, with every
+factor 1 (the structure every scenario's LP fits in: factors only shrink capacities, and rows
+whose right-hand side a scenario makes 0 stay as harmless rows), and `set_scenario` pushes the
+numbers of another scenario into the live HiGHS instance: order bounds and costs, demand, the
+right-hand sides of capacity, take-or-pay and target rows, and which concentration rows bind.
+The numbers come from the formulation's own index (`build_index`), so there is one definition
+of what a factor does.
+
+The single-scenario objective is the scenario's cost (risk_weight is set to 0: the CVaR of one
+scenario is its cost).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .data import PlanData
+from .formulation import BuiltModel, build_model
+from .formulation.index import build_index
+from .handoff import compile_lp
+from .scenarios import ScenarioFactors, ScenarioSet, build_tree, scenario_factors
+from .solve import PlanSolver, Solution
+
+INF = float("inf")
+
+
+def one_scenario(plan: PlanData, factors: ScenarioFactors, name: str = "scenario",
+                 binding: dict[str, tuple[int, ...]] | None = None) -> ScenarioSet:
+    """A ScenarioSet of one scenario with probability 1 (every limit binding by default)."""
+    tree = build_tree((name,), (1.0,), factors, plan.settings.periods)
+    binding = binding if binding is not None else {limit: (0,) for limit in plan.limits}
+    return ScenarioSet((name,), (1.0,), factors, tree, binding)
+
+
+def ones(plan: PlanData) -> ScenarioFactors:
+    """Factors of a scenario in which nothing happens."""
+    return scenario_factors(replace(plan, disruptions=()), ["nothing happens"])
+
+
+@dataclass
+class Outcome:
+    """One solved scenario: status, cost (present value), and the solution."""
+
+    status: str
+    cost: float | None
+    solution: Solution
+
+
+class ScenarioModel:
+    """A live single-scenario LP for re-solving many scenarios (see the module docstring)."""
+
+    def __init__(self, plan: PlanData, time_limit_seconds: float | None = None):
+        self.plan = replace(plan, settings=replace(plan.settings, risk_weight=0.0))
+        self.built: BuiltModel = build_model(self.plan, one_scenario(self.plan, ones(plan)))
+        lp = compile_lp(self.built.model)
+        self.solver = PlanSolver(lp, time_limit_seconds or plan.settings.time_limit_seconds)
+        self._locate()
+        self.lower = lp.col_lower.copy()
+        self.upper = lp.col_upper.copy()
+
+    def _locate(self) -> None:
+        ix, layout = self.built.index, self.solver.lp.layout
+        columns, rows = layout.columns, layout.rows
+
+        def at(blocks: dict, name: str, keys: list) -> np.ndarray:
+            block = blocks.get(name)
+            if block is None:
+                return np.zeros(0, dtype=np.int64)
+            position = {key: i for i, key in enumerate(block.keys)}
+            return np.array([block.start + position[k] for k in keys], dtype=np.int64)
+
+        self.order_keys = list(ix.order_keys)
+        self.order_cols = at(columns, "order", self.order_keys)
+        self.unmet_keys = list(ix.stock_index)
+        self.unmet_cols = at(columns, "unmet", self.unmet_keys)
+        self.balance_rows = at(rows, "stock_balance", self.unmet_keys)
+        self.target_keys = list(ix.target)
+        self.target_rows = at(rows, "stock_target", self.target_keys)
+        self.take_keys = list(ix.take_or_pay)
+        self.take_rows = at(rows, "take_or_pay", self.take_keys)
+        self.capacity_keys = list(ix.capacity)
+        self.capacity_rows = at(rows, "supplier_capacity", self.capacity_keys)
+        plan = self.plan
+        build = columns.get("build")
+        self.project_entries = []  # (capacity row, z column, supplier, node)
+        if build is not None:
+            for j, project in enumerate(plan.projects.values()):
+                for row, (s, n) in zip(self.capacity_rows, self.capacity_keys, strict=True):
+                    if s == project.supplier and ix.t(n) >= project.first_period:
+                        self.project_entries.append((int(row), build.start + j, s, n))
+        block = rows.get("concentration")
+        self.limit_rows: dict[str, list[tuple[int, str]]] = {}
+        if block is not None:
+            for i, row in enumerate(ix.concentration):
+                self.limit_rows.setdefault(row.limit, []).append((block.start + i, row.bound))
+        self.discount = np.array(ix.discount, dtype=float)
+        self.initial = {key: plan.stockpile(*key).initial_stock for key in ix.stock_keys}
+
+    def set_scenario(self, factors: ScenarioFactors, binding: set[str] | None = None) -> None:
+        """Put one scenario's numbers into the live model (factors with one scenario; the
+        limits that bind in it, all by default)."""
+        plan, solver = self.plan, self.solver
+        ix = build_index(plan, one_scenario(plan, factors), limits=False)
+        upper = np.array([INF if ix.order_upper[k] is None else ix.order_upper[k]
+                          for k in self.order_keys])
+        self.upper[self.order_cols] = upper
+        unmet = np.array([ix.demand[k] for k in self.unmet_keys])
+        self.upper[self.unmet_cols] = unmet
+        solver.change_col_bounds(np.concatenate([self.order_cols, self.unmet_cols]),
+                                 self.lower[np.concatenate([self.order_cols, self.unmet_cols])],
+                                 np.concatenate([upper, unmet]))
+        price = np.array([ix.unit_cost[k] + ix.freight_cost[k] for k in self.order_keys])
+        nodes = np.array([n for _, n in self.order_keys], dtype=np.int64)
+        solver.change_costs(self.order_cols, price * self.discount[nodes])
+        rhs = np.array([ix.demand[(k, g, n)] - ix.pipeline.get((k, g, n), 0.0)
+                        - (self.initial[(k, g)] if n == 0 else 0.0)
+                        for k, g, n in self.unmet_keys])
+        solver.change_row_bounds(self.balance_rows, rhs, rhs)
+        for rows, keys, values, sense in (
+                (self.target_rows, self.target_keys, ix.target, "lower"),
+                (self.take_rows, self.take_keys, ix.take_or_pay, "lower"),
+                (self.capacity_rows, self.capacity_keys, ix.capacity, "upper")):
+            bound = np.array([values.get(k, 0.0) for k in keys])
+            if sense == "lower":
+                solver.change_row_bounds(rows, bound, np.full(len(keys), INF))
+            else:
+                solver.change_row_bounds(rows, np.full(len(keys), -INF), bound)
+        solver.change_coefficients([(row, col, -ix.supply_factor[(s, n)])
+                                    for row, col, s, n in self.project_entries])
+        binding = set(plan.limits) if binding is None else binding
+        rows = [(row, limit in binding, bound) for limit, entries in self.limit_rows.items()
+                for row, bound in entries]
+        if rows:
+            solver.change_row_bounds(
+                np.array([row for row, _, _ in rows]),
+                np.array([0.0 if on and bound == "min" else -INF for _, on, bound in rows]),
+                np.array([0.0 if on and bound == "max" else INF for _, on, bound in rows]))
+
+    def fix(self, columns: np.ndarray, values: np.ndarray) -> None:
+        """Fix columns at values (clipped into their bounds)."""
+        values = np.clip(values, self.lower[columns], self.upper[columns])
+        self.solver.change_col_bounds(columns, values, values)
+
+    def release(self, columns: np.ndarray) -> None:
+        """Undo `fix` for these columns."""
+        self.solver.change_col_bounds(columns, self.lower[columns], self.upper[columns])
+
+    def solve(self) -> Outcome:
+        """Solve the scenario now in the model."""
+        solution = self.solver.solve()
+        cost = solution.objective if solution.status == "optimal" else None
+        return Outcome(solution.status, cost, solution)

@@ -1,0 +1,135 @@
+"""What knowing and hedging are worth (model.md, "The value of knowing and of hedging").
+
+- RP: the plan's own objective.
+- WS (wait and see): every decision, investments included, made per scenario with perfect
+  foresight; the same objective. Because that objective only grows with each scenario's cost,
+  the best per-scenario plans are each scenario's own optimum, so WS = (1 - lambda) E[C*] +
+  lambda CVaR[C*] of those optima. EVPI = RP - WS >= 0.
+- EV: one scenario whose factors are the probability-weighted means, every limit binding.
+  EEV: the stochastic LP with the EV plan's root decisions fixed (orders, transfers, unmet
+  demand of the periods before any scenario diverges, and the investments; stock and below-
+  target follow from them). VSS = EEV - RP >= 0; infinite when fixing makes the LP infeasible.
+
+The per-scenario problems and EV are re-solves of one live single-scenario model
+(`futures.ScenarioModel`); EEV is a re-solve of the plan's own live model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data import PlanData
+from .futures import ScenarioModel
+from .results import cvar_of
+
+
+@dataclass
+class ValueOfInformation:
+    """RP, WS, EV, EEV and the two values, each in the plan's currency."""
+
+    rp: float
+    ws: float | None
+    ev: float | None
+    eev: float | None
+    seconds: float = 0.0
+
+    @property
+    def evpi(self) -> float | None:
+        """RP - WS: what perfect warning of the disruptions is worth."""
+        return None if self.ws is None else max(0.0, self.rp - self.ws)
+
+    @property
+    def vss(self) -> float | None:
+        """EEV - RP: what planning for the scenarios instead of their average is worth."""
+        if self.eev is None:
+            return None
+        return math.inf if math.isinf(self.eev) else max(0.0, self.eev - self.rp)
+
+    def sentences(self, currency: str) -> tuple[str, str]:
+        """The two values in words, for the Summary."""
+        evpi = ("not computed" if self.evpi is None else
+                f"perfect warning of every disruption would save {self.evpi:,.0f} {currency}: "
+                "the plan's cost minus what it would cost if each scenario were known in "
+                "advance (RP - WS)")
+        if self.vss is None:
+            vss = "not computed"
+        elif math.isinf(self.vss):
+            vss = ("a plan made for the average scenario cannot be completed in every scenario "
+                   "(fixing its first decisions leaves no feasible plan): planning for the "
+                   "scenarios is indispensable")
+        else:
+            vss = (f"planning for the scenarios instead of for their average saves "
+                   f"{self.vss:,.0f} {currency} (EEV - RP)")
+        return evpi, vss
+
+
+def value_of_information(plan: PlanData, solved) -> ValueOfInformation:
+    """EVPI and VSS of a solved plan (`runner.Solved`), from their own solves."""
+    import time
+
+    started = time.perf_counter()
+    base = solved.built.index.scenarios
+    rp = float(solved.solution.objective)
+    if len(base.names) == 1:
+        return ValueOfInformation(rp, rp, rp, rp, time.perf_counter() - started)
+    settings = plan.settings
+    model = ScenarioModel(plan)
+    costs = []
+    for w in range(len(base.names)):
+        model.set_scenario(base.factors.select([w]),
+                           {limit for limit, ws in base.limit_scenarios.items() if w in ws})
+        costs.append(model.solve().cost)
+    ws = None
+    if all(c is not None for c in costs):
+        p = list(base.probabilities)
+        lam = settings.risk_weight
+        ws = (1 - lam) * float(np.dot(costs, p)) + lam * cvar_of(costs, p,
+                                                                   settings.cvar_level)
+    model.set_scenario(base.factors.mean(base.probabilities))
+    ev = model.solve()
+    eev = None if ev.cost is None else expected_value_plan_cost(solved, model, ev.solution)
+    return ValueOfInformation(rp, ws, ev.cost, eev, time.perf_counter() - started)
+
+
+def expected_value_plan_cost(solved, model: ScenarioModel, ev_solution) -> float:
+    """EEV: the plan's live model re-solved with the EV plan's root decisions fixed; inf when
+    that leaves no feasible plan. The live model's bounds are restored afterwards."""
+    ix = solved.built.index
+    tree = ix.tree
+    layout, solver = solved.solver.lp.layout, solved.solver
+    ev_layout = model.solver.lp.layout
+    root = tree.shared_periods
+    node_of_period = {t: tree.node_of[0][t - 1] for t in range(1, root + 1)}
+    columns, values = [], []
+    for family, period_of in (("order", lambda key: key[1] + 1),
+                              ("transfer", lambda key: key[1] + 1),
+                              ("unmet", lambda key: key[2] + 1), ("build", None)):
+        ev_block, block = ev_layout.columns.get(family), layout.columns.get(family)
+        if ev_block is None or block is None:
+            continue
+        position = {key: i for i, key in enumerate(block.keys)}
+        for i, key in enumerate(ev_block.keys):
+            if period_of is not None:
+                t = period_of(key)
+                if t > root:
+                    continue
+                key = (*key[:-1], node_of_period[t])
+            columns.append(block.start + position[key])
+            values.append(float(ev_solution.col_value[ev_block.start + i]))
+    cols = np.array(columns, dtype=np.int64)
+    lower, upper = solver.lp.col_lower[cols].copy(), solver.lp.col_upper[cols].copy()
+    wanted = np.array(values)
+    if np.any(wanted < lower - 1e-7) or np.any(wanted > upper + 1e-7):
+        return math.inf
+    fixed = np.clip(wanted, lower, upper)
+    solver.change_col_bounds(cols, fixed, fixed)
+    try:
+        solution = solver.solve()
+    finally:
+        solver.change_col_bounds(cols, lower, upper)
+    if solution.status == "infeasible":
+        return math.inf
+    return float(solution.objective) if solution.status == "optimal" else None
