@@ -60,7 +60,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="with --template: replace an existing file")
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     parser.add_argument("--solver-log", action="store_true", help="show HiGHS's own log")
+    parser.add_argument("--compare", nargs=2, metavar=("OLD_PLAN", "NEW_PLAN"),
+                        help="compare two plan workbooks (inputs that differ, cost, orders now, "
+                             "shortfall, binding limits) into a comparison workbook, then stop")
+    parser.add_argument("--evaluate", type=int, default=0, metavar="M",
+                        help="test the plan on M fresh futures sampled from the Events sheet "
+                             "(out of sample): expected cost with a 95%% interval, chance and "
+                             "size of shortfalls")
+    parser.add_argument("--replications", type=int, default=0, metavar="R",
+                        help="with sampled futures: solve the plan R more times on fresh "
+                             "samples for a statistical lower bound on the true optimum")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="processes for independent solves (default: one per core)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run independent solves on a Dask distributed cluster at ADDRESS "
+                             "(e.g. tcp://10.0.0.5:8786) instead of local processes")
     args = parser.parse_args(argv)
+    for name in ("evaluate", "replications"):
+        if getattr(args, name) < 0:
+            raise UsageProblem(f"--{name} needs a whole number >= 0")
+    if args.workers is not None and args.workers < 1:
+        raise UsageProblem("--workers needs a whole number >= 1")
+    if args.compare is not None and (args.input is not None or args.template is not None):
+        raise UsageProblem("--compare reads two plan workbooks and plans nothing; give it "
+                           "without an input workbook or --template")
     if args.template is not None:
         if args.input is not None or args.output is not None:
             raise UsageProblem("--template writes a blank workbook and plans nothing; give it "
@@ -123,12 +146,23 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args: argparse.Namespace, console: object) -> int:
     try:
         from model.errors import PlannerError
-        from model.runner import run, summary_lines
+        from model.runner import RunOptions, run, summary_lines
 
         if args.template:
             return _template(Path(args.template), args.force, console)
+        if args.compare:
+            from model.report.compare import compare_plans
+
+            written = compare_plans(Path(args.compare[0]), Path(args.compare[1]),
+                                    Path(args.output) if args.output else None,
+                                    progress=console.say)
+            console.say(f"comparison written to {written}")
+            return 0
         source = args.input if args.input is not None else str(DEFAULT_INPUT)
-        outcome = run(source, args.output, progress=console.say, solver_log=args.solver_log)
+        options = RunOptions(solver_log=args.solver_log, evaluate=args.evaluate,
+                             replications=args.replications, workers=args.workers,
+                             scheduler=args.scheduler)
+        outcome = run(source, args.output, progress=console.say, options=options)
         for line in summary_lines(outcome):
             console.say(line)
         return 0

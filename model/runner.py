@@ -27,6 +27,18 @@ Progress = Callable[[str], None]
 MAX_WARNINGS_SHOWN = 10
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run beyond the workbook: the solver's log, out-of-sample futures, replications
+    for a lower bound, and where independent solves run."""
+
+    solver_log: bool = False
+    evaluate: int = 0
+    replications: int = 0
+    workers: int | None = None
+    scheduler: str | None = None
+
+
 @dataclass
 class RunOutcome:
     """What a run produced: the plan's tables, where they were written, and any notes."""
@@ -148,8 +160,10 @@ def read_plan_data(input_path: Path, progress: Progress, timings: dict[str, floa
 
 
 def run(input_path: str | Path, output_path: str | Path | None = None,
-        progress: Progress = log.info, solver_log: bool = False) -> RunOutcome:
+        progress: Progress = log.info, options: RunOptions | None = None) -> RunOutcome:
     """Read, validate, solve and write the plan; returns where it went."""
+    options = options or RunOptions()
+    solver_log = options.solver_log
     from .report import write_diagnosis, write_plan_workbook
     from .sweep import run_sweep
 
