@@ -70,6 +70,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--replications", type=int, default=0, metavar="R",
                         help="with sampled futures: solve the plan R more times on fresh "
                              "samples for a statistical lower bound on the true optimum")
+    parser.add_argument("--insight-seconds", type=float, default=None, metavar="S",
+                        help="time for checking prices and break-even prices by re-solving "
+                             "(default: the solve time, at least 1 s; 0 keeps only the exact "
+                             "figures from the optimal basis)")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="processes for independent solves (default: one per core)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
@@ -79,6 +83,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("evaluate", "replications"):
         if getattr(args, name) < 0:
             raise UsageProblem(f"--{name} needs a whole number >= 0")
+    if args.insight_seconds is not None and not args.insight_seconds >= 0:
+        raise UsageProblem("--insight-seconds needs a number of seconds >= 0")
     if args.workers is not None and args.workers < 1:
         raise UsageProblem("--workers needs a whole number >= 1")
     if args.compare is not None and (args.input is not None or args.template is not None):
@@ -136,11 +142,26 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(args, console)
     finally:
-        from model.files import cleanup
-
-        cleanup()
+        _clean_up_shielded()
         if with_handler:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _clean_up_shielded() -> None:
+    """Remove every temporary file; a second Ctrl-C or SIGTERM meanwhile cannot interrupt it."""
+    from model.files import cleanup
+
+    saved = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            saved[sig] = signal.signal(sig, signal.SIG_IGN)
+        except (ValueError, OSError):  # not the main thread: nothing to shield
+            pass
+    try:
+        cleanup()
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 def _main(args: argparse.Namespace, console: object) -> int:
@@ -161,13 +182,16 @@ def _main(args: argparse.Namespace, console: object) -> int:
         source = args.input if args.input is not None else str(DEFAULT_INPUT)
         options = RunOptions(solver_log=args.solver_log, evaluate=args.evaluate,
                              replications=args.replications, workers=args.workers,
-                             scheduler=args.scheduler)
+                             scheduler=args.scheduler, insight_seconds=args.insight_seconds)
         outcome = run(source, args.output, progress=console.say, options=options)
         for line in summary_lines(outcome):
             console.say(line)
         return 0
     except PlannerError as exc:
-        console.error(f"error: {exc}")
+        if exc.exit_code == EXIT_USAGE:
+            console.error(f"usage error: {exc} (see python run.py --help)")
+        else:
+            console.error(f"error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
         console.error("stopped (interrupted); nothing was written and temporary files were "
@@ -183,13 +207,20 @@ def _main(args: argparse.Namespace, console: object) -> int:
 
 
 def _template(path: Path, force: bool, console: object) -> int:
+    """Write the blank workbook like a plan: target checked first, written to a temporary
+    file and moved into place (an existing file keeps its mode and group)."""
     from model.errors import UsageError
+    from model.files import atomic_save, check_output_target
     from model.template import write_template
 
-    if path.exists() and not force:
+    if path.exists() and path.is_file() and not force:
         raise UsageError(f"{path} exists; --template never replaces a file unless --force is "
                          "given")
-    written = write_template(path)
+    for note in check_output_target(path):
+        console.say(f"  warning: {note}")
+    written, notes = atomic_save(write_template, path)
+    for note in notes:
+        console.say(f"  note: {note}")
     console.say(f"wrote a blank input workbook to {written}")
     return 0
 

@@ -33,6 +33,10 @@ SIZES = {
     "medium": Size(commodities=8, regions=3, suppliers_per_commodity=7, periods=60, scenarios=4),
     "large": Size(commodities=12, regions=4, suppliers_per_commodity=6, periods=120,
                   scenarios=7),
+    # The national plan of issue 9: 10 commodities, 200 suppliers, 400 routes, 6 scenarios,
+    # 120 months.
+    "national": Size(commodities=10, regions=2, suppliers_per_commodity=20, periods=120,
+                     scenarios=6),
 }
 
 

@@ -23,7 +23,9 @@ from pathlib import Path
 
 from .errors import OutputError, UsageError
 
-_STALE = re.compile(r"^\.~.*\.(\d+)\.[A-Za-z0-9_]+\.tmp$|^\.~planner-(\d+)-")
+_STALE = re.compile(r"^\.~.*\.(\d+)\.[A-Za-z0-9_]+\.tmp(?:\.rows)?$|^\.~planner-(\d+)-")
+# Files a writer derives from a temporary file's name (the plan writer's row rewrite).
+_DERIVED = (".rows",)
 _LIVE: set[Path] = set()  # temporary paths of this process, removed on any exit
 
 
@@ -48,6 +50,7 @@ def check_output_target(path: Path) -> list[str]:
     if path.suffix.lower() != ".xlsx":
         notes.append(f"the output name {path.name} does not end in .xlsx; Excel may not open "
                      "it by double-click (it is an .xlsx workbook all the same)")
+    remove_stale(path.parent, path)
     return notes
 
 
@@ -69,20 +72,25 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale(folder: Path) -> list[Path]:
+def remove_stale(folder: Path, target: Path | None = None) -> list[Path]:
     """Remove temporary files and scratch folders left in `folder` by runs that were killed
-    (their process no longer exists)."""
-    removed = []
+    (their process no longer exists), and the `.~<target name>.tmp` an older planner left for
+    the file about to be written."""
+    removed: list[Path] = []
     try:
         entries = list(folder.iterdir())
     except OSError:
         return removed
+    legacy = f".~{target.name}.tmp" if target is not None else None
     for entry in entries:
         match = _STALE.match(entry.name)
-        if not match:
+        if entry.name == legacy and entry.is_file():
+            pid = None
+        elif not match:
             continue
-        pid = int(match.group(1) or match.group(2))
-        if _pid_alive(pid):
+        else:
+            pid = int(match.group(1) or match.group(2))
+        if pid is not None and _pid_alive(pid):
             continue
         with contextlib.suppress(OSError):
             if entry.is_dir():
@@ -93,15 +101,23 @@ def remove_stale(folder: Path) -> list[Path]:
     return removed
 
 
+def _remove(path: Path) -> None:
+    """Remove a temporary file (with the files derived from its name) or folder, quietly."""
+    with contextlib.suppress(OSError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    for suffix in _DERIVED:
+        with contextlib.suppress(OSError):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
 def cleanup() -> None:
     """Remove every temporary file and folder this process still holds (exit, Ctrl-C,
     SIGTERM)."""
     for path in list(_LIVE):
-        with contextlib.suppress(OSError):
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink(missing_ok=True)
+        _remove(path)
         _LIVE.discard(path)
 
 
@@ -177,6 +193,6 @@ def atomic_save(save: Callable[[Path], None], path: Path) -> tuple[Path, list[st
         reason = exc.strerror or str(exc)
         raise OutputError(f"the file could not be written to {path}: {reason}") from exc
     finally:
-        temporary_path.unlink(missing_ok=True)
+        _remove(temporary_path)
         _LIVE.discard(temporary_path)
     return path, notes

@@ -93,6 +93,14 @@ class CompiledLP:
         """Nonzeros of the constraint matrix."""
         return int(self.value.size)
 
+    def entry(self, row: int, col: int) -> float:
+        """One matrix entry (0 where there is none)."""
+        if (row, col) in self.added:
+            return self.added[(row, col)]
+        first, last = int(self.start[col]), int(self.start[col + 1])
+        found = np.flatnonzero(self.index[first:last] == row)
+        return float(self.value[first + int(found[0])]) if found.size else 0.0
+
     def set_entry(self, row: int, col: int, value: float) -> None:
         """Change one matrix entry (the arrays stay the LP HiGHS holds, for residual checks):
         in place where the entry exists, else recorded in `added`."""

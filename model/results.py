@@ -55,6 +55,7 @@ class PlanResult:
     pipeline: pd.DataFrame
     first_period_orders: pd.DataFrame
     tradeoff: pd.DataFrame | None = None
+    sensitivity: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
     model_size: tuple[int, int, int] = (0, 0, 0)
     tree_nodes: int = 0
@@ -357,11 +358,12 @@ def _prices(solved: SolvedPlan) -> pd.DataFrame:
     pairs = relevant_pairs(ix)
     rows = np.array([pair_of[key] for key in pairs], dtype=np.int64)
     labels = np.array(_labels(ix)[1:], dtype=object)
+    values = totals[rows].reshape(-1) if len(rows) else np.zeros(0)
     return PRICES.frame(
         commodity=np.repeat(np.array([k for k, _ in pairs], dtype=object), n),
         region=np.repeat(np.array([g for _, g in pairs], dtype=object), n),
-        period=np.tile(labels, len(pairs)),
-        marginal_cost=totals[rows].reshape(-1) if len(rows) else np.zeros(0))
+        period=np.tile(labels, len(pairs)), marginal_cost=values, dual=values,
+        holds_up_to=np.full(len(values), np.nan), method="dual (not checked)", note="")
 
 
 def _concentration(solved: SolvedPlan) -> pd.DataFrame:
@@ -397,7 +399,8 @@ def _concentration(solved: SolvedPlan) -> pd.DataFrame:
         weights = np.array([tree.probabilities[w] for w in row.scenarios])
         fractions = weights / weights.sum() if weights.sum() > 0 else \
             np.full(len(weights), 1.0 / len(weights))
-        period = "horizon" if limit.basis == "horizon" else labels[row.window[0]]
+        whole = limit.basis != "period" and len(row.window) == plan.settings.periods
+        period = "horizon" if whole else labels[row.window[0]]
         for w, fraction in zip(row.scenarios, fractions.tolist(), strict=True):
             records.append((
                 row.limit, tree.scenario_names[w], row.commodity, row.region, row.attribute,

@@ -37,6 +37,7 @@ class RunOptions:
     replications: int = 0
     workers: int | None = None
     scheduler: str | None = None
+    insight_seconds: float | None = None
 
 
 @dataclass
@@ -107,6 +108,11 @@ def solve_plan(plan: PlanData, scenarios: ScenarioSet | None = None,
             raise SolverFailure(
                 f"the solver reached the time limit of {plan.settings.time_limit_seconds:g} s "
                 "without finding any feasible plan; raise time_limit_seconds in Settings")
+        if solution.tried and solution.tried[-1].endswith("was used up"):
+            raise SolverFailure(
+                f"the solver stopped without a plan ({solution.highs_status}); the time limit "
+                "ran out before every fallback setting was tried: raise time_limit_seconds in "
+                "Settings")
         raise SolverFailure(f"the solver stopped without a plan ({solution.highs_status}); "
                             "every fallback setting was tried")
     progress(f"solved: {solution.status}, objective {solution.objective:,.2f} "
@@ -194,6 +200,7 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
         progress(f"  warning: {note}")
     started = time.perf_counter()
     result = extract(solved.built, solved.solver.lp, solved.solution)
+    add_insight(result, solved, progress, timings, options)
     if plan.sweep:
         progress(f"sweeping {len(plan.sweep)} trade-off points ...")
         result.tradeoff = run_sweep(solved.built, solved.solver)
@@ -202,9 +209,25 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     result.timings = timings
     progress(f"writing {output}")
     started = time.perf_counter()
-    written, write_notes = write_plan_workbook(result, plan, output, notes)
+    written, write_notes = write_plan_workbook(result, plan, output, notes, progress=progress)
     timings["write_seconds"] = time.perf_counter() - started  # including the final save
     return RunOutcome(result, written, plan, notes + write_notes)
+
+
+def add_insight(result: PlanResult, solved: Solved, progress: Progress,
+                timings: dict[str, float], options: RunOptions) -> None:
+    """Prices that hold for one more unit, and the Sensitivity table, within a time budget."""
+    from .sensitivity import insight
+
+    budget = options.insight_seconds if options.insight_seconds is not None else max(
+        1.0, timings.get("solve_seconds", 0.0))
+    progress(f"testing how sure the plan is (prices, break-evens; up to {budget:g} s) ...")
+    prices, table, info = insight(solved.built, solved.solver, solved.solution, result.prices,
+                                  budget)
+    result.prices, result.sensitivity = prices, table
+    timings["insight_seconds"] = info["seconds"]
+    result.extras.setdefault("run", {}).update(
+        insight_resolves=info["solves"], insight_left_for_budget=info.get("left_for_budget", 0))
 
 
 def add_value_of_information(result: PlanResult, plan: PlanData, solved: Solved,

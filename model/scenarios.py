@@ -179,24 +179,33 @@ def build_tree(names: tuple[str, ...], probabilities: tuple[float, ...],
     stacked = np.concatenate(factors.arrays(), axis=0) if n_w else np.zeros((0, 0, periods))
     rounded = significant(stacked)
     nodes: list[Node] = []
-    node_of = [[0] * periods for _ in range(n_w)]
-    groups: list[tuple[int | None, list[int]]] = [(None, list(range(n_w)))]
+    node_of = np.zeros((n_w, periods), dtype=np.int64)
+    group = np.zeros(n_w, dtype=np.int64)     # the node each scenario sits in, per period
+    parents: list[int | None] = [None]
+    p = np.asarray(probabilities, dtype=float)
     for t in range(1, periods + 1):
-        column = np.ascontiguousarray(rounded[:, :, t - 1].T)  # one row of factors per scenario
-        next_groups: list[tuple[int | None, list[int]]] = []
-        for parent, members in groups:
-            classes: dict[bytes, list[int]] = {}
-            for w in members:
-                classes.setdefault(column[w].tobytes(), []).append(w)
-            for scenario_ids in classes.values():
-                node = Node(len(nodes), t, tuple(scenario_ids),
-                            sum(probabilities[w] for w in scenario_ids), parent)
-                nodes.append(node)
-                for w in scenario_ids:
-                    node_of[w][t - 1] = node.id
-                next_groups.append((node.id, scenario_ids))
-        groups = next_groups
-    return ScenarioTree(tuple(nodes), tuple(tuple(p) for p in node_of), names, probabilities)
+        # A scenario's class: its parent node and its factors in period t.
+        signature = np.column_stack([group, rounded[:, :, t - 1].T]) if n_w else \
+            np.zeros((0, 1))
+        _, first, inverse = np.unique(signature, axis=0, return_index=True,
+                                      return_inverse=True)
+        inverse = inverse.reshape(-1)
+        # Number the classes in the order their first scenario appears (stable node ids).
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        classes = rank[inverse]
+        base = len(nodes)
+        for c in range(len(order)):
+            members = np.flatnonzero(classes == c)
+            parent = parents[int(group[members[0]])] if t > 1 else None
+            nodes.append(Node(base + c, t, tuple(int(w) for w in members),
+                              float(p[members].sum()), parent))
+        node_of[:, t - 1] = base + classes
+        parents = [node.id for node in nodes[base:]]
+        group = classes
+    return ScenarioTree(tuple(nodes), tuple(tuple(int(n) for n in row) for row in node_of),
+                        names, probabilities)
 
 
 @dataclass(frozen=True)

@@ -214,6 +214,9 @@ class PlanSolver:
         for i, attempt in enumerate(ladder):
             left = self.time_limit_seconds - (time.perf_counter() - started)
             if left <= 0 and i > 0:
+                skipped = ", ".join(a.name for a in ladder[i:])
+                tried.append(f"{skipped}: not tried: the time limit of "
+                             f"{self.time_limit_seconds:g} s was used up")
                 break
             if i > 0:
                 self.highs.clearSolver()  # start afresh: the failed basis must not be reused
@@ -254,6 +257,24 @@ class PlanSolver:
             return fallback
         return Solution("error", None, seconds, highs_status="; ".join(tried),
                         method="none", tried=tried)
+
+    def resolve(self, values: bool = False
+                ) -> tuple[float, np.ndarray | None, np.ndarray | None] | None:
+        """A quick re-solve after a small change, from the current basis with the settings of
+        the last solve: (objective, columns and row duals if `values`), or None without an
+        optimal plan (after the full ladder has been tried)."""
+        self.highs.run()
+        if self.highs.getModelStatus() != Status.kOptimal:
+            solution = self.solve()
+            if solution.status != "optimal":
+                return None
+            return solution.objective, solution.col_value, solution.row_dual
+        objective = float(self.highs.getInfo().objective_function_value)
+        if not values:
+            return objective, None, None
+        found = self.highs.getSolution()
+        return (objective, np.asarray(found.col_value, dtype=float),
+                np.asarray(found.row_dual, dtype=float))
 
     def _with_plan(self, status: str, seconds: float, text: str, attempt: Attempt) -> Solution:
         solution = self.highs.getSolution()

@@ -102,9 +102,23 @@ CONCENTRATION = OutTable("Concentration", (
 
 PRICES = OutTable("Prices", (
     _text("commodity", 14), _text("region", 12), _text("period", 10),
-    OutColumn("marginal_cost", "price", "money/unit, present value", 20)),
-    "The expected cost of one more unit of demand: the dual of the stock balance, summed over "
-    "the scenarios of the period.")
+    OutColumn("marginal_cost", "price", "money/unit, present value", 20),
+    OutColumn("dual", "price", "money/unit", 14), _qty("holds_up_to", "units", 14),
+    _text("method", 26), _text("note", 60)),
+    "The expected cost of one more unit of demand in every scenario of the period, in present "
+    "value: the sum of the stock-balance duals where row ranging shows it holds for one more "
+    "unit, else a re-solve with one more unit; `dual` is the duals' sum, `holds_up_to` how many "
+    "units it holds for.")
+
+SENSITIVITY = OutTable("Sensitivity", (
+    _text("kind", 26), _text("name", 28), _text("commodity", 14), _text("finding", 70),
+    OutColumn("break_even", "price", "money/unit", 16),
+    OutColumn("current", "price", "", 14), _text("unit", 16),
+    _money("worth", "money", 16), _text("method", 28)),
+    "How sure the plan is: what one more unit of a binding capacity is worth, how far a used "
+    "supplier's price can rise before the plan buys less, and the price at which a supplier "
+    "left out would enter; `worth` is the saving of one more unit per period for a capacity, "
+    "the expected spend for a used supplier and the price fall needed for one left out.")
 
 SCENARIOS = OutTable("Scenarios", (
     _text("scenario", 18), OutColumn("probability", "share", "%"),

@@ -77,11 +77,16 @@ def value_of_information(plan: PlanData, solved) -> ValueOfInformation:
         return ValueOfInformation(rp, rp, rp, rp, time.perf_counter() - started)
     settings = plan.settings
     model = ScenarioModel(plan)
-    costs = []
+    # Scenarios with the same data and the same binding limits have the same optimum.
+    costs: list[float | None] = [None] * len(base.names)
+    solved_cost: dict[tuple, float | None] = {}
     for w in range(len(base.names)):
-        model.set_scenario(base.factors.select([w]),
-                           {limit for limit, ws in base.limit_scenarios.items() if w in ws})
-        costs.append(model.solve().cost)
+        binding = frozenset(limit for limit, ws in base.limit_scenarios.items() if w in ws)
+        key = (base.tree.node_of[w][-1], binding)
+        if key not in solved_cost:
+            model.set_scenario(base.factors.select([w]), set(binding))
+            solved_cost[key] = model.solve().cost
+        costs[w] = solved_cost[key]
     ws = None
     if all(c is not None for c in costs):
         p = list(base.probabilities)

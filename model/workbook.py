@@ -40,9 +40,12 @@ EXCEL_1900_EPOCH = dt.datetime(1899, 12, 30)
 EXCEL_1904_EPOCH = dt.datetime(1904, 1, 1)
 PROGRESS_ROWS = 50_000  # say how far reading got on sheets longer than this
 
-_FORMULA_OR_ERROR = re.compile(rb"<(?:\w+:)?f[\s>/]|\bt=\"e\"")
-_HIDDEN_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\bhidden=\"(?:1|true)\"[^>]*>")
-_ROW_NUMBER = re.compile(rb"\br=\"(\d+)\"")
+# Plain substring tests first (a few hundred MB a second): the regular expressions and the XML
+# parse only run on sheets that may hold what they look for.
+_FORMULA_OR_ERROR_HINTS = (b"<f", b":f", b"t=\"e\"", b"t='e'")
+_HIDDEN_HINTS = (b"hidden=",)
+_HIDDEN_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\bhidden=[\"'](?:1|true)[\"'][^>]*>")
+_ROW_NUMBER = re.compile(rb"\br=[\"'](\d+)[\"']")
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
 _DATE1904 = re.compile(rb"date1904=\"(?:1|true)\"")
 
@@ -364,7 +367,7 @@ class _SheetReader:
             return None
         header_row = top + header_index + 1
         xml = self.parts.read(self.title)
-        marks = _marked_cells(xml) if _FORMULA_OR_ERROR.search(xml) else {}
+        marks = _marked_cells(xml) if any(h in xml for h in _FORMULA_OR_ERROR_HINTS) else {}
         self._check_merged(ws, header_row, set(columns))
         sheet = RawSheet(self.spec, self.title, header_row,
                          {name: text for name, text in columns.values()})
@@ -373,6 +376,7 @@ class _SheetReader:
         for (r, c), value in marks.items():
             marks_by_row.setdefault(r, {})[c] = value
         rows = sheet.rows
+        total = max(0, min(last, len(grid)) - first)
         for i in range(first, min(last, len(grid))):
             line = grid[i]
             excel_row = top + i + 1
@@ -390,8 +394,9 @@ class _SheetReader:
                         values[columns[c][0]] = value
             if values:
                 rows.append(RawRow(excel_row, values))
-            if self.progress and (i + 1) % PROGRESS_ROWS == 0:
-                self.progress(f"  read {i + 1:,} rows of {self.title} ...")
+            done = i + 1 - first
+            if self.progress and done % PROGRESS_ROWS == 0:
+                self.progress(f"  read {done:,} of {total:,} rows of {self.title} ...")
         # Marked cells in rows past calamine's grid (a formula without a result is blank to
         # calamine, so a row of nothing else ends its grid early).
         end_row = top + len(grid)
@@ -483,7 +488,9 @@ class _SheetReader:
                 "every row (merged cells leave all but the first row blank)"))
 
     def _warn_hidden_rows(self, xml: bytes, data_rows: set[int]) -> None:
-        hidden = []
+        hidden: list[int] = []
+        if not any(h in xml for h in _HIDDEN_HINTS):
+            return
         for match in _HIDDEN_ROW.finditer(xml):
             number = _ROW_NUMBER.search(match.group(0))
             if number and int(number.group(1)) in data_rows:

@@ -50,7 +50,7 @@ class Book:
 
     def __init__(self, path: Path, scratch: Path | None = None, title: str = ""):
         self.path = path
-        self.deferred: dict[int, tuple[pd.DataFrame, list[str], int]] = {}
+        self.deferred: dict[int, list[tuple[pd.DataFrame, list[str], int]]] = {}
         options: dict[str, Any] = {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
             # constant_memory: rows go to disk as they are written (each sheet in row order)
@@ -77,8 +77,8 @@ class Book:
     def defer_rows(self, ws: Any, table: pd.DataFrame, columns: list[str],
                    first_row: int) -> None:
         """Rows of `table` to be put on `ws` from 0-based `first_row` when the file is
-        closed."""
-        self.deferred[ws.index] = (table, columns, first_row)
+        closed (several tables may share a sheet, one below the other)."""
+        self.deferred.setdefault(ws.index, []).append((table, columns, first_row))
 
     def close(self) -> None:
         """Write the file."""
@@ -144,6 +144,14 @@ def _letters(index: int) -> str:
     return letters
 
 
+def _column_number(letters: str) -> int:
+    """1-based column number of Excel column letters."""
+    number = 0
+    for char in letters:
+        number = number * 26 + ord(char) - 64
+    return number
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -203,30 +211,40 @@ _ROW_START = re.compile(rb'<row r="(\d+)"')
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 
 
-def _inject(xml: bytes, table: pd.DataFrame, columns: list[str],
-            first_row: int) -> Iterator[bytes]:
-    """The sheet XML with the table's rows put in place and the dimension widened."""
+def _inject(xml: bytes, tables: list[tuple[pd.DataFrame, list[str], int]]) -> Iterator[bytes]:
+    """The sheet XML with the tables' rows put in place (each before the first row xlsxwriter
+    wrote below its header) and the dimension widened."""
     styles: dict[int, str] = {}
     for low, high, style in _COL.findall(xml[:xml.find(b"<sheetData")]):
         for c in range(int(low) - 1, int(high)):
             styles[c] = f' s="{int(style)}"'
-    last_row = first_row + len(table)
-    ref = f"A1:{_letters(len(columns) - 1)}{last_row}".encode()
+    tables = sorted(tables, key=lambda entry: entry[2])
+    last_row = max(first + len(table) for table, _, first in tables)
+    width = max(len(columns) for _, columns, _ in tables)
+    found = _DIMENSION.search(xml)
+    current = re.search(rb":([A-Z]+)(\d+)", found.group(0)) if found else None
+    if current:  # what xlsxwriter wrote itself (a note below a table) counts too
+        last_row = max(last_row, int(current.group(2)))
+        width = max(width, _column_number(current.group(1).decode()))
+    ref = f"A1:{_letters(width - 1)}{last_row}".encode()
     xml = _DIMENSION.sub(b'<dimension ref="' + ref + b'"/>', xml, count=1)
     if b"<sheetData/>" in xml:
         xml = xml.replace(b"<sheetData/>", b"<sheetData></sheetData>", 1)
+    begin = xml.index(b"<sheetData")
     end = xml.index(b"</sheetData>")
-    point = end
-    for match in _ROW_START.finditer(xml, xml.index(b"<sheetData")):
-        if int(match.group(1)) > first_row:
-            point = match.start()
-            break
-    yield xml[:point]
-    yield from _rows_xml(table, columns, first_row, styles)
-    yield xml[point:]
+    starts = [(int(m.group(1)), m.start()) for m in _ROW_START.finditer(xml, begin, end)]
+    position = 0
+    for table, columns, first_row in tables:
+        point = next((at for number, at in starts if number > first_row), end)
+        point = max(point, position)
+        yield xml[position:point]
+        yield from _rows_xml(table, columns, first_row, styles)
+        position = point
+    yield xml[position:]
 
 
-def inject_rows(path: Path, deferred: dict[int, tuple[pd.DataFrame, list[str], int]]) -> None:
+def inject_rows(path: Path,
+                deferred: dict[int, list[tuple[pd.DataFrame, list[str], int]]]) -> None:
     """Rewrite the closed workbook at `path` with the deferred tables' rows in their sheets
     (xlsxwriter names sheet i `xl/worksheets/sheet{i + 1}.xml`); every other entry is copied
     with its own timestamp, so the same plan still gives the same bytes."""
@@ -240,12 +258,11 @@ def inject_rows(path: Path, deferred: dict[int, tuple[pd.DataFrame, list[str], i
             if info.filename not in wanted:
                 target.writestr(info, data)
                 continue
-            table, columns, first_row = wanted[info.filename]
             out = zipfile.ZipInfo(info.filename, info.date_time)
             out.compress_type = zipfile.ZIP_DEFLATED
             out.external_attr = info.external_attr
             with target.open(out, "w", force_zip64=True) as handle:
-                for piece in _inject(data, table, columns, first_row):
+                for piece in _inject(data, wanted[info.filename]):
                     handle.write(piece)
     os.replace(temporary, path)
 

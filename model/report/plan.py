@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ..data import PlanData
+from ..files import atomic_save
 from ..formulation.costs import COST_PARTS
 from ..results import PlanResult
 from ..solve import solver_version
@@ -27,6 +28,7 @@ from ..tables import (
     PIPELINE,
     PRICES,
     SCENARIOS,
+    SENSITIVITY,
     STOCKPILE,
     TRADEOFF,
     TRANSFERS,
@@ -35,6 +37,7 @@ from ..tables import (
 from .book import (
     COUNT,
     EXCEL_COLUMNS,
+    EXCEL_ROWS,
     HEADER,
     MONEY,
     QUANTITY,
@@ -49,6 +52,9 @@ from .book import (
     write_table,
 )
 from .charts import add_charts, plan_grid, reference_scenario
+
+Progress = Callable[[str], None]
+PROGRESS_ROWS = 100_000
 
 PART_NOTES = {
     "purchase_cost": "unit cost x quantity", "freight_cost": "freight x quantity",
@@ -91,6 +97,9 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
     for part in COST_PARTS:
         items.append((part, result.cost_parts[part], money,
                       f"expected, present value: {PART_NOTES[part]}"))
+    for name, file in result.extras.get("side_files", {}).items():
+        items.append((f"full table: {name}", str(file), "", "more rows than an Excel sheet "
+                      "holds: the sheet keeps the first ones, this CSV file all of them"))
     items += [
         ("solve_seconds", round(result.timings.get("solve_seconds", 0.0), 3), "s",
          f"solved by {result.method}" + (" (duals from the interior point method, no basis)"
@@ -113,7 +122,8 @@ def run_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, s
         items.append(("tried first", attempt, "", "settings that failed before"))
     items.append(("highs_status", result.highs_status, "", ""))
     for key in ("read_seconds", "validate_seconds", "build_seconds", "handoff_seconds",
-                "solve_seconds", "extract_seconds", "write_seconds"):
+                "solve_seconds", "extract_seconds", "insight_seconds", "value_seconds",
+                "write_seconds"):
         if key in result.timings:
             items.append((key, round(result.timings[key], 3), "s", ""))
     cols, rows, nonzeros = result.model_size
@@ -301,20 +311,57 @@ def detail_tables(result: PlanResult, plan: PlanData) -> list[tuple[OutTable, pd
         (INVESTMENTS, result.investments if plan.projects else None),
         (TRANSFERS, result.transfers if plan.transfers else None),
         (PIPELINE, result.pipeline if plan.pipeline else None),
-        (TRADEOFF, result.tradeoff),
+        (TRADEOFF, result.tradeoff), (SENSITIVITY, result.sensitivity),
     ]
     return [(spec, table) for spec, table in found if table is not None]
 
 
-def fill_plan(book: Book, result: PlanResult, plan: PlanData, notes: Iterable[str] = ()) -> None:
-    """Fill `book` with the plan; `notes` join the reader's warnings."""
+ROW_LIMIT = EXCEL_ROWS - 2  # data rows a sheet can hold below its header, with a note row
+
+
+def side_file(path: Path, name: str) -> Path:
+    """Where a table too long for Excel goes: `<plan name>_<table>.csv` next to the plan."""
+    return path.with_name(f"{path.stem}_{name.lower().replace(' ', '_')}.csv")
+
+
+def write_side_files(result: PlanResult, plan: PlanData, path: Path, row_limit: int,
+                     progress: Progress) -> dict[str, Path]:
+    """Tables longer than a sheet can hold, written whole to CSV files next to the plan
+    (atomically); returns them by table name."""
+    written = {}
+    for spec, table in detail_tables(result, plan):
+        if len(table) <= row_limit:
+            continue
+        target = side_file(path, spec.name)
+        progress(f"  {spec.name} has {len(table):,} rows, more than an Excel sheet holds: "
+                 f"writing all of them to {target}")
+        header = [c.header(plan.settings.currency) for c in spec.columns]
+        written[spec.name], _ = atomic_save(
+            lambda temporary, table=table, header=header: table.to_csv(
+                temporary, index=False, header=header, encoding="utf-8", chunksize=200_000),
+            target)
+    return written
+
+
+def fill_plan(book: Book, result: PlanResult, plan: PlanData, notes: Iterable[str] = (),
+              side_files: dict[str, Path] | None = None, row_limit: int = ROW_LIMIT,
+              progress: Progress | None = None) -> None:
+    """Fill `book` with the plan; `notes` join the reader's warnings; tables in `side_files`
+    keep their first `row_limit` rows and name the file that holds them all."""
     started = time.perf_counter()
     currency = plan.settings.currency
+    side_files = side_files or {}
     summary = book.sheet("Summary")  # first sheet; filled last, with the time it took
     _write_plan_grid(book, book.sheet("Plan"), result, plan)
     add_charts(book, result, plan)
     for spec, table in detail_tables(result, plan):
-        write_table(book, book.sheet(spec.name), table, spec, currency)
+        if progress and len(table) >= PROGRESS_ROWS:
+            progress(f"  writing {spec.name} ({len(table):,} rows) ...")
+        ws = book.sheet(spec.name)
+        count = write_table(book, ws, table, spec, currency, max_rows=row_limit)
+        if spec.name in side_files:
+            ws.write_string(count + 1, 0, f"The first {count:,} of {len(table):,} rows; all of "
+                            f"them are in {side_files[spec.name]}", book.fmt(italic=True))
     run = book.sheet("Run")
     _write_warnings(book, plan, notes)
     result.timings["write_seconds"] = time.perf_counter() - started
@@ -324,7 +371,17 @@ def fill_plan(book: Book, result: PlanResult, plan: PlanData, notes: Iterable[st
 
 
 def write_plan_workbook(result: PlanResult, plan: PlanData, path: str | Path,
-                        notes: Iterable[str] = ()) -> tuple[Path, list[str]]:
-    """Write the plan workbook atomically; returns where it went and any notes."""
-    return save_book(lambda book: fill_plan(book, result, plan, notes), Path(path),
-                     "Sourcing and stockpile plan")
+                        notes: Iterable[str] = (), row_limit: int = ROW_LIMIT,
+                        progress: Progress | None = None) -> tuple[Path, list[str]]:
+    """Write the plan workbook atomically (and, first, any table too long for a sheet to a
+    CSV file next to it); returns where it went and any notes."""
+    path = Path(path)
+    quiet: Progress = progress or (lambda _: None)
+    files = write_side_files(result, plan, path, row_limit, quiet)
+    result.extras["side_files"] = files
+    written, save_notes = save_book(
+        lambda book: fill_plan(book, result, plan, notes, files, row_limit, progress), path,
+        "Sourcing and stockpile plan")
+    return written, [f"{name} has more rows than an Excel sheet holds: the plan keeps the "
+                     f"first {row_limit:,}, and {file} holds all of them"
+                     for name, file in files.items()] + save_notes
