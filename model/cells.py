@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import Issue, issue_note
+from .errors import Issue, issue_note, show_value
 from .periods import Calendar, PeriodError, expected_label, parse_period
 from .schema import HUGE, Column, normalise_name
-from .workbook import CellError, FormulaWithoutValue, RawSheet
+from .workbook import CellError, FormulaWithoutValue, PercentCell, RawSheet
 
 INVALID = object()  # a cell that failed its type check (its problem is already recorded)
 _NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -26,6 +26,11 @@ _COMMA_GROUPS = re.compile(r"^([+-]?)(\d{1,3})((?:,\d{3})+)(\.\d+)?$")
 _DOT_GROUPS = re.compile(r"^([+-]?)(\d{1,3})((?:\.\d{3}){2,})$")
 _ONE_DOT_THREE = re.compile(r"^([+-]?)([1-9]\d{0,2})\.(\d{3})$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_DOTS_AND_DECIMAL_COMMA = re.compile(r"^([+-]?)(\d{1,3}(?:\.\d{3})+),(\d+)$")
+_SPACES = str.maketrans("", "", " \u00a0\u2009\u202f'\u2019")
+_SPACE_GROUPS = re.compile(r"^([+-]?)(\d{1,3}(?:[ \u00a0\u2009\u202f'\u2019]\d{3})+)([.,]\d+)?$")
+PERCENT_PROBLEM = ("a plain number, not a percent: a percent is only read in share, probability "
+                   "and factor columns (type {n:g} if you mean {n:g} units)")
 
 
 class Collector:
@@ -93,26 +98,30 @@ def read_number(value: Any, percent_ok: bool = False) -> tuple[float | None, str
     that is a number read two ways or a percent where none is allowed, (None, None) for
     anything that is no number at all.
 
-    `1,000,000` and `1 000` are thousands; `2,500`, `0,500` and `1.100` could be read with the
-    separator as thousands or as decimals, so they are refused with both readings.
+    `1,000,000`, `1 000` and `1'000` are thousands; `2,500`, `0,500` and `1.100` could be read
+    with the separator as thousands or as decimals, so they are refused with both readings;
+    `12,5` and `1.234,5` are refused with the number meant (the planner reads a decimal point).
     """
     if isinstance(value, bool):
         return None, None
+    if isinstance(value, PercentCell) and not percent_ok:
+        return None, PERCENT_PROBLEM.format(n=float(value) * 100)
     if isinstance(value, int | float):
         return float(value), None
     if not isinstance(value, str):
         return None, None
-    text = value.strip().replace(" ", "").replace("\u202f", "")
+    text = value.strip()
     percent = text.endswith("%")
     if percent:
-        text = text[:-1]
+        text = text[:-1].strip()
         if not percent_ok:
             number, _ = read_number(text)
             if number is None:
                 return None, None
-            return None, (f"a plain number, not a percent: a percent is only read in share, "
-                          f"probability and factor columns (type {number:g} if you mean "
-                          f"{number:g} units)")
+            return None, PERCENT_PROBLEM.format(n=number)
+    if match := _SPACE_GROUPS.match(text):  # 1 000 and 1'000 are thousands
+        sign, whole, decimals = match.groups()
+        text = sign + whole.translate(_SPACES) + (decimals or "")
     if match := _COMMA_GROUPS.match(text):
         sign, head, groups, decimals = match.groups()
         if groups.count(",") == 1 and decimals is None:
@@ -129,6 +138,11 @@ def read_number(value: Any, percent_ok: bool = False) -> tuple[float | None, str
     elif _DECIMAL_COMMA.match(text):
         return None, (f'a number with a decimal point: if "{value}" means '
                       f"{text.replace(',', '.')}, type {text.replace(',', '.')}")
+    elif match := _DOTS_AND_DECIMAL_COMMA.match(text):
+        sign, whole, decimals = match.groups()
+        meant = f"{sign}{whole.replace('.', '')}.{decimals}"
+        return None, f'a number with a decimal point: if "{value}" means {meant}, type {meant}'
+
     if not _NUMBER_TEXT.match(text):
         return None, None
     number = float(text)
@@ -303,6 +317,15 @@ def parse_sheet(raw: RawSheet | None, issues: Collector, period_length: str | No
 # --------------------------------------------------------------------------- rows
 
 
+def as_typed(row: Row, column: str) -> str:
+    """A cell for a message as the user typed it: a period as its cell (`2027-03`, a date, an
+    Excel number), never the planner's internal period number."""
+    spec = row.sheet.spec.column_index.get(column)
+    value = row.raw(column) if spec is not None and spec.kind == "period" else row[column]
+    shown = show_value(value)
+    return value if isinstance(value, str) else shown
+
+
 def check_unique(rows: list[Row], columns: tuple[str, ...], issues: Collector) -> list[Row]:
     """Key columns unique within the sheet; both rows of a duplicate are named. Returns the
     rows whose key is valid and first of its kind."""
@@ -313,7 +336,7 @@ def check_unique(rows: list[Row], columns: tuple[str, ...], issues: Collector) -
             continue
         key = tuple(row[c] for c in columns)
         if key in first:
-            shown = ", ".join(str(row[c]) for c in columns if row[c] is not None)
+            shown = ", ".join(as_typed(row, c) for c in columns if row[c] is not None)
             issues.error(row.title, row.excel_row, row.header(columns[0]), shown,
                          f"a unique {' + '.join(columns)}; row {first[key].excel_row} has the "
                          "same")

@@ -7,6 +7,7 @@ or unbounded, 4 solver failure or time limit without a plan, 5 the plan could no
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,14 @@ def show_value(value: Any) -> str:
         return "an empty cell"
     if isinstance(value, str):
         return f'"{value}"'
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float) and type(value) is not float:
+        return str(value)  # a float that shows itself (a percent cell: 60%)
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return str(value)
@@ -89,20 +98,29 @@ class InputError(PlannerError):
         super().__init__(self.text(self.MAX_SHOWN))
 
     def text(self, limit: int | None = None) -> str:
-        """The problems (then the warnings), at most `limit` of each."""
+        """The problems, then the warnings: at most `limit` lines of both together."""
         count = len(self.issues)
         head = f"{self.source}: " if self.source else ""
         lines = [f"{head}the workbook has {count} problem{'s' if count != 1 else ''}:"]
-        lines += [f"  - {i}" for i in self.issues[:limit]]
-        hidden = count - len(self.issues[:limit])
-        if self.warnings:
+        issues = self.issues if limit is None else self.issues[:limit]
+        lines += [f"  - {i}" for i in issues]
+        room = None if limit is None else max(0, limit - len(issues))
+        warnings = self.warnings if room is None else self.warnings[:room]
+        if warnings:
             lines.append("Also worth a look (warnings):")
-            lines += [f"  * {w}" for w in self.warnings[:limit]]
-            hidden += len(self.warnings) - len(self.warnings[:limit])
+            lines += [f"  * {w}" for w in warnings]
+        hidden = self.hidden(limit)
         if hidden:
-            lines.append(f"... and {hidden} more; the full list is in "
-                         f"{self.full_list_path or 'the file named below'}")
+            where = (f"; the full list is in {self.full_list_path}" if self.full_list_path
+                     else ", not shown here")
+            lines.append(f"... and {hidden} more{where}")
         return "\n".join(lines)
+
+    def hidden(self, limit: int | None = MAX_SHOWN) -> int:
+        """How many problems and warnings `text(limit)` leaves out."""
+        if limit is None:
+            return 0
+        return max(0, len(self.issues) + len(self.warnings) - limit)
 
     def __str__(self) -> str:
         return self.text(self.MAX_SHOWN)

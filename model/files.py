@@ -34,18 +34,23 @@ def check_output_target(path: Path) -> list[str]:
     without .xlsx)."""
     text = str(path)
     if text in ("", "-"):
-        raise UsageError("--output needs a file name (a plan is a workbook, it cannot be "
+        raise UsageError("--output needs a file name (a plan is a workbook; it cannot be "
                          "written to the terminal)")
     notes = []
     if path.exists() and not path.is_file():
         kind = "a folder" if path.is_dir() else "not a regular file (a device or a pipe)"
         raise OutputError(f"the output {path} is {kind}; give a file name such as "
                           f"{path / 'plan.xlsx' if path.is_dir() else 'plan.xlsx'}")
-    for parent in path.parents:
+    for parent in path.resolve().parents if path.is_symlink() else path.parents:
         if parent.exists():
             if not parent.is_dir():
                 raise OutputError(f"cannot write into the folder {path.parent}: {parent} is a "
                                   "file, not a folder")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                reason = "read-only" if parent == path.parent else f"{parent} is read-only"
+                raise OutputError(f"cannot write into the folder {path.parent}: {reason} "
+                                  "(no permission to create files there); choose another "
+                                  "--output")
             break
     if path.suffix.lower() != ".xlsx":
         notes.append(f"the output name {path.name} does not end in .xlsx; Excel may not open "
@@ -163,6 +168,8 @@ def atomic_save(save: Callable[[Path], None], path: Path) -> tuple[Path, list[st
     note says so. Nothing half-written is ever left at the target.
     """
     notes: list[str] = []
+    if path.is_symlink():  # write the file the link points to; the link stays
+        path = path.resolve()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale(path.parent)

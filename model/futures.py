@@ -31,12 +31,12 @@ from .solve import PlanSolver, Solution
 INF = float("inf")
 
 
-def one_scenario(plan: PlanData, factors: ScenarioFactors, name: str = "scenario",
-                 binding: dict[str, tuple[int, ...]] | None = None) -> ScenarioSet:
-    """A ScenarioSet of one scenario with probability 1 (every limit binding by default)."""
+def one_scenario(plan: PlanData, factors: ScenarioFactors, name: str = "scenario"
+                 ) -> ScenarioSet:
+    """A ScenarioSet of one scenario with probability 1, every limit binding."""
     tree = build_tree((name,), (1.0,), factors, plan.settings.periods)
-    binding = binding if binding is not None else {limit: (0,) for limit in plan.limits}
-    return ScenarioSet((name,), (1.0,), factors, tree, binding)
+    n = plan.settings.periods
+    return ScenarioSet((name,), (1.0,), factors, tree, {limit: (n,) for limit in plan.limits})
 
 
 def ones(plan: PlanData) -> ScenarioFactors:
@@ -96,16 +96,22 @@ class ScenarioModel:
                     if s == project.supplier and ix.t(n) >= project.first_period:
                         self.project_entries.append((int(row), build.start + j, s, n))
         block = rows.get("concentration")
-        self.limit_rows: dict[str, list[tuple[int, str]]] = {}
+        self.limit_rows: dict[str, list[tuple[int, str, int]]] = {}
         if block is not None:
             for i, row in enumerate(ix.concentration):
-                self.limit_rows.setdefault(row.limit, []).append((block.start + i, row.bound))
+                self.limit_rows.setdefault(row.limit, []).append(
+                    (block.start + i, row.bound, row.window[-1]))
+        self.positions = {name: {key: block.start + i for i, key in enumerate(block.keys)}
+                          for name, block in columns.items()
+                          if name in ("order", "transfer", "unmet")}
         self.discount = np.array(ix.discount, dtype=float)
         self.initial = {key: plan.stockpile(*key).initial_stock for key in ix.stock_keys}
 
-    def set_scenario(self, factors: ScenarioFactors, binding: set[str] | None = None) -> None:
-        """Put one scenario's numbers into the live model (factors with one scenario; the
-        limits that bind in it, all by default)."""
+    def set_scenario(self, factors: ScenarioFactors,
+                     until: dict[str, int] | None = None) -> None:
+        """Put one scenario's numbers into the live model: factors of one scenario, and for
+        each limit the last period through which it binds (all the horizon by default; a row
+        of a window ending later is freed)."""
         plan, solver = self.plan, self.solver
         ix = build_index(plan, one_scenario(plan, factors), limits=False)
         upper = np.array([INF if ix.order_upper[k] is None else ix.order_upper[k]
@@ -134,9 +140,10 @@ class ScenarioModel:
                 solver.change_row_bounds(rows, np.full(len(keys), -INF), bound)
         solver.change_coefficients([(row, col, -ix.supply_factor[(s, n)])
                                     for row, col, s, n in self.project_entries])
-        binding = set(plan.limits) if binding is None else binding
-        rows = [(row, limit in binding, bound) for limit, entries in self.limit_rows.items()
-                for row, bound in entries]
+        n = plan.settings.periods
+        until = until if until is not None else {}
+        rows = [(row, last <= until.get(limit, n), bound)
+                for limit, entries in self.limit_rows.items() for row, bound, last in entries]
         if rows:
             solver.change_row_bounds(
                 np.array([row for row, _, _ in rows]),

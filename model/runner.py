@@ -5,22 +5,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .data import PlanData
-from .errors import InfeasiblePlan, InputError, Issue, OutputError, SolverFailure
+from .errors import InfeasiblePlan, InputError, Issue, OutputError, SolverFailure, issue_note
 from .files import check_output_target
 from .formulation import BuiltModel, build_model
 from .handoff import compile_lp
+from .parallel import Where
 from .results import PlanResult, extract
 from .scenarios import ScenarioSet
 from .solve import PlanSolver, Solution
 from .validation import validate
-from .workbook import read_workbook
+from .workbook import inputs_table, read_workbook
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -144,11 +146,15 @@ def solve_notes(solved: Solved) -> list[str]:
     return notes
 
 
-def read_plan_data(input_path: Path, progress: Progress, timings: dict[str, float]) -> PlanData:
-    """Read and validate the workbook; warnings are shown on the way."""
+def read_plan_data(input_path: Path, progress: Progress, timings: dict[str, float],
+                   inputs: list | None = None) -> PlanData:
+    """Read and validate the workbook; warnings are shown on the way. `inputs` receives every
+    input cell as read (`workbook.inputs_table`)."""
     started = time.perf_counter()
     progress(f"reading {input_path}")
     raw = read_workbook(input_path, progress)
+    if inputs is not None:
+        inputs.extend(inputs_table(raw))
     timings["read_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
     plan = validate(raw)
@@ -163,6 +169,31 @@ def read_plan_data(input_path: Path, progress: Progress, timings: dict[str, floa
         progress(f"  ... and {len(plan.warnings) - MAX_WARNINGS_SHOWN} more on the plan's "
                  "Warnings sheet")
     return plan
+
+
+def keep_full_list(error: InputError, input_path: Path, output_folder: Path) -> Path | None:
+    """When there are more problems than the terminal shows (`InputError.MAX_SHOWN`), write
+    them all to `<input name>_problems.txt` next to the input, else in the output folder, else
+    in the system's temporary folder; the message then names the file."""
+    if not error.hidden():
+        return None
+    import tempfile
+
+    name = f"{input_path.stem}_problems.txt"
+    text = error.text(None) + "\n"
+    for folder in (input_path.parent, output_folder, Path(tempfile.gettempdir())):
+        path = folder / name
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError:
+            with contextlib.suppress(OSError):
+                if path.is_file():  # half a list is no list
+                    path.unlink()
+            continue
+        error.full_list_path = path
+        return path
+    return None
 
 
 def run(input_path: str | Path, output_path: str | Path | None = None,
@@ -183,7 +214,12 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     for note in notes:
         progress(f"  warning: {note}")
     timings: dict[str, float] = {}
-    plan = read_plan_data(input_path, progress, timings)
+    inputs: list = []
+    try:
+        plan = read_plan_data(input_path, progress, timings, inputs)
+    except InputError as exc:
+        keep_full_list(exc, input_path, output.parent)
+        raise
     try:
         solved = solve_plan(plan, None, progress, timings, solver_log)
     except InfeasiblePlan as exc:
@@ -201,17 +237,48 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     started = time.perf_counter()
     result = extract(solved.built, solved.solver.lp, solved.solution)
     add_insight(result, solved, progress, timings, options)
+    where = Where(options.workers, options.scheduler)
     if plan.sweep:
         progress(f"sweeping {len(plan.sweep)} trade-off points ...")
-        result.tradeoff = run_sweep(solved.built, solved.solver)
+        result.tradeoff = run_sweep(solved.built, solved.solver, where,
+                                    item_seconds=solved.solution.seconds)
     timings["extract_seconds"] = time.perf_counter() - started
-    add_value_of_information(result, plan, solved, progress, timings)
+    add_value_of_information(result, plan, solved, progress, timings, where)
+    if options.evaluate or options.replications:
+        from .evaluate import evaluate
+
+        progress(f"playing the plan in {options.evaluate:,} fresh futures ...")
+        started = time.perf_counter()
+        result.extras["evaluation"] = evaluate(plan, solved, options.evaluate,
+                                               options.replications, where, progress)
+        timings["evaluate_seconds"] = time.perf_counter() - started
     result.timings = timings
+    result.extras["inputs"] = inputs
     progress(f"writing {output}")
     started = time.perf_counter()
     written, write_notes = write_plan_workbook(result, plan, output, notes, progress=progress)
     timings["write_seconds"] = time.perf_counter() - started  # including the final save
     return RunOutcome(result, written, plan, notes + write_notes)
+
+
+def sample_if_asked(plan: PlanData, progress: Progress) -> PlanData:
+    """With sample_scenarios N > 0, the plan's scenarios become N futures sampled from its
+    Events (the Scenarios and Disruptions sheets are set aside, with a note)."""
+    from .sampling import sampled_plan
+
+    count = plan.settings.sample_scenarios
+    if count <= 0:
+        return plan
+    sampled = sampled_plan(plan, count, plan.settings.sample_seed)
+    notes = []
+    if len(plan.scenarios) > 1 or plan.disruptions:
+        notes.append(issue_note("Scenarios", None, None, f"sample_scenarios is {count}: the plan "
+                                "is made for futures sampled from the Events sheet; the "
+                                "Scenarios and Disruptions sheets are set aside", "warning"))
+        progress(f"  warning: {notes[0]}")
+    progress(f"sampled {count:,} futures from {len(plan.events)} kinds of event "
+             f"(seed {plan.settings.sample_seed}): {len(sampled.disruptions):,} events")
+    return replace(sampled, warnings=plan.warnings + tuple(notes))
 
 
 def add_insight(result: PlanResult, solved: Solved, progress: Progress,
@@ -231,17 +298,36 @@ def add_insight(result: PlanResult, solved: Solved, progress: Progress,
 
 
 def add_value_of_information(result: PlanResult, plan: PlanData, solved: Solved,
-                             progress: Progress, timings: dict[str, float]) -> None:
+                             progress: Progress, timings: dict[str, float],
+                             where: Where | None = None) -> None:
     """EVPI and VSS into the result, each from its own solves."""
     from .value import value_of_information
 
     if len(plan.scenarios) > 1:
         progress("valuing perfect warning (EVPI) and hedging (VSS) ...")
-    values = value_of_information(plan, solved)
+    values = value_of_information(plan, solved, where)
     timings["value_seconds"] = values.seconds
     evpi_text, vss_text = values.sentences(plan.settings.currency)
     result.extras.update(evpi=values.evpi, vss=values.vss, evpi_text=evpi_text,
                          vss_text=vss_text, ws=values.ws, ev=values.ev, eev=values.eev)
+
+
+def evaluation_lines(evaluation, money: str) -> list[str]:
+    """Out-of-sample figures for the terminal."""
+    mean, _, low, high = evaluation.cost_interval
+    lines = [f"  out of sample    {mean:>18,.0f} {money} expected over "
+             f"{len(evaluation.futures):,} fresh futures (95%: {low:,.0f} to {high:,.0f})",
+             f"  optimism         {evaluation.optimism:>18,.0f} {money} above the in-sample "
+             "expected cost"]
+    bound = evaluation.lower_bound
+    if bound is not None:
+        lines.append(f"  lower bound      {bound[2]:>18,.0f} {money} (true optimum at least, "
+                     f"95%, from {len(evaluation.replications)} replications)")
+    for k, chance, size, _ in evaluation.shortfall():
+        if chance > 0:
+            lines.append(f"  short of {k:<15.15} in {chance:.0%} of futures, "
+                         f"{size:,.1f} units when short")
+    return lines
 
 
 def summary_lines(outcome: RunOutcome) -> list[str]:
@@ -266,6 +352,9 @@ def summary_lines(outcome: RunOutcome) -> list[str]:
                    .sort_values(ascending=False))
         for limit, worth in binding.head(5).items():
             lines.append(f"  binding limit    {limit:<24.24} {worth:>12,.0f} {money} per point")
+    evaluation = result.extras.get("evaluation")
+    if evaluation is not None:
+        lines += evaluation_lines(evaluation, money)
     for note in outcome.notes:
         lines.append(f"  note: {note}")
     lines.append(f"  plan written to  {outcome.output_path}")

@@ -184,11 +184,16 @@ def build_tree(names: tuple[str, ...], probabilities: tuple[float, ...],
     parents: list[int | None] = [None]
     p = np.asarray(probabilities, dtype=float)
     for t in range(1, periods + 1):
-        # A scenario's class: its parent node and its factors in period t.
-        signature = np.column_stack([group, rounded[:, :, t - 1].T]) if n_w else \
-            np.zeros((0, 1))
-        _, first, inverse = np.unique(signature, axis=0, return_index=True,
-                                      return_inverse=True)
+        if n_w == 1:  # one scenario: one node a period
+            nodes.append(Node(t - 1, t, (0,), float(p[0]), t - 2 if t > 1 else None))
+            node_of[0, t - 1] = t - 1
+            continue
+        # A scenario's class: its parent node and its factors in period t, compared as bytes.
+        signature = np.ascontiguousarray(
+            np.column_stack([group.astype(float), rounded[:, :, t - 1].T]))
+        rows = signature.view(np.dtype((np.void, signature.dtype.itemsize
+                                        * signature.shape[1]))).ravel()
+        _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
         # Number the classes in the order their first scenario appears (stable node ids).
         order = np.argsort(first, kind="stable")
@@ -211,40 +216,71 @@ def build_tree(names: tuple[str, ...], probabilities: tuple[float, ...],
 @dataclass(frozen=True)
 class ScenarioSet:
     """The scenarios a formulation is built for: names, probabilities, factors, the tree, and
-    for each limit the scenarios it binds in (indices into `names`)."""
+    for each limit and scenario the last period through which the limit binds in it (N: all
+    the horizon, 0: never)."""
 
     names: tuple[str, ...]
     probabilities: tuple[float, ...]
     factors: ScenarioFactors
     tree: ScenarioTree
-    limit_scenarios: dict[str, tuple[int, ...]]
+    limit_until: dict[str, tuple[int, ...]]
+
+    def binding(self, limit: str, last_period: int) -> list[int]:
+        """Scenarios a limit binds in over a window that ends in `last_period`."""
+        return [w for w, until in enumerate(self.limit_until.get(limit, ()))
+                if until >= last_period]
 
 
-def _binding(plan: PlanData, names: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
-    w_of = {name: w for w, name in enumerate(names)}
-    return {name: (tuple(w_of[s] for s in limit.scenarios if s in w_of) if limit.scenarios
-                   else tuple(range(len(names))))
-            for name, limit in plan.limits.items()}
+def undisrupted_through(factors: ScenarioFactors) -> np.ndarray:
+    """Per scenario, the last period t through which nothing has happened yet (every factor
+    1 in periods 1..t)."""
+    calm = np.ones(factors.supplier_capacity.shape[1:], dtype=bool)  # (scenarios, periods)
+    for array in factors.arrays():
+        calm &= np.all(array == 1.0, axis=0)
+    periods = calm.shape[1]
+    stirred = np.where(~calm, np.arange(1, periods + 1)[None, :], periods + 1).min(axis=1)
+    return stirred - 1
+
+
+def limit_until(plan: PlanData, names: tuple[str, ...], factors: ScenarioFactors,
+                sampled: bool) -> dict[str, tuple[int, ...]]:
+    """How long each limit binds in each scenario. A limit binds over the whole horizon in
+    the scenarios it names (all for `*`). In sampled futures there are no named scenarios: a
+    limit that names any (as `base`) binds in each future until its first event, the
+    undisrupted path a limit of `base` follows in hand-written scenarios."""
+    n = plan.settings.periods
+    calm = undisrupted_through(factors) if sampled else None
+    found = {}
+    for name, limit in plan.limits.items():
+        if not limit.scenarios:
+            found[name] = (n,) * len(names)
+        elif sampled:
+            found[name] = tuple(int(t) for t in calm)
+        else:
+            found[name] = tuple(n if w in limit.scenarios else 0 for w in names)
+    return found
 
 
 def plan_scenarios(plan: PlanData) -> ScenarioSet:
-    """The plan's own scenarios (Scenarios and Disruptions sheets)."""
+    """The plan's own scenarios (hand-written, or sampled futures when sample_scenarios > 0
+    and the plan's scenarios were replaced by `sampling.sampled_plan`)."""
     names = tuple(plan.scenarios)
     probabilities = tuple(plan.scenarios[w].probability for w in names)
     factors = scenario_factors(plan, list(names))
     tree = build_tree(names, probabilities, factors, plan.settings.periods)
-    return ScenarioSet(names, probabilities, factors, tree, _binding(plan, names))
+    sampled = plan.settings.sample_scenarios > 0
+    return ScenarioSet(names, probabilities, factors, tree,
+                       limit_until(plan, names, factors, sampled))
 
 
 def single_scenario(plan: PlanData, base: ScenarioSet, w: int) -> ScenarioSet:
-    """Scenario w alone, with probability 1 (a wait-and-see subproblem): its own factors, the
-    limits that bind in it."""
+    """Scenario w alone, with probability 1 (a wait-and-see subproblem): its own factors, its
+    limits."""
     factors = base.factors.select([w])
     names = (base.names[w],)
     tree = build_tree(names, (1.0,), factors, plan.settings.periods)
-    binding = {name: ((0,) if w in scenarios else ()) for name, scenarios
-               in base.limit_scenarios.items()}
-    return ScenarioSet(names, (1.0,), factors, tree, binding)
+    until = {name: (periods[w],) for name, periods in base.limit_until.items()}
+    return ScenarioSet(names, (1.0,), factors, tree, until)
 
 
 def expected_value_scenario(plan: PlanData, base: ScenarioSet) -> ScenarioSet:
@@ -252,4 +288,5 @@ def expected_value_scenario(plan: PlanData, base: ScenarioSet) -> ScenarioSet:
     factors = base.factors.mean(base.probabilities)
     names = ("expected value",)
     tree = build_tree(names, (1.0,), factors, plan.settings.periods)
-    return ScenarioSet(names, (1.0,), factors, tree, {name: (0,) for name in plan.limits})
+    n = plan.settings.periods
+    return ScenarioSet(names, (1.0,), factors, tree, {name: (n,) for name in plan.limits})

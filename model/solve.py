@@ -185,6 +185,7 @@ class PlanSolver:
                     lp.col_upper, lp.row_lower, lp.row_upper, lp.start, lp.index, lp.value)
         self.pass_seconds = time.perf_counter() - started
         self.scale = _scale(lp)
+        self.worked: Attempt | None = None  # the rung of the ladder that last solved this LP
 
     @property
     def size(self) -> tuple[int, int, int]:
@@ -207,7 +208,11 @@ class PlanSolver:
 
     def solve(self, ladder: tuple[Attempt, ...] = LADDER) -> Solution:
         """Solve, climbing the ladder while HiGHS fails without an answer or returns a plan
-        that breaks a limit (numerical trouble); the first optimal plan wins."""
+        that breaks a limit (numerical trouble); the first optimal plan wins. Once a rung has
+        solved this LP, later solves (a sweep, a re-solve) start with it."""
+        worked = self.worked
+        if worked is not None and worked in ladder and worked is not ladder[0]:
+            ladder = (worked, *(a for a in ladder if a is not worked))
         started = time.perf_counter()
         tried: list[str] = []
         fallback: Solution | None = None
@@ -227,6 +232,7 @@ class PlanSolver:
                 solution = self._with_plan("optimal", seconds, text, attempt)
                 solution.tried = tried
                 if solution.max_residual <= 1e-6 * self.scale or i == len(ladder) - 1:
+                    self.worked = attempt
                     return solution
                 tried.append(f"{attempt.name}: a plan that breaks a limit by "
                              f"{solution.max_residual:.3g} (numerical trouble)")

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .formulation import BuiltModel
+from .parallel import Progress, Task, Where, run_tasks
 from .results import SolvedPlan, cvar_of
 from .solve import PlanSolver, Solution
 from .tables import TRADEOFF
@@ -53,20 +54,45 @@ def point_figures(built: BuiltModel, solver: PlanSolver, solution: Solution
             float(shortfall @ p), worth)
 
 
-def run_sweep(built: BuiltModel, solver: PlanSolver) -> pd.DataFrame:
+class SweepTask(Task):
+    """Re-solves the plan with one limit at one max_share, from the plan's own optimal basis
+    (so a point's figures do not depend on the points solved before it)."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.key = f"sweep {id(self)}"
+
+    def setup(self):
+        """The plan's model, solved (only where it is not inherited from the parent)."""
+        from .runner import solve_plan
+
+        solved = solve_plan(self.plan, progress=lambda _: None)
+        return solved.built, solved.solver, solved.solver.highs.getBasis()
+
+    def run(self, state, point) -> tuple:
+        """One Tradeoff row."""
+        built, solver, basis = state
+        original = self.plan.limits[point.limit].max_share
+        set_max_share(built, solver, point.limit, point.max_share)
+        solver.highs.setBasis(basis)
+        try:
+            solution = solver.solve()
+        finally:
+            set_max_share(built, solver, point.limit, original)
+        if not solution.has_plan:
+            return (point.limit, point.max_share, solution.status, None, None, None, None,
+                    None)
+        expected, cvar, shortfall, worth = point_figures(built, solver, solution)
+        return (point.limit, point.max_share, solution.status, solution.objective, expected,
+                cvar, shortfall, worth.get(point.limit, 0.0))
+
+
+def run_sweep(built: BuiltModel, solver: PlanSolver, where: Where | None = None,
+              progress: Progress | None = None, item_seconds: float | None = None
+              ) -> pd.DataFrame:
     """One row per Sweep point; an infeasible point is a row that says so."""
     plan = built.index.plan
-    records = []
-    for point in plan.sweep:
-        original = plan.limits[point.limit].max_share
-        set_max_share(built, solver, point.limit, point.max_share)
-        solution = solver.solve()
-        if not solution.has_plan:
-            records.append((point.limit, point.max_share, solution.status, None, None, None,
-                            None, None))
-        else:
-            expected, cvar, shortfall, worth = point_figures(built, solver, solution)
-            records.append((point.limit, point.max_share, solution.status, solution.objective,
-                            expected, cvar, shortfall, worth.get(point.limit, 0.0)))
-        set_max_share(built, solver, point.limit, original)
+    state = (built, solver, solver.highs.getBasis())
+    records = run_tasks(SweepTask(plan), list(plan.sweep), where, progress, state=state,
+                        label="trade-off points", item_seconds=item_seconds)
     return TRADEOFF.frame(records)

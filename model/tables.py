@@ -156,3 +156,65 @@ TRADEOFF = OutTable("Tradeoff", (
     _money("objective"), _money("expected_cost"), _money("cvar"),
     _qty("total_shortfall", "units"), _money("marginal_cost_per_point", "money per 1%", 18)),
     "The plan re-solved with one limit at each max_share of the Sweep sheet.")
+
+# Scenario comparison sheet: each scenario against the reference scenario (`base`, else the
+# most likely); a change is the scenario's figure minus the reference's.
+SCENARIO_COSTS = OutTable("Scenario costs", (
+    _text("scenario", 20), OutColumn("probability", "share", "%", 11),
+    _money("cost", "money, present value", 18), _money("cost_change", "money", 16),
+    _qty("shortfall", "units, all commodities", 15), _qty("shortfall_change", "units", 13),
+    *[_money(f"{part}_change", "money", 15) for part in COST_PARTS]),
+    "Cost and shortfall of each scenario, and how much each cost part changes against the "
+    "reference scenario.")
+
+SCENARIO_SHORTFALL = OutTable("Scenario shortfall", (
+    _text("scenario", 20), _text("commodity", 14), _text("unit", 6), _qty("shortfall"),
+    _qty("reference_shortfall", "unit", 15), _qty("change", "unit", 13)),
+    "Unmet demand per commodity over the horizon, against the reference scenario.")
+
+SCENARIO_VOLUMES = OutTable("Scenario volumes", (
+    _text("scenario", 20), _text("commodity", 14), _text("supplier", 24), _text("route", 28),
+    _text("processing_country", 14), _text("unit", 6), _qty("quantity"),
+    _qty("reference_quantity", "unit", 15), _qty("change", "unit", 13),
+    OutColumn("change_share", "share", "% of reference", 13)),
+    "Suppliers and routes that gain or lose volume (orders over the horizon), biggest changes "
+    "first.")
+
+SCENARIO_LOWEST = OutTable("Scenario lowest stock", (
+    _text("scenario", 20), _text("commodity", 14), _text("region", 12), _text("unit", 6),
+    _qty("lowest_stock"), _text("period", 10), OutColumn("days_of_cover", "days", "days", 12),
+    _qty("reference_lowest", "unit", 15), _text("reference_period", 12),
+    _qty("change", "unit", 13)),
+    "Stock at its lowest (end of period) per commodity and region, and when, against the "
+    "reference scenario.")
+
+INPUTS = OutTable("Inputs", (
+    _text("sheet", 16), OutColumn("row", "count", "", 8), _text("key", 50),
+    _text("column", 22), _text("value", 30)),
+    "Every input cell the plan was made from, as read (kept so that two plans can be "
+    "compared).")
+
+# Comparison workbook (`run.py --compare OLD NEW`).
+COMPARE_SUMMARY = OutTable("Summary", (
+    _text("item", 28), OutColumn("old", "price", "", 20), OutColumn("new", "price", "", 20),
+    OutColumn("change", "price", "", 18), _text("unit", 10)),
+    "Cost figures and shortfalls of the two plans.")
+
+INPUTS_CHANGED = OutTable("Inputs changed", (
+    _text("sheet", 16), OutColumn("old_row", "count", "", 9),
+    OutColumn("new_row", "count", "", 9), _text("key", 44), _text("column", 20),
+    _text("old_value", 24), _text("new_value", 24)),
+    "Input cells that differ: rows matched by sheet and key, cells by column (a blank row "
+    "number: the row is not in that plan).")
+
+ORDERS_NOW = OutTable("Orders now", (
+    _text("commodity", 14), _text("supplier", 24), _text("route", 28), _text("region", 12),
+    _text("unit", 6), _qty("old"), _qty("new"), _qty("change")),
+    "Orders of the first period by route, old plan against new.")
+
+BINDING_LIMITS = OutTable("Binding limits", (
+    _text("limit", 26), _money("old_worth", "money per 1%", 16),
+    _money("new_worth", "money per 1%", 16), _money("change", "money per 1%", 16),
+    _text("binding_old", 12), _text("binding_new", 12)),
+    "What one point of each limit is worth (summed over its windows and scenarios) and "
+    "whether it binds, old plan against new.")

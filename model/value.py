@@ -23,6 +23,7 @@ import numpy as np
 
 from .data import PlanData
 from .futures import ScenarioModel
+from .parallel import Task, Where, run_tasks
 from .results import cvar_of
 
 
@@ -66,7 +67,30 @@ class ValueOfInformation:
         return evpi, vss
 
 
-def value_of_information(plan: PlanData, solved) -> ValueOfInformation:
+class WaitAndSeeTask(Task):
+    """Solves one scenario alone (its factors and limits) on a single-scenario model."""
+
+    def __init__(self, plan: PlanData, base):
+        self.plan, self.base = plan, base
+        self.key = f"wait and see {id(self)}"
+
+    def setup(self) -> ScenarioModel:
+        """The single-scenario model, solved once so every scenario starts from one basis."""
+        model = ScenarioModel(self.plan)
+        model.solver_seconds = model.solve().solution.seconds
+        model.start_basis = model.solver.highs.getBasis()
+        return model
+
+    def run(self, model: ScenarioModel, w: int) -> float | None:
+        """Scenario w's optimal cost with perfect foresight."""
+        until = {limit: periods[w] for limit, periods in self.base.limit_until.items()}
+        model.set_scenario(self.base.factors.select([w]), until)
+        model.solver.highs.setBasis(model.start_basis)
+        return model.solve().cost
+
+
+def value_of_information(plan: PlanData, solved, where: Where | None = None
+                         ) -> ValueOfInformation:
     """EVPI and VSS of a solved plan (`runner.Solved`), from their own solves."""
     import time
 
@@ -76,17 +100,20 @@ def value_of_information(plan: PlanData, solved) -> ValueOfInformation:
     if len(base.names) == 1:
         return ValueOfInformation(rp, rp, rp, rp, time.perf_counter() - started)
     settings = plan.settings
-    model = ScenarioModel(plan)
     # Scenarios with the same data and the same binding limits have the same optimum.
-    costs: list[float | None] = [None] * len(base.names)
-    solved_cost: dict[tuple, float | None] = {}
+    first_of: dict[tuple, int] = {}
     for w in range(len(base.names)):
-        binding = frozenset(limit for limit, ws in base.limit_scenarios.items() if w in ws)
-        key = (base.tree.node_of[w][-1], binding)
-        if key not in solved_cost:
-            model.set_scenario(base.factors.select([w]), set(binding))
-            solved_cost[key] = model.solve().cost
-        costs[w] = solved_cost[key]
+        until = tuple(periods[w] for periods in base.limit_until.values())
+        first_of.setdefault((base.tree.node_of[w][-1], until), w)
+    task = WaitAndSeeTask(plan, base)
+    model = task.setup()
+    distinct = list(first_of.values())
+    found = dict(zip(distinct, run_tasks(task, distinct, where, state=model,
+                                         label="wait-and-see scenarios",
+                                         item_seconds=model.solver_seconds), strict=True))
+    costs = [found[first_of[(base.tree.node_of[w][-1],
+                             tuple(p[w] for p in base.limit_until.values()))]]
+             for w in range(len(base.names))]
     ws = None
     if all(c is not None for c in costs):
         p = list(base.probabilities)

@@ -71,6 +71,16 @@ class FormulaWithoutValue:
         return self.formula
 
 
+class PercentCell(float):
+    """A number shown as a percent (the cell has a percent format: `60%` typed into Excel is
+    stored as 0.6). It is its number everywhere; a column that takes no percent refuses it."""
+
+    def __str__(self) -> str:
+        return f"{float(self) * 100:g}%"
+
+    __repr__ = __str__
+
+
 @dataclass
 class RawRow:
     """One data row: its Excel row number and its cells by canonical column name."""
@@ -126,6 +136,7 @@ def read_workbook(path: str | Path, progress: Progress | None = None) -> RawWork
         raise _file_error(path, f"a readable .xlsx workbook ({type(exc).__name__}: {exc})"
                           ) from exc
     issues: list[Issue] = []
+    unreadable = _unreadable()
     if parts.has_macros:
         issues.append(issue_note("Workbook", None, None,
                                  "the workbook holds macros; they are ignored", "warning"))
@@ -153,12 +164,48 @@ def read_workbook(path: str | Path, progress: Progress | None = None) -> RawWork
             issues.append(issue_note(title, None, None,
                                      "this sheet is hidden; it is read all the same", "warning"))
         reader = _SheetReader(book, parts, title, spec, tables.get(title, []), issues, progress)
-        sheet = reader.read()
+        try:
+            sheet = reader.read()
+        except unreadable as exc:  # one damaged sheet: say which, check the rest
+            issues.append(issue_note(title, None, None, "this sheet cannot be read: the file "
+                                     f"is damaged there ({type(exc).__name__}: {exc}); open "
+                                     "the workbook in Excel and save it again"))
+            continue
         if sheet is not None:
             sheets[spec.name] = sheet
     _warn_near_miss_sheets(titles, sheets, issues)
     epoch = EXCEL_1904_EPOCH if parts.date1904 else EXCEL_1900_EPOCH
     return RawWorkbook(path, sheets, issues, epoch, file_sha256(path))
+
+
+def inputs_table(raw: RawWorkbook) -> list[tuple[str, int, str, str, str]]:
+    """Every input cell as read, for a plan to keep with it: (sheet, Excel row, row key,
+    column, value as text). The key is the row's key columns (`limit=NdPr cap`), or its row
+    number on sheets without a key, so that two plans' inputs can be matched row by row."""
+    found = []
+    for name, sheet in raw.sheets.items():
+        key_columns = sheet.spec.key
+        for row in sheet.rows:
+            if name == "Settings":
+                key = f"setting={row.values.get('setting', '')}"
+            elif key_columns:
+                key = "; ".join(f"{c}={row.values.get(c, '')}" for c in key_columns)
+            else:
+                key = f"row {row.excel_row}"
+            for column, value in row.values.items():
+                found.append((name, row.excel_row, key, column, str(value)))
+    return found
+
+
+def _unreadable() -> tuple[type[BaseException], ...]:
+    """What a damaged sheet raises: calamine's errors, a broken zip member, malformed XML."""
+    import xml.etree.ElementTree as ElementTree
+
+    import python_calamine
+    from defusedxml import DefusedXmlException
+
+    return (python_calamine.CalamineError, zipfile.BadZipFile, zipfile.LargeZipFile,
+            ElementTree.ParseError, DefusedXmlException, EOFError, OSError, UnicodeError)
 
 
 def file_sha256(path: Path) -> str:
@@ -178,18 +225,28 @@ def check_file(path: Path) -> None:
     """Refuse, with a plain message, anything that is not a readable .xlsx/.xlsm file."""
     name = path.name
     if name.startswith(".~lock.") and name.endswith("#"):
+        workbook = name[7:-1]
         raise _file_error(path, "the workbook itself: this is the lock file LibreOffice keeps "
-                          f'while the workbook is open; give "{name[7:-1]}" instead')
+                          f'while the workbook is open; give "{workbook}" instead'
+                          + _save_as_xlsx(workbook))
     if name.startswith("~$"):
         raise _file_error(path, "the workbook itself: this is the lock file Excel keeps while "
-                          f'the workbook is open; give "{name[2:]}" instead')
+                          f'the workbook is open; give "{name[2:]}" instead'
+                          + _save_as_xlsx(name[2:]))
+    if path.suffix.lower() in OPEN_DOCUMENT:
+        raise _file_error(path, "an .xlsx workbook: this is an OpenDocument spreadsheet "
+                          f"({path.suffix.lower()}); open it in LibreOffice or Excel and save as "
+                          ".xlsx (Excel 2007-365)")
+    if path.suffix.lower() in OTHER_FORMATS:
+        raise _file_error(path, f"an .xlsx workbook: this is a {OTHER_FORMATS[path.suffix.lower()]}"
+                          " file; open it in Excel or LibreOffice and save as .xlsx (Excel "
+                          "2007-365)")
     if not path.exists():
         raise _file_error(path, "an existing workbook; no file is at that path")
     if path.is_dir():
         raise _file_error(path, "a workbook file, not a folder")
-    if path.suffix.lower() == ".ods":
-        raise _file_error(path, "an .xlsx workbook: this is an OpenDocument spreadsheet (.ods); "
-                          "open it in LibreOffice or Excel and save it as Excel 2007-365 (.xlsx)")
+    if not path.is_file():
+        raise _file_error(path, "a workbook file, not a device or a pipe")
     try:
         with path.open("rb") as handle:
             head = handle.read(8)
@@ -232,6 +289,18 @@ def check_file(path: Path) -> None:
                           "bytes, which looks like a zip bomb or a huge stray used range")
 
 
+OPEN_DOCUMENT = (".ods", ".fods", ".ots")
+OTHER_FORMATS = {".numbers": "Apple Numbers", ".csv": "CSV text", ".tsv": "tab-separated text"}
+
+
+def _save_as_xlsx(workbook: str) -> str:
+    """A hint for a lock file whose workbook is not an .xlsx file."""
+    suffix = Path(workbook).suffix.lower()
+    if suffix in OPEN_DOCUMENT or suffix in OTHER_FORMATS:
+        return " (and that is not an .xlsx workbook: open it and save as .xlsx, Excel 2007-365)"
+    return ""
+
+
 def _looks_like_text(head: bytes) -> bool:
     return all(32 <= b < 127 or b in (9, 10, 13) for b in head)
 
@@ -248,6 +317,7 @@ class _WorkbookParts:
             rels = archive.read("xl/_rels/workbook.xml.rels") \
                 if "xl/_rels/workbook.xml.rels" in names else b""
         self.has_macros = any(n.endswith("vbaProject.bin") for n in names)
+        self.percent_styles = _percent_styles(path, names, rels)
         self.date1904 = bool(_DATE1904.search(workbook))
         targets = {}
         for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
@@ -273,6 +343,57 @@ class _WorkbookParts:
             return b""
         with zipfile.ZipFile(self.path) as archive:
             return archive.read(member)
+
+
+_BUILTIN_PERCENT_FORMATS = {9, 10}
+_NUMBER_FORMAT = re.compile(rb"<(?:\w+:)?numFmt\b[^>]*>")
+_CELL_XFS = re.compile(rb"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", re.S)
+_XF = re.compile(rb"<(?:\w+:)?xf\b[^>]*>")
+_QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+def _percent_styles(path: Path, names: set[str], rels: bytes) -> frozenset[int]:
+    """Indices of the cell styles whose number format shows a percent (`0%`, `0.0%`)."""
+    member = "xl/styles.xml"
+    target = re.search(rb'Target="/?(?:xl/)?([^"]*styles\.xml)"', rels)
+    if target is not None and f"xl/{target.group(1).decode()}" in names:
+        member = f"xl/{target.group(1).decode()}"
+    if member not in names:
+        return frozenset()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            styles = archive.read(member)
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return frozenset()
+    percent_formats = set(_BUILTIN_PERCENT_FORMATS)
+    for tag in _NUMBER_FORMAT.findall(styles):
+        attrs = dict(re.findall(rb'(\w+)="([^"]*)"', tag))
+        code = _unescape(attrs.get(b"formatCode", b"").decode("utf-8", "replace"))
+        if "%" in _QUOTED.sub("", code) and attrs.get(b"numFmtId", b"").isdigit():
+            percent_formats.add(int(attrs[b"numFmtId"]))
+    block = _CELL_XFS.search(styles)
+    if block is None:
+        return frozenset()
+    found = set()
+    for index, tag in enumerate(_XF.findall(block.group(1))):
+        number = re.search(rb'\bnumFmtId="(\d+)"', tag)
+        if number and int(number.group(1)) in percent_formats:
+            found.add(index)
+    return frozenset(found)
+
+
+def _percent_cells(xml: bytes, styles: frozenset[int]) -> set[tuple[int, int]]:
+    """(Excel row, column index) of the cells that carry a percent style."""
+    if not styles or not any(b's="%d"' % s in xml for s in styles):
+        return set()
+    wanted = b"|".join(b"%d" % s for s in sorted(styles))
+    pattern = re.compile(rb'<(?:\w+:)?c\b[^>]*?\bs="(?:' + wanted + rb')"[^>]*>')
+    found = set()
+    for match in pattern.finditer(xml):
+        ref = re.search(rb'\br="([A-Z]+)(\d+)"', match.group(0))
+        if ref is not None:
+            found.add((int(ref.group(2)), _column_index(ref.group(1).decode())))
+    return found
 
 
 def _unescape(text: str) -> str:
@@ -368,6 +489,7 @@ class _SheetReader:
         header_row = top + header_index + 1
         xml = self.parts.read(self.title)
         marks = _marked_cells(xml) if any(h in xml for h in _FORMULA_OR_ERROR_HINTS) else {}
+        percent = _percent_cells(xml, self.parts.percent_styles)
         self._check_merged(ws, header_row, set(columns))
         sheet = RawSheet(self.spec, self.title, header_row,
                          {name: text for name, text in columns.values()})
@@ -386,6 +508,10 @@ class _SheetReader:
                 if offset < width:
                     value = _clean(line[offset])
                     if value is not None:
+                        if percent and isinstance(value, int | float) and \
+                                not isinstance(value, bool) and \
+                                (excel_row, offset + left) in percent:
+                            value = PercentCell(value)
                         values[name] = value
             marked = marks_by_row.get(excel_row)
             if marked:

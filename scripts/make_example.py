@@ -375,6 +375,25 @@ INVESTMENTS = [
                "(USD per t/month of capacity)"),
 ]
 
+EVENTS = [
+    dict(event="China Dy licence squeeze", target_type="processing_country", target="China",
+         commodity="Dy oxide", capacity_factor=0.1, probability_per_year=0.3, min_duration=3,
+         max_duration=9, notes="S: April 2025 licences cut Dy exports ~95%; A: chance, "
+                               "duration"),
+    dict(event="China Tb licence squeeze", target_type="processing_country", target="China",
+         commodity="Tb oxide", capacity_factor=0.1, probability_per_year=0.3, min_duration=3,
+         max_duration=9, notes="S: the same licences cover Tb; A: drawn independently of Dy"),
+    dict(event="Hormuz closure", target_type="chokepoint", target="Hormuz",
+         capacity_factor=0, probability_per_year=0.05, min_duration=1, max_duration=3,
+         notes="S: a closure in March 2026; A: chance and duration"),
+    dict(event="Panama drought", target_type="chokepoint", target="Panama",
+         capacity_factor=0.5, cost_factor=1.2, probability_per_year=0.2, min_duration=3,
+         max_duration=9, notes="S: 2023-24 drought halved slots; A: chance"),
+    dict(event="Sakhalin-2 halt", target_type="supplier", target="Sakhalin-2",
+         capacity_factor=0, probability_per_year=0.1, min_duration=6, max_duration=12,
+         notes="A: sanctions risk, months"),
+]
+
 SWEEP = [dict(limit="NdPr FEOC processing", max_share=s, notes="trade-off curve")
          for s in (1.0, 0.8, 0.65, 0.5, 0.4, 0.3)]
 
@@ -387,7 +406,7 @@ def example_rows() -> dict[str, list[dict[str, object]]]:
         "Pipeline": PIPELINE, "Groups": GROUPS, "Concentration": CONCENTRATION,
         "Scenarios": SCENARIOS,
         "Disruptions": DISRUPTIONS, "Transfers": TRANSFERS, "Investments": INVESTMENTS,
-        "Sweep": SWEEP,
+        "Sweep": SWEEP, "Events": EVENTS,
     }
 
 

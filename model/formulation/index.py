@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..data import PlanData
 from ..scenarios import ScenarioFactors, ScenarioSet, ScenarioTree, plan_scenarios
 from ..semantics import limit_commodities, limit_expansion, windows
@@ -114,63 +116,84 @@ def build_index(plan: PlanData, scenarios: ScenarioSet | None = None,
     return index
 
 
+def _node_arrays(index: ModelIndex) -> tuple[np.ndarray, np.ndarray]:
+    """(period t, first scenario w) of every node: factors are the same for all scenarios of
+    a node, so the first one's stand for the node."""
+    nodes = index.tree.nodes
+    return (np.array([n.t for n in nodes], dtype=np.int64),
+            np.array([n.scenarios[0] for n in nodes], dtype=np.int64))
+
+
 def _index_orders(index: ModelIndex) -> None:
-    """x[r, n] exists where its arrival t + L_r lies within the horizon."""
-    plan, factors, tree = index.plan, index.factors, index.tree
+    """x[r, n] exists where its arrival t + L_r lies within the horizon: its upper bound
+    Cr b (0 where b = 0, none without a route limit), its unit cost and freight."""
+    plan, factors = index.plan, index.factors
     horizon = plan.settings.periods
     for key in index.stock_keys:
         index.arrivals[key] = []
-    routes = []
-    for name, route in plan.routes.items():
-        supplier = plan.suppliers[route.supplier]
-        index.arrivals[(supplier.commodity, route.region)].append((name, route.lead_periods))
-        routes.append((name, route, factors.supplier_index[route.supplier],
-                       factors.route_index[name], supplier.unit_cost_per_period))
-    for node in tree.nodes:
-        w, t = node.scenarios[0], node.t
-        cs = factors.supplier_cost[:, w, t - 1].tolist()
-        b = factors.route_capacity[:, w, t - 1].tolist()
-        cr = factors.route_cost[:, w, t - 1].tolist()
-        for name, route, s, r, unit_cost in routes:
-            if t + route.lead_periods > horizon:
-                continue
-            key = (name, node.id)
-            index.order_keys.append(key)
-            if b[r] == 0.0:
-                index.order_upper[key] = 0.0
-            else:
-                index.order_upper[key] = None if route.capacity is None else route.capacity * b[r]
-            index.unit_cost[key] = unit_cost[t - 1] * cs[s]
-            index.freight_cost[key] = route.freight_cost * cr[r]
-            index.orders_of_supplier.setdefault((route.supplier, node.id), []).append(key)
+    names = list(plan.routes)
+    routes = list(plan.routes.values())
+    for route in routes:
+        index.arrivals[(plan.commodity_of(route), route.region)].append(
+            (route.name, route.lead_periods))
+    t_node, w_node = _node_arrays(index)
+    lead = np.array([r.lead_periods for r in routes], dtype=np.int64)
+    node, r = np.nonzero(t_node[:, None] + lead[None, :] <= horizon)  # node-major order
+    t, w = t_node[node], w_node[node]
+    route_factor = np.array([factors.route_index[n] for n in names], dtype=np.int64)[r]
+    supplier_factor = np.array([factors.supplier_index[x.supplier] for x in routes],
+                               dtype=np.int64)[r]
+    b = factors.route_capacity[route_factor, w, t - 1]
+    capacity = np.array([np.nan if x.capacity is None else x.capacity for x in routes])[r]
+    upper = np.where(b == 0.0, 0.0, capacity * b)
+    unit_cost = np.array([plan.suppliers[x.supplier].unit_cost_per_period for x in routes]
+                         ).reshape(len(routes), horizon)[r, t - 1]
+    unit = unit_cost * factors.supplier_cost[supplier_factor, w, t - 1]
+    freight = np.array([x.freight_cost for x in routes])[r] * \
+        factors.route_cost[route_factor, w, t - 1]
+    keys = list(zip([names[i] for i in r.tolist()], node.tolist(), strict=True))
+    index.order_keys = keys
+    index.order_upper = dict(zip(keys, [None if v != v else v for v in upper.tolist()],
+                                 strict=True))
+    index.unit_cost = dict(zip(keys, unit.tolist(), strict=True))
+    index.freight_cost = dict(zip(keys, freight.tolist(), strict=True))
+    suppliers = [routes[i].supplier for i in r.tolist()]
+    for key, supplier in zip(keys, suppliers, strict=True):
+        index.orders_of_supplier.setdefault((supplier, key[1]), []).append(key)
 
 
 def _index_suppliers(index: ModelIndex) -> None:
     """a[s, n], the capacity right-hand side C a and take-or-pay
     min_take a max_{r of s, t + L_r <= N} b[r, n]."""
-    plan, factors, tree = index.plan, index.factors, index.tree
+    plan, factors = index.plan, index.factors
     horizon = plan.settings.periods
     index.projects_of_supplier = {name: [] for name in plan.suppliers}
     for project in plan.projects.values():
         index.projects_of_supplier[project.supplier].append(project.name)
-    routes_of: dict[str, list[tuple[int, int]]] = {name: [] for name in plan.suppliers}
-    for name, route in plan.routes.items():
-        routes_of[route.supplier].append((factors.route_index[name], route.lead_periods))
-    for node in tree.nodes:
-        w, t = node.scenarios[0], node.t
-        a = factors.supplier_capacity[:, w, t - 1].tolist()
-        b = factors.route_capacity[:, w, t - 1]
-        for name, supplier in plan.suppliers.items():
-            factor = a[factors.supplier_index[name]]
-            index.supply_factor[(name, node.id)] = factor
-            if (name, node.id) not in index.orders_of_supplier:
-                continue  # no order can be placed: nothing to cap or oblige
-            index.capacity[(name, node.id)] = supplier.capacity_per_period[t - 1] * factor
-            if supplier.min_take > 0 and supplier.available(t):
-                open_routes = [float(b[r]) for r, lead in routes_of[name] if t + lead <= horizon]
-                need = supplier.min_take * factor * max(open_routes, default=0.0)
-                if need > 0:
-                    index.take_or_pay[(name, node.id)] = need
+    t_node, w_node = _node_arrays(index)
+    names = list(plan.suppliers)
+    rows = np.array([factors.supplier_index[s] for s in names], dtype=np.int64)
+    a = factors.supplier_capacity[rows[:, None], w_node[None, :], t_node[None, :] - 1]  # S x n
+    index.supply_factor = {(s, n): value for s, values in zip(names, a.tolist(), strict=True)
+                           for n, value in enumerate(values)}
+    capacity = np.array([plan.suppliers[s].capacity_per_period for s in names]
+                        ).reshape(len(names), horizon)[:, t_node - 1] * a
+    # The most open route of each supplier that can still deliver, per node.
+    position = {s: i for i, s in enumerate(names)}
+    open_route = np.zeros_like(a)
+    for route in plan.routes.values():
+        s = position[route.supplier]
+        b = factors.route_capacity[factors.route_index[route.name], w_node, t_node - 1]
+        deliverable = t_node + route.lead_periods <= horizon
+        open_route[s] = np.maximum(open_route[s], np.where(deliverable, b, 0.0))
+    for (s, n) in index.orders_of_supplier:
+        i = position[s]
+        index.capacity[(s, n)] = float(capacity[i, n])
+        supplier = plan.suppliers[s]
+        if supplier.min_take > 0 and supplier.available(int(t_node[n])):
+            need = supplier.min_take * float(a[i, n]) * float(open_route[i, n])
+            if need > 0:
+                index.take_or_pay[(s, n)] = need
 
 
 def _index_stock(index: ModelIndex) -> None:
@@ -178,39 +201,38 @@ def _index_stock(index: ModelIndex) -> None:
     end-of-horizon keys."""
     plan, factors, tree = index.plan, index.factors, index.tree
     dpp = plan.settings.calendar.days_per_period
+    n_nodes = len(tree.nodes)
     for key in index.stock_keys:
         index.transfers_in[key] = []
         index.transfers_out[key] = []
     for f, lane in enumerate(plan.transfers):
         index.transfers_in[(lane.commodity, lane.to_region)].append((f, lane.lead_periods))
         index.transfers_out[(lane.commodity, lane.from_region)].append(f)
-    pipeline: dict[tuple[str, str, int], list[tuple[int, float]]] = {}
+    t_node, w_node = _node_arrays(index)
+    pipeline = np.zeros((len(index.stock_keys), n_nodes))
+    pair_of = {key: i for i, key in enumerate(index.stock_keys)}
     for arrival in plan.pipeline:
         route = plan.routes[arrival.route]
-        key = (plan.commodity_of(route), route.region, arrival.period)
-        pipeline.setdefault(key, []).append((factors.route_index[route.name], arrival.quantity))
-    leaves = set(index.leaves)
-    for k, g in index.stock_keys:
-        base = plan.demand_of(k, g)
+        at = t_node == arrival.period
+        b = factors.route_capacity[factors.route_index[route.name], w_node[at], arrival.period
+                                   - 1]
+        pipeline[pair_of[(plan.commodity_of(route), route.region)], at] += arrival.quantity * b
+    leaves = np.flatnonzero(t_node == plan.settings.periods).tolist()
+    for i, (k, g) in enumerate(index.stock_keys):
         stock = plan.stockpile(k, g)
-        e = factors.demand[factors.demand_index[(k, g)]].tolist()
-        for node in tree.nodes:
-            t, w = node.t, node.scenarios[0]
-            key = (k, g, node.id)
-            index.stock_index.append(key)
-            demand = base[t - 1] * e[w][t - 1]
-            index.demand[key] = demand
-            target = max(stock.target_stock, stock.target_days * demand / dpp)
-            if target > 0:
-                index.target[key] = target
-            arriving = pipeline.get((k, g, t))
-            if arriving:
-                b = factors.route_capacity[:, w, t - 1]
-                quantity = sum(q * float(b[r]) for r, q in arriving)
-                if quantity:
-                    index.pipeline[key] = quantity
-            if stock.end_stock > 0 and node.id in leaves:
-                index.end_keys.append(key)
+        base = np.asarray(plan.demand_of(k, g), dtype=float)
+        e = factors.demand[factors.demand_index[(k, g)], w_node, t_node - 1]
+        demand = base[t_node - 1] * e
+        target = np.maximum(stock.target_stock, stock.target_days * demand / dpp)
+        keys = [(k, g, n) for n in range(n_nodes)]
+        index.stock_index.extend(keys)
+        index.demand.update(zip(keys, demand.tolist(), strict=True))
+        for n in np.flatnonzero(target > 0).tolist():
+            index.target[(k, g, n)] = float(target[n])
+        for n in np.flatnonzero(pipeline[i]).tolist():
+            index.pipeline[(k, g, n)] = float(pipeline[i, n])
+        if stock.end_stock > 0:
+            index.end_keys.extend((k, g, n) for n in leaves)
 
 
 def _index_concentration(index: ModelIndex) -> None:
@@ -220,8 +242,7 @@ def _index_concentration(index: ModelIndex) -> None:
     orders = set(index.order_keys)
     scope_ids: dict[tuple, int] = {}
     for limit in plan.limits.values():
-        binding = index.scenarios.limit_scenarios.get(limit.name, ())
-        if not binding:
+        if not any(index.scenarios.limit_until.get(limit.name, ())):
             continue
         spans = windows(limit.basis, horizon, ppy, limit.rolling_periods)
         bounds = [b for b, share in (("max", limit.max_share), ("min", limit.min_share))
@@ -232,7 +253,7 @@ def _index_concentration(index: ModelIndex) -> None:
                 names = [r.name for r in scope]
                 for span in spans:
                     paths: dict[tuple[int, ...], list[int]] = {}
-                    for w in binding:
+                    for w in index.scenarios.binding(limit.name, span[-1]):
                         paths.setdefault(tuple(tree.node_of[w][t - 1] for t in span),
                                          []).append(w)
                     for nodes, members in paths.items():

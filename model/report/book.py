@@ -37,6 +37,9 @@ COUNT = "#,##0"
 FIXED_CREATED = dt.datetime(2000, 1, 1)
 EXCEL_ROWS = 1_048_576
 EXCEL_COLUMNS = 16_384
+# A table whose rows are put into the sheet when the file closes: (rows, columns, first
+# 0-based row, cell style attribute per column or None for the columns' own).
+Deferred = tuple[pd.DataFrame, list[str], int, "dict[int, str] | None"]
 
 
 class Book:
@@ -50,7 +53,7 @@ class Book:
 
     def __init__(self, path: Path, scratch: Path | None = None, title: str = ""):
         self.path = path
-        self.deferred: dict[int, list[tuple[pd.DataFrame, list[str], int]]] = {}
+        self.deferred: dict[int, list[Deferred]] = {}
         options: dict[str, Any] = {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
             # constant_memory: rows go to disk as they are written (each sheet in row order)
@@ -75,10 +78,17 @@ class Book:
         return self.workbook.add_worksheet(name)
 
     def defer_rows(self, ws: Any, table: pd.DataFrame, columns: list[str],
-                   first_row: int) -> None:
+                   first_row: int, formats: list[Any] | None = None) -> None:
         """Rows of `table` to be put on `ws` from 0-based `first_row` when the file is
-        closed (several tables may share a sheet, one below the other)."""
-        self.deferred.setdefault(ws.index, []).append((table, columns, first_row))
+        closed (several tables may share a sheet, one below the other). Each cell takes the
+        style of its entry in `formats` (a format of `fmt`, or None for none), else its
+        column's."""
+        styles = None
+        if formats is not None:
+            # Registered now, so that the workbook's style table has them when it is written.
+            styles = {c: f' s="{f._get_xf_index()}"' if f is not None else ""
+                      for c, f in enumerate(formats)}
+        self.deferred.setdefault(ws.index, []).append((table, columns, first_row, styles))
 
     def close(self) -> None:
         """Write the file."""
@@ -115,23 +125,29 @@ def write_cell(ws: Any, row: int, col: int, value: Any, cell_format: Any = None)
 
 
 def write_header(book: Book, ws: Any, headers: list[str], widths: list[float],
-                 formats: list[str | None], first_row: int = 0) -> None:
-    """A styled header row; each column gets its width and number format."""
+                 formats: list[str | None], first_row: int = 0, freeze: bool = True,
+                 columns: bool = True) -> None:
+    """A styled header row; each column gets its width and number format (unless `columns`
+    is False: a table sharing its sheet leaves the sheet's columns alone)."""
     header = book.fmt(**HEADER)
     for i, (text, width, number_format) in enumerate(zip(headers, widths, formats, strict=True)):
-        ws.set_column(i, i, width, book.fmt(number_format))
+        if columns:
+            ws.set_column(i, i, width, book.fmt(number_format))
         ws.write_string(first_row, i, text, header)
-    ws.freeze_panes(first_row + 1, 0)
+    if freeze:
+        ws.freeze_panes(first_row + 1, 0)
     ws.set_row(first_row, 30)
 
 
 def write_rows(book: Book, ws: Any, table: pd.DataFrame, columns: list[str],
-               first_row: int) -> int:
+               first_row: int, formats: list[str | None] | None = None) -> int:
     """Data rows from 0-based `first_row` on, each cell in its column's format (set by
-    `write_header`); nothing else may be written on the sheet below `first_row` except
-    rows after the table. Returns how many rows there are."""
+    `write_header`) or, given `formats`, in its own number format; nothing else may be
+    written on the sheet below `first_row` except rows after the table. Returns how many rows
+    there are."""
     if len(table):
-        book.defer_rows(ws, table, columns, first_row)
+        book.defer_rows(ws, table, columns, first_row,
+                        None if formats is None else [book.fmt(f) for f in formats])
     return len(table)
 
 
@@ -211,7 +227,7 @@ _ROW_START = re.compile(rb'<row r="(\d+)"')
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 
 
-def _inject(xml: bytes, tables: list[tuple[pd.DataFrame, list[str], int]]) -> Iterator[bytes]:
+def _inject(xml: bytes, tables: list[Deferred]) -> Iterator[bytes]:
     """The sheet XML with the tables' rows put in place (each before the first row xlsxwriter
     wrote below its header) and the dimension widened."""
     styles: dict[int, str] = {}
@@ -219,8 +235,8 @@ def _inject(xml: bytes, tables: list[tuple[pd.DataFrame, list[str], int]]) -> It
         for c in range(int(low) - 1, int(high)):
             styles[c] = f' s="{int(style)}"'
     tables = sorted(tables, key=lambda entry: entry[2])
-    last_row = max(first + len(table) for table, _, first in tables)
-    width = max(len(columns) for _, columns, _ in tables)
+    last_row = max(first + len(table) for table, _, first, _ in tables)
+    width = max(len(columns) for _, columns, _, _ in tables)
     found = _DIMENSION.search(xml)
     current = re.search(rb":([A-Z]+)(\d+)", found.group(0)) if found else None
     if current:  # what xlsxwriter wrote itself (a note below a table) counts too
@@ -234,17 +250,16 @@ def _inject(xml: bytes, tables: list[tuple[pd.DataFrame, list[str], int]]) -> It
     end = xml.index(b"</sheetData>")
     starts = [(int(m.group(1)), m.start()) for m in _ROW_START.finditer(xml, begin, end)]
     position = 0
-    for table, columns, first_row in tables:
+    for table, columns, first_row, own in tables:
         point = next((at for number, at in starts if number > first_row), end)
         point = max(point, position)
         yield xml[position:point]
-        yield from _rows_xml(table, columns, first_row, styles)
+        yield from _rows_xml(table, columns, first_row, styles if own is None else own)
         position = point
     yield xml[position:]
 
 
-def inject_rows(path: Path,
-                deferred: dict[int, list[tuple[pd.DataFrame, list[str], int]]]) -> None:
+def inject_rows(path: Path, deferred: dict[int, list[Deferred]]) -> None:
     """Rewrite the closed workbook at `path` with the deferred tables' rows in their sheets
     (xlsxwriter names sheet i `xl/worksheets/sheet{i + 1}.xml`); every other entry is copied
     with its own timestamp, so the same plan still gives the same bytes."""
@@ -266,16 +281,22 @@ def inject_rows(path: Path,
                     handle.write(piece)
     os.replace(temporary, path)
 
+
 def write_table(book: Book, ws: Any, table: pd.DataFrame, spec: OutTable, currency: str,
-                first_row: int = 0, filters: bool = True, max_rows: int | None = None) -> int:
+                first_row: int = 0, filters: bool = True, max_rows: int | None = None,
+                freeze: bool = True, shared: bool = False) -> int:
     """Header row (names with units) plus one row per record, at most `max_rows` of them.
-    Returns the number of data rows written."""
+    Returns the number of data rows written. A `shared` table (one of several with other
+    columns on a sheet) sets no column widths or formats, freezes nothing, has no filter and
+    styles its own cells."""
+    formats = [c.number_format for c in spec.columns]
     write_header(book, ws, [c.header(currency) for c in spec.columns],
-                 [c.width for c in spec.columns], [c.number_format for c in spec.columns],
-                 first_row)
+                 [c.width for c in spec.columns], formats, first_row, freeze and not shared,
+                 columns=not shared)
     shown = table if max_rows is None or len(table) <= max_rows else table.iloc[:max_rows]
-    count = write_rows(book, ws, shown, spec.names, first_row + 1)
-    if filters:
+    count = write_rows(book, ws, shown, spec.names, first_row + 1,
+                       formats if shared else None)
+    if filters and not shared:
         ws.autofilter(first_row, 0, first_row + max(count, 1), len(spec.columns) - 1)
     return count
 
@@ -293,15 +314,22 @@ class Grid:
 
     def __init__(self) -> None:
         self.cells: dict[int, list[tuple[int, Any, Any]]] = {}
+        self.heights: dict[int, float] = {}
 
     def put(self, row: int, col: int, value: Any, cell_format: Any = None) -> None:
         """Remember one cell."""
         self.cells.setdefault(row, []).append((col, value, cell_format))
 
+    def height(self, row: int, points: float) -> None:
+        """Make a row at least this tall (for wrapped text)."""
+        self.heights[row] = max(points, self.heights.get(row, 0.0))
+
     def write(self, ws: Any) -> None:
         """Write every cell, rows in ascending order."""
-        for row in sorted(self.cells):
-            for col, value, cell_format in sorted(self.cells[row], key=lambda c: c[0]):
+        for row in sorted(set(self.cells) | set(self.heights)):
+            if row in self.heights:
+                ws.set_row(row, self.heights[row])
+            for col, value, cell_format in sorted(self.cells.get(row, []), key=lambda c: c[0]):
                 write_cell(ws, row, col, value, cell_format)
 
 

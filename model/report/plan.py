@@ -2,8 +2,9 @@
 
 Sheets: Summary first (business figures, then the contract's run facts), the Plan grid and
 Charts, then the tables of the output contract (`tables.py`), each with a styled header naming
-its unit, frozen header row, filter and sensible widths; Run (how the plan was made) and
-Warnings last.
+its unit, frozen header row, filter and sensible widths, with the Scenario comparison right
+after Scenarios; Run (how the plan was made), Warnings, and last the hidden Inputs sheet (every
+input cell, so that `run.py --compare` can tell two plans apart).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..comparison import compare_scenarios
 from ..data import PlanData
 from ..files import atomic_save
 from ..formulation.costs import COST_PARTS
@@ -23,10 +25,16 @@ from ..results import PlanResult
 from ..solve import solver_version
 from ..tables import (
     CONCENTRATION,
+    FIRST_ORDERS,
+    INPUTS,
     INVESTMENTS,
     ORDERS,
     PIPELINE,
     PRICES,
+    SCENARIO_COSTS,
+    SCENARIO_LOWEST,
+    SCENARIO_SHORTFALL,
+    SCENARIO_VOLUMES,
     SCENARIOS,
     SENSITIVITY,
     STOCKPILE,
@@ -134,7 +142,7 @@ def run_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, s
          "decision points: scenarios share a node until their data differ"),
         ("max_residual", result.max_residual, "", "largest violation of any limit by the "
          "returned plan, rechecked after solving"),
-        ("periods", settings.periods, "", f"{settings.calendar.period_length}s"),
+        ("periods", settings.periods, f"{settings.calendar.period_length}s", ""),
         ("scenarios", len(plan.scenarios), "", ""),
         ("currency", settings.currency, "", ""),
         ("risk_weight", settings.risk_weight, "", "lambda"),
@@ -167,36 +175,103 @@ def _item_format(item: str, unit: str, money: str, quantity_units: set[str]) -> 
     return None
 
 
+RUN_FACTS = {"solve_seconds", "input_file", "input_sha256", "solver"}
+LINE_POINTS = 15.0
+
+
+def _lines(text: Any, width: int) -> int:
+    """Lines a text wrapped at `width` characters takes."""
+    words = str(text or "").split()
+    lines, used = 1, 0
+    for word in words:
+        if used and used + 1 + len(word) > width:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines
+
+
 def _write_items(book: Book, ws: Any, grid: Grid, items: list[tuple[str, Any, str, str]],
-                 plan: PlanData, bold_items: set[str]) -> None:
+                 plan: PlanData, bold_items: set[str], quiet_items: frozenset[str] = frozenset(),
+                 wrap: tuple[int, int] | None = None) -> None:
+    """Item rows; with `wrap` (characters a line of the value and of the note column holds)
+    long notes and long text values wrap, their rows grow, and every cell sits at the top."""
     money = plan.settings.currency
     quantity_units = {"units"} | {c.unit for c in plan.commodities.values()}
     header = book.fmt(**HEADER)
-    bold = book.fmt(bold=True)
+    quiet = {"italic": True, "font_color": "#595959"}
+    top = {"valign": "top"} if wrap else {}
     for c, text in enumerate(("item", "value", "unit", "note")):
         grid.put(0, c, text, header)
     for r, (item, value, unit, note) in enumerate(items, start=1):
         number_format = _item_format(item, unit, money, quantity_units)
-        key = item in bold_items
-        grid.put(r, 0, item, bold if key else None)
-        grid.put(r, 1, value, book.fmt(number_format, bold=True) if key
-                 else book.fmt(number_format))
-        grid.put(r, 2, unit)
-        grid.put(r, 3, note)
+        if isinstance(value, float) and number_format == COUNT and value.is_integer():
+            value = int(value)
+        props = {"bold": True} if item in bold_items else \
+            quiet if item in quiet_items else {}
+        lines = 1
+        value_props = dict(props, **top)
+        if wrap and isinstance(value, str) and note and _lines(value, wrap[0]) > 1:
+            value_props["text_wrap"] = True
+            lines = _lines(value, wrap[0])
+        grid.put(r, 0, item, book.fmt(**props, **top))
+        grid.put(r, 1, value, book.fmt(number_format, **value_props))
+        grid.put(r, 2, unit, book.fmt(**props, **top))
+        if wrap:
+            grid.put(r, 3, note, book.fmt(text_wrap=True, **top,
+                                          **(quiet if item in quiet_items else {})))
+            lines = max(lines, _lines(note, wrap[1]))
+        else:
+            grid.put(r, 3, note)
+        if lines > 1:
+            grid.height(r, LINE_POINTS * lines)
+
+
+SUMMARY_WIDTHS = (22, 19, 6, 62, 2, 20, 22, 26, 14, 18, 6, 30)
 
 
 def _write_summary(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
-    """Key figures (item, value, unit, note) on the left; decisions, binding limits and
-    scenarios on the right."""
-    for i, width in enumerate((26, 22, 10, 60, 3, 22, 26, 30, 14, 14, 24)):
+    """Key figures (item, value, unit, note) on the left, business first and the run facts
+    last; decisions, binding limits and scenarios on the right."""
+    for i, width in enumerate(SUMMARY_WIDTHS):
         ws.set_column(i, i, width)
     ws.freeze_panes(1, 0)
     fit_to_page_width(ws)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     grid = Grid()
     _write_items(book, ws, grid, summary_items(result, plan), plan,
-                 {"status", "objective", "expected_cost", "cvar"})
+                 {"status", "objective", "expected_cost", "cvar"}, frozenset(RUN_FACTS),
+                 wrap=(round(1.1 * SUMMARY_WIDTHS[1]), round(1.15 * SUMMARY_WIDTHS[3])))
     _side_blocks(book, grid, result, plan, first_col=5)
     grid.write(ws)
+
+
+def _plural(basis: str, period_length: str) -> str:
+    """What the windows of a limit's basis are called: `months`, `years`, `windows`."""
+    if basis == "period":
+        return f"{period_length}s"
+    if basis == "year":
+        return "years"
+    return "windows"
+
+
+def binding_limits(result: PlanResult, plan: PlanData) -> pd.DataFrame:
+    """Per binding limit: what one point more is worth (summed over its windows and
+    scenarios), in how many of its windows it binds, and how many it has; most costly first."""
+    table = result.concentration
+    if not len(table):
+        return pd.DataFrame(columns=["worth", "binding", "windows", "basis"])
+    flags = table["binding"].astype(bool)
+    grouped = table.assign(flag=flags).groupby("limit", sort=False)
+    summary = pd.DataFrame({
+        "worth": grouped["marginal_cost_per_point"].sum(),
+        "binding": table[flags].groupby("limit", sort=False)["period"].nunique(),
+        "windows": grouped["period"].nunique(),
+        "basis": grouped["basis"].first()})
+    summary = summary[summary["binding"].fillna(0) > 0]
+    summary["binding"] = summary["binding"].astype(int)
+    summary["windows"] = summary["windows"].astype(int)
+    return summary.sort_values("worth", ascending=False, kind="stable")
 
 
 def _side_blocks(book: Book, grid: Grid, result: PlanResult, plan: PlanData,
@@ -210,10 +285,12 @@ def _side_blocks(book: Book, grid: Grid, result: PlanResult, plan: PlanData,
         nonlocal row
         for c, text in enumerate(headers):
             grid.put(row, first_col + c, text, header)
+            if _lines(text, round(1.1 * SUMMARY_WIDTHS[first_col + c])) > 1:
+                grid.height(row, 2 * LINE_POINTS)
         row += 1
         for record in records:
             for c, (value, number_format) in enumerate(record):
-                grid.put(row, first_col + c, value, book.fmt(number_format))
+                grid.put(row, first_col + c, value, book.fmt(number_format, valign="top"))
             row += 1
         row += 1
 
@@ -231,25 +308,26 @@ def _side_blocks(book: Book, grid: Grid, result: PlanResult, plan: PlanData,
     table(["commodity", "supplier", "route", "region", "quantity", "unit"]
           + ([] if shared else ["scenarios"]),
           records or [[("nothing is ordered in the first period", None)]])
-    grid.put(row, first_col, "Binding limits, most costly first", section)
+    grid.put(row, first_col, f"Binding limits, most costly first: what one point (1% of the "
+             f"share) more is worth, in {money}", section)
     row += 1
-    concentration = result.concentration
-    binding = concentration[concentration["binding"].astype(bool)] if len(concentration) \
-        else concentration
-    records = []
-    if len(binding):
-        grouped = (binding.groupby("limit", sort=False)
-                   .agg(worth=("marginal_cost_per_point", "sum"), periods=("period", "nunique"))
-                   .sort_values("worth", ascending=False))
-        records = [[(limit, None), (f"{r.periods} window(s)", None), (r.worth, MONEY)]
-                   for limit, r in grouped.head(10).iterrows()]
-    table(["limit", "binding in", f"marginal cost ({money} per 1% of the share)"],
+    period_length = plan.settings.calendar.period_length
+    records = [[(limit, None),
+                (f"{r.binding:,} of {r.windows:,} {_plural(r.basis, period_length)}"
+                 if r.windows > 1 else "the whole window", None), (r.worth, MONEY)]
+               for limit, r in binding_limits(result, plan).head(10).iterrows()]
+    table(["limit", "binds in", f"worth per point ({money})"],
           records or [[("no concentration limit binds", None)]])
-    grid.put(row, first_col, "Scenarios", section)
+    reference = reference_scenario(plan)
+    grid.put(row, first_col, "Scenarios (details on the Scenario comparison sheet)", section)
     row += 1
-    table(["scenario", "probability", f"cost ({money})", "shortfall (units)"],
+    base = result.scenarios.set_index("scenario")["cost"].get(reference, float("nan"))
+    many = len(result.scenarios) > 1
+    table(["scenario", "probability", f"cost ({money})", "shortfall (units)"]
+          + ([f"cost vs {reference} ({money})"] if many else []),
           [[(r.scenario, None), (r.probability, SHARE), (r.cost, MONEY),
-            (r.shortfall, QUANTITY)] for r in result.scenarios.itertuples(index=False)])
+            (r.shortfall, QUANTITY)] + ([(r.cost - base, MONEY)] if many else [])
+           for r in result.scenarios.itertuples(index=False)])
 
 
 def _write_run(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
@@ -305,6 +383,7 @@ def _write_warnings(book: Book, plan: PlanData, notes: Iterable[str]) -> None:
 def detail_tables(result: PlanResult, plan: PlanData) -> list[tuple[OutTable, pd.DataFrame]]:
     """The contract's tables, in sheet order, each where the plan has it."""
     found: list[tuple[OutTable, pd.DataFrame | None]] = [
+        (FIRST_ORDERS, result.first_period_orders),
         (ORDERS, result.orders), (STOCKPILE, result.stockpile),
         (CONCENTRATION, result.concentration), (PRICES, result.prices),
         (SCENARIOS, result.scenarios),
@@ -362,8 +441,15 @@ def fill_plan(book: Book, result: PlanResult, plan: PlanData, notes: Iterable[st
         if spec.name in side_files:
             ws.write_string(count + 1, 0, f"The first {count:,} of {len(table):,} rows; all of "
                             f"them are in {side_files[spec.name]}", book.fmt(italic=True))
+        if spec is SCENARIOS:
+            write_scenario_comparison(book, book.sheet("Scenario comparison"), result, plan)
     run = book.sheet("Run")
+    if result.extras.get("evaluation") is not None:
+        from .evaluation import add_evaluation
+
+        add_evaluation(book, result.extras["evaluation"], plan)
     _write_warnings(book, plan, notes)
+    write_inputs(book, result, row_limit)
     result.timings["write_seconds"] = time.perf_counter() - started
     _write_run(book, run, result, plan)
     _write_summary(book, summary, result, plan)
@@ -385,3 +471,68 @@ def write_plan_workbook(result: PlanResult, plan: PlanData, path: str | Path,
     return written, [f"{name} has more rows than an Excel sheet holds: the plan keeps the "
                      f"first {row_limit:,}, and {file} holds all of them"
                      for name, file in files.items()] + save_notes
+
+
+def write_scenario_comparison(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
+    """What each scenario changes against the reference scenario: cost by part, shortfall by
+    commodity, routes that gain or lose volume, stock at its lowest; one table under another
+    (one line for a plan with one scenario)."""
+    currency = plan.settings.currency
+    comparison = compare_scenarios(result, plan)
+    title = book.fmt(bold=True, font_size=13, font_color="#1F4E78")
+    if comparison is None:
+        only = next(iter(plan.scenarios), "base")
+        ws.set_column(0, 0, 120)
+        ws.write_string(0, 0, f"The plan has one scenario ({only}): there is nothing to compare "
+                        "it with. Add scenarios (Scenarios and Disruptions sheets) to see what "
+                        "each changes.", title)
+        return
+    reference = comparison.reference
+    specs = (SCENARIO_COSTS, SCENARIO_SHORTFALL, SCENARIO_VOLUMES, SCENARIO_LOWEST)
+    for c in range(max(len(spec.columns) for spec in specs)):
+        ws.set_column(c, c, max(spec.columns[c].width for spec in specs
+                                if c < len(spec.columns)))
+    ws.write_string(0, 0, f"Each scenario against {reference}: a change is the scenario's "
+                    f"figure minus {reference}'s (charts on the Charts sheet)", title)
+    section = book.fmt(**SECTION)
+    plain = book.fmt(italic=True)
+    row = 2
+    blocks = (
+        (SCENARIO_COSTS, comparison.costs,
+         f"Cost (present value) and shortfall of each scenario, and the change of each cost "
+         f"part against {reference}", ""),
+        (SCENARIO_SHORTFALL, comparison.shortfall,
+         f"Shortfall by commodity (unmet demand over the horizon) against {reference}",
+         "No commodity is short in any scenario."),
+        (SCENARIO_VOLUMES, comparison.volumes,
+         f"Suppliers and routes that gain or lose volume (orders over the horizon) against "
+         f"{reference}, biggest change first", f"Every scenario orders what {reference} does."),
+        (SCENARIO_LOWEST, comparison.lowest,
+         f"Stock at its lowest (end of period) against {reference}", "No stock is held."),
+    )
+    for spec, table, heading, empty in blocks:
+        ws.write_string(row, 0, heading, section)
+        row += 1
+        if not len(table):
+            ws.write_string(row, 0, empty, plain)
+            row += 2
+            continue
+        count = write_table(book, ws, table, spec, currency, first_row=row, shared=True)
+        row += count + 3
+    ws.freeze_panes(1, 1)
+    fit_to_page_width(ws)
+
+
+def write_inputs(book: Book, result: PlanResult, row_limit: int = ROW_LIMIT) -> None:
+    """The hidden, last Inputs sheet: every input cell as read (sheet, Excel row, row key,
+    column, value as text), for `run.py --compare`."""
+    inputs = result.extras.get("inputs")
+    if inputs is None:
+        return
+    ws = book.sheet(INPUTS.name)
+    table = INPUTS.frame(list(inputs))
+    count = write_table(book, ws, table, INPUTS, "", max_rows=row_limit)
+    if count < len(table):
+        ws.write_string(count + 1, 0, f"The first {count:,} of {len(table):,} input cells; a "
+                        "comparison sees only these", book.fmt(italic=True))
+    ws.hide()

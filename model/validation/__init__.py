@@ -91,9 +91,6 @@ def _check_sampling(count: int, events: tuple, issues: Collector) -> None:
         issues.note("Settings", None, "sample_scenarios",
                     f"sample_scenarios is {count}, but the Events sheet has no event to sample "
                     "futures from; add Events rows or set sample_scenarios to 0")
-    if count == 0 and events:
-        issues.note("Events", None, None, "the Events sheet is only used when Settings "
-                    "sample_scenarios is above 0; its rows are ignored", "warning")
 
 
 def load_plan(path: str | Path, progress: Callable[[str], None] | None = None) -> PlanData:

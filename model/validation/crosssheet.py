@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..cells import INVALID, Collector, Row, fold_name
-from ..data import PlanData
+from ..data import Limit, PlanData
 from ..semantics import limit_commodities, limit_scope, values_of
 
 COEFFICIENT_RANGE_WARNING = 1e8
@@ -75,22 +75,23 @@ def check_targets_within_capacity(plan: PlanData, issues: Collector) -> None:
 
 def check_limits_satisfiable(plan: PlanData, issues: Collector) -> None:
     """Per commodity of a limit's expansion: a cap that every open route in scope has can only
-    be met by buying nothing in scope; a floor on a value no route in scope has, likewise."""
-    calendar = plan.settings.calendar
+    be met by buying nothing in scope (for `value = *`, a value every open route shares); a
+    floor on a value no route in scope has, likewise; a 0% cap on every value forbids all
+    supply."""
     for limit in plan.limits.values():
-        if limit.value == "*":
-            if limit.max_share == 0 and limit.attribute not in ("chokepoint", "origin_group",
-                                                                "processing_group"):
-                issues.note("Concentration", limit.row, "max_share",
-                            f'"{limit.name}" caps every {limit.attribute.replace("_", " ")} at '
-                            "0%, which forbids all supply in its scope", "warning")
+        if limit.value == "*" and limit.max_share == 0 and limit.attribute not in (
+                "chokepoint", "origin_group", "processing_group"):
+            issues.note("Concentration", limit.row, "max_share",
+                        f'"{limit.name}" caps every {limit.attribute.replace("_", " ")} at '
+                        "0%, which forbids all supply in its scope", "warning")
             continue
         for k in limit_commodities(plan, limit):
             scope = limit_scope(plan, limit, k)
             if not scope:
                 continue
-            having = [r for r in scope if limit.value in values_of(plan, r, limit.attribute)]
-            if limit.min_share and not having:
+            has = {r.name: set(values_of(plan, r, limit.attribute)) for r in scope}
+            if limit.value != "*" and limit.min_share and not any(
+                    limit.value in values for values in has.values()):
                 issues.note("Concentration", limit.row, "min_share",
                             f'"{limit.name}": no route of {k} in its scope has '
                             f"{limit.attribute.replace('_', ' ')} {limit.value}, so the floor "
@@ -98,16 +99,46 @@ def check_limits_satisfiable(plan: PlanData, issues: Collector) -> None:
                 continue
             if limit.max_share is None or limit.max_share >= 1.0:
                 continue
-            for t in range(1, plan.settings.periods + 1):
-                open_routes = [r for r in scope
-                               if plan.suppliers[r.supplier].capacity_per_period[t - 1] > 0]
-                if open_routes and all(r in having for r in open_routes):
-                    issues.note("Concentration", limit.row, "max_share",
-                                f'"{limit.name}" cannot be met by any supply of {k} in '
-                                f"{calendar.label(t)}: every open route in its scope has "
-                                f"{limit.attribute} {limit.value}, so the limit allows buying "
-                                "none of them", "warning")
-                    break
+            blocked = _blocked(plan, limit, scope, has)
+            if blocked is not None:
+                value, when = blocked
+                issues.note("Concentration", limit.row, "max_share",
+                            f'"{limit.name}" cannot be met by any supply of {k} in {when}: '
+                            f"every open route in its scope has {limit.attribute} {value}, so "
+                            "the limit allows buying none of them", "warning")
+
+
+def _blocked(plan: PlanData, limit: Limit, scope: list, has: dict[str, set[str]]
+             ) -> tuple[str, str] | None:
+    """(value, when) if in some period (basis `period`), or over the whole horizon (any other
+    basis, whose windows may move purchases between periods), every open route in scope has
+    the capped value; None otherwise."""
+    calendar = plan.settings.calendar
+    periods = range(1, plan.settings.periods + 1)
+
+    def capped(routes: list) -> str | None:
+        if not routes:
+            return None
+        common = set.intersection(*(has[r.name] for r in routes))
+        if limit.value != "*":
+            return limit.value if limit.value in common else None
+        return min(common) if common else None
+
+    def open_in(t: int) -> list:
+        return [r for r in scope if plan.suppliers[r.supplier].capacity_per_period[t - 1] > 0]
+
+    if limit.basis == "period":
+        for t in periods:
+            value = capped(open_in(t))
+            if value is not None:
+                return value, calendar.label(t)
+        return None
+    ever_open = [r for r in scope if any(c > 0 for c in
+                                         plan.suppliers[r.supplier].capacity_per_period)]
+    value = capped(ever_open)
+    if value is None:
+        return None
+    return value, f"{calendar.label(1)} to {calendar.label(plan.settings.periods)}"
 
 
 def check_coefficient_ranges(plan: PlanData, issues: Collector) -> None:
@@ -189,6 +220,7 @@ def check_name_spellings(rows: dict[str, list[Row]], issues: Collector) -> None:
             continue
         reported.add(pair)
         issues.warn(place.sheet, place.row, place.column, place.value,
-                    f'the same {place.kind} as "{seen.value}" ({seen.sheet} row {seen.row}); '
-                    f"the two differ only in case, spacing or look-alike letters, so they are "
-                    f'read as two different {place.kind} names: did you mean "{seen.value}"?')
+                    f'the same {place.kind} as "{seen.value}" ({seen.sheet} row {seen.row}): '
+                    f'did you mean "{seen.value}"? The two differ only in case, spacing or '
+                    f"look-alike letters, so they are read as two different {place.kind} "
+                    "names")

@@ -200,7 +200,7 @@ def _supplier(row: Row, overrides: list[tuple[int, Row]], calendar: Calendar, in
     first = to_plan_period(row, "available_from", calendar, issues, must_be_inside=False)
     last = to_plan_period(row, "available_to", calendar, issues, must_be_inside=False)
     first = 1 if first is None else first
-    last = n if last is None else last
+    last = max(n, first) if last is None else last  # blank: no end
     if last < first:
         issues.error(row.title, row.excel_row, row.header("available_to"), row.raw("available_to"),
                      f"a period on or after available_from ({calendar.label(first)})")
@@ -211,9 +211,12 @@ def _supplier(row: Row, overrides: list[tuple[int, Row]], calendar: Calendar, in
                      "what the supplier can sell)")
         return None
     if last < 1 or first > n:
+        window = (f"from {calendar.label(first)} on" if row["available_to"] is None
+                  else f"{calendar.label(first)} to {calendar.label(last)}")
         issues.note(row.title, row.excel_row, row.header("available_from"),
-                    f"the window {calendar.label(first)} to {calendar.label(last)} lies "
-                    "outside the plan's horizon; this supplier can never supply", "warning")
+                    f"the window {window} lies outside the plan's horizon "
+                    f"{calendar.label(1)} to {calendar.label(n)}; this supplier can never "
+                    "supply", "warning")
     capacity = [row["capacity"]] * n
     unit_cost = [row["unit_cost"]] * n
     period_rows = {}

@@ -1,0 +1,336 @@
+"""How much of the plan's promise holds out of sample.
+
+The plan was optimised for its own futures (hand-written or sampled), which flatters it.
+`evaluate` draws M fresh futures from the Events sheet and plays the plan in each: the plan is a
+policy, so a fresh future follows the plan's decisions as long as its history matches a future
+the plan was made for (at least the decisions taken before any event can be seen: the first
+periods, and the investments); from the first period it departs, the rest of that future is
+re-planned with foresight of it (the usual two-stage reading of a multi-stage plan, which can
+only flatter the evaluation, never hurt it). A fresh future equal to one of the plan's own
+reproduces that future's cost exactly.
+
+Reported: the expected cost with a 95% confidence interval, the chance and size of a shortfall
+per commodity, and the gap to the in-sample expected cost (the optimism of planning on N
+futures). With R replications of the in-sample solve on fresh samples, the mean of their optima
+is a statistical lower bound on the true optimum (Mak, Morton and Wood 1999); the out-of-sample
+mean is an upper bound, and the two give the gap estimate.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .data import PlanData, Scenario
+from .futures import ScenarioModel
+from .parallel import Progress, Task, Where, run_tasks
+from .results import cvar_of
+from .sampling import (
+    EVALUATION,
+    describe,
+    disruptions_of,
+    draw_future,
+    future_name,
+    replication_stream,
+    sampled_plan,
+)
+from .scenarios import limit_until, scenario_factors, significant
+
+T_95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
+        9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120,
+        17: 2.110, 18: 2.101, 19: 2.093, 20: 2.086, 21: 2.080, 22: 2.074, 23: 2.069,
+        24: 2.064, 25: 2.060, 26: 2.056, 27: 2.052, 28: 2.048, 29: 2.045}
+
+
+def t_quantile(degrees: int) -> float:
+    """The two-sided 95% quantile of Student's t (the normal one from 30 degrees of
+    freedom)."""
+    return T_95.get(degrees, 1.96)
+
+
+def interval(values: list[float]) -> tuple[float, float, float, float]:
+    """(mean, standard deviation, lower, upper) of a 95% confidence interval of the mean."""
+    mean = float(np.mean(values))
+    if len(values) < 2:
+        return mean, 0.0, mean, mean
+    sd = statistics.stdev(values)
+    half = t_quantile(len(values) - 1) * sd / math.sqrt(len(values))
+    return mean, sd, mean - half, mean + half
+
+
+@dataclass(frozen=True)
+class PlanPolicy:
+    """What the plan decides, by tree node, for a fresh future to follow: each node's factor
+    signature and children, and its orders, transfers and unmet demand; the investments."""
+
+    signatures: dict[int, bytes]
+    children: dict[int, list[int]]        # -1: the first period's nodes
+    orders: dict[int, dict[str, float]]
+    transfers: dict[int, dict[int, float]]
+    unmet: dict[int, dict[tuple[str, str], float]]
+    build: dict[str, float]
+
+
+def signature_of(factors, w: int, t: int) -> bytes:
+    """The factors of scenario w in period t, rounded as the tree compares them."""
+    column = np.concatenate([a[:, w, t - 1] for a in factors.arrays()])
+    return significant(column).tobytes()
+
+
+def plan_policy(solved) -> PlanPolicy:
+    """The policy of a solved plan (`runner.Solved`)."""
+    ix, lp, x = solved.built.index, solved.solver.lp, solved.solution.col_value
+    tree, factors = ix.tree, ix.factors
+    signatures, children = {}, {}
+    for node in tree.nodes:
+        signatures[node.id] = signature_of(factors, node.scenarios[0], node.t)
+        children.setdefault(node.parent if node.parent is not None else -1,
+                            []).append(node.id)
+    orders: dict[int, dict[str, float]] = {}
+    block = lp.layout.columns["order"]
+    for i, (r, n) in enumerate(block.keys):
+        orders.setdefault(n, {})[r] = float(x[block.start + i])
+    transfers: dict[int, dict[int, float]] = {}
+    block = lp.layout.columns.get("transfer")
+    for i, (f, n) in enumerate(block.keys if block else []):
+        transfers.setdefault(n, {})[f] = float(x[block.start + i])
+    unmet: dict[int, dict[tuple[str, str], float]] = {}
+    block = lp.layout.columns["unmet"]
+    for i, (k, g, n) in enumerate(block.keys):
+        unmet.setdefault(n, {})[(k, g)] = float(x[block.start + i])
+    block = lp.layout.columns.get("build")
+    build = {j: float(x[block.start + i]) for i, j in enumerate(block.keys)} if block else {}
+    return PlanPolicy(signatures, children, orders, transfers, unmet, build)
+
+
+@dataclass(frozen=True)
+class FutureOutcome:
+    """One fresh future played with the plan."""
+
+    index: int
+    events: str
+    followed_periods: int
+    status: str
+    cost: float | None
+    shortfall: tuple[float, ...]        # per commodity, units over the horizon
+    end_shortfall: tuple[float, ...]    # per commodity, below end_stock at the end
+
+
+class EvaluationTask(Task):
+    """Plays fresh futures with the plan on a worker's single-scenario model."""
+
+    def __init__(self, plan: PlanData, policy: PlanPolicy, seed: int, stream: int = EVALUATION):
+        self.plan, self.policy, self.seed, self.stream = plan, policy, seed, stream
+        self.key = f"evaluate {id(self)}"
+
+    def setup(self) -> ScenarioModel:
+        """The single-scenario model, solved once so every future starts from one basis."""
+        model = ScenarioModel(self.plan)
+        model.solve()
+        model.start_basis = model.solver.highs.getBasis()
+        return model
+
+    def run(self, model: ScenarioModel, index: int) -> FutureOutcome:
+        """Draw future `index`, follow the plan while it matches, re-plan the rest."""
+        plan = self.plan
+        calendar = plan.settings.calendar
+        occurrences = draw_future(plan.events, calendar.periods, calendar.periods_per_year,
+                                  self.seed, self.stream, index)
+        name = future_name(self.stream, index)
+        future = replace(plan, scenarios={name: Scenario(name, 1.0)},
+                         disruptions=tuple(disruptions_of(name, occurrences)))
+        factors = scenario_factors(future, [name])
+        until = {limit: periods[0] for limit, periods in limit_until(
+            future, (name,), factors, sampled=True).items()}
+        model.set_scenario(factors, until)
+        columns, values, followed = self._followed(model, factors)
+        model.fix(columns, values)
+        model.solver.highs.setBasis(model.start_basis)
+        try:
+            outcome = model.solve()
+        finally:
+            model.release(columns)
+        shortfall, end = self._shortfall(model, outcome)
+        return FutureOutcome(index, describe(occurrences, calendar.label), followed,
+                             outcome.status, outcome.cost, shortfall, end)
+
+    def _followed(self, model: ScenarioModel, factors) -> tuple[np.ndarray, np.ndarray, int]:
+        """Columns to fix and their values: the plan's decisions along the longest prefix of
+        tree nodes whose factors this future shares, and the investments."""
+        policy, layout = self.policy, model.solver.lp.layout
+        cols, values = [], []
+        node, followed = -1, 0
+        position = model.positions
+        for t in range(1, self.plan.settings.periods + 1):
+            signature = signature_of(factors, 0, t)
+            match = next((c for c in policy.children.get(node, [])
+                          if policy.signatures[c] == signature), None)
+            if match is None:
+                break
+            node, followed = match, t
+            for r, value in policy.orders.get(node, {}).items():
+                cols.append(position["order"][(r, t - 1)])
+                values.append(value)
+            for f, value in policy.transfers.get(node, {}).items():
+                cols.append(position["transfer"][(f, t - 1)])
+                values.append(value)
+            for (k, g), value in policy.unmet.get(node, {}).items():
+                cols.append(position["unmet"][(k, g, t - 1)])
+                values.append(value)
+        build = layout.columns.get("build")
+        for i, j in enumerate(build.keys if build else []):
+            cols.append(build.start + i)
+            values.append(policy.build[j])
+        return np.asarray(cols, dtype=np.int64), np.asarray(values, dtype=float), followed
+
+    def _shortfall(self, model: ScenarioModel, outcome) -> tuple[tuple[float, ...],
+                                                                 tuple[float, ...]]:
+        commodities = list(self.plan.commodities)
+        short = np.zeros(len(commodities))
+        end = np.zeros(len(commodities))
+        x = outcome.solution.col_value
+        if x is None:
+            return tuple(short), tuple(end)
+        which = {k: i for i, k in enumerate(commodities)}
+        layout = model.solver.lp.layout
+        block = layout.columns["unmet"]
+        for i, (k, _g, _n) in enumerate(block.keys):
+            short[which[k]] += x[block.start + i]
+        block = layout.columns.get("end_shortfall")
+        for i, (k, _g, _n) in enumerate(block.keys if block else []):
+            end[which[k]] += x[block.start + i]
+        return tuple(float(v) for v in short), tuple(float(v) for v in end)
+
+
+class ReplicationTask(Task):
+    """Solves the plan on a fresh sample of its size (one replication of the SAA problem)."""
+
+    def __init__(self, plan: PlanData, count: int, seed: int):
+        self.plan, self.count, self.seed = plan, count, seed
+        self.key = f"replicate {id(self)}"
+
+    def setup(self) -> None:
+        """Nothing to share: each replication is a model of its own."""
+        return None
+
+    def run(self, state: None, r: int) -> float | None:
+        """The optimal objective of replication r."""
+        from .errors import PlannerError
+        from .runner import solve_plan
+
+        sample = sampled_plan(self.plan, self.count, self.seed, replication_stream(r))
+        try:
+            return float(solve_plan(sample, progress=lambda _: None).solution.objective)
+        except PlannerError:
+            return None
+
+
+@dataclass
+class Evaluation:
+    """Out-of-sample figures of a plan (see the module docstring)."""
+
+    futures: list[FutureOutcome]
+    commodities: list[str]
+    in_sample_expected_cost: float
+    in_sample_objective: float
+    risk_weight: float
+    cvar_level: float
+    replications: list[float | None] = field(default_factory=list)
+    seconds: float = 0.0
+    solves_per_second: float = 0.0
+
+    @property
+    def costs(self) -> list[float]:
+        """Costs of the futures that have a plan."""
+        return [f.cost for f in self.futures if f.cost is not None]
+
+    @property
+    def cost_interval(self) -> tuple[float, float, float, float]:
+        """(mean, sd, low, high) of the expected cost, 95%."""
+        return interval(self.costs)
+
+    @property
+    def objective_estimate(self) -> float:
+        """(1 - lambda) mean + lambda CVaR of the out-of-sample costs."""
+        costs = self.costs
+        p = [1.0 / len(costs)] * len(costs)
+        return (1 - self.risk_weight) * float(np.mean(costs)) + self.risk_weight * cvar_of(
+            costs, p, self.cvar_level)
+
+    @property
+    def optimism(self) -> float:
+        """Out-of-sample mean cost minus the in-sample expected cost."""
+        return self.cost_interval[0] - self.in_sample_expected_cost
+
+    @property
+    def lower_bound(self) -> tuple[float, float, float, float] | None:
+        """(mean, sd, low, high) of the replications' optima: a lower bound on the true
+        optimal objective (its low end is the one-sided 97.5% bound)."""
+        found = [v for v in self.replications if v is not None]
+        return interval(found) if found else None
+
+    def shortfall(self) -> list[tuple[str, float, float, float]]:
+        """Per commodity: (commodity, chance of a shortfall, mean shortfall when short, mean
+        shortfall over all futures)."""
+        rows = []
+        played = [f for f in self.futures if f.cost is not None]
+        for i, k in enumerate(self.commodities):
+            amounts = [f.shortfall[i] + f.end_shortfall[i] for f in played]
+            short = [a for a in amounts if a > 1e-6]
+            rows.append((k, len(short) / len(amounts) if amounts else 0.0,
+                         float(np.mean(short)) if short else 0.0,
+                         float(np.mean(amounts)) if amounts else 0.0))
+        return rows
+
+
+def evaluate(plan: PlanData, solved, count: int, replications: int = 0,
+             where: Where | None = None, progress: Progress | None = None,
+             stream: int = EVALUATION) -> Evaluation:
+    """Play the solved plan in `count` fresh futures (and solve `replications` fresh samples
+    of the plan's own size for the lower bound). `stream` picks the futures: fresh ones by
+    default; the plan's own (`sampling.PLAN`) replay the futures it was made for."""
+    started = time.perf_counter()
+    seed = plan.settings.sample_seed
+    task = EvaluationTask(plan, plan_policy(solved), seed, stream)
+    outcomes = run_tasks(task, list(range(count)), where, progress, label="futures")
+    seconds = time.perf_counter() - started
+    result = solved_figures(solved)
+    evaluation = Evaluation(outcomes, list(plan.commodities), result[0], result[1],
+                            plan.settings.risk_weight, plan.settings.cvar_level,
+                            seconds=seconds, solves_per_second=count / max(seconds, 1e-9))
+    if replications:
+        size = plan.settings.sample_scenarios or len(plan.scenarios)
+        if progress:
+            progress(f"solving {replications} replications of {size} fresh futures each ...")
+        evaluation.replications = run_tasks(ReplicationTask(plan, size, seed),
+                                            list(range(replications)), where, progress,
+                                            label="replications")
+    evaluation.seconds = time.perf_counter() - started
+    return evaluation
+
+
+def solved_figures(solved) -> tuple[float, float]:
+    """(expected cost, objective) of the solved plan."""
+    from .results import SolvedPlan
+
+    view = SolvedPlan(solved.built, solved.solver.lp, solved.solution)
+    costs = view.scenario_parts().sum(axis=1)
+    p = np.asarray(solved.built.index.tree.probabilities)
+    return float(costs @ p), float(solved.solution.objective)
+
+
+def check_events(plan: PlanData, replications: int) -> str | None:
+    """Why out-of-sample evaluation or replications cannot run, or None."""
+    if not plan.events:
+        return ("--evaluate and --replications draw fresh futures from the Events sheet, "
+                "which has no rows")
+    if replications and plan.settings.sample_scenarios <= 0:
+        return ("--replications solves the plan again on fresh samples of its own futures, "
+                "so the plan must be made on sampled futures: set sample_scenarios in "
+                "Settings")
+    return None
+

@@ -1,0 +1,142 @@
+"""The Evaluation sheet: how the plan does in fresh futures (out of sample), with a histogram of
+their costs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data import PlanData
+from ..evaluate import Evaluation
+from ..tables import OutColumn, OutTable
+from .book import HEADER, MONEY, SECTION, SHARE, Book, Grid, write_table
+
+BINS = 20
+
+
+def futures_table(evaluation: Evaluation, plan: PlanData) -> tuple[OutTable, pd.DataFrame]:
+    """One row per fresh future: its events, how long it followed the plan, its cost and its
+    shortfall per commodity."""
+    commodities = evaluation.commodities
+    spec = OutTable("Evaluation", (
+        OutColumn("future", "text", "", 26), OutColumn("events", "text", "", 60),
+        OutColumn("periods_following_the_plan", "count", "", 14),
+        OutColumn("status", "text", "", 10),
+        OutColumn("cost", "money", "money, present value", 18),
+        *[OutColumn(f"shortfall: {k}", "quantity", plan.commodities[k].unit, 16)
+          for k in commodities]))
+    rows = []
+    for f in evaluation.futures:
+        rows.append((f"test {f.index + 1}", f.events, f.followed_periods, f.status, f.cost,
+                     *[s + e for s, e in zip(f.shortfall, f.end_shortfall, strict=True)]))
+    return spec, spec.frame(rows)
+
+
+def summary_items(evaluation: Evaluation, money: str) -> list[tuple[str, Any, str, str]]:
+    """(item, value, unit, note) of the evaluation."""
+    mean, sd, low, high = evaluation.cost_interval
+    items = [
+        ("fresh futures", len(evaluation.futures), "", "drawn from the Events sheet (seed in "
+         "Settings), each played with the plan"),
+        ("with a plan", len(evaluation.costs), "", "futures the plan could be completed in"),
+        ("expected cost", mean, money, "mean cost of the fresh futures (present value)"),
+        ("95% interval: low", low, money, "confidence interval of the expected cost"),
+        ("95% interval: high", high, money, ""),
+        ("standard deviation", sd, money, "of one future's cost"),
+        ("objective estimate", evaluation.objective_estimate, money,
+         "(1 - risk_weight) x mean + risk_weight x CVaR of the fresh futures"),
+        ("in-sample expected cost", evaluation.in_sample_expected_cost, money,
+         "what the plan promised on the futures it was made for"),
+        ("optimism", evaluation.optimism, money, "out-of-sample minus in-sample expected "
+         "cost: how much planning on a sample flatters the plan"),
+    ]
+    bound = evaluation.lower_bound
+    if bound is not None:
+        b_mean, _, b_low, _ = bound
+        items += [
+            ("lower bound (mean)", b_mean, money, f"mean optimum of {len(evaluation.replications)}"
+             " replications on fresh samples: the true optimum is at least this, on average"),
+            ("lower bound (95%)", b_low, money, "one-sided: the true optimal objective is "
+             "above this with 97.5% confidence (Mak, Morton and Wood 1999)"),
+            ("gap estimate", evaluation.objective_estimate - b_mean, money,
+             "objective out of sample minus the lower bound: how far the plan may be from the "
+             "best possible"),
+        ]
+    items.append(("futures per second", round(evaluation.solves_per_second, 1), "",
+                  "on all the workers"))
+    return items
+
+
+def histogram(costs: list[float], bins: int = BINS) -> tuple[pd.DataFrame, str]:
+    """Counts of costs in equal bins, labelled by their centre in a readable scale, and the
+    scale's name (`billion`, `million` or empty)."""
+    counts, edges = np.histogram(costs, bins=bins)
+    centres = (edges[:-1] + edges[1:]) / 2
+    top = float(np.max(np.abs(costs))) if len(costs) else 0.0
+    scale, name = (1e9, "billion ") if top >= 1e10 else (1e6, "million ") if top >= 1e7 \
+        else (1.0, "")
+    return pd.DataFrame({"cost": centres / scale, "futures": counts}), name
+
+
+def add_evaluation(book: Book, evaluation: Evaluation, plan: PlanData) -> None:
+    """The Evaluation sheet: the figures, the shortfall per commodity, a histogram of costs
+    and one row per future."""
+    money = plan.settings.currency
+    ws = book.sheet("Evaluation")
+    for column, width in enumerate((26, 20, 8, 70)):
+        ws.set_column(column, column, width)
+    grid = Grid()
+    header, section = book.fmt(**HEADER), book.fmt(**SECTION)
+    grid.put(0, 0, f"How the plan does in {len(evaluation.futures):,} fresh futures", section)
+    for c, text in enumerate(("item", "value", "unit", "note")):
+        grid.put(1, c, text, header)
+    row = 2
+    for item, value, unit, note in summary_items(evaluation, money):
+        number = MONEY if unit == money else None
+        grid.put(row, 0, item)
+        grid.put(row, 1, value, book.fmt(number))
+        grid.put(row, 2, unit)
+        grid.put(row, 3, note)
+        row += 1
+    row += 1
+    grid.put(row, 0, "Shortfall per commodity", section)
+    row += 1
+    for c, text in enumerate(("commodity", "chance of a shortfall", "unit",
+                              "mean shortfall when short / over all futures")):
+        grid.put(row, c, text, header)
+    row += 1
+    for k, chance, size, mean in evaluation.shortfall():
+        grid.put(row, 0, k)
+        grid.put(row, 1, chance, book.fmt(SHARE))
+        grid.put(row, 2, plan.commodities[k].unit)
+        grid.put(row, 3, f"{size:,.2f} when short; {mean:,.2f} on average")
+        row += 1
+    row += 1
+    costs = evaluation.costs
+    chart_top = row
+    if costs:
+        table, scale = histogram(costs)
+        grid.put(row, 5, f"cost of a future ({scale}{money}, bin centre)", header)
+        grid.put(row, 6, "futures", header)
+        for i, record in enumerate(table.itertuples(index=False), start=row + 1):
+            grid.put(i, 5, float(record.cost), book.fmt("#,##0.000"))
+            grid.put(i, 6, int(record.futures))
+        chart = book.workbook.add_chart({"type": "column"})
+        chart.add_series({"name": "futures", "categories": ["Evaluation", row + 1, 5,
+                                                            row + len(table), 5],
+                          "values": ["Evaluation", row + 1, 6, row + len(table), 6],
+                          "gap": 10, "fill": {"color": "#1F4E78"}})
+        chart.set_title({"name": "Cost of the plan in fresh futures",
+                         "name_font": {"size": 11, "bold": True}})
+        chart.set_x_axis({"name": f"cost of a future ({scale}{money}, present value)",
+                          "num_format": "#,##0.00", "num_font": {"rotation": -45}})
+        chart.set_y_axis({"name": "futures", "num_format": "0"})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 620, "height": 300})
+        ws.insert_chart(chart_top, 0, chart)
+        row += max(len(table) + 2, 17)
+    grid.write(ws)
+    spec, frame = futures_table(evaluation, plan)
+    write_table(book, ws, frame, spec, money, first_row=row, filters=False, freeze=False)
