@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
+import logging
 import signal
 import sys
 import tempfile
@@ -139,12 +141,25 @@ def main(argv: list[str] | None = None) -> int:
     with_handler = signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None)
     if with_handler:
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    previous_hook, sys.unraisablehook = sys.unraisablehook, _quiet_unraisable
     try:
         return _main(args, console)
     finally:
         _clean_up_shielded()
+        sys.unraisablehook = previous_hook
         if with_handler:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _quiet_unraisable(info: object) -> None:
+    """An error Python cannot raise (a library's clean-up at garbage collection, such as a zip
+    file that cannot be closed on a full disk, after the real error was reported) is logged at
+    debug level, never printed over the terminal's one-line message."""
+    logging.getLogger("planner").debug(
+        "%s %r", getattr(info, "err_msg", None) or "Exception ignored in",
+        getattr(info, "object", None),
+        exc_info=(getattr(info, "exc_type", None), getattr(info, "exc_value", None),
+                  getattr(info, "exc_traceback", None)))
 
 
 def _clean_up_shielded() -> None:
@@ -158,6 +173,7 @@ def _clean_up_shielded() -> None:
         except (ValueError, OSError):  # not the main thread: nothing to shield
             pass
     try:
+        gc.collect()  # finalizers of what a failed write left open run now, under our hook
         cleanup()
     finally:
         for sig, handler in saved.items():

@@ -33,6 +33,10 @@ SIZES = {
     "medium": Size(commodities=8, regions=3, suppliers_per_commodity=7, periods=60, scenarios=4),
     "large": Size(commodities=12, regions=4, suppliers_per_commodity=6, periods=120,
                   scenarios=7),
+    "xl": Size(commodities=14, regions=4, suppliers_per_commodity=10, periods=120,
+               scenarios=9),
+    "xxl": Size(commodities=18, regions=5, suppliers_per_commodity=12, periods=120,
+                scenarios=12),
     # The national plan of issue 9: 10 commodities, 200 suppliers, 400 routes, 6 scenarios,
     # 120 months.
     "national": Size(commodities=10, regions=2, suppliers_per_commodity=20, periods=120,
@@ -119,14 +123,61 @@ def synthetic_sheets(size: Size, seed: int = 7) -> dict[str, list[list]]:
     return sheets
 
 
-def write_synthetic(path: Path, size_name: str, seed: int = 7) -> Path:
-    """Write a synthetic workbook of the named size."""
+EVENTS = [["event", "target_type", "target", "capacity_factor", "cost_factor",
+           "probability_per_year", "min_duration", "max_duration"],
+          ["China curb", "processing_country", "China", 0.3, None, 0.2, 2, 9],
+          ["Hormuz closure", "chokepoint", "Hormuz", 0, None, 0.05, 1, 3],
+          ["Malacca disruption", "chokepoint", "Malacca", 0.5, 1.3, 0.1, 1, 4],
+          ["Australian strike", "origin_country", "Australia", 0.5, None, 0.1, 1, 3]]
+
+
+def write_synthetic(path: Path, size_name: str, seed: int = 7, events: bool = False) -> Path:
+    """Write a synthetic workbook of the named size (with an Events sheet if asked)."""
     wb = Workbook()
     wb.remove(wb.active)
-    for name, rows in synthetic_sheets(SIZES[size_name], seed).items():
+    sheets = synthetic_sheets(SIZES[size_name], seed)
+    if events:
+        sheets["Events"] = EVENTS
+    for name, rows in sheets.items():
         ws = wb.create_sheet(name)
         for row in rows:
             ws.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def write_demand_rows(path: Path, count: int, seed: int = 7) -> Path:
+    """A workbook whose Demand sheet has `count` dated rows (to time reading and validating
+    large sheets); the rest is a minimal valid plan."""
+    rng = random.Random(seed)
+    commodities, regions = 10, 20
+    periods = -(-count // (commodities * regions))
+    wb = Workbook(write_only=True)
+    sheets = {
+        "Settings": [["setting", "value"], ["start_period", "2030-01"], ["periods", periods]],
+        "Commodities": [["commodity", "unit", "shortage_penalty"]]
+        + [[f"material {k}", "t", 1000] for k in range(commodities)],
+        "Suppliers": [["supplier", "commodity", "origin_country", "capacity", "unit_cost"]]
+        + [[f"supplier {k}", f"material {k}", "Australia", 500, 10] for k in range(commodities)],
+        "Routes": [["route", "supplier", "region"]]
+        + [[f"route {k}", f"supplier {k}", "region 0"] for k in range(commodities)],
+    }
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    ws = wb.create_sheet("Demand")
+    ws.append(["commodity", "region", "period", "demand"])
+    written = 0
+    for t in range(periods):
+        label = _year_month(2030, t + 1)
+        for k in range(commodities):
+            for g in range(regions):
+                if written == count:
+                    break
+                ws.append([f"material {k}", f"region {g}", label, round(rng.uniform(1, 50), 2)])
+                written += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path

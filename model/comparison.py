@@ -53,8 +53,9 @@ def _changed(a: np.ndarray | pd.Series, b: np.ndarray | pd.Series) -> np.ndarray
 
 
 def scenario_costs(result: PlanResult, reference: str) -> pd.DataFrame:
-    """Each scenario's cost and shortfall, with the change of the total and of each cost part
-    against the reference scenario (the reference's own row first, its changes zero)."""
+    """Each scenario's cost and shortfall, with the change of the total (`cost_change`) and of
+    each cost part (the part's column) against the reference scenario; the reference's own
+    row first, its changes zero."""
     table = result.scenarios.set_index("scenario")
     names = [reference] + [s for s in table.index if s != reference]
     base = table.loc[reference]
@@ -65,7 +66,7 @@ def scenario_costs(result: PlanResult, reference: str) -> pd.DataFrame:
                "shortfall": rows["shortfall"].to_numpy(),
                "shortfall_change": (rows["shortfall"] - base["shortfall"]).to_numpy()}
     for part in COST_PARTS:
-        columns[f"{part}_change"] = (rows[part] - base[part]).to_numpy()
+        columns[part] = (rows[part] - base[part]).to_numpy()
     return SCENARIO_COSTS.frame(**columns)
 
 
@@ -95,72 +96,93 @@ def scenario_shortfall(result: PlanResult, plan: PlanData, reference: str) -> pd
 
 
 def route_volumes(result: PlanResult, plan: PlanData) -> pd.DataFrame:
-    """Orders over the horizon per (scenario, route), every scenario and route."""
+    """Orders over the horizon, one row per scenario and one column per route (every scenario
+    and route of the plan, zeros where nothing is ordered)."""
     orders = result.orders
-    totals = (orders.groupby(["scenario", "route"], sort=False)["quantity"].sum()
-              if len(orders) else pd.Series(dtype=float))
-    index = pd.MultiIndex.from_product([list(plan.scenarios), list(plan.routes)],
-                                       names=["scenario", "route"])
-    return totals.reindex(index, fill_value=0.0)
+    table = (orders.pivot_table(index="scenario", columns="route", values="quantity",
+                                aggfunc="sum", fill_value=0.0)
+             if len(orders) else pd.DataFrame(dtype=float))
+    return table.reindex(index=list(plan.scenarios), columns=list(plan.routes),
+                         fill_value=0.0).astype(float)
 
 
 def scenario_volumes(result: PlanResult, plan: PlanData, reference: str) -> pd.DataFrame:
     """Routes whose volume in a scenario differs from the reference, per scenario and
     commodity, the biggest change (gain or loss) first."""
     volumes = route_volumes(result, plan)
-    order = {k: i for i, k in enumerate(plan.commodities)}
-    records = []
-    for scenario in plan.scenarios:
-        if scenario == reference:
-            continue
-        found = []
-        for name, route in plan.routes.items():
-            mine, theirs = float(volumes[(scenario, name)]), float(volumes[(reference, name)])
-            if not _changed(mine, theirs):
-                continue
-            supplier = plan.suppliers[route.supplier]
-            k = supplier.commodity
-            found.append((scenario, k, route.supplier, name, supplier.processing_country,
-                          plan.commodities[k].unit, mine, theirs, mine - theirs,
-                          (mine - theirs) / theirs if theirs > ABSOLUTE_NOISE else np.nan))
-        found.sort(key=lambda r: (order[r[1]], -abs(r[8])))
-        records += found
-    return SCENARIO_VOLUMES.frame(records)
-
-
-def _lowest(stock: pd.DataFrame) -> pd.DataFrame:
-    """Per (scenario, commodity, region): the lowest closing stock and its first period."""
-    at = stock.groupby(["scenario", "commodity", "region"], sort=False)["closing"].idxmin()
-    return stock.loc[at.to_numpy(), ["scenario", "commodity", "region", "closing", "period",
-                                     "days_of_cover"]].set_index(
-        ["scenario", "commodity", "region"])
+    others = [s for s in plan.scenarios if s != reference]
+    if not others or not len(volumes.columns):
+        return SCENARIO_VOLUMES.frame([])
+    mine = volumes.loc[others]
+    theirs = volumes.loc[[reference] * len(others)].set_axis(others)
+    changed = pd.DataFrame(_changed(mine, theirs), index=others, columns=volumes.columns)
+    found = changed.stack()
+    found = found[found].index
+    if not len(found):
+        return SCENARIO_VOLUMES.frame([])
+    scenarios = found.get_level_values(0)
+    routes = found.get_level_values(1)
+    quantity = np.array([mine.at[w, r] for w, r in found])
+    reference_quantity = volumes.loc[reference, routes].to_numpy()
+    suppliers = [plan.routes[r].supplier for r in routes]
+    commodities = [plan.suppliers[x].commodity for x in suppliers]
+    change = quantity - reference_quantity
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(reference_quantity > ABSOLUTE_NOISE, change / reference_quantity,
+                         np.nan)
+    table = SCENARIO_VOLUMES.frame(
+        scenario=list(scenarios), commodity=commodities, supplier=suppliers, route=list(routes),
+        processing_country=[plan.suppliers[x].processing_country for x in suppliers],
+        unit=[plan.commodities[k].unit for k in commodities], quantity=quantity,
+        reference_quantity=reference_quantity, change=change, change_share=share)
+    scenario_order = {w: i for i, w in enumerate(plan.scenarios)}
+    commodity_order = {k: i for i, k in enumerate(plan.commodities)}
+    order = np.lexsort((-np.abs(change), table["commodity"].map(commodity_order).to_numpy(),
+                        table["scenario"].map(scenario_order).to_numpy()))
+    return table.iloc[order].reset_index(drop=True)
 
 
 def scenario_lowest(result: PlanResult, plan: PlanData, reference: str) -> pd.DataFrame:
-    """Stock at its lowest per commodity and region in each other scenario, and when, against
-    the reference; pairs that never hold stock in either are left out."""
+    """Stock at its lowest per commodity and region in each other scenario, when it first
+    gets there and in how many periods it is empty, against the reference; pairs that never
+    hold stock in either are left out."""
     stock = result.stockpile
     if not len(stock):
         return SCENARIO_LOWEST.frame([])
-    lowest = _lowest(stock)
-    highest = stock.groupby(["scenario", "commodity", "region"], sort=False)["closing"].max()
-    pairs = list(dict.fromkeys(zip(stock["commodity"], stock["region"], strict=True)))
-    records = []
-    for scenario in plan.scenarios:
-        if scenario == reference:
-            continue
-        for k, g in pairs:
-            key, ref = (scenario, k, g), (reference, k, g)
-            if key not in lowest.index or ref not in lowest.index:
-                continue
-            if max(highest[key], highest[ref]) <= ABSOLUTE_NOISE:
-                continue
-            mine, theirs = lowest.loc[key], lowest.loc[ref]
-            records.append((scenario, k, g, plan.commodities[k].unit, float(mine["closing"]),
-                            mine["period"], float(mine["days_of_cover"]),
-                            float(theirs["closing"]), theirs["period"],
-                            float(mine["closing"]) - float(theirs["closing"])))
-    return SCENARIO_LOWEST.frame(records)
+    keys = ["scenario", "commodity", "region"]
+    groups = stock.groupby(keys, sort=False)
+    at = stock.loc[groups["closing"].idxmin().to_numpy()]
+    per = pd.DataFrame({
+        "lowest": at["closing"].to_numpy(), "period": at["period"].to_numpy(),
+        "days": at["days_of_cover"].to_numpy(),
+        "highest": groups["closing"].max().to_numpy(),
+        "empty": (stock["closing"] <= ABSOLUTE_NOISE).groupby(
+            [stock[k] for k in keys], sort=False).sum().to_numpy()},
+        index=pd.MultiIndex.from_frame(at[keys]))
+    ref = per.xs(reference, level="scenario")
+    mine = per.drop(index=reference, level="scenario")
+    if not len(mine):
+        return SCENARIO_LOWEST.frame([])
+    pairs = mine.index.droplevel("scenario")
+    theirs = ref.reindex(pairs)
+    keep = (np.maximum(mine["highest"].to_numpy(), theirs["highest"].fillna(0).to_numpy())
+            > ABSOLUTE_NOISE) & theirs["lowest"].notna().to_numpy()
+    mine, theirs = mine[keep], theirs[keep]
+    commodities = mine.index.get_level_values("commodity")
+    table = SCENARIO_LOWEST.frame(
+        scenario=list(mine.index.get_level_values("scenario")), commodity=list(commodities),
+        region=list(mine.index.get_level_values("region")),
+        unit=[plan.commodities[k].unit for k in commodities],
+        lowest_stock=mine["lowest"].to_numpy(), period=mine["period"].to_numpy(),
+        days_of_cover=mine["days"].to_numpy(dtype=float),
+        periods_empty=mine["empty"].to_numpy(dtype=int),
+        reference_lowest=theirs["lowest"].to_numpy(),
+        reference_period=theirs["period"].to_numpy(),
+        reference_periods_empty=theirs["empty"].to_numpy(dtype=int),
+        change=mine["lowest"].to_numpy() - theirs["lowest"].to_numpy())
+    order = {w: i for i, w in enumerate(plan.scenarios)}
+    return table.sort_values("scenario", key=lambda c: c.map(order), kind="stable") \
+        .reset_index(drop=True)
 
 
 def compare_scenarios(result: PlanResult, plan: PlanData) -> ScenarioComparison | None:
@@ -181,16 +203,14 @@ def supply_change_by_country(result: PlanResult, plan: PlanData, commodity: str,
     each other scenario (rows) against the reference; countries that never change are left
     out, and so is the whole table (empty) when nothing changes."""
     volumes = route_volumes(result, plan)
-    countries: dict[str, list[str]] = {}
-    for name, route in plan.routes.items():
-        supplier = plan.suppliers[route.supplier]
-        if supplier.commodity == commodity:
-            countries.setdefault(supplier.processing_country, []).append(name)
+    country = {name: plan.suppliers[route.supplier].processing_country
+               for name, route in plan.routes.items()
+               if plan.suppliers[route.supplier].commodity == commodity}
     others = [s for s in plan.scenarios if s != reference]
-    table = pd.DataFrame(0.0, index=pd.Index(others, name="scenario"), columns=list(countries))
-    for country, routes in countries.items():
-        theirs = sum(float(volumes[(reference, r)]) for r in routes)
-        for scenario in others:
-            mine = sum(float(volumes[(scenario, r)]) for r in routes)
-            table.loc[scenario, country] = mine - theirs if _changed(mine, theirs) else 0.0
+    totals = volumes[list(country)].T.groupby(pd.Series(country), sort=False).sum().T
+    mine = totals.loc[others]
+    theirs = totals.loc[[reference] * len(others)].set_axis(others)
+    table = (mine - theirs).where(_changed(mine, theirs), 0.0)
+    table.index.name = "scenario"
+    table.columns.name = None
     return table.loc[:, (table.abs() > 0).any(axis=0)]

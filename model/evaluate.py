@@ -118,6 +118,7 @@ class FutureOutcome:
     cost: float | None
     shortfall: tuple[float, ...]        # per commodity, units over the horizon
     end_shortfall: tuple[float, ...]    # per commodity, below end_stock at the end
+    solve_seconds: float = 0.0          # HiGHS's own time for this future
 
 
 class EvaluationTask(Task):
@@ -156,7 +157,8 @@ class EvaluationTask(Task):
             model.release(columns)
         shortfall, end = self._shortfall(model, outcome)
         return FutureOutcome(index, describe(occurrences, calendar.label), followed,
-                             outcome.status, outcome.cost, shortfall, end)
+                             outcome.status, outcome.cost, shortfall, end,
+                             outcome.solution.seconds)
 
     def _followed(self, model: ScenarioModel, factors) -> tuple[np.ndarray, np.ndarray, int]:
         """Columns to fix and their values: the plan's decisions along the longest prefix of

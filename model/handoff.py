@@ -93,6 +93,12 @@ class CompiledLP:
         """Nonzeros of the constraint matrix."""
         return int(self.value.size)
 
+    def release_model(self) -> None:
+        """Drop every reference to the Pyomo model (its variables and constraints), so that
+        the model's memory can be freed once the arrays are in hand."""
+        self.variables, self.constraints = [], []
+        self.col_of, self.row_of = {}, {}
+
     def entry(self, row: int, col: int) -> float:
         """One matrix entry (0 where there is none)."""
         if (row, col) in self.added:
@@ -300,16 +306,3 @@ def to_csc(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
     start = np.zeros(n_cols + 1, dtype=np.int32)
     np.cumsum(counts, out=start[1:])
     return start, rows.astype(np.int32), vals
-
-
-def row_entries(lp: CompiledLP, rows: list[int], general: bool = False
-                ) -> list[tuple[float, float, list[int], list[float]]]:
-    """(lower, upper, columns, coefficients) of these rows, re-read from the model (after a
-    mutable parameter changed)."""
-    compiler = RowCompiler(lp.col_of)
-    found = []
-    for i in rows:
-        lower, body, upper = lp.constraints[i].to_bounded_expression(evaluate_bounds=True)
-        constant, cols, coefs = compiler.terms(body)
-        found.append((_bound(lower, -INF) - constant, _bound(upper, INF) - constant, cols, coefs))
-    return found

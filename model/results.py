@@ -362,8 +362,9 @@ def _prices(solved: SolvedPlan) -> pd.DataFrame:
     return PRICES.frame(
         commodity=np.repeat(np.array([k for k, _ in pairs], dtype=object), n),
         region=np.repeat(np.array([g for _, g in pairs], dtype=object), n),
-        period=np.tile(labels, len(pairs)), marginal_cost=values, dual=values,
-        holds_up_to=np.full(len(values), np.nan), method="dual (not checked)", note="")
+        period=np.tile(labels, len(pairs)), marginal_cost=values,
+        one_more_unit=np.full(len(values), np.nan), holds_up_to=np.full(len(values), np.nan),
+        method="dual (not checked)", note="")
 
 
 def _concentration(solved: SolvedPlan) -> pd.DataFrame:

@@ -81,14 +81,24 @@ class Solved:
 
 def solve_plan(plan: PlanData, scenarios: ScenarioSet | None = None,
                progress: Progress = log.info, timings: dict[str, float] | None = None,
-               solver_log: bool = False) -> Solved:
-    """Build and solve the plan's LP; raise InfeasiblePlan or SolverFailure when no plan."""
+               solver_log: bool = False, keep_model: bool = True) -> Solved:
+    """Build and solve the plan's LP; raise InfeasiblePlan or SolverFailure when no plan.
+
+    With `keep_model=False` the Pyomo model is freed once its arrays are compiled, before
+    HiGHS takes its own copy: everything after the hand-off reads the arrays and the layout,
+    and on a national plan the model is most of the memory."""
     timings = timings if timings is not None else {}
     started = time.perf_counter()
     built = build_model(plan, scenarios)
     timings["build_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
     lp = compile_lp(built.model)
+    if not keep_model:
+        import gc
+
+        lp.release_model()
+        built.model = None
+        gc.collect()
     solver = PlanSolver(lp, plan.settings.time_limit_seconds, verbose=solver_log)
     timings["handoff_seconds"] = time.perf_counter() - started
     cols, rows, nonzeros = solver.size
@@ -202,7 +212,6 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     options = options or RunOptions()
     solver_log = options.solver_log
     from .report import write_diagnosis, write_plan_workbook
-    from .sweep import run_sweep
 
     input_path = Path(input_path)
     output = Path(output_path) if output_path is not None else default_output_path(input_path)
@@ -221,7 +230,7 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
         keep_full_list(exc, input_path, output.parent)
         raise
     try:
-        solved = solve_plan(plan, None, progress, timings, solver_log)
+        solved = solve_plan(plan, None, progress, timings, solver_log, keep_model=False)
     except InfeasiblePlan as exc:
         where = output.parent / f"{input_path.stem}_diagnosis.xlsx"
         try:
@@ -236,13 +245,31 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
         progress(f"  warning: {note}")
     started = time.perf_counter()
     result = extract(solved.built, solved.solver.lp, solved.solution)
-    add_insight(result, solved, progress, timings, options)
+    timings["extract_seconds"] = time.perf_counter() - started
+    add_analyses(result, plan, solved, progress, timings, options)
+    result.timings = timings
+    result.extras["inputs"] = inputs
+    progress(f"writing {output}")
+    started = time.perf_counter()
+    written, write_notes = write_plan_workbook(result, plan, output, notes, progress=progress)
+    timings["write_seconds"] = time.perf_counter() - started  # including the final save
+    return RunOutcome(result, written, plan, notes + write_notes)
+
+
+def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: Progress,
+                 timings: dict[str, float], options: RunOptions) -> None:
+    """What the plan is worth and how sure it is, each from its own solves: prices and
+    break-evens (insight), the trade-off sweep, EVPI and VSS, and out-of-sample evaluation."""
+    from .sweep import run_sweep
+
     where = Where(options.workers, options.scheduler)
+    add_insight(result, solved, progress, timings, options)
     if plan.sweep:
         progress(f"sweeping {len(plan.sweep)} trade-off points ...")
+        started = time.perf_counter()
         result.tradeoff = run_sweep(solved.built, solved.solver, where,
                                     item_seconds=solved.solution.seconds)
-    timings["extract_seconds"] = time.perf_counter() - started
+        timings["sweep_seconds"] = time.perf_counter() - started
     add_value_of_information(result, plan, solved, progress, timings, where)
     if options.evaluate or options.replications:
         from .evaluate import evaluate
@@ -252,13 +279,6 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
         result.extras["evaluation"] = evaluate(plan, solved, options.evaluate,
                                                options.replications, where, progress)
         timings["evaluate_seconds"] = time.perf_counter() - started
-    result.timings = timings
-    result.extras["inputs"] = inputs
-    progress(f"writing {output}")
-    started = time.perf_counter()
-    written, write_notes = write_plan_workbook(result, plan, output, notes, progress=progress)
-    timings["write_seconds"] = time.perf_counter() - started  # including the final save
-    return RunOutcome(result, written, plan, notes + write_notes)
 
 
 def sample_if_asked(plan: PlanData, progress: Progress) -> PlanData:

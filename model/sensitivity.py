@@ -261,17 +261,22 @@ def entry_price_drop(live: LiveModel, direction: Direction) -> float | None:
 
 @dataclass
 class Item:
-    """One row of the Sensitivity sheet or one Prices cell, with what is known before any
-    re-solve and the re-solve that would settle it."""
+    """One row of the Sensitivity sheet or one Prices cell: what its first record says, the
+    exact check from the basis (phase 1, before any re-solve) and the re-solve that settles
+    what the check leaves open (phase 2); either may be left out by the time budget."""
 
     priority: float
     record: dict
-    settle: object = None  # a callable run in phase 2, or None
+    check: object = None   # callable(record) -> True when a re-solve is still needed
+    settle: object = None  # callable(record)
 
 
 def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: pd.DataFrame,
             budget_seconds: float) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """(Prices table with their ranges, Sensitivity table, figures about the work done)."""
+    """(Prices table with their ranges, Sensitivity table, figures about the work done).
+
+    Phase 1 (exact checks from the basis) may use half the budget, phase 2 (re-solves) the
+    rest; both go through the items largest effect first."""
     started = time.perf_counter()
     if solution.row_dual is None or not solution.has_basis:
         reason = ("from the interior point method: no basis, so no range is known"
@@ -286,30 +291,37 @@ def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: p
     price_items = _price_items(live, prices)
     capacity_items = _capacity_items(live)
     supplier_items = _supplier_items(live)
-    queue = [item for item in capacity_items + supplier_items + price_items if item.settle]
-    queue.sort(key=lambda item: item.priority)
-    skipped = 0
-    for item in queue:
+    items = sorted(capacity_items + supplier_items + price_items, key=lambda i: i.priority)
+    unchecked = unsettled = 0
+    open_items = []
+    for item in items:
+        if item.check is None:
+            continue
+        if time.perf_counter() - started > budget_seconds / 2:
+            unchecked += 1
+            continue
+        if item.check(item.record):
+            open_items.append(item)
+    for item in open_items:
         if time.perf_counter() - started > budget_seconds:
-            skipped += 1
-            item.record.update(item.record.pop("unsettled", {}))
+            unsettled += 1
             continue
         item.settle(item.record)
-        item.record.pop("unsettled", None)
     table = prices.copy()
-    for column in ("marginal_cost", "dual", "holds_up_to", "method", "note"):
+    for column in ("one_more_unit", "holds_up_to", "method", "note"):
         table[column] = [item.record[column] for item in price_items]
     rows = [item.record for item in capacity_items + supplier_items]
     sensitivity = ordered(SENSITIVITY.frame([tuple(r[c] for c in SENSITIVITY.names)
                                              for r in rows]))
     return (table[PRICES.names], sensitivity,
             {"solves": live.solves, "seconds": time.perf_counter() - started,
-             "left_for_budget": skipped})
+             "unchecked": unchecked, "left_for_budget": unsettled})
 
 
 def _price_items(live: LiveModel, prices: pd.DataFrame) -> list[Item]:
     """Prices: one more unit of demand in every scenario of the period (the balance rows of
-    the period's nodes up by 1, and the unmet-demand bounds with them)."""
+    the period's nodes up by 1, and the unmet-demand bounds with them). `marginal_cost` stays
+    the duals' sum; `one_more_unit` is what one more unit costs, where it is known."""
     ix, lp = live.built.index, live.lp
     rows = lp.layout.rows["stock_balance"]
     unmet = lp.layout.columns["unmet"]
@@ -327,37 +339,39 @@ def _price_items(live: LiveModel, prices: pd.DataFrame) -> list[Item]:
         at = np.array(by_period[t], dtype=np.int64)
         ones = np.ones(len(at))
         change = Change(rows.start + first + at, ones, unmet.start + first + at, ones)
-        dual = float(live.y[change.rows].sum())
-        steps = live.steps(change)
-        rate = live.rate(change)
-        record = {"marginal_cost": None, "dual": dual, "holds_up_to": steps, "method": "",
-                  "note": ""}
-        demand = sum(ix.demand[(row.commodity, row.region, n)] for n in by_period[t])
-        if steps is not None and steps >= 1.0:
-            record.update(marginal_cost=rate, method="dual (the basis holds)")
-            if abs(rate - dual) > 1e-9 * max(1.0, abs(dual)):
-                record["note"] = ("all of this demand is unmet: one more unit is unmet too, "
-                                  "at the shortage penalty")
-            items.append(Item(0, record))
-            continue
-        record["unsettled"] = {
-            "method": "dual only", "note": f"the dual {dual:,.6g} holds only up to "
-            f"{steps or 0:,.3g} more units; one more unit was not re-solved within the time "
-            "budget, so no cost of one more unit is given"}
+        dual = row.marginal_cost
+        record = {"one_more_unit": None, "holds_up_to": None,
+                  "method": "dual (not checked within the time budget)",
+                  "note": "the rate of a small change; whether it holds for one more unit was "
+                          "not checked within the time budget"}
+
+        def check(record: dict, change: Change = change, dual: float = dual) -> bool:
+            steps, rate = live.steps(change), live.rate(change)
+            record["holds_up_to"] = steps
+            if steps is not None and steps >= 1.0:
+                record.update(one_more_unit=rate, method="dual (the basis holds)", note="")
+                if abs(rate - dual) > 1e-9 * max(1.0, abs(dual)):
+                    record["note"] = ("all of this demand is unmet: one more unit is unmet "
+                                      "too, at the shortage penalty")
+                return False
+            record.update(method="dual only", note=(
+                f"the dual holds only up to {steps or 0:,.3g} more units (a degenerate point); "
+                "one more unit was not re-solved within the time budget"))
+            return True
 
         def settle(record: dict, change: Change = change, dual: float = dual) -> None:
             value = live.objective_with(change)
             if value is None:
-                record.update(record["unsettled"])
                 return
             one_unit = value - live.objective
-            record.update(marginal_cost=one_unit, method="re-solve (one more unit)")
+            record.update(one_more_unit=one_unit, method="re-solve (one more unit)", note="")
             if abs(one_unit - dual) > 1e-6 * max(1.0, abs(dual)):
-                record["note"] = (f"the dual {dual:,.6g} holds only up to "
-                                  f"{record['holds_up_to'] or 0:,.3g} more units (a degenerate "
-                                  f"point); one more unit costs {one_unit:,.6g}")
+                record["note"] = (f"the dual holds only up to {record['holds_up_to'] or 0:,.3g}"
+                                  f" more units (a degenerate point); one more unit costs "
+                                  f"{one_unit:,.6g}")
 
-        items.append(Item(2 + t / 1e4 - (1 if demand > 0 else 0), record, settle))
+        demand = sum(ix.demand[(row.commodity, row.region, n)] for n in by_period[t])
+        items.append(Item(2 + t / 1e4 - (1 if demand > 0 else 0), record, check, settle))
     return items
 
 
@@ -396,7 +410,6 @@ def _capacity_items(live: LiveModel) -> list[Item]:
         if abs(rate) <= TOLERANCE * max(1.0, abs(live.objective)) * 1e-3:
             continue
         unit = plan.commodities[commodity].unit
-        steps = live.steps(change)
         record = {"kind": kind, "name": name, "commodity": commodity, "break_even": None,
                   "current": current, "unit": f"{unit}/period"}
 
@@ -405,20 +418,25 @@ def _capacity_items(live: LiveModel) -> list[Item]:
                     f"one more {unit} per period costs {-worth:,.0f} {money}")
             record.update(finding=text, worth=worth, method=method)
 
-        if steps is not None and steps >= 1.0:
-            finish(record, -rate, "dual (the basis holds)")
-            items.append(Item(0, record))
-            continue
-        finish(record, -rate, "dual only (the basis changes within one unit; not re-solved "
-                              "within the time budget)")
-        record["unsettled"] = dict(record)
+        finish(record, -rate, "dual (the rate of a small change; not checked for a whole "
+                              "unit within the time budget)")
+
+        def check(record: dict, change: Change = change, rate: float = rate,
+                  finish=finish) -> bool:
+            steps = live.steps(change)
+            if steps is not None and steps >= 1.0:
+                finish(record, -rate, "dual (the basis holds)")
+                return False
+            finish(record, -rate, "dual only (the basis changes within one unit; not "
+                                  "re-solved within the time budget)")
+            return True
 
         def settle(record: dict, change: Change = change, finish=finish) -> None:
             value = live.objective_with(change)
             if value is not None:
                 finish(record, live.objective - value, "re-solve (+1 unit per period)")
 
-        items.append(Item(-abs(rate), record, settle))
+        items.append(Item(-abs(rate), record, check, settle))
     return items
 
 
@@ -441,19 +459,24 @@ def _supplier_items(live: LiveModel) -> list[Item]:
                   "price of a supplier left out", "name": name,
                   "commodity": supplier.commodity, "current": price, "unit": unit,
                   "break_even": None, "worth": spend if used else None}
-        if not used and not live.basic_cols[cols].any():
-            drop = entry_price_drop(live, direction)
-            if drop is None:
-                record.update(finding="not bought at any price: no open route or capacity",
-                              method="basis (reduced costs)")
-            else:
-                record.update(finding=f"enters if its price falls by {drop:,.2f} (below "
-                                      f"{price - drop:,.2f} {unit})", break_even=price - drop,
-                              worth=drop, method="basis (reduced costs)")
-            items.append(Item(0, record))
-            continue
         record.update(finding="not searched within the time budget", method="-")
-        record["unsettled"] = dict(record)
+        if not used and not live.basic_cols[cols].any():
+
+            def check(record: dict, direction: Direction = direction, price: float = price,
+                      unit: str = unit) -> bool:
+                drop = entry_price_drop(live, direction)
+                if drop is None:
+                    record.update(finding="not bought at any price: no open route or "
+                                          "capacity", method="basis (reduced costs)")
+                else:
+                    record.update(finding=f"enters if its price falls by {drop:,.2f} (below "
+                                          f"{price - drop:,.2f} {unit})",
+                                  break_even=price - drop, worth=drop,
+                                  method="basis (reduced costs)")
+                return False
+
+            items.append(Item(0, record, check))
+            continue
 
         def settle(record: dict, direction: Direction = direction, cols: np.ndarray = cols,
                    probability: np.ndarray = probability, price: float = price,
@@ -471,7 +494,8 @@ def _supplier_items(live: LiveModel) -> list[Item]:
                                       f"{price + move:,.2f} {unit})", break_even=price + move,
                               worth=-move, method="re-solve")
 
-        items.append(Item(1 - spend / max(1.0, abs(live.objective)), record, settle))
+        items.append(Item(1 - spend / max(1.0, abs(live.objective)), record,
+                          lambda record: True, settle))
     return items
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,14 +199,57 @@ class PlanSolver:
         for name, value in {**RESET, **attempt.options}.items():
             set_option(highs, name, value)
         set_option(highs, "time_limit", seconds_left if seconds_left > 0 else 1e-9)
-        highs.run()
+        self._run_interruptible()
         status = highs.getModelStatus()
         if status == Status.kUnboundedOrInfeasible:
             # Presolve could not tell the two apart; the simplex without presolve can.
             set_option(highs, "presolve", "off")
-            highs.run()
+            self._run_interruptible()
             status = highs.getModelStatus()
         return status
+
+    def _run_interruptible(self) -> None:
+        """`highs.run()` in a worker thread (HiGHS releases the GIL), so that Ctrl-C or SIGTERM
+        stops a long solve at once: while it runs, the signal only asks HiGHS to stop at its
+        next iteration; once HiGHS has returned, the signal is raised again for its own
+        handler (Ctrl-C and the planner's SIGTERM: a KeyboardInterrupt that cleans up).
+
+        The handler must not raise inside `Thread.join`: an interrupted join can later return
+        while the thread still runs, and the process then aborts at exit."""
+        highs = self.highs
+        if threading.current_thread() is not threading.main_thread():
+            highs.run()
+            return
+        if not getattr(self, "_interrupt_hooked", False):
+            highs.cbSimplexInterrupt += self._stop_if_asked
+            highs.cbIpmInterrupt += self._stop_if_asked
+            self._interrupt_hooked = True
+        self._stop = False
+        caught: list[int] = []
+
+        def ask_to_stop(signum: int, frame: Any) -> None:
+            caught.append(signum)
+            self._stop = True
+
+        previous = {}
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(sig) not in (signal.SIG_IGN, None):
+                previous[sig] = signal.signal(sig, ask_to_stop)
+        try:
+            worker = threading.Thread(target=_run_and_release, args=(highs,), name="HiGHS",
+                                      daemon=True)
+            worker.start()
+            while worker.is_alive():
+                worker.join(0.05)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if caught:
+            signal.raise_signal(caught[0])
+
+    def _stop_if_asked(self, event: Any) -> None:
+        if self._stop:
+            event.interrupt()
 
     def solve(self, ladder: tuple[Attempt, ...] = LADDER) -> Solution:
         """Solve, climbing the ladder while HiGHS fails without an answer or returns a plan
@@ -327,6 +372,9 @@ class PlanSolver:
         planner itself reads the solution arrays)."""
         if solution.col_value is None:
             return
+        if not self.lp.variables:
+            raise RuntimeError("the Pyomo model was released after the hand-off "
+                               "(solve_plan(..., keep_model=True) keeps it)")
         for var, x in zip(self.lp.variables, solution.col_value.tolist(), strict=True):
             var.set_value(x, skip_validation=True)
 
@@ -365,6 +413,15 @@ class PlanSolver:
                 int(cols.size), cols, costs) == highspy.HighsStatus.kError:
             raise RuntimeError("HiGHS refused changeColsCost")
         self.lp.cost[cols] = costs
+
+
+def _run_and_release(highs: highspy.Highs) -> None:
+    """Solve in this (worker) thread, then let go of the worker threads HiGHS started from it
+    (as highspy's own threaded solve does), so that none is left running at exit."""
+    try:
+        highs.run()
+    finally:
+        highspy._Highs.resetThreadScheduler(True)
 
 
 def _scale(lp: CompiledLP) -> float:

@@ -26,11 +26,12 @@ def limit_entries(built: BuiltModel, solver: PlanSolver, limit: str
 
 
 def set_max_share(built: BuiltModel, solver: PlanSolver, limit: str, share: float) -> None:
-    """Change one limit's max_share in the live solver (and in the Pyomo model, which keeps
-    the parameter for anyone inspecting it)."""
+    """Change one limit's max_share in the live solver (and in the Pyomo model, where it is
+    still kept, for anyone inspecting it)."""
     solver.change_coefficients([(row, col, -share)
                                 for row, col in limit_entries(built, solver, limit)])
-    built.model.max_share[limit] = share
+    if built.model is not None:
+        built.model.max_share[limit] = share
 
 
 def point_figures(built: BuiltModel, solver: PlanSolver, solution: Solution

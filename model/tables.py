@@ -102,13 +102,14 @@ CONCENTRATION = OutTable("Concentration", (
 
 PRICES = OutTable("Prices", (
     _text("commodity", 14), _text("region", 12), _text("period", 10),
-    OutColumn("marginal_cost", "price", "money/unit, present value", 20),
-    OutColumn("dual", "price", "money/unit", 14), _qty("holds_up_to", "units", 14),
-    _text("method", 26), _text("note", 60)),
-    "The expected cost of one more unit of demand in every scenario of the period, in present "
-    "value: the sum of the stock-balance duals where row ranging shows it holds for one more "
-    "unit, else a re-solve with one more unit; `dual` is the duals' sum, `holds_up_to` how many "
-    "units it holds for.")
+    OutColumn("marginal_cost", "price", "money/unit, present value, small change", 22),
+    OutColumn("one_more_unit", "price", "money/unit, present value", 18),
+    _qty("holds_up_to", "units", 14), _text("method", 30), _text("note", 60)),
+    "Prices of demand, in present value: `marginal_cost` is the sum of the stock-balance duals "
+    "over the period's scenarios (the rate of a small change in every scenario); "
+    "`one_more_unit` what one whole unit more costs, where it is known (the dual where the "
+    "optimal basis holds for it, else a re-solve); `holds_up_to` how many units the rate "
+    "holds for.")
 
 SENSITIVITY = OutTable("Sensitivity", (
     _text("kind", 26), _text("name", 28), _text("commodity", 14), _text("finding", 70),
@@ -159,34 +160,37 @@ TRADEOFF = OutTable("Tradeoff", (
 
 # Scenario comparison sheet: each scenario against the reference scenario (`base`, else the
 # most likely); a change is the scenario's figure minus the reference's.
+# Headers wrap at spaces only, so each column is at least as wide as its name.
 SCENARIO_COSTS = OutTable("Scenario costs", (
-    _text("scenario", 20), OutColumn("probability", "share", "%", 11),
+    _text("scenario", 20), OutColumn("probability", "share", "%", 12),
     _money("cost", "money, present value", 18), _money("cost_change", "money", 16),
-    _qty("shortfall", "units, all commodities", 15), _qty("shortfall_change", "units", 13),
-    *[_money(f"{part}_change", "money", 15) for part in COST_PARTS]),
-    "Cost and shortfall of each scenario, and how much each cost part changes against the "
-    "reference scenario.")
+    _qty("shortfall", "units, all commodities", 19), _qty("shortfall_change", "units", 18),
+    *[_money(part, "money, change", max(15, len(part) + 2)) for part in COST_PARTS]),
+    "Cost and shortfall of each scenario, and the change of the cost and of each cost part "
+    "against the reference scenario.")
 
 SCENARIO_SHORTFALL = OutTable("Scenario shortfall", (
     _text("scenario", 20), _text("commodity", 14), _text("unit", 6), _qty("shortfall"),
-    _qty("reference_shortfall", "unit", 15), _qty("change", "unit", 13)),
+    _qty("reference_shortfall", "unit", 21), _qty("change", "unit", 14)),
     "Unmet demand per commodity over the horizon, against the reference scenario.")
 
 SCENARIO_VOLUMES = OutTable("Scenario volumes", (
     _text("scenario", 20), _text("commodity", 14), _text("supplier", 24), _text("route", 28),
-    _text("processing_country", 14), _text("unit", 6), _qty("quantity"),
-    _qty("reference_quantity", "unit", 15), _qty("change", "unit", 13),
-    OutColumn("change_share", "share", "% of reference", 13)),
+    _text("processing_country", 20), _text("unit", 6), _qty("quantity"),
+    _qty("reference_quantity", "unit", 20), _qty("change", "unit", 14),
+    OutColumn("change_share", "share", "% of reference", 14)),
     "Suppliers and routes that gain or lose volume (orders over the horizon), biggest changes "
     "first.")
 
 SCENARIO_LOWEST = OutTable("Scenario lowest stock", (
     _text("scenario", 20), _text("commodity", 14), _text("region", 12), _text("unit", 6),
-    _qty("lowest_stock"), _text("period", 10), OutColumn("days_of_cover", "days", "days", 12),
-    _qty("reference_lowest", "unit", 15), _text("reference_period", 12),
-    _qty("change", "unit", 13)),
-    "Stock at its lowest (end of period) per commodity and region, and when, against the "
-    "reference scenario.")
+    _qty("lowest_stock", "unit", 14), _text("period", 10),
+    OutColumn("days_of_cover", "days", "days", 14),
+    OutColumn("periods_empty", "count", "periods", 15), _qty("reference_lowest", "unit", 18),
+    _text("reference_period", 18), OutColumn("reference_periods_empty", "count", "periods", 24),
+    _qty("change", "unit", 14)),
+    "Stock at its lowest (end of period) per commodity and region, when it first gets there, "
+    "and in how many periods the stockpile is empty, against the reference scenario.")
 
 INPUTS = OutTable("Inputs", (
     _text("sheet", 16), OutColumn("row", "count", "", 8), _text("key", 50),

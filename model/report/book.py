@@ -124,19 +124,43 @@ def write_cell(ws: Any, row: int, col: int, value: Any, cell_format: Any = None)
         ws.write_string(row, col, str(value), cell_format)
 
 
+LINE_POINTS = 15.0
+
+
+def wrapped_lines(text: Any, width: float) -> int:
+    """Lines a text takes when wrapped (at spaces) in a column `width` characters wide."""
+    lines, used = 1, 0
+    for word in str(text or "").split():
+        if used and used + 1 + len(word) > width:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines
+
+
+def header_width(text: str, width: float) -> float:
+    """A column at least as wide as the longest word of its header (headers wrap at spaces
+    only; a longer word would be cut)."""
+    return max(width, max((len(word) for word in text.split()), default=0) + 1.5)
+
+
 def write_header(book: Book, ws: Any, headers: list[str], widths: list[float],
                  formats: list[str | None], first_row: int = 0, freeze: bool = True,
                  columns: bool = True) -> None:
-    """A styled header row; each column gets its width and number format (unless `columns`
-    is False: a table sharing its sheet leaves the sheet's columns alone)."""
+    """A styled header row, tall enough for its longest header; each column gets its width
+    (at least its header's longest word) and number format, unless `columns` is False: a
+    table sharing its sheet leaves the sheet's columns alone."""
     header = book.fmt(**HEADER)
+    lines = 2
     for i, (text, width, number_format) in enumerate(zip(headers, widths, formats, strict=True)):
+        width = header_width(text, width)
         if columns:
             ws.set_column(i, i, width, book.fmt(number_format))
         ws.write_string(first_row, i, text, header)
+        lines = max(lines, wrapped_lines(text, width))
     if freeze:
         ws.freeze_panes(first_row + 1, 0)
-    ws.set_row(first_row, 30)
+    ws.set_row(first_row, LINE_POINTS * lines)
 
 
 def write_rows(book: Book, ws: Any, table: pd.DataFrame, columns: list[str],
@@ -275,11 +299,42 @@ def inject_rows(path: Path, deferred: dict[int, list[Deferred]]) -> None:
                 continue
             out = zipfile.ZipInfo(info.filename, info.date_time)
             out.compress_type = zipfile.ZIP_DEFLATED
+            out._compresslevel = 1  # big generated sheets: fast compression, a little larger
             out.external_attr = info.external_attr
             with target.open(out, "w", force_zip64=True) as handle:
-                for piece in _inject(data, wanted[info.filename]):
-                    handle.write(piece)
+                _write_behind(handle, _inject(data, wanted[info.filename]))
     os.replace(temporary, path)
+
+
+def _write_behind(handle: Any, pieces: Iterator[bytes]) -> None:
+    """Write (and so compress) each piece in a second thread while the next is generated:
+    zlib works without the interpreter lock, so the two overlap."""
+    import queue
+    import threading
+
+    waiting: queue.Queue = queue.Queue(maxsize=4)
+    failure: list[BaseException] = []
+
+    def drain() -> None:
+        while (piece := waiting.get()) is not None:
+            if not failure:
+                try:
+                    handle.write(piece)
+                except BaseException as exc:  # handed back to the generating thread
+                    failure.append(exc)
+
+    writer = threading.Thread(target=drain, daemon=True)
+    writer.start()
+    try:
+        for piece in pieces:
+            if failure:
+                break
+            waiting.put(piece)
+    finally:
+        waiting.put(None)
+        writer.join()
+    if failure:
+        raise failure[0]
 
 
 def write_table(book: Book, ws: Any, table: pd.DataFrame, spec: OutTable, currency: str,

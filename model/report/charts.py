@@ -26,12 +26,12 @@ from .book import write_cell
 
 __all__ = ["add_charts", "plan_grid", "reference_scenario", "country_colours", "cap_lines"]
 
-ROWS_PER_CHART = 18
+ROWS_PER_CHART = 19
 COLUMNS_PER_CHART = 10
-CHART_SIZE = {"width": 620, "height": 340}
+CHART_SIZE = {"width": 620, "height": 360}
 CHART_ROWS_PER_PAGE = 2
-PRINT_SCALE = 78
 MAX_STOCK_CHARTS = 12
+MAX_SCENARIOS_CHARTED = 20
 # A fixed palette (Tableau 20): the n-th processing country of the Suppliers sheet gets the
 # n-th colour, on every chart.
 PALETTE = ("#4E79A7", "#F28E2B", "#59A14F", "#E15759", "#B07AA1", "#76B7B2", "#EDC948",
@@ -44,6 +44,7 @@ SHORTFALL_COLOURS = ("#C00000", "#7030A0", "#00B050", "#FFC000", "#404040")
 CAPPED_ATTRIBUTES = ("processing_country", "processing_group", "origin_country",
                      "origin_group")
 MILLION = 1e6
+CHART_DATA = "Chart data"
 
 
 def country_colours(plan: PlanData) -> dict[str, str]:
@@ -133,18 +134,45 @@ def cap_lines(result: PlanResult, plan: PlanData, commodity: str) -> list[CapLin
                   .reindex(labels, fill_value=0.0))
         if limit.value == "*":
             countries: tuple[str, ...] = ()
-            what = f" (each {limit.attribute.replace('_', ' ')})"
+            what = f" on each {limit.attribute.replace('_', ' ')}"
         else:
             countries = tuple(dict.fromkeys(
                 plan.suppliers[r.supplier].processing_country for r in scope
                 if limit.value in values_of(plan, r, limit.attribute)))
             what = ""
-        where = f" in {limit.region}" if limit.region != "*" else ""
+        everywhere = all(r.region == limit.region for r in plan.routes.values()
+                         if plan.commodity_of(r) == commodity)
+        where = f" into {limit.region}" if limit.region != "*" and not everywhere else ""
+        basis = {"period": "", "year": ", yearly limit", "horizon": ", limit on the horizon"}.get(
+            limit.basis, f", {limit.basis_label}-period limit")
         cap = (limit.max_share * supply).where(supply > 0)  # no supply, no line
-        lines.append(CapLine(limit.name,
-                             f"{limit.name}: {_share_text(limit.max_share)} cap{what}{where}",
-                             cap, countries, limit.basis_label))
+        lines.append(CapLine(
+            limit.name, f"{limit.name}: {_share_text(limit.max_share)} cap{what}{where}{basis}",
+            cap, countries, limit.basis_label))
     return lines
+
+
+@dataclass
+class Block:
+    """A block of numbers on the Chart data sheet: where it is and what it holds."""
+
+    table: pd.DataFrame
+    header: int
+    first: int
+    last: int
+
+    def series(self, column: int, **options: Any) -> dict[str, Any]:
+        """A chart series of the block's column (1-based after the index), its categories
+        and values cached in the chart too: a workbook written row by row cannot give
+        xlsxwriter the cells, and without the cache Excel takes text categories for numbers."""
+        values = [None if pd.isna(v) else float(v) for v in self.table.iloc[:, column - 1]]
+        labels = [v if isinstance(v, int | float) else str(v) for v in self.table.index]
+        found = {"name": str(self.table.columns[column - 1]),
+                 "categories": [CHART_DATA, self.first, 0, self.last, 0],
+                 "values": [CHART_DATA, self.first, column, self.last, column],
+                 "categories_data": labels, "values_data": values}
+        found.update(options)
+        return found
 
 
 class _ChartData:
@@ -155,23 +183,24 @@ class _ChartData:
         self.ws = ws
         self.row = 0
 
-    def block(self, title: str, table: pd.DataFrame, index_name: str) -> tuple[int, int, int]:
-        """Write title, header and rows; return (header row, first data row, last data row),
-        0-based."""
+    def block(self, title: str, table: pd.DataFrame, index_name: str) -> Block:
+        """Write title, header and rows."""
         bold = self.book.fmt(bold=True)
         self.ws.write_string(self.row, 0, title, bold)
         header = self.row + 1
         write_cell(self.ws, header, 0, index_name, bold)
         for c, name in enumerate(table.columns, start=1):
             write_cell(self.ws, header, c, str(name), bold)
-        for r, (label, values) in enumerate(table.iterrows(), start=header + 1):
-            key = label if isinstance(label, int | float) else str(label)
-            write_cell(self.ws, r, 0, key)
-            for c, value in enumerate(values.tolist(), start=1):
-                write_cell(self.ws, r, c, float(value))
+        values = table.to_numpy(dtype=float)
+        for r, (label, row) in enumerate(zip(table.index, values.tolist(), strict=True),
+                                         start=header + 1):
+            write_cell(self.ws, r, 0, label if isinstance(label, int | float) else str(label))
+            for c, value in enumerate(row, start=1):
+                if value == value:  # NaN stays blank
+                    self.ws.write_number(r, c, value)
         first, last = header + 1, header + len(table)
         self.row = last + 2
-        return header, first, last
+        return Block(table, header, first, last)
 
 
 class _Layout:
@@ -230,7 +259,7 @@ class _Layout:
         ws.set_landscape()
         ws.set_paper(9)
         ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-        ws.set_print_scale(PRINT_SCALE)
+        ws.fit_to_pages(1, 0)
         if self.breaks:
             ws.set_h_pagebreaks(self.breaks)
         ws.print_area(0, 0, self.row + (ROWS_PER_CHART if self.column else 0),
@@ -283,7 +312,7 @@ def _money_scale(values: list[float], money: str) -> tuple[float, str]:
 
 def _supply_mix_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanResult,
                        plan: PlanData, colours: dict[str, str]) -> None:
-    workbook, sheet = book.workbook, "Chart data"
+    workbook = book.workbook
     period_name = plan.settings.calendar.period_length
     for k, commodity in plan.commodities.items():
         table = supply_mix(result, plan, k)
@@ -303,24 +332,20 @@ def _supply_mix_charts(book: Any, layout: _Layout, data: _ChartData, result: Pla
                     "scope" + (f" (a limit on a {', '.join(sorted(windows))} basis holds on "
                                "sums over its window, so one period may exceed its line)"
                                if windows else ""))
-        header, first, last = data.block(
+        block = data.block(
             f"Supply of {k} by processing country ({commodity.unit} ordered per "
             f"{period_name}, {reference_scenario(plan)} scenario){note}", table, "period")
         chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
         for c, country in enumerate(countries, start=1):
-            chart.add_series({"name": country, "categories": [sheet, first, 0, last, 0],
-                              "values": [sheet, first, c, last, c], "gap": 40,
-                              "fill": {"color": colours[country]},
-                              "border": {"none": True}})
+            chart.add_series(block.series(c, gap=40, fill={"color": colours[country]},
+                                          border={"none": True}))
         if caps:
             line = _straight(workbook.add_chart({"type": "line"}))
-            for i, cap in enumerate(caps):
-                c = len(countries) + 1 + i
-                line.add_series({"name": cap.name, "categories": [sheet, first, 0, last, 0],
-                                 "values": [sheet, first, c, last, c],
-                                 "line": {"color": CAP_COLOURS[i % len(CAP_COLOURS)],
-                                          "width": 1.75, "dash_type": "dash"},
-                                 "marker": {"type": "none"}})
+            for i in range(len(caps)):
+                line.add_series(block.series(
+                    len(countries) + 1 + i, marker={"type": "none"},
+                    line={"color": CAP_COLOURS[i % len(CAP_COLOURS)], "width": 1.75,
+                          "dash_type": "dash"}))
             chart.combine(line)
         chart.set_title(_title(f"{k}: supply by processing country"))
         chart.set_y_axis({"name": f"{commodity.unit} per {period_name}", "num_format": "#,##0",
@@ -331,10 +356,16 @@ def _supply_mix_charts(book: Any, layout: _Layout, data: _ChartData, result: Pla
 
 def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanResult,
                      plan: PlanData, colours: dict[str, str]) -> None:
-    workbook, sheet = book.workbook, "Chart data"
+    workbook = book.workbook
     reference = reference_scenario(plan)
     money = plan.settings.currency
     costs = scenario_costs(result, reference).set_index("scenario")
+    shown = ""
+    if len(costs) > MAX_SCENARIOS_CHARTED + 1:  # sampled futures: the costliest changes
+        biggest = costs["cost_change"].abs().drop(reference).nlargest(MAX_SCENARIOS_CHARTED)
+        costs = costs[costs.index.isin([reference, *biggest.index])]
+        shown = (f"; the {MAX_SCENARIOS_CHARTED} scenarios whose cost changes most, of "
+                 f"{len(plan.scenarios) - 1}")
     scale, unit = _money_scale(costs["cost_change"].tolist(), money)
     shortfall = shortfall_by_commodity(result, plan).unstack("commodity")
     short = [k for k in plan.commodities if shortfall[k].abs().max() > 1e-6]
@@ -344,23 +375,20 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
         table[f"{k} shortfall ({plan.commodities[k].unit})"] = shortfall[k].reindex(
             costs.index).to_numpy()
     layout.section(f"Each scenario against {reference}")
-    header, first, last = data.block(
+    block = data.block(
         f"Cost of each scenario against {reference} ({unit}, present value) and its shortfall "
-        "(unmet demand over the horizon, in each commodity's unit)", table, "scenario")
+        f"(unmet demand over the horizon, in each commodity's unit){shown}", table, "scenario")
     chart = workbook.add_chart({"type": "column"})
-    chart.add_series({"name": table.columns[0], "categories": [sheet, first, 0, last, 0],
-                      "values": [sheet, first, 1, last, 1], "gap": 60,
-                      "fill": {"color": COST_COLOUR}, "border": {"none": True}})
+    chart.add_series(block.series(1, gap=60, fill={"color": COST_COLOUR},
+                                  border={"none": True}))
     if short:
-        markers = workbook.add_chart({"type": "line"})
-        for i, name in enumerate(table.columns[1:]):
-            c = 2 + i
+        markers = _straight(workbook.add_chart({"type": "line"}))
+        for i in range(len(short)):
             colour = SHORTFALL_COLOURS[i % len(SHORTFALL_COLOURS)]
-            markers.add_series({
-                "name": name, "categories": [sheet, first, 0, last, 0],
-                "values": [sheet, first, c, last, c], "y2_axis": True, "line": {"none": True},
-                "marker": {"type": SHORTFALL_MARKERS[i % len(SHORTFALL_MARKERS)], "size": 8,
-                           "fill": {"color": colour}, "border": {"color": colour}}})
+            markers.add_series(block.series(
+                2 + i, y2_axis=True, line={"none": True},
+                marker={"type": SHORTFALL_MARKERS[i % len(SHORTFALL_MARKERS)], "size": 8,
+                        "fill": {"color": colour}, "border": {"color": colour}}))
         markers.set_y2_axis({"name": "shortfall (commodity units)", "num_format": "#,##0",
                              "num_font": _axis_font(), "min": 0})
         chart.combine(markers)
@@ -371,16 +399,17 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
     layout.place(chart, legend="bottom")
     for k, commodity in plan.commodities.items():
         change = supply_change(result, plan, k, reference)
+        change = change[change.index.isin(costs.index)]
+        change = change.loc[:, (change.abs() > 0).any(axis=0)]
         if change.empty or not change.shape[1]:
             continue
-        header, first, last = data.block(
+        block = data.block(
             f"Change of {k} orders over the horizon by processing country against {reference} "
-            f"({commodity.unit})", change, "scenario")
+            f"({commodity.unit}){shown}", change, "scenario")
         chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
         for c, country in enumerate(change.columns, start=1):
-            chart.add_series({"name": country, "categories": [sheet, first, 0, last, 0],
-                              "values": [sheet, first, c, last, c], "gap": 60,
-                              "fill": {"color": colours[country]}, "border": {"none": True}})
+            chart.add_series(block.series(c, gap=60, fill={"color": colours[country]},
+                                          border={"none": True}))
         chart.set_title(_title(f"{k}: supply gained and lost by processing country, against "
                                f"{reference}"))
         chart.set_y_axis({"name": f"{commodity.unit} over the horizon", "num_format": "#,##0",
@@ -396,27 +425,24 @@ def stock_against_target(result: PlanResult, plan: PlanData) -> list[tuple[str, 
     found = []
     for (k, g), table in stock.groupby(["commodity", "region"], sort=False):
         if table["closing"].max() > 0 or table["target"].max() > 0:
-            found.append((k, g, table.set_index("period")[["closing", "target"]]))
+            found.append((k, g, table.set_index("period")[["closing", "target"]].rename(
+                columns={"closing": "closing stock"})))
     return found[:MAX_STOCK_CHARTS]
 
 
 def _stock_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanResult,
                   plan: PlanData) -> None:
-    workbook, sheet = book.workbook, "Chart data"
+    workbook = book.workbook
     found = stock_against_target(result, plan)
     if found:
         layout.section(f"Stock against target, {reference_scenario(plan)} scenario")
     for k, g, table in found:
         unit = plan.commodities[k].unit
-        header, first, last = data.block(f"Stock of {k} in {g} ({unit}, end of period)", table,
-                                         "period")
+        block = data.block(f"Stock of {k} in {g} ({unit}, end of period)", table, "period")
         chart = _straight(workbook.add_chart({"type": "line"}))
-        chart.add_series({"name": "closing stock", "categories": [sheet, first, 0, last, 0],
-                          "values": [sheet, first, 1, last, 1],
-                          "line": {"width": 2.25, "color": COST_COLOUR}})
-        chart.add_series({"name": "target", "categories": [sheet, first, 0, last, 0],
-                          "values": [sheet, first, 2, last, 2],
-                          "line": {"dash_type": "dash", "width": 1.5, "color": "#C00000"}})
+        chart.add_series(block.series(1, line={"width": 2.25, "color": COST_COLOUR}))
+        chart.add_series(block.series(2, line={"dash_type": "dash", "width": 1.5,
+                                               "color": "#C00000"}))
         chart.set_title(_title(f"{k} in {g}: stock against target"))
         chart.set_y_axis({"name": unit, "num_format": "#,##0", "num_font": _axis_font(),
                           "min": 0})
@@ -426,7 +452,7 @@ def _stock_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanResu
 
 def _tradeoff_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanResult,
                      plan: PlanData) -> None:
-    workbook, sheet = book.workbook, "Chart data"
+    workbook = book.workbook
     tradeoff = result.tradeoff
     if tradeoff is None or not len(tradeoff):
         return
@@ -442,31 +468,28 @@ def _tradeoff_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
         table = feasible.set_index("max_share")[["objective"]].astype(float)
         scale, unit = _money_scale(table["objective"].tolist(), money)
         table["objective"] /= scale
-        header, first, last = data.block(f"Trade-off of {limit}: objective ({unit}) per "
-                                         "max_share", table, "max_share")
+        table.columns = [f"objective ({unit})"]
+        block = data.block(f"Trade-off of {limit}: objective ({unit}) per max_share", table,
+                           "max_share")
         chart = _straight(workbook.add_chart({"type": "scatter",
                                               "subtype": "straight_with_markers"}))
-        chart.add_series({"name": f"objective ({unit})",
-                          "categories": [sheet, first, 0, last, 0],
-                          "values": [sheet, first, 1, last, 1],
-                          "line": {"color": COST_COLOUR, "width": 2},
-                          "marker": {"type": "circle", "size": 6,
-                                     "fill": {"color": COST_COLOUR},
-                                     "border": {"color": COST_COLOUR}}})
+        chart.add_series(block.series(1, line={"color": COST_COLOUR, "width": 2},
+                                      marker={"type": "circle", "size": 6,
+                                              "fill": {"color": COST_COLOUR},
+                                              "border": {"color": COST_COLOUR}}))
         chart.set_title(_title(f"Cost of diversification: {limit}"))
         shares = table.index.to_numpy(dtype=float)
-        low, high = math.floor(shares.min() * 10 + 1e-9) / 10, \
-            math.ceil(shares.max() * 10 - 1e-9) / 10
+        low = math.floor(shares.min() * 10 + 1e-9) / 10
+        high = math.ceil(shares.max() * 10 - 1e-9) / 10
         if high <= low:
             low, high = max(0.0, low - 0.1), high + 0.1
         chart.set_x_axis({"name": f"max_share of {limit} (% of supply in its scope)",
                           "num_format": "0%", "min": low, "max": high, "major_unit": 0.1,
-                          "num_font": _axis_font(), "major_gridlines": {"visible": True,
-                                                                        "line": {"color":
-                                                                                 "#D9D9D9"}}})
-        y_min, y_max, step = near_data(float(table["objective"].min()),
-                                       float(table["objective"].max()))
-        chart.set_y_axis({"name": f"objective ({unit}; axis not from 0)",
+                          "num_font": _axis_font(),
+                          "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        values = table.iloc[:, 0]
+        y_min, y_max, step = near_data(float(values.min()), float(values.max()))
+        chart.set_y_axis({"name": f"objective ({unit})",
                           "num_format": "#,##0" if step >= 1 else "#,##0.0##",
                           "min": y_min, "max": y_max, "major_unit": step,
                           "num_font": _axis_font()})

@@ -47,6 +47,7 @@ from .book import (
     EXCEL_COLUMNS,
     EXCEL_ROWS,
     HEADER,
+    LINE_POINTS,
     MONEY,
     QUANTITY,
     SECTION,
@@ -54,7 +55,9 @@ from .book import (
     Book,
     Grid,
     fit_to_page_width,
+    header_width,
     save_book,
+    wrapped_lines,
     write_header,
     write_rows,
     write_table,
@@ -69,8 +72,8 @@ PART_NOTES = {
     "holding_cost": "stock held x holding cost", "shortage_penalty": "unmet demand x penalty",
     "target_penalty": "stock below target x target penalty",
     "transfer_cost": "stock moved between regions", "investment_cost": "capacity funded",
-    "end_stock_penalty": "stock short of end_stock at the end x shortage penalty",
-    "terminal_value": "credit for stock still held at the end (negative)"}
+    "end_stock_penalty": "stock short of end_stock x shortage penalty",
+    "terminal_value": "credit for stock held at the end (negative)"}
 
 
 def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, str]]:
@@ -80,8 +83,9 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
     items: list[tuple[str, Any, str, str]] = [
         ("status", result.status, "", "optimal, or time_limit (best plan found in time)"),
         ("objective", result.objective, money,
-         "(1 - risk_weight) x expected_cost + risk_weight x cvar, present value"),
-        ("expected_cost", result.expected_cost, money, "probability-weighted cost"),
+         "(1 - risk_weight) x expected_cost + risk_weight x cvar"),
+        ("expected_cost", result.expected_cost, money,
+         "probability-weighted cost, present value; its parts below"),
         ("cvar", result.cvar, money,
          f"mean cost of the worst {100 * (1 - plan.settings.cvar_level):g}% of outcomes"),
     ]
@@ -97,14 +101,13 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
     for k, value in result.end_shortfall_by_commodity.items():
         if k in ends:
             items.append((f"end shortfall: {k}", value, plan.commodities[k].unit,
-                          "expected stock short of end_stock at the end of the horizon"))
+                          "expected stock short of end_stock at the end"))
     for key, note in (("evpi", "value of perfect warning of the disruptions"),
                       ("vss", "value of planning for the scenarios instead of their average")):
         items.append((key, result.extras.get(key), money, result.extras.get(f"{key}_text",
                                                                               note)))
     for part in COST_PARTS:
-        items.append((part, result.cost_parts[part], money,
-                      f"expected, present value: {PART_NOTES[part]}"))
+        items.append((part, result.cost_parts[part], money, PART_NOTES[part]))
     for name, file in result.extras.get("side_files", {}).items():
         items.append((f"full table: {name}", str(file), "", "more rows than an Excel sheet "
                       "holds: the sheet keeps the first ones, this CSV file all of them"))
@@ -130,8 +133,8 @@ def run_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, s
         items.append(("tried first", attempt, "", "settings that failed before"))
     items.append(("highs_status", result.highs_status, "", ""))
     for key in ("read_seconds", "validate_seconds", "build_seconds", "handoff_seconds",
-                "solve_seconds", "extract_seconds", "insight_seconds", "value_seconds",
-                "write_seconds"):
+                "solve_seconds", "extract_seconds", "insight_seconds", "sweep_seconds",
+                "value_seconds", "evaluate_seconds", "write_seconds"):
         if key in result.timings:
             items.append((key, round(result.timings[key], 3), "s", ""))
     cols, rows, nonzeros = result.model_size
@@ -176,19 +179,9 @@ def _item_format(item: str, unit: str, money: str, quantity_units: set[str]) -> 
 
 
 RUN_FACTS = {"solve_seconds", "input_file", "input_sha256", "solver"}
-LINE_POINTS = 15.0
-
-
 def _lines(text: Any, width: int) -> int:
     """Lines a text wrapped at `width` characters takes."""
-    words = str(text or "").split()
-    lines, used = 1, 0
-    for word in words:
-        if used and used + 1 + len(word) > width:
-            lines, used = lines + 1, len(word)
-        else:
-            used += len(word) + (1 if used else 0)
-    return lines
+    return wrapped_lines(text, width)
 
 
 def _write_items(book: Book, ws: Any, grid: Grid, items: list[tuple[str, Any, str, str]],
@@ -227,7 +220,7 @@ def _write_items(book: Book, ws: Any, grid: Grid, items: list[tuple[str, Any, st
             grid.height(r, LINE_POINTS * lines)
 
 
-SUMMARY_WIDTHS = (22, 19, 6, 62, 2, 20, 22, 26, 14, 18, 6, 30)
+SUMMARY_WIDTHS = (22, 19, 6, 50, 2, 19, 21, 25, 10, 15, 6, 30)
 
 
 def _write_summary(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
@@ -308,15 +301,14 @@ def _side_blocks(book: Book, grid: Grid, result: PlanResult, plan: PlanData,
     table(["commodity", "supplier", "route", "region", "quantity", "unit"]
           + ([] if shared else ["scenarios"]),
           records or [[("nothing is ordered in the first period", None)]])
-    grid.put(row, first_col, f"Binding limits, most costly first: what one point (1% of the "
-             f"share) more is worth, in {money}", section)
+    grid.put(row, first_col, "Binding limits, most costly first", section)
     row += 1
     period_length = plan.settings.calendar.period_length
     records = [[(limit, None),
                 (f"{r.binding:,} of {r.windows:,} {_plural(r.basis, period_length)}"
                  if r.windows > 1 else "the whole window", None), (r.worth, MONEY)]
                for limit, r in binding_limits(result, plan).head(10).iterrows()]
-    table(["limit", "binds in", f"worth per point ({money})"],
+    table(["limit", "binds in", f"worth of 1 point more share ({money})"],
           records or [[("no concentration limit binds", None)]])
     reference = reference_scenario(plan)
     grid.put(row, first_col, "Scenarios (details on the Scenario comparison sheet)", section)
@@ -331,8 +323,9 @@ def _side_blocks(book: Book, grid: Grid, result: PlanResult, plan: PlanData,
 
 
 def _write_run(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
-    for i, width in enumerate((26, 40, 10, 70)):
+    for i, width in enumerate((26, 66, 10, 70)):
         ws.set_column(i, i, width)
+    fit_to_page_width(ws)
     grid = Grid()
     _write_items(book, ws, grid, run_items(result, plan), plan, set())
     grid.write(ws)
@@ -490,8 +483,9 @@ def write_scenario_comparison(book: Book, ws: Any, result: PlanResult, plan: Pla
     reference = comparison.reference
     specs = (SCENARIO_COSTS, SCENARIO_SHORTFALL, SCENARIO_VOLUMES, SCENARIO_LOWEST)
     for c in range(max(len(spec.columns) for spec in specs)):
-        ws.set_column(c, c, max(spec.columns[c].width for spec in specs
-                                if c < len(spec.columns)))
+        ws.set_column(c, c, max(header_width(spec.columns[c].header(currency),
+                                             spec.columns[c].width)
+                                for spec in specs if c < len(spec.columns)))
     ws.write_string(0, 0, f"Each scenario against {reference}: a change is the scenario's "
                     f"figure minus {reference}'s (charts on the Charts sheet)", title)
     section = book.fmt(**SECTION)
