@@ -38,6 +38,11 @@ import run as cli  # noqa: E402
 QUIET = {"progress": lambda _: None}
 
 
+def light() -> dict:
+    """A valid one-scenario workbook without a sweep: the quickest full run."""
+    return one_commodity(2, 10, [["cheap", 4, 1], ["dear", 100, 3]])
+
+
 @pytest.fixture(autouse=True)
 def bug_log_in_tmp(tmp_path, monkeypatch):
     """A test that trips an internal error never writes into the project's outputs folder."""
@@ -235,82 +240,85 @@ def test_the_time_limit_running_out_between_rungs_is_said_plainly(tmp_path, monk
 # --------------------------------------------------------------------------- 2. terminals
 
 
-@pytest.fixture(scope="module")
-def yen_workbook(tmp_path_factory) -> Path:
-    """A small valid workbook whose currency and a supplier name need more than cp1252."""
-    folder = tmp_path_factory.mktemp("yen")
-    sheets = valid()
-    sheets["Settings"].append(["currency", "円"])
-    sheets["Suppliers"][1][0] = "Lynas ¥"
-    sheets["Routes"][1][1] = "Lynas ¥"
-    return write_workbook(folder / "yen.xlsx", sheets)
-
-
-def shell(command: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    """Run `command` in bash (for pipes and redirections) with the planner as $PLANNER."""
-    environment = {**os.environ, "PLANNER": f"{sys.executable} {RUN}", **env}
-    return subprocess.run(["bash", "-c", command], cwd=cwd, env=environment,
-                          capture_output=True, text=True, timeout=120)
-
-
 def no_leftovers(folder: Path) -> None:
     assert not [p.name for p in folder.iterdir() if p.name.startswith(".~")]
 
 
 SLOW = pytest.mark.slow
 
+# name: (shell command, environment, exit code); {src} a valid workbook whose names need more
+# than cp1252, {bad} a broken one, {out} the plan. Every case runs as its own planner process.
+TERMINALS = {  # the cases of the issue
+    "broken pipe (| head -1)": ("$PLANNER {src} -o {out} | head -1; exit ${{PIPESTATUS[0]}}",
+                                {}, 0),
+    "closed stdout, quiet (cron)": ("$PLANNER {src} -o {out} --quiet >&-", {}, 0),
+    "full device (> /dev/full)": ("$PLANNER {src} -o {out} > /dev/full", {}, 0),
+    "cp1252 terminal": ("$PLANNER {src} -o {out}", {"PYTHONIOENCODING": "cp1252"}, 0),
+}
+MORE_TERMINALS = {
+    "full stderr, an error": ("$PLANNER {bad} -o {out} -q 2>/dev/full", {}, 2),
+    "closed stdout (>&-)": ("$PLANNER {src} -o {out} >&-", {}, 0),
+    "closed stdin, stdout and stderr": ("$PLANNER {src} -o {out} <&- >&- 2>&-", {}, 0),
+    "full device for both": ("$PLANNER {src} -o {out} > /dev/full 2>&1", {}, 0),
+    "cp1252 terminal, an error": ("$PLANNER {bad} -o {out}", {"PYTHONIOENCODING": "cp1252"}, 2),
+    "closed stderr, an error": ("$PLANNER {bad} -o {out} -q 2>&-", {}, 2),
+    "stderr into a broken pipe, an error": (
+        "$PLANNER {bad} -o {out} -q 2>&1 | head -c 10; exit ${{PIPESTATUS[0]}}", {}, 2),
+}
 
-@pytest.mark.parametrize(("name", "command"), [
-    ("broken pipe", "$PLANNER {src} -o {out} | head -1; exit ${{PIPESTATUS[0]}}"),
-    pytest.param("closed stdout", "$PLANNER {src} -o {out} >&-", marks=SLOW),
-    ("closed stdout, quiet (cron)", "$PLANNER {src} -o {out} --quiet >&-"),
-    pytest.param("closed stdout, stderr and stdin", "$PLANNER {src} -o {out} >&- 2>&- <&-",
-                 marks=SLOW),
-    ("full device", "$PLANNER {src} -o {out} > /dev/full"),
-    pytest.param("full device for both", "$PLANNER {src} -o {out} > /dev/full 2>&1",
-                 marks=SLOW),
-])
-def test_a_hostile_stdout_never_takes_the_plan_down(tmp_path, yen_workbook, name, command):
-    out = tmp_path / "plan.xlsx"
-    done = shell(command.format(src=yen_workbook, out=out), tmp_path)
-    assert done.returncode == 0, (name, done.stderr)
-    assert "Traceback" not in done.stderr
-    assert summary(read_plan(out))["status"] == "optimal"
-    no_leftovers(tmp_path)
 
-
-def test_a_terminal_that_cannot_show_a_character_gets_it_replaced(tmp_path, yen_workbook):
-    out = tmp_path / "plan.xlsx"
-    done = shell(f"$PLANNER {yen_workbook} -o {out}", tmp_path, PYTHONIOENCODING="cp1252")
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    assert "  objective" in done.stdout and " ?\n" in done.stdout  # 円 is not in cp1252
-    assert summary(read_plan(out))["status"] == "optimal"
+def test_a_hostile_terminal_never_takes_the_plan_down(tmp_path):
+    hostile_terminals(tmp_path, TERMINALS)
 
 
 @pytest.mark.slow
-def test_an_error_message_the_terminal_cannot_show_is_replaced_not_lost(tmp_path):
+def test_more_hostile_terminals(tmp_path):
+    hostile_terminals(tmp_path, MORE_TERMINALS)
+
+
+def hostile_terminals(tmp_path: Path, cases: dict) -> None:
+    """Every case at once (one process each, in parallel): the plan is written (or, for a
+    broken workbook, the exit code is 2), nothing is left behind, no traceback."""
     sheets = valid()
+    sheets["Settings"].append(["currency", "円"])
+    sheets["Suppliers"][1][0] = "Lynas ¥"
+    sheets["Routes"][1][1] = "Lynas ¥"
+    src = write_workbook(tmp_path / "yen.xlsx", sheets)
     sheets["Suppliers"][2][3] = "二十"
-    source = write_workbook(tmp_path / "input.xlsx", sheets)
-    done = shell(f"$PLANNER {source} -o plan.xlsx", tmp_path, PYTHONIOENCODING="cp1252")
-    assert done.returncode == 2
-    assert 'Suppliers row 3, column "capacity": found "??"; expected a number >= 0.' \
-        in done.stderr
-    assert "Traceback" not in done.stderr
-
-
-@pytest.mark.parametrize("redirect", [
-    pytest.param("2>&-", marks=SLOW), "2>/dev/full", pytest.param("2>&1 | head -1", marks=SLOW)])
-def test_a_hostile_stderr_keeps_the_exit_code_of_a_broken_workbook(tmp_path, redirect):
-    sheets = valid()
-    sheets["Suppliers"][2][3] = "lots"
-    source = write_workbook(tmp_path / "input.xlsx", sheets)
-    done = shell(f"$PLANNER {source} -o plan.xlsx -q {redirect}; exit ${{PIPESTATUS[0]}}",
-                 tmp_path)
-    assert done.returncode == 2, done.stdout
-    assert "Traceback" not in done.stdout
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["input.xlsx"]
+    bad = write_workbook(tmp_path / "bad.xlsx", sheets)
+    running = {}
+    for i, (name, (command, env, _)) in enumerate(cases.items()):
+        folder = tmp_path / f"case{i}"
+        folder.mkdir()
+        running[name] = (folder, subprocess.Popen(
+            ["bash", "-c", command.format(src=src, bad=bad, out=folder / "plan.xlsx")],
+            cwd=folder, env={**os.environ, "PLANNER": f"{sys.executable} {RUN}", **env},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL))
+    failed = []
+    for name, (folder, process) in running.items():
+        out, err = process.communicate(timeout=300)
+        out, err = out.decode("cp1252", "replace"), err.decode("cp1252", "replace")
+        code = cases[name][2]
+        plan = folder / "plan.xlsx"
+        problems = []
+        if process.returncode != code:
+            problems.append(f"exit {process.returncode}, expected {code}: {err[-300:]}")
+        if "Traceback" in out + err:
+            problems.append("a traceback reached the terminal")
+        if code == 0 and not (plan.exists() and summary(read_plan(plan))["status"] == "optimal"):
+            problems.append("no plan")
+        if code != 0 and plan.exists():
+            problems.append("a plan from a broken workbook")
+        if [p.name for p in folder.iterdir() if p.name.startswith(".~")]:
+            problems.append("temporary files left")
+        if name == "cp1252 terminal" and not ("  objective" in out and " ?\n" in out):
+            problems.append("円 not replaced by ? in the summary: " + out[-200:])
+        if name == "cp1252 terminal, an error" and \
+                'Suppliers row 3, column "capacity": found "??"; expected a number >= 0.' \
+                not in err:
+            problems.append("the error message was lost: " + err[-300:])
+        failed += [f"{name}: {p}" for p in problems]
+    assert not failed, "\n".join(failed)
 
 
 def test_the_bug_log_falls_back_to_the_temporary_folder(tmp_path, monkeypatch, capsys):
@@ -377,7 +385,7 @@ def test_an_internal_error_with_a_read_only_outputs_folder_still_exits_1(tmp_pat
 
 
 def test_a_plan_written_over_a_file_keeps_its_mode_and_group(tmp_path):
-    source = write_workbook(tmp_path / "input.xlsx", valid())
+    source = write_workbook(tmp_path / "input.xlsx", light())
     target = tmp_path / "plan.xlsx"
     target.write_bytes(b"yesterday's plan")
     os.chmod(target, 0o664)
@@ -393,7 +401,7 @@ def test_a_plan_written_over_a_file_keeps_its_mode_and_group(tmp_path):
 
 
 def test_a_new_plan_follows_the_umask(tmp_path):
-    source = write_workbook(tmp_path / "input.xlsx", valid())
+    source = write_workbook(tmp_path / "input.xlsx", light())
     previous = os.umask(0o002)
     try:
         outcome = run(source, tmp_path / "plan.xlsx", **QUIET)
@@ -449,7 +457,7 @@ def test_an_output_that_cannot_be_a_plan_file_is_refused_before_reading(
 
 
 def test_an_output_name_without_xlsx_is_written_with_a_warning(tmp_path, capsys):
-    source = write_workbook(tmp_path / "input.xlsx", valid())
+    source = write_workbook(tmp_path / "input.xlsx", light())
     code = cli.main([str(source), "-o", str(tmp_path / "plan.txt")])
     out = capsys.readouterr().out
     assert code == 0
@@ -592,7 +600,7 @@ def test_ctrl_c_while_the_plan_is_written_removes_every_temporary_file(tmp_path,
         raise KeyboardInterrupt
 
     monkeypatch.setattr(book, "inject_rows", interrupted)
-    source = write_workbook(tmp_path / "input.xlsx", valid())
+    source = write_workbook(tmp_path / "input.xlsx", light())
     out = tmp_path / "out"
     code = cli.main([str(source), "-o", str(out / "plan.xlsx")])
     captured = capsys.readouterr()
@@ -693,7 +701,7 @@ def test_a_full_disk_while_writing_the_plan_exits_5_and_keeps_the_old_plan(tmp_p
                                                                           monkeypatch, capsys):
     import zipfile
 
-    source = write_workbook(tmp_path / "input.xlsx", valid())
+    source = write_workbook(tmp_path / "input.xlsx", light())
     old = tmp_path / "plan.xlsx"
     old.write_bytes(b"yesterday's plan")
     monkeypatch.setattr(zipfile.ZipFile, "writestr", enospc)
@@ -885,7 +893,7 @@ def test_a_plan_wider_than_excel_is_written_as_rows(tmp_path, monkeypatch):
 
 
 def test_an_output_that_is_a_symlink_writes_the_file_it_points_to(tmp_path, capsys):
-    source = write_workbook(tmp_path / "input.xlsx", valid())
+    source = write_workbook(tmp_path / "input.xlsx", light())
     shared = tmp_path / "shared"
     shared.mkdir()
     real = shared / "plan.xlsx"
