@@ -392,7 +392,7 @@ def _percent_cells(xml: bytes, styles: frozenset[int]) -> set[tuple[int, int]]:
     for match in pattern.finditer(xml):
         ref = re.search(rb'\br="([A-Z]+)(\d+)"', match.group(0))
         if ref is not None:
-            found.add((int(ref.group(2)), _column_index(ref.group(1).decode())))
+            found.add((int(ref.group(2)), column_index(ref.group(1).decode())))
     return found
 
 
@@ -451,8 +451,8 @@ def _warn_near_miss_sheets(titles: list[str], sheets: dict[str, RawSheet],
                                      "warning"))
 
 
-def _column_letter(index: int) -> str:
-    """Excel column letters of a 0-based column index."""
+def column_letters(index: int) -> str:
+    """Excel column letters of a 0-based column index (0 -> A, 26 -> AA)."""
     letters = ""
     index += 1
     while index:
@@ -461,7 +461,8 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _column_index(letters: str) -> int:
+def column_index(letters: str) -> int:
+    """0-based column index of Excel column letters (the inverse of `column_letters`)."""
     index = 0
     for char in letters:
         index = index * 26 + ord(char) - 64
@@ -608,7 +609,7 @@ class _SheetReader:
                 continue
             if not any(c0 <= c <= c1 for c in data_columns):
                 continue
-            coord = f"{_column_letter(c0)}{r0 + 1}:{_column_letter(c1)}{r1 + 1}"
+            coord = f"{column_letters(c0)}{r0 + 1}:{column_letters(c1)}{r1 + 1}"
             self.issues.append(issue_note(
                 self.title, r0 + 1, None, f"cells {coord} are merged; unmerge them and fill "
                 "every row (merged cells leave all but the first row blank)"))
@@ -665,7 +666,7 @@ def _marked_cells(xml: bytes) -> dict[tuple[int, int], Any]:
                 value = child.text
         ref = _CELL_REF.match(element.get("r", ""))
         if ref is not None:
-            key = (int(ref.group(2)), _column_index(ref.group(1)))
+            key = (int(ref.group(2)), column_index(ref.group(1)))
             if kind == "e" and value:
                 found[key] = CellError(value)
             elif formula is not None and (value is None or value == ""):

@@ -50,3 +50,17 @@ def test_target_days_cover_the_demand_after_its_disruption_factor(tmp_path):
     assert stock.loc["surge", "days_of_cover"] == pytest.approx(30)
     scenarios = result.scenarios.set_index("scenario")["cost"]
     assert scenarios.to_dict() == pytest.approx({"base": 1522, "surge": 2283})
+
+
+def test_a_target_below_one_unit_still_counts(tmp_path):
+    # One month, no demand; target_stock 0.5 units, target penalty 20 > 10 + 1 (buy and hold):
+    # 0.5 * (10 + 1) = 5.5.
+    sheets = one_commodity(1, 0, [["s", 1000, 10]])
+    sheets["Commodities"] = [["commodity", "unit", "shortage_penalty", "target_penalty"],
+                             ["k", "t", 100, 20]]
+    sheets["Stockpiles"] = [["commodity", "region", "target_stock", "holding_cost"],
+                            ["k", "home", 0.5, 1]]
+    solved, result = solved_result(tmp_path, sheets)
+    assert solved.solution.objective == pytest.approx(5.5)
+    assert result.stockpile.loc[0, "target"] == pytest.approx(0.5)
+    assert result.stockpile.loc[0, "closing"] == pytest.approx(0.5)

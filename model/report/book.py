@@ -24,6 +24,7 @@ from xlsxwriter.exceptions import FileCreateError
 
 from ..files import atomic_save, scratch_folder
 from ..tables import OutTable
+from ..workbook import column_index, column_letters
 
 HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True,
           "valign": "top", "border": 1, "border_color": "#9BB7D4"}
@@ -175,23 +176,6 @@ def write_rows(book: Book, ws: Any, table: pd.DataFrame, columns: list[str],
     return len(table)
 
 
-def _letters(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
-def _column_number(letters: str) -> int:
-    """1-based column number of Excel column letters."""
-    number = 0
-    for char in letters:
-        number = number * 26 + ord(char) - 64
-    return number
-
-
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -217,6 +201,12 @@ def _column_cells(series: pd.Series, letter: str, style: str, first: int) -> lis
     cache: dict[Any, str] = {}
     cells = []
     for r, raw in zip(rows, series.tolist(), strict=True):
+        if raw.__class__ is str:  # the common case: names and labels
+            body = cache.get(raw)
+            if body is None:
+                body = cache[raw] = _text_cell(raw)
+            cells.append(f'<c r="{letter}{r}"{style} t="inlineStr">{body}</c>')
+            continue
         value = plain(raw)
         if value is None:
             cells.append("")
@@ -240,7 +230,7 @@ def _rows_xml(table: pd.DataFrame, columns: list[str], first_row: int,
     chunk = 20_000
     for start in range(0, len(table), chunk):
         part = table.iloc[start:start + chunk]
-        cells = [_column_cells(part[name], _letters(c), styles.get(c, ""), first + start)
+        cells = [_column_cells(part[name], column_letters(c), styles.get(c, ""), first + start)
                  for c, name in enumerate(columns)]
         yield "".join(f'<row r="{first + start + i}">{"".join(row)}</row>'
                       for i, row in enumerate(zip(*cells, strict=True))).encode("utf-8")
@@ -265,8 +255,8 @@ def _inject(xml: bytes, tables: list[Deferred]) -> Iterator[bytes]:
     current = re.search(rb":([A-Z]+)(\d+)", found.group(0)) if found else None
     if current:  # what xlsxwriter wrote itself (a note below a table) counts too
         last_row = max(last_row, int(current.group(2)))
-        width = max(width, _column_number(current.group(1).decode()))
-    ref = f"A1:{_letters(width - 1)}{last_row}".encode()
+        width = max(width, column_index(current.group(1).decode()) + 1)
+    ref = f"A1:{column_letters(width - 1)}{last_row}".encode()
     xml = _DIMENSION.sub(b'<dimension ref="' + ref + b'"/>', xml, count=1)
     if b"<sheetData/>" in xml:
         xml = xml.replace(b"<sheetData/>", b"<sheetData></sheetData>", 1)

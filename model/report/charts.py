@@ -59,21 +59,21 @@ def plan_grid(result: PlanResult, plan: PlanData) -> pd.DataFrame:
     scenario = reference_scenario(plan)
     labels = plan.settings.calendar.labels()
     orders = result.orders[result.orders["scenario"] == scenario]
-    rows = []
-    for name, route in plan.routes.items():
-        supplier = plan.suppliers[route.supplier]
-        mine = orders[orders["route"] == name].groupby("period")["quantity"].sum()
-        if mine.empty:
-            continue
-        record: dict[str, Any] = {
-            "commodity": supplier.commodity, "unit": plan.commodities[supplier.commodity].unit,
-            "supplier": route.supplier, "route": name, "region": route.region,
-            "processing_country": supplier.processing_country}
-        record.update({label: float(mine.get(label, 0.0)) for label in labels})
-        record["total"] = float(mine.sum())
-        rows.append(record)
     columns = ["commodity", "unit", "supplier", "route", "region", "processing_country",
                *labels, "total"]
+    if not len(orders):
+        return pd.DataFrame(columns=columns)
+    table = orders.pivot_table(index="route", columns="period", values="quantity",
+                               aggfunc="sum", fill_value=0.0)
+    table = table.reindex(columns=labels, fill_value=0.0)
+    rows = []
+    for name in (r for r in plan.routes if r in table.index):
+        route = plan.routes[name]
+        supplier = plan.suppliers[route.supplier]
+        values = table.loc[name].to_numpy(dtype=float)
+        rows.append([supplier.commodity, plan.commodities[supplier.commodity].unit,
+                     route.supplier, name, route.region, supplier.processing_country,
+                     *values.tolist(), float(values.sum())])
     grid = pd.DataFrame(rows, columns=columns)
     order = {k: i for i, k in enumerate(plan.commodities)}
     return grid.sort_values(["commodity", "region", "supplier"],
