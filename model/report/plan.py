@@ -416,11 +416,12 @@ def write_side_files(result: PlanResult, plan: PlanData, path: Path, row_limit: 
 
 
 def fill_plan(book: Book, result: PlanResult, plan: PlanData, notes: Iterable[str] = (),
-              side_files: dict[str, Path] | None = None, row_limit: int = ROW_LIMIT,
+              side_files: dict[str, Path] | None = None, row_limit: int | None = None,
               progress: Progress | None = None) -> None:
     """Fill `book` with the plan; `notes` join the reader's warnings; tables in `side_files`
     keep their first `row_limit` rows and name the file that holds them all."""
     started = time.perf_counter()
+    row_limit = ROW_LIMIT if row_limit is None else row_limit
     currency = plan.settings.currency
     side_files = side_files or {}
     summary = book.sheet("Summary")  # first sheet; filled last, with the time it took
@@ -450,11 +451,12 @@ def fill_plan(book: Book, result: PlanResult, plan: PlanData, notes: Iterable[st
 
 
 def write_plan_workbook(result: PlanResult, plan: PlanData, path: str | Path,
-                        notes: Iterable[str] = (), row_limit: int = ROW_LIMIT,
+                        notes: Iterable[str] = (), row_limit: int | None = None,
                         progress: Progress | None = None) -> tuple[Path, list[str]]:
     """Write the plan workbook atomically (and, first, any table too long for a sheet to a
     CSV file next to it); returns where it went and any notes."""
     path = Path(path)
+    row_limit = ROW_LIMIT if row_limit is None else row_limit  # read late: tests lower it
     quiet: Progress = progress or (lambda _: None)
     files = write_side_files(result, plan, path, row_limit, quiet)
     result.extras["side_files"] = files
@@ -517,7 +519,7 @@ def write_scenario_comparison(book: Book, ws: Any, result: PlanResult, plan: Pla
     fit_to_page_width(ws)
 
 
-def write_inputs(book: Book, result: PlanResult, row_limit: int = ROW_LIMIT) -> None:
+def write_inputs(book: Book, result: PlanResult, row_limit: int | None = None) -> None:
     """The hidden, last Inputs sheet: every input cell as read (sheet, Excel row, row key,
     column, value as text), for `run.py --compare`."""
     inputs = result.extras.get("inputs")
@@ -525,7 +527,8 @@ def write_inputs(book: Book, result: PlanResult, row_limit: int = ROW_LIMIT) -> 
         return
     ws = book.sheet(INPUTS.name)
     table = INPUTS.frame(list(inputs))
-    count = write_table(book, ws, table, INPUTS, "", max_rows=row_limit)
+    count = write_table(book, ws, table, INPUTS, "",
+                        max_rows=ROW_LIMIT if row_limit is None else row_limit)
     if count < len(table):
         ws.write_string(count + 1, 0, f"The first {count:,} of {len(table):,} input cells; a "
                         "comparison sees only these", book.fmt(italic=True))
