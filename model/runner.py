@@ -98,7 +98,8 @@ def solve_plan(plan: PlanData, scenarios: ScenarioSet | None = None,
 
         lp.release_model()
         built.model = None
-        gc.collect()
+        if lp.num_cols > 20_000:  # Pyomo's blocks hold cycles; worth a pass only when large
+            gc.collect()
     solver = PlanSolver(lp, plan.settings.time_limit_seconds, verbose=solver_log)
     timings["handoff_seconds"] = time.perf_counter() - started
     cols, rows, nonzeros = solver.size

@@ -251,11 +251,11 @@ SLOW = pytest.mark.slow
 TERMINALS = {  # the cases of the issue
     "broken pipe (| head -1)": ("$PLANNER {src} -o {out} | head -1; exit ${{PIPESTATUS[0]}}",
                                 {}, 0),
-    "closed stdout, quiet (cron)": ("$PLANNER {src} -o {out} --quiet >&-", {}, 0),
-    "full device (> /dev/full)": ("$PLANNER {src} -o {out} > /dev/full", {}, 0),
     "cp1252 terminal": ("$PLANNER {src} -o {out}", {"PYTHONIOENCODING": "cp1252"}, 0),
 }
-MORE_TERMINALS = {
+MORE_TERMINALS = {  # slow: each case is a planner process of a second or two
+    "closed stdout, quiet (cron)": ("$PLANNER {src} -o {out} --quiet >&-", {}, 0),
+    "full device (> /dev/full)": ("$PLANNER {src} -o {out} > /dev/full", {}, 0),
     "full stderr, an error": ("$PLANNER {bad} -o {out} -q 2>/dev/full", {}, 2),
     "closed stdout (>&-)": ("$PLANNER {src} -o {out} >&-", {}, 0),
     "closed stdin, stdout and stderr": ("$PLANNER {src} -o {out} <&- >&- 2>&-", {}, 0),
