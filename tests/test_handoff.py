@@ -295,3 +295,34 @@ def test_the_lp_matches_pyomos_standard_form_compiler(models, name):
     else:
         assert mine[0] == highspy.HighsModelStatus.kOptimal
         assert mine[1] == pytest.approx(theirs_solved[1], rel=1e-9)
+
+
+# --- the column order results.py relies on ----------------------------------------------
+
+def test_columns_come_in_the_order_of_the_index_lists(models, tmp_path):
+    # results.py reads a family's values by position in the index's key lists
+    # (costs.family_keys); the compiled LP must hold each family's columns in that order. Also
+    # on a plan with eight projects and end stocks in three regions, whose sets a hash order
+    # would shuffle.
+    from helpers import one_commodity
+
+    from model.formulation.costs import family_keys
+
+    sheets = one_commodity(2, 5, [["mine A", 0, 1], ["mine B", 0, 1], ["mine C", 0, 1],
+                                  ["mine D", 0, 1]])
+    sheets["Demand"] = [["commodity", "region", "demand"], ["k", "home", 5], ["k", "north", 0],
+                        ["k", "south", 0]]
+    sheets["Stockpiles"] = [["commodity", "region", "end_stock"], ["k", "home", 1],
+                            ["k", "north", 2], ["k", "south", 3]]
+    order = ("mine D", "mine B", "mine A", "mine C", "mine B", "mine D", "mine C", "mine A")
+    sheets["Investments"] = [["project", "supplier", "capex", "max_capacity"]] + [
+        [f"project {8 - i} at {s}", s, 1 + i, 10] for i, s in enumerate(order)]
+    built = {**models, "projects": build_model(load_plan(write_workbook(
+        tmp_path / "projects.xlsx", sheets)))}
+    assert list(built["projects"].index.plan.projects) == [
+        f"project {8 - i} at {s}" for i, s in enumerate(order)]
+    assert len(built["projects"].index.end_keys) == 3
+    for name, b in built.items():
+        layout = compile_lp(b.model).layout
+        for family, keys in family_keys(b.index).items():
+            assert layout.columns[family].keys == list(keys), (name, family)

@@ -369,3 +369,92 @@ def test_a_floor_on_a_value_that_cannot_be_ordered_in_a_window_stops_the_scope(t
     assert result.objective == pytest.approx(15)
     orders = records(result.orders, ["period", "supplier", "quantity"])
     same(orders, [("2027-01", "China", 5.0), ("2027-01", "Australia", 5.0)])
+
+
+# --- What the solver said, passed through; a plan without duals ----------------------------
+
+def test_extract_passes_the_solvers_figures_through_and_survives_missing_duals(tmp_path):
+    # The Hormuz case of test_duals (objective 175) with the solution's figures replaced as a
+    # plan stopped at the time limit by interior point without crossover would give them: no
+    # duals, a gap, a residual, a note of what failed before.
+    from dataclasses import replace
+
+    sheets = one_commodity(1, 100, [["Qatar", 1000, 1], ["Oman", 1000, 2]],
+                           routes=[["route", "supplier", "region", "chokepoints"],
+                                   ["via Hormuz", "Qatar", "home", "Hormuz"],
+                                   ["direct", "Oman", "home", None]])
+    sheets["Concentration"] = [["limit", "commodity", "attribute", "value", "max_share"],
+                               ["Hormuz", "k", "chokepoint", "Hormuz", 0.25]]
+    solved, _ = planned(tmp_path, sheets)
+    stopped = replace(solved.solution, status="time_limit", row_dual=None, col_dual=None,
+                      gap=0.05, max_residual=1e-4, method="interior point without crossover",
+                      has_basis=False, tried=["dual simplex: Unknown"])
+    result = extract(solved.built, solved.solver.lp, stopped)
+    assert result.status == "time_limit" and result.objective == pytest.approx(175)
+    assert result.gap == 0.05 and result.max_residual == 1e-4
+    assert result.method == "interior point without crossover"
+    assert result.has_basis is False and result.tried == ["dual simplex: Unknown"]
+    # Without duals: prices and the worth of a point are 0 (not an error, not NaN); the share
+    # and the binding flag still come from the plan (25% of 100, at the cap).
+    assert result.prices["marginal_cost"].tolist() == [0.0]
+    same(records(result.concentration, ["share", "binding", "marginal_cost_per_point"]),
+         [(0.25, True, 0.0)])
+
+
+def test_scenario_shortfall_is_per_scenario(tmp_path):
+    # Two months, demand 10 a month, no storage; one supplier (1, capacity 100) cut to 4% in
+    # month 2 of `crisis` (p = 0.3): crisis is 6 short in month 2, base never.
+    # Objective 10 + 0.7 * 10 + 0.3 * (4 + 600) = 198.2.
+    sheets = one_commodity(2, 10, [["only", 100, 1]])
+    sheets["Scenarios"] = [["scenario", "probability"], ["base", 0.7], ["crisis", 0.3]]
+    sheets["Disruptions"] = [["scenario", "target_type", "target", "start_period",
+                              "end_period", "capacity_factor"],
+                             ["crisis", "supplier", "only", "2027-02", "2027-02", 0.04]]
+    _, result = planned(tmp_path, sheets)
+    assert result.objective == pytest.approx(198.2)
+    scenarios = result.scenarios.set_index("scenario")
+    assert scenarios["shortfall"].to_dict() == pytest.approx({"base": 0, "crisis": 6})
+    assert scenarios["shortage_penalty"].to_dict() == pytest.approx({"base": 0, "crisis": 600})
+    assert result.total_shortfall == pytest.approx(1.8)
+    assert result.shortfall_by_commodity == pytest.approx({"k": 1.8})
+
+
+def test_a_scenario_of_probability_zero_gets_a_worth_of_zero_not_nan(tmp_path):
+    # `ghost` (p = 0) halves China from month 1, so it has its own node; China <= 50% binds in
+    # both. Demand 10, China (1), Australia (3): base 5 + 15 = 20 (p = 1); ghost weighs nothing.
+    # base row: 0.01 * 2 * 10 = 0.2 a point; ghost's row: its dual is 0 (its costs weigh 0),
+    # and its worth, split over scenarios of total probability 0, is 0.
+    sheets = one_commodity(1, 10, [["China", 100, 1], ["Australia", 100, 3]])
+    sheets["Scenarios"] = [["scenario", "probability"], ["base", 1.0], ["ghost", 0.0]]
+    sheets["Disruptions"] = [["scenario", "target_type", "target", "start_period",
+                              "end_period", "capacity_factor"],
+                             ["ghost", "supplier", "China", "2027-01", "2027-01", 0.5]]
+    sheets["Concentration"] = [["limit", "commodity", "attribute", "value", "max_share"],
+                               ["China cap", "k", "origin_country", "China", 0.5]]
+    _, result = planned(tmp_path, sheets)
+    assert result.objective == pytest.approx(20)
+    # (ghost's own plan is arbitrary, as nothing in it costs anything: its share is not
+    # asserted.)
+    same(records(result.concentration, ["scenario", "marginal_cost_per_point"]),
+         [("base", 0.2), ("ghost", 0.0)])
+    assert result.concentration.loc[0, "share"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(("bound", "value", "share", "expected"), [
+    # China (1, capacity 5) and Australia (3); demand 10. China can only give 5 (50%), so a cap
+    # of 50% on China is met exactly though capacity, not the cap, decides: the plan is at the
+    # cap (binding), 5 + 15 = 20.
+    ("max_share", "China", 0.5, 20),
+    # A floor of 50% on Australia is met exactly for the same reason.
+    ("min_share", "Australia", 0.5, 20),
+])
+def test_a_limit_met_exactly_is_binding_whatever_its_dual(tmp_path, bound, value, share,
+                                                          expected):
+    sheets = one_commodity(1, 10, [["China", 5, 1], ["Australia", 100, 3]])
+    sheets["Concentration"] = [["limit", "commodity", "attribute", "value", bound],
+                               ["limit", "k", "origin_country", value, share]]
+    _, result = planned(tmp_path, sheets)
+    assert result.objective == pytest.approx(expected)
+    table = result.concentration
+    assert table["share"].tolist() == pytest.approx([0.5])
+    assert table["binding"].astype(bool).tolist() == [True]
