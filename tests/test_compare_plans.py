@@ -26,6 +26,7 @@ def sheets(path: Path, *names: str) -> dict[str, pd.DataFrame]:
             for name, frame in found.items()}
 
 
+@pytest.mark.slow  # a whole planner run of a few seconds; CI runs it
 def test_compare_names_the_changed_limit_and_the_cost_difference(capsys):
     old, new = example_outcome(), tighter_outcome()
     assert cli.main(["--compare", str(old.output_path), str(new.output_path)]) == 0

@@ -27,6 +27,7 @@ def test_committed_example_equals_what_the_script_writes(tmp_path):
     assert cells(fresh) == cells(make_example.EXAMPLE)
 
 
+@pytest.mark.slow  # a whole planner run of a few seconds; CI runs it
 def test_run_py_plans_the_shipped_example(tmp_path):
     output = tmp_path / "plan.xlsx"
     before = make_example.EXAMPLE.read_bytes()

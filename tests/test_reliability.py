@@ -961,6 +961,7 @@ def test_a_damaged_sheet_is_named_and_the_rest_is_still_checked(tmp_path, capsys
     assert "internal error" not in err and "Traceback" not in err
 
 
+@pytest.mark.slow  # a whole planner run of a few seconds; CI runs it
 def test_a_zip_a_library_cannot_close_on_a_full_disk_prints_no_traceback(tmp_path):
     """On a real full disk xlsxwriter's zip file fails to close, and Python would print
     "Exception ignored in: <function ZipFile.__del__>" with a traceback when it is collected."""

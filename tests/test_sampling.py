@@ -93,6 +93,7 @@ def test_out_of_sample_cost_of_a_hand_computable_plan_lies_in_its_interval(tmp_p
     assert len(sheet.dropna(how="all")) > 0
 
 
+@pytest.mark.slow  # a whole planner run of a few seconds; CI runs it
 def test_playing_the_plans_own_futures_reproduces_its_expected_cost():
     # The plan is a policy: replayed in the very futures it was made for, each future follows
     # it all the way, so the mean cost equals the in-sample expected cost.
