@@ -8,8 +8,9 @@ factor 1 (the structure every scenario's LP fits in: factors only shrink capacit
 whose right-hand side a scenario makes 0 stay as harmless rows), and `set_scenario` pushes the
 numbers of another scenario into the live HiGHS instance: order bounds and costs, demand, the
 right-hand sides of capacity, take-or-pay and target rows, and which concentration rows bind.
-The numbers come from the formulation's own index (`build_index`), so there is one definition
-of what a factor does.
+The numbers come from the formulation's own formulas (`order_numbers`, `supplier_numbers`,
+`stock_numbers` of `formulation/index.py`, as arrays), so there is one definition of what a
+factor does.
 
 The single-scenario objective is the scenario's cost (risk_weight is set to 0: the CVaR of one
 scenario is its cost).
@@ -23,7 +24,7 @@ import numpy as np
 
 from .data import PlanData
 from .formulation import BuiltModel, build_model
-from .formulation.index import build_index
+from .formulation.index import order_numbers, stock_numbers, supplier_numbers
 from .handoff import compile_lp
 from .scenarios import ScenarioFactors, ScenarioSet, build_tree, scenario_factors
 from .solve import PlanSolver, Solution
@@ -51,6 +52,34 @@ class Outcome:
     status: str
     cost: float | None
     solution: Solution
+
+
+class _Positions:
+    """Where each key of the single-scenario LP sits in the arrays of `order_numbers`,
+    `supplier_numbers` and `stock_numbers` (the formulation's own formulas)."""
+
+    def __init__(self, plan: PlanData, order_keys: list, unmet_keys: list, target_keys: list,
+                 take_keys: list, capacity_keys: list):
+        route = {name: i for i, name in enumerate(plan.routes)}
+        supplier = {name: i for i, name in enumerate(plan.suppliers)}
+        pair = {key: i for i, key in enumerate(
+            (k, g) for k in plan.commodities for g in plan.regions)}
+
+        def column(values) -> np.ndarray:
+            return np.array(list(values), dtype=np.int64)
+
+        self.order_route = column(route[r] for r, _ in order_keys)
+        self.order_node = column(n for _, n in order_keys)
+        self.unmet_pair = column(pair[(k, g)] for k, g, _ in unmet_keys)
+        self.unmet_node = column(n for _, _, n in unmet_keys)
+        self.initial = np.array([plan.stockpile(k, g).initial_stock if n == 0 else 0.0
+                                 for k, g, n in unmet_keys], dtype=float)
+        self.target_pair = column(pair[(k, g)] for k, g, _ in target_keys)
+        self.target_node = column(n for _, _, n in target_keys)
+        self.take_supplier = column(supplier[s] for s, _ in take_keys)
+        self.take_node = column(n for _, n in take_keys)
+        self.capacity_supplier = column(supplier[s] for s, _ in capacity_keys)
+        self.capacity_node = column(n for _, n in capacity_keys)
 
 
 class ScenarioModel:
@@ -89,12 +118,14 @@ class ScenarioModel:
         self.capacity_rows = at(rows, "supplier_capacity", self.capacity_keys)
         plan = self.plan
         build = columns.get("build")
-        self.project_entries = []  # (capacity row, z column, supplier, node)
+        self.project_entries = []  # (capacity row, z column, supplier position, node)
+        supplier_position = {s: i for i, s in enumerate(plan.suppliers)}
         if build is not None:
             for j, project in enumerate(plan.projects.values()):
                 for row, (s, n) in zip(self.capacity_rows, self.capacity_keys, strict=True):
                     if s == project.supplier and ix.t(n) >= project.first_period:
-                        self.project_entries.append((int(row), build.start + j, s, n))
+                        self.project_entries.append((int(row), build.start + j,
+                                                     supplier_position[s], n))
         block = rows.get("concentration")
         self.limit_rows: dict[str, list[tuple[int, str, int]]] = {}
         if block is not None:
@@ -105,41 +136,38 @@ class ScenarioModel:
                           for name, block in columns.items()
                           if name in ("order", "transfer", "unmet")}
         self.discount = np.array(ix.discount, dtype=float)
-        self.initial = {key: plan.stockpile(*key).initial_stock for key in ix.stock_keys}
+        self.t_node = np.array(ix.periods_of_node, dtype=np.int64)
+        self.at = _Positions(plan, self.order_keys, self.unmet_keys, self.target_keys,
+                             self.take_keys, self.capacity_keys)
 
     def set_scenario(self, factors: ScenarioFactors,
                      until: dict[str, int] | None = None) -> None:
         """Put one scenario's numbers into the live model: factors of one scenario, and for
         each limit the last period through which it binds (all the horizon by default; a row
         of a window ending later is freed)."""
-        plan, solver = self.plan, self.solver
-        ix = build_index(plan, one_scenario(plan, factors), limits=False)
-        upper = np.array([INF if ix.order_upper[k] is None else ix.order_upper[k]
-                          for k in self.order_keys])
+        plan, solver, at = self.plan, self.solver, self.at
+        t_node, w_node = self.t_node, np.zeros_like(self.t_node)
+        upper, unit, freight = order_numbers(plan, factors, at.order_route,
+                                             t_node[at.order_node], w_node[at.order_node])
+        upper = np.where(np.isnan(upper), INF, upper)
         self.upper[self.order_cols] = upper
-        unmet = np.array([ix.demand[k] for k in self.unmet_keys])
+        demand, target, pipeline = stock_numbers(plan, factors, t_node, w_node)
+        unmet = demand[at.unmet_pair, at.unmet_node]
         self.upper[self.unmet_cols] = unmet
-        solver.change_col_bounds(np.concatenate([self.order_cols, self.unmet_cols]),
-                                 self.lower[np.concatenate([self.order_cols, self.unmet_cols])],
-                                 np.concatenate([upper, unmet]))
-        price = np.array([ix.unit_cost[k] + ix.freight_cost[k] for k in self.order_keys])
-        nodes = np.array([n for _, n in self.order_keys], dtype=np.int64)
-        solver.change_costs(self.order_cols, price * self.discount[nodes])
-        rhs = np.array([ix.demand[(k, g, n)] - ix.pipeline.get((k, g, n), 0.0)
-                        - (self.initial[(k, g)] if n == 0 else 0.0)
-                        for k, g, n in self.unmet_keys])
+        columns = np.concatenate([self.order_cols, self.unmet_cols])
+        solver.change_col_bounds(columns, self.lower[columns], np.concatenate([upper, unmet]))
+        solver.change_costs(self.order_cols, (unit + freight) * self.discount[at.order_node])
+        rhs = unmet - pipeline[at.unmet_pair, at.unmet_node] - at.initial
         solver.change_row_bounds(self.balance_rows, rhs, rhs)
-        for rows, keys, values, sense in (
-                (self.target_rows, self.target_keys, ix.target, "lower"),
-                (self.take_rows, self.take_keys, ix.take_or_pay, "lower"),
-                (self.capacity_rows, self.capacity_keys, ix.capacity, "upper")):
-            bound = np.array([values.get(k, 0.0) for k in keys])
-            if sense == "lower":
-                solver.change_row_bounds(rows, bound, np.full(len(keys), INF))
-            else:
-                solver.change_row_bounds(rows, np.full(len(keys), -INF), bound)
-        solver.change_coefficients([(row, col, -ix.supply_factor[(s, n)])
-                                    for row, col, s, n in self.project_entries])
+        a, capacity, need = supplier_numbers(plan, factors, t_node, w_node)
+        solver.change_row_bounds(self.target_rows, target[at.target_pair, at.target_node],
+                                 np.full(len(self.target_rows), INF))
+        solver.change_row_bounds(self.take_rows, need[at.take_supplier, at.take_node],
+                                 np.full(len(self.take_rows), INF))
+        solver.change_row_bounds(self.capacity_rows, np.full(len(self.capacity_rows), -INF),
+                                 capacity[at.capacity_supplier, at.capacity_node])
+        solver.change_coefficients([(row, col, -float(a[supplier, n]))
+                                    for row, col, supplier, n in self.project_entries])
         n = plan.settings.periods
         until = until if until is not None else {}
         rows = [(row, last <= until.get(limit, n), bound)

@@ -124,6 +124,80 @@ def _node_arrays(index: ModelIndex) -> tuple[np.ndarray, np.ndarray]:
             np.array([n.scenarios[0] for n in nodes], dtype=np.int64))
 
 
+def order_numbers(plan: PlanData, factors: ScenarioFactors, r: np.ndarray, t: np.ndarray,
+                  w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For orders on routes r (positions in plan.routes) in periods t of scenarios w: the
+    upper bound Cr b (0 where b = 0, NaN without a route limit), the unit cost c a_cost and
+    the freight f b_cost."""
+    routes = list(plan.routes.values())
+    horizon = plan.settings.periods
+    route_factor = np.array([factors.route_index[x.name] for x in routes], dtype=np.int64)[r]
+    supplier_factor = np.array([factors.supplier_index[x.supplier] for x in routes],
+                               dtype=np.int64)[r]
+    b = factors.route_capacity[route_factor, w, t - 1]
+    capacity = np.array([np.nan if x.capacity is None else x.capacity for x in routes])[r]
+    upper = np.where(b == 0.0, 0.0, capacity * b)
+    unit_cost = np.array([plan.suppliers[x.supplier].unit_cost_per_period for x in routes]
+                         ).reshape(len(routes), horizon)[r, t - 1]
+    unit = unit_cost * factors.supplier_cost[supplier_factor, w, t - 1]
+    freight = np.array([x.freight_cost for x in routes])[r] * \
+        factors.route_cost[route_factor, w, t - 1]
+    return upper, unit, freight
+
+
+def supplier_numbers(plan: PlanData, factors: ScenarioFactors, t_node: np.ndarray,
+                     w_node: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per supplier (rows, in plan.suppliers order) and node (columns) of periods t_node in
+    scenarios w_node: the factor a, the capacity right-hand side C a, and the take-or-pay
+    need min_take a max_{r of s, t + L_r <= N} b[r] (0 outside the availability window)."""
+    horizon = plan.settings.periods
+    names = list(plan.suppliers)
+    rows = np.array([factors.supplier_index[s] for s in names], dtype=np.int64)
+    a = factors.supplier_capacity[rows[:, None], w_node[None, :], t_node[None, :] - 1]
+    capacity = np.array([plan.suppliers[s].capacity_per_period for s in names]
+                        ).reshape(len(names), horizon)[:, t_node - 1] * a
+    # The most open route of each supplier that can still deliver, per node.
+    position = {s: i for i, s in enumerate(names)}
+    open_route = np.zeros_like(a)
+    for route in plan.routes.values():
+        s = position[route.supplier]
+        b = factors.route_capacity[factors.route_index[route.name], w_node, t_node - 1]
+        deliverable = t_node + route.lead_periods <= horizon
+        open_route[s] = np.maximum(open_route[s], np.where(deliverable, b, 0.0))
+    suppliers = [plan.suppliers[s] for s in names]
+    min_take = np.array([s.min_take for s in suppliers])[:, None]
+    first = np.array([s.available_from for s in suppliers])[:, None]
+    last = np.array([s.available_to for s in suppliers])[:, None]
+    available = (first <= t_node[None, :]) & (t_node[None, :] <= last)  # Supplier.available
+    need = np.where(available & (min_take > 0), min_take * a * open_route, 0.0)
+    return a, capacity, need
+
+
+def stock_numbers(plan: PlanData, factors: ScenarioFactors, t_node: np.ndarray,
+                  w_node: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per (commodity, region) pair (rows, commodities then regions) and node (columns): the
+    demand D e, the target max(target_stock, target_days D e / dpp) and the pipeline
+    arrivals Q b."""
+    dpp = plan.settings.calendar.days_per_period
+    pairs = [(k, g) for k in plan.commodities for g in plan.regions]
+    pair_of = {key: i for i, key in enumerate(pairs)}
+    pipeline = np.zeros((len(pairs), len(t_node)))
+    for arrival in plan.pipeline:
+        route = plan.routes[arrival.route]
+        at = t_node == arrival.period
+        b = factors.route_capacity[factors.route_index[route.name], w_node[at], arrival.period
+                                   - 1]
+        pipeline[pair_of[(plan.commodity_of(route), route.region)], at] += arrival.quantity * b
+    demand = np.zeros((len(pairs), len(t_node)))
+    target = np.zeros((len(pairs), len(t_node)))
+    for i, (k, g) in enumerate(pairs):
+        stock = plan.stockpile(k, g)
+        base = np.asarray(plan.demand_of(k, g), dtype=float)
+        e = factors.demand[factors.demand_index[(k, g)], w_node, t_node - 1]
+        demand[i] = base[t_node - 1] * e
+        target[i] = np.maximum(stock.target_stock, stock.target_days * demand[i] / dpp)
+    return demand, target, pipeline
+
 def _index_orders(index: ModelIndex) -> None:
     """x[r, n] exists where its arrival t + L_r lies within the horizon: its upper bound
     Cr b (0 where b = 0, none without a route limit), its unit cost and freight."""
@@ -139,18 +213,7 @@ def _index_orders(index: ModelIndex) -> None:
     t_node, w_node = _node_arrays(index)
     lead = np.array([r.lead_periods for r in routes], dtype=np.int64)
     node, r = np.nonzero(t_node[:, None] + lead[None, :] <= horizon)  # node-major order
-    t, w = t_node[node], w_node[node]
-    route_factor = np.array([factors.route_index[n] for n in names], dtype=np.int64)[r]
-    supplier_factor = np.array([factors.supplier_index[x.supplier] for x in routes],
-                               dtype=np.int64)[r]
-    b = factors.route_capacity[route_factor, w, t - 1]
-    capacity = np.array([np.nan if x.capacity is None else x.capacity for x in routes])[r]
-    upper = np.where(b == 0.0, 0.0, capacity * b)
-    unit_cost = np.array([plan.suppliers[x.supplier].unit_cost_per_period for x in routes]
-                         ).reshape(len(routes), horizon)[r, t - 1]
-    unit = unit_cost * factors.supplier_cost[supplier_factor, w, t - 1]
-    freight = np.array([x.freight_cost for x in routes])[r] * \
-        factors.route_cost[route_factor, w, t - 1]
+    upper, unit, freight = order_numbers(plan, factors, r, t_node[node], w_node[node])
     keys = list(zip([names[i] for i in r.tolist()], node.tolist(), strict=True))
     index.order_keys = keys
     index.order_upper = dict(zip(keys, [None if v != v else v for v in upper.tolist()],
@@ -166,41 +229,26 @@ def _index_suppliers(index: ModelIndex) -> None:
     """a[s, n], the capacity right-hand side C a and take-or-pay
     min_take a max_{r of s, t + L_r <= N} b[r, n]."""
     plan, factors = index.plan, index.factors
-    horizon = plan.settings.periods
     index.projects_of_supplier = {name: [] for name in plan.suppliers}
     for project in plan.projects.values():
         index.projects_of_supplier[project.supplier].append(project.name)
     t_node, w_node = _node_arrays(index)
     names = list(plan.suppliers)
-    rows = np.array([factors.supplier_index[s] for s in names], dtype=np.int64)
-    a = factors.supplier_capacity[rows[:, None], w_node[None, :], t_node[None, :] - 1]  # S x n
+    a, capacity, need = supplier_numbers(plan, factors, t_node, w_node)
     index.supply_factor = {(s, n): value for s, values in zip(names, a.tolist(), strict=True)
                            for n, value in enumerate(values)}
-    capacity = np.array([plan.suppliers[s].capacity_per_period for s in names]
-                        ).reshape(len(names), horizon)[:, t_node - 1] * a
-    # The most open route of each supplier that can still deliver, per node.
     position = {s: i for i, s in enumerate(names)}
-    open_route = np.zeros_like(a)
-    for route in plan.routes.values():
-        s = position[route.supplier]
-        b = factors.route_capacity[factors.route_index[route.name], w_node, t_node - 1]
-        deliverable = t_node + route.lead_periods <= horizon
-        open_route[s] = np.maximum(open_route[s], np.where(deliverable, b, 0.0))
     for (s, n) in index.orders_of_supplier:
         i = position[s]
         index.capacity[(s, n)] = float(capacity[i, n])
-        supplier = plan.suppliers[s]
-        if supplier.min_take > 0 and supplier.available(int(t_node[n])):
-            need = supplier.min_take * float(a[i, n]) * float(open_route[i, n])
-            if need > 0:
-                index.take_or_pay[(s, n)] = need
+        if need[i, n] > 0:
+            index.take_or_pay[(s, n)] = float(need[i, n])
 
 
 def _index_stock(index: ModelIndex) -> None:
     """D e, targets max(target_stock, target_days D e / dpp), pipeline arrivals Q b and the
     end-of-horizon keys."""
     plan, factors, tree = index.plan, index.factors, index.tree
-    dpp = plan.settings.calendar.days_per_period
     n_nodes = len(tree.nodes)
     for key in index.stock_keys:
         index.transfers_in[key] = []
@@ -209,26 +257,15 @@ def _index_stock(index: ModelIndex) -> None:
         index.transfers_in[(lane.commodity, lane.to_region)].append((f, lane.lead_periods))
         index.transfers_out[(lane.commodity, lane.from_region)].append(f)
     t_node, w_node = _node_arrays(index)
-    pipeline = np.zeros((len(index.stock_keys), n_nodes))
-    pair_of = {key: i for i, key in enumerate(index.stock_keys)}
-    for arrival in plan.pipeline:
-        route = plan.routes[arrival.route]
-        at = t_node == arrival.period
-        b = factors.route_capacity[factors.route_index[route.name], w_node[at], arrival.period
-                                   - 1]
-        pipeline[pair_of[(plan.commodity_of(route), route.region)], at] += arrival.quantity * b
+    demand, target, pipeline = stock_numbers(plan, factors, t_node, w_node)
     leaves = np.flatnonzero(t_node == plan.settings.periods).tolist()
     for i, (k, g) in enumerate(index.stock_keys):
         stock = plan.stockpile(k, g)
-        base = np.asarray(plan.demand_of(k, g), dtype=float)
-        e = factors.demand[factors.demand_index[(k, g)], w_node, t_node - 1]
-        demand = base[t_node - 1] * e
-        target = np.maximum(stock.target_stock, stock.target_days * demand / dpp)
         keys = [(k, g, n) for n in range(n_nodes)]
         index.stock_index.extend(keys)
-        index.demand.update(zip(keys, demand.tolist(), strict=True))
-        for n in np.flatnonzero(target > 0).tolist():
-            index.target[(k, g, n)] = float(target[n])
+        index.demand.update(zip(keys, demand[i].tolist(), strict=True))
+        for n in np.flatnonzero(target[i] > 0).tolist():
+            index.target[(k, g, n)] = float(target[i, n])
         for n in np.flatnonzero(pipeline[i]).tolist():
             index.pipeline[(k, g, n)] = float(pipeline[i, n])
         if stock.end_stock > 0:
