@@ -74,7 +74,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "samples for a statistical lower bound on the true optimum")
     parser.add_argument("--insight-seconds", type=float, default=None, metavar="S",
                         help="time for checking prices and break-even prices by re-solving "
-                             "(default: the solve time, at least 1 s; 0 keeps only the exact "
+                             "(default: half the solve time, at least 1 s; 0 keeps only the exact "
                              "figures from the optimal basis)")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="processes for independent solves (default: one per core)")

@@ -230,6 +230,7 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     except InputError as exc:
         keep_full_list(exc, input_path, output.parent)
         raise
+    plan = sample_if_asked(plan, progress)
     try:
         solved = solve_plan(plan, None, progress, timings, solver_log, keep_model=False)
     except InfeasiblePlan as exc:
@@ -297,9 +298,13 @@ def sample_if_asked(plan: PlanData, progress: Progress) -> PlanData:
                                 "is made for futures sampled from the Events sheet; the "
                                 "Scenarios and Disruptions sheets are set aside", "warning"))
         progress(f"  warning: {notes[0]}")
-    progress(f"sampled {count:,} futures from {len(plan.events)} kinds of event "
+    kinds = f"{len(plan.events)} kind{'s' if len(plan.events) != 1 else ''} of event"
+    progress(f"sampled {count:,} futures from {kinds} "
              f"(seed {plan.settings.sample_seed}): {len(sampled.disruptions):,} events")
     return replace(sampled, warnings=plan.warnings + tuple(notes))
+
+
+INSIGHT_SHARE_OF_SOLVE = 0.5
 
 
 def add_insight(result: PlanResult, solved: Solved, progress: Progress,
@@ -307,9 +312,12 @@ def add_insight(result: PlanResult, solved: Solved, progress: Progress,
     """Prices that hold for one more unit, and the Sensitivity table, within a time budget."""
     from .sensitivity import insight
 
+    # By default the checks take at most half as long as the plan's own solve (at least a
+    # second): enough for every figure of a small plan, a bounded share of a national one.
     budget = options.insight_seconds if options.insight_seconds is not None else max(
-        1.0, timings.get("solve_seconds", 0.0))
-    progress(f"testing how sure the plan is (prices, break-evens; up to {budget:g} s) ...")
+        1.0, INSIGHT_SHARE_OF_SOLVE * timings.get("solve_seconds", 0.0))
+    progress(f"testing how sure the plan is (prices, break-evens; up to {round(budget, 1):g} s)"
+             " ...")
     prices, table, info = insight(solved.built, solved.solver, solved.solution, result.prices,
                                   budget)
     result.prices, result.sensitivity = prices, table

@@ -143,6 +143,8 @@ def test_a_sampled_plan_reports_its_tree_and_keeps_base_limits_until_the_first_e
     tables = read_plan(outcome.output_path)
     orders = tables["Orders"]
     plan = outcome.plan
+    assert list(plan.scenarios) == [f"future {i}" for i in range(1, 9)]
+    assert any(d.scenario == name for name in plan.scenarios for d in plan.disruptions)
     for name in plan.scenarios:
         cut = [d for d in plan.disruptions if d.scenario == name]
         first = min((d.start for d in cut), default=13)
@@ -155,3 +157,25 @@ def test_a_sampled_plan_reports_its_tree_and_keeps_base_limits_until_the_first_e
             elif t > first:  # after the event: waived, all 10 from cheap
                 assert cheap == pytest.approx(10), (name, label)
     assert summary(tables)["status"] == "optimal"
+
+
+def test_run_plans_for_the_sampled_futures_and_says_so(tmp_path):
+    # With sample_scenarios 20 the plan is made for 20 futures of probability 1/20. Nothing can
+    # be stored, so each future costs 120, plus 40 if the cheap supplier is cut in it:
+    # objective = 120 + 40 * (futures with a cut) / 20. The Summary counts the tree's nodes.
+    source = write_workbook(tmp_path / "cut.xlsx", _cut_sheets(20))
+    said: list[str] = []
+    outcome = run(source, tmp_path / "plan.xlsx", progress=said.append,
+                  options=RunOptions(workers=1, insight_seconds=0))
+    plan = outcome.plan
+    assert len(plan.scenarios) == 20
+    assert all(s.probability == pytest.approx(1 / 20) for s in plan.scenarios.values())
+    cut = {d.scenario for d in plan.disruptions}
+    assert 0 < len(cut) < 20
+    assert outcome.result.objective == pytest.approx(120 + 40 * len(cut) / 20)
+    assert any(line.startswith("sampled 20 futures from 1 kind of event (seed 11)")
+               for line in said)
+    run_sheet = read_plan(outcome.output_path)["Run"]
+    facts = dict(zip(run_sheet["item"], run_sheet["value"], strict=True))
+    assert facts["scenarios"] == 20
+    assert facts["scenario_tree_nodes"] == outcome.result.tree_nodes > 12
