@@ -341,21 +341,28 @@ def add_value_of_information(result: PlanResult, plan: PlanData, solved: Solved,
                          vss_text=vss_text, ws=values.ws, ev=values.ev, eev=values.eev)
 
 
-def evaluation_lines(evaluation, money: str) -> list[str]:
+def evaluation_lines(evaluation, money: str, units: dict[str, str]) -> list[str]:
     """Out-of-sample figures for the terminal."""
     mean, _, low, high = evaluation.cost_interval
+    optimism = evaluation.optimism
     lines = [f"  out of sample    {mean:>18,.0f} {money} expected over "
              f"{len(evaluation.futures):,} fresh futures (95%: {low:,.0f} to {high:,.0f})",
-             f"  optimism         {evaluation.optimism:>18,.0f} {money} above the in-sample "
-             "expected cost"]
+             f"  optimism         {abs(optimism):>18,.0f} {money} "
+             f"{'above' if optimism >= 0 else 'below'} the in-sample expected cost"]
     bound = evaluation.lower_bound
     if bound is not None:
-        lines.append(f"  lower bound      {bound[2]:>18,.0f} {money} (true optimum at least, "
-                     f"95%, from {len(evaluation.replications)} replications)")
+        estimate = evaluation.objective_estimate
+        lines += [f"  objective out    {estimate:>18,.0f} {money} the plan's objective over the "
+                  "fresh futures (an upper estimate of the true optimum)",
+                  f"  lower bound      {bound[2]:>18,.0f} {money} (the true optimum is "
+                  f"above it with 97.5% confidence, from {len(evaluation.replications)} "
+                  "replications)",
+                  f"  gap estimate     {estimate - bound[0]:>18,.0f} {money} how far the plan "
+                  "may be from the true optimum"]
     for k, chance, size, _ in evaluation.shortfall():
         if chance > 0:
             lines.append(f"  short of {k:<15.15} in {chance:.0%} of futures, "
-                         f"{size:,.1f} units when short")
+                         f"{size:,.1f} {units.get(k, 'units')} when short")
     return lines
 
 
@@ -383,7 +390,8 @@ def summary_lines(outcome: RunOutcome) -> list[str]:
             lines.append(f"  binding limit    {limit:<24.24} {worth:>12,.0f} {money} per point")
     evaluation = result.extras.get("evaluation")
     if evaluation is not None:
-        lines += evaluation_lines(evaluation, money)
+        lines += evaluation_lines(evaluation, money,
+                                  {k: c.unit for k, c in plan.commodities.items()})
     for note in outcome.notes:
         lines.append(f"  note: {note}")
     lines.append(f"  plan written to  {outcome.output_path}")
