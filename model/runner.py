@@ -380,6 +380,8 @@ def summary_lines(outcome: RunOutcome) -> list[str]:
         value = result.extras.get(key)
         if value is not None:
             shown = "infinite" if value == float("inf") else f"{value:,.0f} {money}"
+            if key == "vss" and result.extras.get("vss_text", "").startswith("not measured"):
+                shown = "not measured"
             lines.append(f"  {label:<16} {shown:>22}")
     table = result.concentration
     if len(table):

@@ -36,6 +36,8 @@ class ValueOfInformation:
     ev: float | None
     eev: float | None
     seconds: float = 0.0
+    shared_periods: int | None = None  # periods before the scenarios diverge (EEV fixes them)
+    has_investments: bool = False
 
     @property
     def evpi(self) -> float | None:
@@ -61,9 +63,16 @@ class ValueOfInformation:
             vss = ("a plan made for the average scenario cannot be completed in every scenario "
                    "(fixing its first decisions leaves no feasible plan): planning for the "
                    "scenarios is indispensable")
+        elif self.shared_periods == 0 and not self.has_investments:
+            vss = ("not measured: the scenarios differ from the first period, so no decision is "
+                   "taken before they diverge and a plan for their average has nothing to fix "
+                   "(EEV = RP)")
         else:
             vss = (f"planning for the scenarios instead of for their average saves "
                    f"{self.vss:,.0f} {currency} (EEV - RP)")
+            if self.shared_periods == 0:
+                vss += ("; only the investments are compared, as the scenarios differ from the "
+                        "first period")
         return evpi, vss
 
 
@@ -123,7 +132,8 @@ def value_of_information(plan: PlanData, solved, where: Where | None = None
     model.set_scenario(base.factors.mean(base.probabilities))
     ev = model.solve()
     eev = None if ev.cost is None else expected_value_plan_cost(solved, model, ev.solution)
-    return ValueOfInformation(rp, ws, ev.cost, eev, time.perf_counter() - started)
+    return ValueOfInformation(rp, ws, ev.cost, eev, time.perf_counter() - started,
+                              base.tree.shared_periods, bool(plan.projects))
 
 
 def expected_value_plan_cost(solved, model: ScenarioModel, ev_solution) -> float:

@@ -151,3 +151,16 @@ def test_a_limit_that_binds_in_no_future_leaves_the_next_limit_in_force(tmp_path
     assert solved.solution.objective == pytest.approx(12)
     assert set(result.concentration["limit"]) == {"China 80%"}
     assert result.concentration["share"].tolist() == pytest.approx([0.8, 0.8])
+
+
+def test_scenarios_that_differ_from_the_first_period_leave_the_value_of_hedging_unmeasured(
+        tmp_path):
+    # `crisis` raises demand from month 1: no decision is shared, EEV fixes nothing, EEV = RP.
+    # The Summary must not claim that hedging is worth 0.
+    from model.value import value_of_information
+
+    solved, _ = solved_result(tmp_path, two_limit_sheets())
+    values = value_of_information(solved.built.index.plan, solved)
+    assert values.shared_periods == 0 and values.vss == pytest.approx(0, abs=1e-6)
+    assert values.sentences("USD")[1].startswith("not measured: the scenarios differ from the "
+                                                 "first period")
