@@ -1,4 +1,4 @@
-"""A second, deliberately plain implementation of /work/shared/spec/model.md, for cross-checks.
+"""A second, deliberately plain implementation of the model (docs/model.md), for cross-checks.
 
 Every decision is indexed by scenario (x[r,t,w], I[k,g,t,w], ...) and non-anticipativity is
 written as explicit equalities between scenarios whose factor histories agree, exactly as
