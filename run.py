@@ -85,6 +85,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("evaluate", "replications"):
         if getattr(args, name) < 0:
             raise UsageProblem(f"--{name} needs a whole number >= 0")
+    if args.replications and not args.evaluate:
+        raise UsageProblem("--replications needs --evaluate M: the lower bound is compared with "
+                           "the plan's cost over M fresh futures (for example --evaluate 1000 "
+                           f"--replications {args.replications})")
     if args.insight_seconds is not None and not args.insight_seconds >= 0:
         raise UsageProblem("--insight-seconds needs a number of seconds >= 0")
     if args.workers is not None and args.workers < 1:

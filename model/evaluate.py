@@ -259,6 +259,8 @@ class Evaluation:
     def objective_estimate(self) -> float:
         """(1 - lambda) mean + lambda CVaR of the out-of-sample costs."""
         costs = self.costs
+        if not costs:
+            return float("nan")
         p = [1.0 / len(costs)] * len(costs)
         return (1 - self.risk_weight) * float(np.mean(costs)) + self.risk_weight * cvar_of(
             costs, p, self.cvar_level)

@@ -230,6 +230,7 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     except InputError as exc:
         keep_full_list(exc, input_path, output.parent)
         raise
+    check_evaluation_inputs(plan, options, input_path)
     plan = sample_if_asked(plan, progress)
     try:
         solved = solve_plan(plan, None, progress, timings, solver_log, keep_model=False)
@@ -281,6 +282,26 @@ def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: P
         result.extras["evaluation"] = evaluate(plan, solved, options.evaluate,
                                                options.replications, where, progress)
         timings["evaluate_seconds"] = time.perf_counter() - started
+
+
+def check_evaluation_inputs(plan: PlanData, options: RunOptions, input_path: Path) -> None:
+    """`--evaluate` and `--replications` draw futures from the Events sheet, and replications
+    bound the optimum of a plan made for sampled futures: refuse, before solving, what would
+    measure nothing."""
+    issues = []
+    if (options.evaluate or options.replications) and not plan.events:
+        issues.append(Issue("Events", None, None, None,
+                            "the sheet has no event, and --evaluate and --replications play the "
+                            "plan in futures drawn from it; add Events rows (a kind of "
+                            "disruption, its chance per year and its duration)",
+                            has_value=False))
+    if options.replications and plan.settings.sample_scenarios <= 0:
+        issues.append(Issue("Settings", None, "sample_scenarios",
+                            plan.settings.sample_scenarios,
+                            "a number of futures > 0: --replications re-solves a plan made "
+                            "for sampled futures on fresh samples of the same size"))
+    if issues:
+        raise InputError(issues, str(input_path))
 
 
 def sample_if_asked(plan: PlanData, progress: Progress) -> PlanData:

@@ -482,6 +482,8 @@ def test_an_output_name_without_xlsx_is_written_with_a_warning(tmp_path, capsys)
     (["{src}", "--no-such-option"], "unrecognized arguments: --no-such-option"),
     (["{src}", "{src}"], "unrecognized arguments: {src}"),
     ([""], "the input workbook name is empty"),
+    (["{src}", "--replications", "3"], "--replications needs --evaluate M: the lower bound is "
+                                       "compared with the plan's cost over M fresh futures"),
 ])
 def test_usage_errors_exit_64_before_anything_is_done(tmp_path, capsys, never_read, argv,
                                                       message):

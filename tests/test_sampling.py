@@ -177,5 +177,31 @@ def test_run_plans_for_the_sampled_futures_and_says_so(tmp_path):
                for line in said)
     run_sheet = read_plan(outcome.output_path)["Run"]
     facts = dict(zip(run_sheet["item"], run_sheet["value"], strict=True))
-    assert facts["scenarios"] == 20
+    assert facts["scenarios"] == facts["sample_scenarios"] == 20
+    assert facts["sample_seed"] == 11
     assert facts["scenario_tree_nodes"] == outcome.result.tree_nodes > 12
+
+
+@pytest.mark.parametrize(("events", "argv", "expected"), [
+    (False, ["--evaluate", "10"],
+     'Events: the sheet has no event, and --evaluate and --replications play the plan in '
+     'futures drawn from it; add Events rows (a kind of disruption, its chance per year and its '
+     'duration).'),
+    (True, ["--evaluate", "10", "--replications", "2"],
+     'Settings, column "sample_scenarios": found 0; expected a number of futures > 0: '
+     '--replications re-solves a plan made for sampled futures on fresh samples of the same '
+     'size'),
+])
+def test_evaluation_that_would_measure_nothing_is_refused_before_solving(tmp_path, capsys,
+                                                                         events, argv,
+                                                                         expected):
+    import run as cli
+
+    sheets = _cut_sheets(0)
+    if not events:
+        del sheets["Events"]
+    source = write_workbook(tmp_path / "plan.xlsx", sheets)
+    assert cli.main([str(source), "-o", str(tmp_path / "out.xlsx"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert expected in err, err
+    assert not (tmp_path / "out.xlsx").exists()

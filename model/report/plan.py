@@ -147,6 +147,10 @@ def run_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, s
          "returned plan, rechecked after solving"),
         ("periods", settings.periods, f"{settings.calendar.period_length}s", ""),
         ("scenarios", len(plan.scenarios), "", ""),
+        *([("sample_scenarios", settings.sample_scenarios, "",
+            "futures sampled from the Events sheet"),
+           ("sample_seed", settings.sample_seed, "", "the same seed gives the same futures")]
+          if settings.sample_scenarios > 0 else []),
         ("currency", settings.currency, "", ""),
         ("risk_weight", settings.risk_weight, "", "lambda"),
         ("cvar_level", settings.cvar_level, "", "beta"),
@@ -161,7 +165,7 @@ def run_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, s
 
 
 COUNT_ITEMS = {"variables", "constraints", "nonzeros", "warnings", "scenario_tree_nodes",
-               "periods", "scenarios"}
+               "periods", "scenarios", "sample_scenarios", "sample_seed"}
 
 
 def _item_format(item: str, unit: str, money: str, quantity_units: set[str]) -> str | None:
