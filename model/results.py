@@ -458,6 +458,14 @@ def _pipeline(solved: SolvedPlan) -> pd.DataFrame:
     return PIPELINE.frame(records)
 
 
+def scenario_list(names: list[str], total: int, shown: int = 4) -> str:
+    """The scenarios sharing a decision, short enough to read beside it: all of them up to
+    `shown`, else how many and the first few (sampled plans have hundreds)."""
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{len(names)} of {total}: {', '.join(names[:shown - 1])}, ..."
+
+
 def _first_period_orders(solved: SolvedPlan) -> pd.DataFrame:
     """Orders of period 1, one row per route and first-period node (the scenarios sharing it
     named), since a disruption that starts in period 1 is known when the plan is made."""
@@ -468,7 +476,8 @@ def _first_period_orders(solved: SolvedPlan) -> pd.DataFrame:
     for node in tree.nodes:
         if node.t != 1:
             continue
-        names = ", ".join(tree.scenario_names[w] for w in node.scenarios)
+        names = scenario_list([tree.scenario_names[w] for w in node.scenarios],
+                              len(tree.scenario_names))
         for r, route in ix.plan.routes.items():
             q = float(matrix[route_of[r], node.id])
             if abs(q) > QUANTITY_EPSILON:

@@ -458,3 +458,11 @@ def test_a_limit_met_exactly_is_binding_whatever_its_dual(tmp_path, bound, value
     table = result.concentration
     assert table["share"].tolist() == pytest.approx([0.5])
     assert table["binding"].astype(bool).tolist() == [True]
+
+
+def test_the_scenarios_sharing_a_decision_are_listed_short():
+    from model.results import scenario_list
+
+    assert scenario_list(["base", "ban"], 6) == "base, ban"
+    assert scenario_list([f"future {i}" for i in range(1, 18)], 20) == (
+        "17 of 20: future 1, future 2, future 3, ...")

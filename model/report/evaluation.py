@@ -11,7 +11,7 @@ import pandas as pd
 from ..data import PlanData
 from ..evaluate import Evaluation
 from ..tables import OutColumn, OutTable
-from .book import HEADER, MONEY, SECTION, SHARE, Book, Grid, write_table
+from .book import HEADER, MONEY, SECTION, SHARE, Book, Grid, fit_to_page_width, write_table
 
 BINS = 20
 
@@ -85,6 +85,7 @@ def add_evaluation(book: Book, evaluation: Evaluation, plan: PlanData) -> None:
     and one row per future."""
     money = plan.settings.currency
     ws = book.sheet("Evaluation")
+    fit_to_page_width(ws)
     for column, width in enumerate((26, 20, 8, 70)):
         ws.set_column(column, column, width)
     grid = Grid()
