@@ -89,6 +89,8 @@ class ScenarioModel:
         self.plan = replace(plan, settings=replace(plan.settings, risk_weight=0.0))
         self.built: BuiltModel = build_model(self.plan, one_scenario(self.plan, ones(plan)))
         lp = compile_lp(self.built.model)
+        lp.release_model()  # only the arrays and their layout are changed from here on
+        self.built.model = None
         self.solver = PlanSolver(lp, time_limit_seconds or plan.settings.time_limit_seconds)
         self._locate()
         self.lower = lp.col_lower.copy()
