@@ -391,7 +391,7 @@ def evaluation_lines(evaluation, money: str, units: dict[str, str]) -> list[str]
     if bound is not None:
         estimate = evaluation.objective_estimate
         lines += [f"  objective out    {estimate:>18,.0f} {money} the plan's objective over the "
-                  "fresh futures (an upper estimate of the true optimum)",
+                  "fresh futures",
                   f"  lower bound      {bound[2]:>18,.0f} {money} (the true optimum is "
                   f"above it with 97.5% confidence, from {len(evaluation.replications)} "
                   "replications)",

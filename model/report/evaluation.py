@@ -58,7 +58,7 @@ def summary_items(evaluation: Evaluation, money: str) -> list[tuple[str, Any, st
         items += [
             ("lower bound (mean)", b_mean, money, f"mean optimum of {len(evaluation.replications)}"
              " replications on fresh samples: the true optimum is at least this, on average"),
-            ("lower bound (95%)", b_low, money, "one-sided: the true optimal objective is "
+            ("lower bound (97.5%)", b_low, money, "one-sided: the true optimal objective is "
              "above this with 97.5% confidence (Mak, Morton and Wood 1999)"),
             ("gap estimate", evaluation.objective_estimate - b_mean, money,
              "objective out of sample minus the lower bound: how far the plan may be from the "
