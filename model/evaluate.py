@@ -132,8 +132,7 @@ class EvaluationTask(Task):
     def setup(self) -> ScenarioModel:
         """The single-scenario model, solved once so every future starts from one basis."""
         model = ScenarioModel(self.plan)
-        model.first_solve_seconds = model.solve().solution.seconds
-        model.start_basis = model.solver.highs.getBasis()
+        model.solve_once()
         return model
 
     def run(self, model: ScenarioModel, index: int) -> FutureOutcome:
@@ -151,9 +150,8 @@ class EvaluationTask(Task):
         model.set_scenario(factors, until)
         columns, values, followed = self._followed(model, factors)
         model.fix(columns, values)
-        model.solver.highs.setBasis(model.start_basis)
         try:
-            outcome = model.solve()
+            outcome = model.solve_from_start()
         finally:
             model.release(columns)
         shortfall, end = self._shortfall(model, outcome)

@@ -95,6 +95,8 @@ class ScenarioModel:
         self._locate()
         self.lower = lp.col_lower.copy()
         self.upper = lp.col_upper.copy()
+        self.start_basis = None          # set by solve_once
+        self.first_solve_seconds = 0.0
 
     def _locate(self) -> None:
         ix, layout = self.built.index, self.solver.lp.layout
@@ -188,6 +190,18 @@ class ScenarioModel:
     def release(self, columns: np.ndarray) -> None:
         """Undo `fix` for these columns."""
         self.solver.change_col_bounds(columns, self.lower[columns], self.upper[columns])
+
+    def solve_once(self) -> None:
+        """Solve the model as built and keep its basis: every scenario solved after it with
+        `solve_from_start` starts from that basis, so its result does not depend on which
+        scenarios were solved before (or on which worker)."""
+        self.first_solve_seconds = self.solve().solution.seconds
+        self.start_basis = self.solver.highs.getBasis()
+
+    def solve_from_start(self) -> Outcome:
+        """Solve the scenario now in the model from the basis `solve_once` kept."""
+        self.solver.highs.setBasis(self.start_basis)
+        return self.solve()
 
     def solve(self) -> Outcome:
         """Solve the scenario now in the model."""

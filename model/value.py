@@ -86,16 +86,14 @@ class WaitAndSeeTask(Task):
     def setup(self) -> ScenarioModel:
         """The single-scenario model, solved once so every scenario starts from one basis."""
         model = ScenarioModel(self.plan)
-        model.solver_seconds = model.solve().solution.seconds
-        model.start_basis = model.solver.highs.getBasis()
+        model.solve_once()
         return model
 
     def run(self, model: ScenarioModel, w: int) -> float | None:
         """Scenario w's optimal cost with perfect foresight."""
         until = {limit: periods[w] for limit, periods in self.base.limit_until.items()}
         model.set_scenario(self.base.factors.select([w]), until)
-        model.solver.highs.setBasis(model.start_basis)
-        return model.solve().cost
+        return model.solve_from_start().cost
 
 
 def value_of_information(plan: PlanData, solved, where: Where | None = None
@@ -119,7 +117,7 @@ def value_of_information(plan: PlanData, solved, where: Where | None = None
     distinct = list(first_of.values())
     found = dict(zip(distinct, run_tasks(task, distinct, where, state=model,
                                          label="wait-and-see scenarios",
-                                         item_seconds=model.solver_seconds), strict=True))
+                                         item_seconds=model.first_solve_seconds), strict=True))
     costs = [found[first_of[(base.tree.node_of[w][-1],
                              tuple(p[w] for p in base.limit_until.values()))]]
              for w in range(len(base.names))]
