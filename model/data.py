@@ -262,6 +262,12 @@ class PlanData:
     demand_rows: dict[tuple[str, str], tuple[int | None, ...]] = field(default_factory=dict,
                                                                     compare=False)
 
+    @property
+    def commodity_regions(self) -> list[tuple[str, str]]:
+        """Every (commodity, region) pair, commodities first: the order of the balance rows,
+        the demand factors and every per-pair array."""
+        return [(k, g) for k in self.commodities for g in self.regions]
+
     def stockpile(self, commodity: str, region: str) -> Stockpile:
         """The stockpile of (commodity, region); none on the sheet means no room for stock."""
         found = self.stockpiles.get((commodity, region))

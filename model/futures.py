@@ -62,8 +62,7 @@ class _Positions:
                  take_keys: list, capacity_keys: list):
         route = {name: i for i, name in enumerate(plan.routes)}
         supplier = {name: i for i, name in enumerate(plan.suppliers)}
-        pair = {key: i for i, key in enumerate(
-            (k, g) for k in plan.commodities for g in plan.regions)}
+        pair = {key: i for i, key in enumerate(plan.commodity_regions)}
 
         def column(values) -> np.ndarray:
             return np.array(list(values), dtype=np.int64)

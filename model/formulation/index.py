@@ -107,7 +107,7 @@ def build_index(plan: PlanData, scenarios: ScenarioSet | None = None,
     index = ModelIndex(plan, scenarios if scenarios is not None else plan_scenarios(plan))
     index.periods_of_node = [node.t for node in index.tree.nodes]
     index.discount = [plan.settings.discount_factor(t) for t in index.periods_of_node]
-    index.stock_keys = [(k, g) for k in plan.commodities for g in plan.regions]
+    index.stock_keys = plan.commodity_regions
     _index_orders(index)
     _index_suppliers(index)
     _index_stock(index)
@@ -179,7 +179,7 @@ def stock_numbers(plan: PlanData, factors: ScenarioFactors, t_node: np.ndarray,
     demand D e, the target max(target_stock, target_days D e / dpp) and the pipeline
     arrivals Q b."""
     dpp = plan.settings.calendar.days_per_period
-    pairs = [(k, g) for k in plan.commodities for g in plan.regions]
+    pairs = plan.commodity_regions
     pair_of = {key: i for i, key in enumerate(pairs)}
     pipeline = np.zeros((len(pairs), len(t_node)))
     for arrival in plan.pipeline:
