@@ -130,7 +130,7 @@ def write_bug_log(text: str) -> Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the planner; returns the exit code."""
-    from model.terminal import Console, guard_standard_streams
+    from model.io.terminal import Console, guard_standard_streams
 
     guard_standard_streams()
     try:
@@ -168,7 +168,7 @@ def _quiet_unraisable(info: object) -> None:
 
 def _clean_up_shielded() -> None:
     """Remove every temporary file; a second Ctrl-C or SIGTERM meanwhile cannot interrupt it."""
-    from model.files import cleanup
+    from model.io.files import cleanup
 
     saved = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -186,13 +186,13 @@ def _clean_up_shielded() -> None:
 
 def _main(args: argparse.Namespace, console: object) -> int:
     try:
-        from model.errors import PlannerError
-        from model.runner import RunOptions, run, summary_lines
+        from model.domain.errors import PlannerError
+        from model.pipeline import RunOptions, run, summary_lines
 
         if args.template:
             return _template(Path(args.template), args.force, console)
         if args.compare:
-            from model.report.compare import compare_plans
+            from model.report.plan_compare import compare_plans
 
             written = compare_plans(Path(args.compare[0]), Path(args.compare[1]),
                                     Path(args.output) if args.output else None,
@@ -229,9 +229,9 @@ def _main(args: argparse.Namespace, console: object) -> int:
 def _template(path: Path, force: bool, console: object) -> int:
     """Write the blank workbook like a plan: target checked first, written to a temporary
     file and moved into place (an existing file keeps its mode and group)."""
-    from model.errors import UsageError
-    from model.files import atomic_save, check_output_target
-    from model.template import write_template
+    from model.domain.errors import UsageError
+    from model.io.files import atomic_save, check_output_target
+    from model.io.template import write_template
 
     if path.exists() and path.is_file() and not force:
         raise UsageError(f"{path} exists; --template never replaces a file unless --force is "

@@ -40,11 +40,11 @@ def peak_mb() -> float:
 
 
 def measure_ours(workbook: str, arrays: str, output: str) -> dict:
-    """The whole run through model.runner.run, saving the LP's arrays for raw."""
+    """The whole run through model.pipeline.run, saving the LP's arrays for raw."""
     import numpy as np
 
-    import model.runner as runner
-    from model.runner import RunOptions, run
+    import model.pipeline as runner
+    from model.pipeline import RunOptions, run
 
     kept = {}
     real_solve_plan = runner.solve_plan
@@ -97,8 +97,8 @@ def measure_raw(arrays: str) -> dict:
 
 def measure_read(workbook: str) -> dict:
     """Reading and validating only."""
-    from model.validation import validate
-    from model.workbook import read_workbook
+    from model.inputs import validate
+    from model.io.workbook import read_workbook
 
     start = time.perf_counter()
     raw = read_workbook(workbook)

@@ -36,7 +36,7 @@ def peak_mb() -> float:
 
 def load(plan_name: str, folder: Path):
     """The plan data of the shipped example or of a synthetic size with events."""
-    from model.validation import load_plan
+    from model.inputs import load_plan
 
     if plan_name == "example":
         return load_plan(ROOT / "inputs" / "critical_supply_example.xlsx")
@@ -47,9 +47,9 @@ def load(plan_name: str, folder: Path):
 
 def measure(plan_name: str, count: int, evaluate_count: int) -> dict:
     """Sample, build, solve (and evaluate) in this process."""
-    from model.evaluate import evaluate
-    from model.parallel import Where
-    from model.runner import sample_if_asked, solve_plan
+    from model.analyses.evaluate import evaluate
+    from model.analyses.parallel import Where
+    from model.pipeline import sample_if_asked, solve_plan
 
     with tempfile.TemporaryDirectory() as tmp:
         plan = load(plan_name, Path(tmp))

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.template import write_input_workbook  # noqa: E402
+from model.io.template import write_input_workbook  # noqa: E402
 
 EXAMPLE = ROOT / "inputs" / "critical_supply_example.xlsx"
 MMBTU_PER_KT = 52_000  # 1 t LNG ~ 52 MMBtu (A, standard conversion)

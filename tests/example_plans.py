@@ -11,7 +11,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from model.runner import RunOptions, RunOutcome, run
+from model.pipeline import RunOptions, RunOutcome, run
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "inputs" / "critical_supply_example.xlsx"

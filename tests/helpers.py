@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 
-from model.data import PlanData
-from model.runner import RunOutcome, run
+from model.domain.data import PlanData
+from model.pipeline import RunOutcome, run
 
 TOLERANCE = 1e-6
 

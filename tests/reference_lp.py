@@ -3,7 +3,7 @@
 Every decision is indexed by scenario (x[r,t,w], I[k,g,t,w], ...) and non-anticipativity is
 written as explicit equalities between scenarios whose factor histories agree, exactly as
 model.md states it. Nothing is shared with the planner (model/build, model/scenarios, ...):
-only the validated inputs (model.data.PlanData) are common.
+only the validated inputs (model.domain.data.PlanData) are common.
 
 Public functions
 - reference_objective(plan) -> (status, objective): the stochastic LP ("RP").
@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
-from model.data import Limit, PlanData
+from model.domain.data import Limit, PlanData
 
 INF = highspy.kHighsInf
 SUPPLIER_SIDE = ("supplier", "origin_country", "processing_country")

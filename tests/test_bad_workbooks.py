@@ -440,12 +440,12 @@ def test_time_limit_without_a_plan_exits_4(tmp_path, capsys):
 
 
 def test_a_bug_gives_one_line_and_a_log(tmp_path, capsys, monkeypatch):
-    import model.runner
+    import model.pipeline
 
     def boom(*args, **kwargs):
         raise RuntimeError("deliberate")
 
-    monkeypatch.setattr(model.runner, "run", boom)
+    monkeypatch.setattr(model.pipeline, "run", boom)
     monkeypatch.setattr(cli, "BUG_LOG", tmp_path / "bug.log")
     code = cli.main([str(tmp_path / "x.xlsx"), "-q"])
     err = capsys.readouterr().err

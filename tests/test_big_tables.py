@@ -8,7 +8,7 @@ import csv
 import pytest
 from helpers import one_commodity, read_plan, settings, summary, write_workbook
 
-from model.runner import RunOptions, run
+from model.pipeline import RunOptions, run
 
 
 def _many_identical_scenarios(scenarios: int, periods: int) -> dict:

@@ -17,9 +17,9 @@ import pytest
 from helpers import read_plan, settings, write_workbook
 from test_bad_workbooks import edit, expect_error, valid
 
-from model.cells import read_number
-from model.errors import InputError
-from model.validation import load_plan
+from model.domain.errors import InputError
+from model.inputs import load_plan
+from model.inputs.cells import read_number
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -382,8 +382,8 @@ def test_the_problem_list_falls_back_to_the_output_folder_then_the_temporary_fol
         f"... and 1 more; the full list is in {out / 'input_problems.txt'}\n")
     assert (out / "input_problems.txt").read_text().count("\n  - ") == 51
 
-    from model.errors import Issue
-    from model.runner import keep_full_list
+    from model.domain.errors import Issue
+    from model.pipeline import keep_full_list
 
     monkeypatch.setattr("tempfile.gettempdir", lambda: str(tmp_path / "tmp"))
     blocked = tmp_path / "blocked"

@@ -14,8 +14,8 @@ import pytest
 from example_plans import example_outcome
 from helpers import read_plan
 
-from model.comparison import supply_change_by_country as supply_change
 from model.report.charts import PALETTE, cap_lines, country_colours, stock_against_target
+from model.results.scenario_compare import supply_change_by_country as supply_change
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"

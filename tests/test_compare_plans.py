@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import run as cli  # noqa: E402
-from model.report.compare import compare_plans, same_value  # noqa: E402
+from model.report.plan_compare import compare_plans, same_value  # noqa: E402
 
 
 def sheets(path: Path, *names: str) -> dict[str, pd.DataFrame]:

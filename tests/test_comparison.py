@@ -11,8 +11,8 @@ from example_plans import example_outcome
 from helpers import one_commodity, read_plan, solve
 from openpyxl import load_workbook
 
-from model.comparison import compare_scenarios, reference_scenario
 from model.formulation.costs import COST_PARTS
+from model.results.scenario_compare import compare_scenarios, reference_scenario
 
 
 def halt_sheets() -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from helpers import one_commodity, read_plan, settings, solve
 
-from model.periods import Calendar
+from model.domain.periods import Calendar
 
 
 def test_lead_time_rounds_to_whole_periods():

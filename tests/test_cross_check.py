@@ -16,10 +16,10 @@ import pytest
 from helpers import settings, write_workbook
 from reference_lp import reference_objective
 
-from model.errors import InfeasiblePlan
-from model.results import extract
-from model.runner import solve_plan
-from model.validation import load_plan
+from model.domain.errors import InfeasiblePlan
+from model.inputs import load_plan
+from model.pipeline import solve_plan
+from model.results.extract import extract
 
 COUNTRIES = ["China", "Australia", "USA", "Myanmar", "Malaysia"]
 CHOKEPOINTS = ["Hormuz", "Malacca", "Panama"]
@@ -178,11 +178,11 @@ def test_the_live_single_scenario_model_matches_a_fresh_build(tmp_path, seed):
     # The wait-and-see solves, EEV and the out-of-sample futures re-price one live model per
     # scenario (model/futures.py) instead of building each. For every scenario of a random
     # plan, that must give the optimum of the scenario's own model built from scratch.
+    from model.analyses.scenario_lp import ScenarioModel
+    from model.domain.scenarios import plan_scenarios, single_scenario
     from model.formulation import build_model
-    from model.futures import ScenarioModel
-    from model.handoff import compile_lp
-    from model.scenarios import plan_scenarios, single_scenario
-    from model.solve import PlanSolver
+    from model.solver.handoff import compile_lp
+    from model.solver.solve import PlanSolver
 
     plan = load_plan(write_workbook(tmp_path / "plan.xlsx", random_plan(seed)))
     base = plan_scenarios(plan)

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from helpers import one_commodity, write_workbook
 
-from model.results import PlanResult, SolvedPlan, extract
-from model.runner import Solved, solve_plan
-from model.validation import load_plan
+from model.inputs import load_plan
+from model.pipeline import Solved, solve_plan
+from model.results.extract import PlanResult, SolvedPlan, extract
 
 
 @dataclass

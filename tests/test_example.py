@@ -49,7 +49,7 @@ def test_run_py_plans_the_shipped_example(tmp_path):
     lam = 0.2
     assert items["objective"] == pytest.approx(
         (1 - lam) * items["expected_cost"] + lam * items["cvar"], rel=1e-7)
-    from model.validation import load_plan
+    from model.inputs import load_plan
 
     check_residuals(load_plan(make_example.EXAMPLE), tables)
     for sheet in ("Summary", "Orders", "Stockpile", "Concentration", "Prices", "Scenarios",

@@ -13,11 +13,11 @@ import math
 import pytest
 import test_reference_lp as cases
 
-from model.data import PlanData
-from model.errors import InfeasiblePlan
-from model.results import extract
-from model.runner import solve_plan
-from model.value import value_of_information
+from model.analyses.value import value_of_information
+from model.domain.data import PlanData
+from model.domain.errors import InfeasiblePlan
+from model.pipeline import solve_plan
+from model.results.extract import extract
 
 
 def planner_objective(plan: PlanData) -> float:

@@ -26,10 +26,10 @@ from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpressio
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from test_cross_check import random_plan
 
-import model.handoff as handoff
+import model.solver.handoff as handoff
 from model.formulation import build_model
-from model.handoff import CompiledLP, compile_lp, fast_path_ok
-from model.validation import load_plan
+from model.inputs import load_plan
+from model.solver.handoff import CompiledLP, compile_lp, fast_path_ok
 
 EXAMPLE = "inputs/critical_supply_example.xlsx"
 

@@ -102,11 +102,11 @@ def test_diagnosis_workbook_explains_itself(tmp_path, capsys):
 
 
 def test_decisions_are_described_in_words(tmp_path):
-    from model.diagnose import Describer, describe_decision
+    from model.analyses.diagnose import Describer, describe_decision
     from model.formulation import build_model
-    from model.handoff import compile_lp
-    from model.solve import PlanSolver
-    from model.validation import load_plan
+    from model.inputs import load_plan
+    from model.solver.handoff import compile_lp
+    from model.solver.solve import PlanSolver
 
     sheets = one_commodity(2, 5, [["dear", 20, 5]])
     plan = load_plan(write_workbook(tmp_path / "w.xlsx", sheets))

@@ -11,7 +11,7 @@ from helpers import settings, solve, write_workbook
 from openpyxl import Workbook
 from openpyxl.worksheet.table import Table
 
-from model.validation import load_plan
+from model.inputs import load_plan
 
 IGNORED = {"row", "period_rows", "source", "source_sha256", "warnings", "demand_rows"}
 
@@ -117,7 +117,7 @@ def test_awkward_workbook_reads_like_the_canonical_one(tmp_path):
 def test_awkward_workbook_solves_like_the_canonical_one(tmp_path):
     plain = solve(tmp_path, canonical(), "plain")
     awkward(tmp_path / "awkward.xlsx")
-    from model.runner import run
+    from model.pipeline import run
 
     messy = run(tmp_path / "awkward.xlsx", tmp_path / "awkward_plan.xlsx",
                 progress=lambda _: None)

@@ -17,7 +17,7 @@ from reference_lp import (
     reference_values,
 )
 
-from model.data import (
+from model.domain.data import (
     Commodity,
     Disruption,
     Limit,
@@ -31,7 +31,7 @@ from model.data import (
     Supplier,
     Transfer,
 )
-from model.periods import PERIODS_PER_YEAR, Calendar
+from model.domain.periods import PERIODS_PER_YEAR, Calendar
 
 
 def sup(name: str, N: int, capacity, cost, *, commodity: str = "k", origin: str | None = None,

@@ -23,11 +23,11 @@ import pytest
 from helpers import check_residuals, one_commodity, read_plan, settings, summary, write_workbook
 from test_bad_workbooks import valid
 
-import model.solve as solve_module
-from model.errors import EXIT_OUTPUT, EXIT_SOLVER, EXIT_USAGE
-from model.runner import run
-from model.solve import LADDER, PlanSolver, Status
-from model.validation import load_plan
+import model.solver.solve as solve_module
+from model.domain.errors import EXIT_OUTPUT, EXIT_SOLVER, EXIT_USAGE
+from model.inputs import load_plan
+from model.pipeline import run
+from model.solver.solve import LADDER, PlanSolver, Status
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "run.py"
@@ -96,7 +96,7 @@ def test_unknown_and_postsolve_errors_climb_the_ladder_too(tmp_path, monkeypatch
     fail_first(monkeypatch, status=status)
     plan = load_plan(write_workbook(tmp_path / "w.xlsx", one_commodity(
         3, 10, [["cheap", 4, 1], ["dear", 100, 3]])))
-    from model.runner import solve_plan
+    from model.pipeline import solve_plan
 
     solved = solve_plan(plan, **QUIET)
     assert solved.solution.status == "optimal"
@@ -141,7 +141,7 @@ def test_each_rung_runs_within_what_is_left_of_the_time_limit(tmp_path, monkeypa
     plan = load_plan(write_workbook(tmp_path / "w.xlsx", one_commodity(
         2, 10, [["cheap", 4, 1], ["dear", 100, 3]])))
     from model.formulation import build_model
-    from model.handoff import compile_lp
+    from model.solver.handoff import compile_lp
 
     solver = PlanSolver(compile_lp(build_model(plan).model), time_limit_seconds=0.5)
     limits: list[float] = []
@@ -164,7 +164,7 @@ def test_a_plan_that_breaks_a_limit_is_numerical_trouble_and_climbs_on(tmp_path,
     plan = load_plan(write_workbook(tmp_path / "w.xlsx", one_commodity(
         2, 10, [["cheap", 4, 1], ["dear", 100, 3]])))
     from model.formulation import build_model
-    from model.handoff import compile_lp
+    from model.solver.handoff import compile_lp
 
     solver = PlanSolver(compile_lp(build_model(plan).model))
     residuals = iter([1.0])
@@ -183,7 +183,7 @@ def test_the_rung_that_worked_is_tried_first_on_the_next_solve(tmp_path, monkeyp
     plan = load_plan(write_workbook(tmp_path / "w.xlsx", one_commodity(
         2, 10, [["cheap", 4, 1], ["dear", 100, 3]])))
     from model.formulation import build_model
-    from model.handoff import compile_lp
+    from model.solver.handoff import compile_lp
 
     solver = PlanSolver(compile_lp(build_model(plan).model))
     first = solver.solve()
@@ -200,7 +200,7 @@ def test_a_solve_leaves_the_signal_handlers_as_it_found_them(tmp_path):
     plan = load_plan(write_workbook(tmp_path / "w.xlsx", one_commodity(
         2, 10, [["cheap", 4, 1], ["dear", 100, 3]])))
     from model.formulation import build_model
-    from model.handoff import compile_lp
+    from model.solver.handoff import compile_lp
 
     before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     solution = PlanSolver(compile_lp(build_model(plan).model)).solve()
@@ -322,14 +322,14 @@ def hostile_terminals(tmp_path: Path, cases: dict) -> None:
 
 
 def test_the_bug_log_falls_back_to_the_temporary_folder(tmp_path, monkeypatch, capsys):
-    import model.runner
+    import model.pipeline
 
     def boom(*args, **kwargs):
         raise RuntimeError("deliberate")
 
     blocker = tmp_path / "outputs"
     blocker.write_text("a file where the outputs folder should be")
-    monkeypatch.setattr(model.runner, "run", boom)
+    monkeypatch.setattr(model.pipeline, "run", boom)
     monkeypatch.setattr(cli, "BUG_LOG", blocker / "planner-error.log")
     monkeypatch.setattr(cli.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
     code = cli.main([str(tmp_path / "x.xlsx"), "-q"])
@@ -342,14 +342,14 @@ def test_the_bug_log_falls_back_to_the_temporary_folder(tmp_path, monkeypatch, c
 
 def test_with_nowhere_to_write_the_bug_log_the_details_go_to_stderr(tmp_path, monkeypatch,
                                                                     capsys):
-    import model.runner
+    import model.pipeline
 
     def boom(*args, **kwargs):
         raise RuntimeError("deliberate")
 
     blocker = tmp_path / "blocker"
     blocker.write_text("a file, not a folder")
-    monkeypatch.setattr(model.runner, "run", boom)
+    monkeypatch.setattr(model.pipeline, "run", boom)
     monkeypatch.setattr(cli, "BUG_LOG", blocker / "planner-error.log")
     monkeypatch.setattr(cli.tempfile, "gettempdir", lambda: str(blocker))
     code = cli.main([str(tmp_path / "x.xlsx"), "-q"])
@@ -363,11 +363,11 @@ def test_with_nowhere_to_write_the_bug_log_the_details_go_to_stderr(tmp_path, mo
 def test_an_internal_error_with_a_read_only_outputs_folder_still_exits_1(tmp_path):
     """As a real process, with the project's outputs folder replaced by an unwritable path."""
     script = (
-        "import sys, tempfile; sys.path.insert(0, {root!r}); import run, model.runner\n"
+        "import sys, tempfile; sys.path.insert(0, {root!r}); import run, model.pipeline\n"
         "run.BUG_LOG = __import__('pathlib').Path({blocker!r}) / 'planner-error.log'\n"
         "tempfile.tempdir = {tmp!r}\n"
         "def boom(*a, **k): raise RuntimeError('deliberate')\n"
-        "model.runner.run = boom\n"
+        "model.pipeline.run = boom\n"
         "sys.exit(run.main([{source!r}]))\n")
     blocker = tmp_path / "outputs"
     blocker.write_text("not a folder")
@@ -412,7 +412,7 @@ def test_a_new_plan_follows_the_umask(tmp_path):
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o027, 0o640)])
 def test_atomic_save_gives_a_new_file_the_umasks_mode(tmp_path, umask, mode):
-    from model.files import atomic_save
+    from model.io.files import atomic_save
 
     previous = os.umask(umask)
     try:
@@ -428,12 +428,12 @@ def test_atomic_save_gives_a_new_file_the_umasks_mode(tmp_path, umask, mode):
 @pytest.fixture
 def never_read(monkeypatch):
     """Fail the test if the workbook is read (targets must be refused before any work)."""
-    import model.runner
+    import model.pipeline
 
     def refuse(*args, **kwargs):
         raise AssertionError("the workbook was read before the output target was checked")
 
-    monkeypatch.setattr(model.runner, "read_workbook", refuse)
+    monkeypatch.setattr(model.pipeline, "read_workbook", refuse)
 
 
 @pytest.mark.parametrize(("target", "message"), [
@@ -539,7 +539,7 @@ def test_a_new_template_is_written_atomically_with_the_umask(tmp_path):
 
 
 def load_plan_problems(path: Path) -> list:
-    from model.errors import InputError
+    from model.domain.errors import InputError
 
     try:
         load_plan(path)
@@ -751,7 +751,7 @@ def formatted_down_to_a_million(path: Path) -> Path:
 
 @pytest.mark.slow
 def test_a_sheet_formatted_down_to_row_a_million_reads_in_seconds(tmp_path):
-    from model.workbook import read_workbook
+    from model.io.workbook import read_workbook
 
     source = formatted_down_to_a_million(tmp_path / "formatted.xlsx")
     started = time.process_time()  # CPU seconds: a busy machine does not fail the test
@@ -766,7 +766,7 @@ def test_the_primal_ray_of_a_genuinely_unbounded_lp():
     import numpy as np
     import pyomo.core as pyo
 
-    from model.handoff import compile_lp
+    from model.solver.handoff import compile_lp
 
     m = pyo.ConcreteModel()
     m.x = pyo.Var(range(3), bounds=(0, None))
@@ -797,9 +797,9 @@ def test_a_workbook_whose_plan_is_unbounded_is_explained_not_crashed(tmp_path, m
         built.model.total_cost.expr = built.model.total_cost.expr - built.model.free_lunch
         return built
 
-    import model.runner
+    import model.solver.plan
 
-    monkeypatch.setattr(model.runner, "build_model", with_a_free_lunch)
+    monkeypatch.setattr(model.solver.plan, "build_model", with_a_free_lunch)
     source = write_workbook(tmp_path / "input.xlsx", valid())
     code = cli.main([str(source), "-o", str(tmp_path / "plan.xlsx"), "-q"])
     err = capsys.readouterr().err
@@ -837,7 +837,7 @@ def test_a_limit_no_supply_can_meet_is_warned_per_commodity_of_a_star_limit(tmp_
 
 
 def test_reading_reports_progress_every_50000_rows(tmp_path, monkeypatch):
-    import model.workbook as workbook
+    import model.io.workbook as workbook
 
     assert workbook.PROGRESS_ROWS == 50_000
     monkeypatch.setattr(workbook, "PROGRESS_ROWS", 10)
@@ -854,7 +854,7 @@ def test_reading_reports_progress_every_50000_rows(tmp_path, monkeypatch):
 def test_a_hundred_thousand_demand_rows_show_reading_progress(tmp_path):
     from openpyxl import Workbook
 
-    from model.workbook import read_workbook
+    from model.io.workbook import read_workbook
 
     wb = Workbook(write_only=True)
     for name, rows in valid().items():

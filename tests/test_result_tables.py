@@ -13,9 +13,9 @@ import math
 import pytest
 from helpers import one_commodity, settings, write_workbook
 
-from model.results import PlanResult, extract
-from model.runner import Solved, solve_plan
-from model.validation import load_plan
+from model.inputs import load_plan
+from model.pipeline import Solved, solve_plan
+from model.results.extract import PlanResult, extract
 
 DPP = 365 / 12  # days per month
 
@@ -461,7 +461,7 @@ def test_a_limit_met_exactly_is_binding_whatever_its_dual(tmp_path, bound, value
 
 
 def test_the_scenarios_sharing_a_decision_are_listed_short():
-    from model.results import scenario_list
+    from model.results.extract import scenario_list
 
     assert scenario_list(["base", "ban"], 6) == "base, ban"
     assert scenario_list([f"future {i}" for i in range(1, 18)], 20) == (

@@ -17,9 +17,9 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import IllegalCharacterError
 from test_bad_workbooks import valid
 
-from model.errors import InputError
-from model.runner import run
-from model.validation import load_plan
+from model.domain.errors import InputError
+from model.inputs import load_plan
+from model.pipeline import run
 
 VOLATILE = re.compile(r"^(run_at|\w+_seconds)$")
 
@@ -121,8 +121,8 @@ def test_residual_recheck_finds_a_violated_row():
     import numpy as np
     import pyomo.core as pyo
 
-    from model.handoff import compile_lp
-    from model.solve import max_residual
+    from model.solver.handoff import compile_lp
+    from model.solver.solve import max_residual
 
     m = pyo.ConcreteModel()
     m.x = pyo.Var(range(2), bounds=(0, 10))
@@ -137,7 +137,7 @@ def test_residual_recheck_finds_a_violated_row():
 def test_solution_can_be_loaded_into_the_pyomo_model(tmp_path):
     from helpers import one_commodity
 
-    from model.runner import solve_plan
+    from model.pipeline import solve_plan
 
     plan = load_plan(write_workbook(tmp_path / "w.xlsx", one_commodity(
         1, 10, [["cheap", 4, 1], ["dear", 100, 3]])))
@@ -152,8 +152,8 @@ def test_dual_bound_of_an_optimal_plan_equals_its_objective(tmp_path):
     import numpy as np
     from helpers import one_commodity
 
-    from model.runner import solve_plan
-    from model.solve import dual_bound
+    from model.pipeline import solve_plan
+    from model.solver.solve import dual_bound
 
     plan = load_plan(write_workbook(tmp_path / "w.xlsx", one_commodity(
         3, 10, [["cheap", 4, 1], ["dear", 100, 3]], stock=[5, 20, 0.5])))
@@ -168,7 +168,7 @@ def test_plan_stopped_at_the_time_limit_is_written_with_its_status_and_gap(tmp_p
                                                                              monkeypatch):
     from helpers import one_commodity, read_plan, summary
 
-    from model.solve import LADDER, PlanSolver
+    from model.solver.solve import LADDER, PlanSolver
 
     real_solve = PlanSolver.solve
 

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from helpers import one_commodity, read_plan, settings, summary, write_workbook
 
-from model.data import EventKind
-from model.evaluate import evaluate, interval
-from model.parallel import Where
-from model.runner import RunOptions, run, sample_if_asked, solve_plan
-from model.sampling import PLAN, draw_future, sampled_plan
-from model.validation import load_plan
+from model.analyses.evaluate import evaluate, interval
+from model.analyses.parallel import Where
+from model.domain.data import EventKind
+from model.domain.sampling import PLAN, draw_future, sampled_plan
+from model.inputs import load_plan
+from model.pipeline import RunOptions, run, sample_if_asked, solve_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "inputs" / "critical_supply_example.xlsx"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from helpers import one_commodity, settings, write_workbook
 
-from model.results import extract
-from model.runner import solve_plan
-from model.validation import load_plan
+from model.inputs import load_plan
+from model.pipeline import solve_plan
+from model.results.extract import extract
 
 
 def solved_result(tmp_path, sheets: dict, name: str = "case"):
@@ -113,7 +113,7 @@ def test_a_limit_of_one_scenario_leaves_the_other_limits_binding_in_the_others(t
     # China 9.6, Australia 2.4: 9.6 + 4.8 = 14.4. RP = 0.5 * (15 + 14.4) = 14.7.
     # The scenarios share nothing, so wait-and-see is the same plan: WS = 14.7, EVPI = 0
     # (were `China 80%` lost in crisis's own problem, WS would be 0.5 * (15 + 12) = 13.5).
-    from model.value import value_of_information
+    from model.analyses.value import value_of_information
 
     solved, result = solved_result(tmp_path, two_limit_sheets())
     assert solved.solution.objective == pytest.approx(14.7)
@@ -141,7 +141,7 @@ def test_a_limit_that_binds_in_no_future_leaves_the_next_limit_in_force(tmp_path
                                 "scenarios"],
                                ["China half", "k", "origin_country", "China", 0.5, "base"],
                                ["China 80%", "k", "origin_country", "China", 0.8, None]]
-    from model.sampling import sampled_plan
+    from model.domain.sampling import sampled_plan
 
     plan = load_plan(write_workbook(tmp_path / "futures.xlsx", sheets))
     plan = sampled_plan(plan, plan.settings.sample_scenarios, plan.settings.sample_seed)
@@ -157,7 +157,7 @@ def test_scenarios_that_differ_from_the_first_period_leave_the_value_of_hedging_
         tmp_path):
     # `crisis` raises demand from month 1: no decision is shared, EEV fixes nothing, EEV = RP.
     # The Summary must not claim that hedging is worth 0.
-    from model.value import value_of_information
+    from model.analyses.value import value_of_information
 
     solved, _ = solved_result(tmp_path, two_limit_sheets())
     values = value_of_information(solved.built.index.plan, solved)

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 import pyomo.core as pyo
 from pyomo.common.gc_manager import PauseGC
 
-from ..data import PlanData
-from ..scenarios import ScenarioSet
-from .constraints import (
+from model.domain.data import PlanData
+from model.domain.scenarios import ScenarioSet
+from model.formulation.constraints import (
     add_concentration,
     add_end_stock,
     add_stock_balance,
@@ -40,10 +40,10 @@ from .constraints import (
     add_supplier_capacity,
     add_take_or_pay,
 )
-from .costs import CostTerms, cost_terms
-from .index import ModelIndex, build_index
-from .objective import add_objective
-from .variables import add_variables
+from model.formulation.costs import CostTerms, cost_terms
+from model.formulation.index import ModelIndex, build_index
+from model.formulation.objective import add_objective
+from model.formulation.variables import add_variables
 
 
 @dataclass

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pyomo.core as pyo
 
-from .index import ModelIndex
-from .linear import linear, minus, plus, times
+from model.formulation.index import ModelIndex
+from model.formulation.linear import linear, minus, plus, times
 
 
 def add_stock_balance(m: pyo.ConcreteModel, ix: ModelIndex) -> None:

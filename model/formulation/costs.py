@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .index import ModelIndex
+from model.formulation.index import ModelIndex
 
 COST_PARTS = ("purchase_cost", "freight_cost", "holding_cost", "shortage_penalty",
               "target_penalty", "transfer_cost", "investment_cost", "end_stock_penalty",

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..data import PlanData
-from ..scenarios import ScenarioFactors, ScenarioSet, ScenarioTree, plan_scenarios
-from ..semantics import limit_commodities, limit_expansion, windows
+from model.domain.data import PlanData
+from model.domain.scenarios import ScenarioFactors, ScenarioSet, ScenarioTree, plan_scenarios
+from model.domain.semantics import limit_commodities, limit_expansion, windows
 
 Key = tuple[str, str]  # (commodity, region)
 OrderKey = tuple[str, int]  # (route, node)
@@ -103,7 +103,7 @@ def build_index(plan: PlanData, scenarios: ScenarioSet | None = None,
                 limits: bool = True) -> ModelIndex:
     """Every index list and parameter of the LP for `plan` under `scenarios` (the plan's own
     scenarios by default); `limits=False` skips the concentration rows (to recompute the
-    parameters of another scenario only, see `model.futures`)."""
+    parameters of another scenario only, see `model.analyses.scenario_lp`)."""
     index = ModelIndex(plan, scenarios if scenarios is not None else plan_scenarios(plan))
     index.periods_of_node = [node.t for node in index.tree.nodes]
     index.discount = [plan.settings.discount_factor(t) for t in index.periods_of_node]

@@ -3,7 +3,7 @@ monomials, built directly from (coefficient, variable) pairs.
 
 Writing `quicksum(a) - quicksum(b) + u` nests expression objects that must later be walked
 generically; a flat sum is cheaper to build and is read straight into the solver's matrix by
-`model.solve`. Coefficients may be numbers or expressions of mutable parameters (such as
+`model.solver.solve`. Coefficients may be numbers or expressions of mutable parameters (such as
 `1 - max_share[limit]`), so a sweep can change them in place.
 """
 

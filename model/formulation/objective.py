@@ -14,9 +14,9 @@ from typing import Any
 
 import pyomo.core as pyo
 
-from .costs import ONCE, CostTerms
-from .index import ModelIndex
-from .linear import linear, plus
+from model.formulation.costs import ONCE, CostTerms
+from model.formulation.index import ModelIndex
+from model.formulation.linear import linear, plus
 
 
 def term_variables(m: pyo.ConcreteModel, terms: CostTerms) -> list[Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyomo.core as pyo
 
-from .index import ModelIndex
+from model.formulation.index import ModelIndex
 
 
 def add_variables(m: pyo.ConcreteModel, ix: ModelIndex) -> None:

@@ -22,9 +22,9 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
-from ..files import atomic_save, scratch_folder
-from ..tables import OutTable
-from ..workbook import column_index, column_letters
+from model.io.files import atomic_save, scratch_folder
+from model.io.workbook import column_index, column_letters
+from model.results.tables import OutTable
 
 HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True,
           "valign": "top", "border": 1, "border_color": "#9BB7D4"}

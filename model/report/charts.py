@@ -17,12 +17,16 @@ from typing import Any
 
 import pandas as pd
 
-from ..comparison import reference_scenario, scenario_costs, shortfall_by_commodity
-from ..comparison import supply_change_by_country as supply_change
-from ..data import PlanData
-from ..results import PlanResult
-from ..semantics import limit_commodities, limit_scope, values_of
-from .book import write_cell
+from model.domain.data import PlanData
+from model.domain.semantics import limit_commodities, limit_scope, values_of
+from model.report.book import write_cell
+from model.results.extract import PlanResult
+from model.results.scenario_compare import (
+    reference_scenario,
+    scenario_costs,
+    shortfall_by_commodity,
+)
+from model.results.scenario_compare import supply_change_by_country as supply_change
 
 __all__ = ["add_charts", "plan_grid", "reference_scenario", "country_colours", "cap_lines"]
 

@@ -8,10 +8,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data import PlanData
-from ..evaluate import Evaluation
-from ..tables import OutColumn, OutTable
-from .book import HEADER, MONEY, SECTION, SHARE, Book, Grid, fit_to_page_width, write_table
+from model.analyses.evaluate import Evaluation
+from model.domain.data import PlanData
+from model.report.book import (
+    HEADER,
+    MONEY,
+    SECTION,
+    SHARE,
+    Book,
+    Grid,
+    fit_to_page_width,
+    write_table,
+)
+from model.results.tables import OutColumn, OutTable
 
 BINS = 20
 

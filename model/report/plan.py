@@ -17,32 +17,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..comparison import compare_scenarios
-from ..data import PlanData
-from ..files import atomic_save
-from ..formulation.costs import COST_PARTS
-from ..results import PlanResult
-from ..solve import solver_version
-from ..tables import (
-    CONCENTRATION,
-    FIRST_ORDERS,
-    INPUTS,
-    INVESTMENTS,
-    ORDERS,
-    PIPELINE,
-    PRICES,
-    SCENARIO_COSTS,
-    SCENARIO_LOWEST,
-    SCENARIO_SHORTFALL,
-    SCENARIO_VOLUMES,
-    SCENARIOS,
-    SENSITIVITY,
-    STOCKPILE,
-    TRADEOFF,
-    TRANSFERS,
-    OutTable,
-)
-from .book import (
+from model.domain.data import PlanData
+from model.formulation.costs import COST_PARTS
+from model.io.files import atomic_save
+from model.report.book import (
     COUNT,
     EXCEL_COLUMNS,
     EXCEL_ROWS,
@@ -62,7 +40,29 @@ from .book import (
     write_rows,
     write_table,
 )
-from .charts import add_charts, plan_grid, reference_scenario
+from model.report.charts import add_charts, plan_grid, reference_scenario
+from model.results.extract import PlanResult
+from model.results.scenario_compare import compare_scenarios
+from model.results.tables import (
+    CONCENTRATION,
+    FIRST_ORDERS,
+    INPUTS,
+    INVESTMENTS,
+    ORDERS,
+    PIPELINE,
+    PRICES,
+    SCENARIO_COSTS,
+    SCENARIO_LOWEST,
+    SCENARIO_SHORTFALL,
+    SCENARIO_VOLUMES,
+    SCENARIOS,
+    SENSITIVITY,
+    STOCKPILE,
+    TRADEOFF,
+    TRANSFERS,
+    OutTable,
+)
+from model.solver.solve import solver_version
 
 Progress = Callable[[str], None]
 PROGRESS_ROWS = 100_000
@@ -443,7 +443,7 @@ def fill_plan(book: Book, result: PlanResult, plan: PlanData, notes: Iterable[st
             write_scenario_comparison(book, book.sheet("Scenario comparison"), result, plan)
     run = book.sheet("Run")
     if result.extras.get("evaluation") is not None:
-        from .evaluation import add_evaluation
+        from model.report.evaluation import add_evaluation
 
         add_evaluation(book, result.extras["evaluation"], plan)
     _write_warnings(book, plan, notes)

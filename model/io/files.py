@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import OutputError, UsageError
+from model.domain.errors import OutputError, UsageError
 
 _STALE = re.compile(r"^\.~.*\.(\d+)\.[A-Za-z0-9_]+\.tmp(?:\.rows)?$|^\.~planner-(\d+)-")
 # Files a writer derives from a temporary file's name (the plan writer's row rewrite).
@@ -203,3 +203,13 @@ def atomic_save(save: Callable[[Path], None], path: Path) -> tuple[Path, list[st
         _remove(temporary_path)
         _LIVE.discard(temporary_path)
     return path, notes
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name the same file (also when one does not exist yet)."""
+    try:
+        if a.exists() and b.exists():
+            return a.samefile(b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()

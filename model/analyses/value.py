@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import PlanData
-from .futures import ScenarioModel
-from .parallel import Task, Where, run_tasks
-from .results import cvar_of
+from model.analyses.parallel import Task, Where, run_tasks
+from model.analyses.scenario_lp import ScenarioModel
+from model.domain.data import PlanData
+from model.results.extract import cvar_of
 
 
 @dataclass

@@ -12,10 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .data import PlanData
-from .formulation.costs import COST_PARTS
-from .results import PlanResult
-from .tables import SCENARIO_COSTS, SCENARIO_LOWEST, SCENARIO_SHORTFALL, SCENARIO_VOLUMES
+from model.domain.data import PlanData
+from model.formulation.costs import COST_PARTS
+from model.results.extract import PlanResult
+from model.results.tables import (
+    SCENARIO_COSTS,
+    SCENARIO_LOWEST,
+    SCENARIO_SHORTFALL,
+    SCENARIO_VOLUMES,
+)
 
 # A change smaller than this (relative to the larger of the two figures, at least 1e-6 units)
 # is rounding, not a change.

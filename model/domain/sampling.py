@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .data import Disruption, EventKind, PlanData, Scenario
+from model.domain.data import Disruption, EventKind, PlanData, Scenario
 
 PLAN, EVALUATION = 0, 1
 

@@ -5,7 +5,7 @@ For every scenario `w` and period `t` the disruptions active then give factors:
   its origin_country or its processing_country);
 - `b[r,t,w]`, `cr[r,t,w]`: of route `r` (rows naming the route or one of its chokepoints);
 - `e[k,g,t,w]`: demand factors (rows naming `k` or `k@g`).
-Which rows hit what is decided in `model.semantics`.
+Which rows hit what is decided in `model.domain.semantics`.
 
 Non-anticipativity (constraint 9): scenarios whose factors agree in periods 1..t must take the
 same decisions in period t. Those classes form a tree; each tree node (one period, a set of
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import PlanData
-from .semantics import demand_target, routes_hit, suppliers_hit
+from model.domain.data import PlanData
+from model.domain.semantics import demand_target, routes_hit, suppliers_hit
 
 SIGNATURE_DIGITS = 12  # factors equal to 12 significant digits are the same scenario data
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..cells import INVALID, Collector, Row, fold_name
-from ..data import Limit, PlanData
-from ..semantics import limit_commodities, limit_scope, values_of
+from model.domain.data import Limit, PlanData
+from model.domain.semantics import limit_commodities, limit_scope, values_of
+from model.inputs.cells import INVALID, Collector, Row, fold_name
 
 COEFFICIENT_RANGE_WARNING = 1e8
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import InputError, Issue, issue_note
-from .schema import SHEETS, Sheet, clean_text, normalise_name
+from model.domain.errors import InputError, Issue, issue_note
+from model.io.schema import SHEETS, Sheet, clean_text, normalise_name
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import Issue
-from .periods import Calendar
+from model.domain.errors import Issue
+from model.domain.periods import Calendar
 
 
 @dataclass(frozen=True)

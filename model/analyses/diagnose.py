@@ -17,9 +17,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .formulation import BuiltModel
-from .semantics import hits_demand, hits_route, hits_supplier
-from .solve import PlanSolver, Solution, solve_elastic
+from model.domain.semantics import hits_demand, hits_route, hits_supplier
+from model.formulation import BuiltModel
+from model.solver.solve import PlanSolver, Solution, solve_elastic
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .formulation import BuiltModel
-from .parallel import Progress, Task, Where, run_tasks
-from .results import SolvedPlan, cvar_of
-from .solve import PlanSolver, Solution
-from .tables import TRADEOFF
+from model.analyses.parallel import Progress, Task, Where, run_tasks
+from model.formulation import BuiltModel
+from model.results.extract import SolvedPlan, cvar_of
+from model.results.tables import TRADEOFF
+from model.solver.plan import solve_plan
+from model.solver.solve import PlanSolver, Solution
 
 
 def limit_entries(built: BuiltModel, solver: PlanSolver, limit: str
@@ -65,8 +66,6 @@ class SweepTask(Task):
 
     def setup(self):
         """The plan's model, solved (only where it is not inherited from the parent)."""
-        from .runner import solve_plan
-
         solved = solve_plan(self.plan, progress=lambda _: None)
         return solved.built, solved.solver, solved.solver.highs.getBasis()
 

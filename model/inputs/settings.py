@@ -11,11 +11,11 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from ..cells import INVALID, Collector, convert_cell
-from ..data import Settings
-from ..periods import Calendar
-from ..schema import SETTING_BY_KEY, SETTINGS_COLUMNS, normalise_name
-from ..workbook import RawSheet
+from model.domain.data import Settings
+from model.domain.periods import Calendar
+from model.inputs.cells import INVALID, Collector, convert_cell
+from model.io.schema import SETTING_BY_KEY, SETTINGS_COLUMNS, normalise_name
+from model.io.workbook import RawSheet
 
 START = next(c for c in SETTINGS_COLUMNS if c.name == "start_period")
 

@@ -26,11 +26,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .data import PlanData, Scenario
-from .futures import ScenarioModel
-from .parallel import Progress, Task, Where, run_tasks
-from .results import cvar_of
-from .sampling import (
+from model.analyses.parallel import Progress, Task, Where, run_tasks
+from model.analyses.scenario_lp import ScenarioModel
+from model.domain.data import PlanData, Scenario
+from model.domain.sampling import (
     EVALUATION,
     describe,
     disruptions_of,
@@ -39,7 +38,9 @@ from .sampling import (
     replication_stream,
     sampled_plan,
 )
-from .scenarios import limit_until, scenario_factors, significant
+from model.domain.scenarios import limit_until, scenario_factors, significant
+from model.results.extract import cvar_of
+from model.solver.plan import solve_plan
 
 T_95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
         9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120,
@@ -220,8 +221,7 @@ class ReplicationTask(Task):
 
     def run(self, state: None, r: int) -> float | None:
         """The optimal objective of replication r."""
-        from .errors import PlannerError
-        from .runner import solve_plan
+        from model.domain.errors import PlannerError
 
         sample = sampled_plan(self.plan, self.count, self.seed, replication_stream(r))
         try:
@@ -322,7 +322,7 @@ def evaluate(plan: PlanData, solved, count: int, replications: int = 0,
 
 def solved_figures(solved) -> tuple[float, float]:
     """(expected cost, objective) of the solved plan."""
-    from .results import SolvedPlan
+    from model.results.extract import SolvedPlan
 
     view = SolvedPlan(solved.built, solved.solver.lp, solved.solution)
     costs = view.scenario_parts().sum(axis=1)

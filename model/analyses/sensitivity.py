@@ -28,9 +28,9 @@ import highspy
 import numpy as np
 import pandas as pd
 
-from .formulation import BuiltModel
-from .solve import PlanSolver, Solution
-from .tables import PRICES, SENSITIVITY
+from model.formulation import BuiltModel
+from model.results.tables import PRICES, SENSITIVITY
+from model.solver.solve import PlanSolver, Solution
 
 TOLERANCE = 1e-7
 EMPTY = np.zeros(0, dtype=np.int64)

@@ -149,7 +149,7 @@ def _run_dask(task: Task, items: Sequence[Any], address: Any, progress: Progress
     try:
         from distributed import Client, as_completed
     except ImportError as exc:  # an optional dependency: say how to get it
-        from .errors import UsageError
+        from model.domain.errors import UsageError
 
         raise UsageError("--scheduler needs Dask distributed: python -m pip install "
                          "\".[cluster]\"") from exc

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .data import Disruption, EventKind, Limit, PlanData, Route, Supplier
+from model.domain.data import Disruption, EventKind, Limit, PlanData, Route, Supplier
 
 SUPPLIER_SIDE = ("supplier", "origin_country", "processing_country")
 ROUTE_SIDE = ("route", "chokepoint")

@@ -1,7 +1,7 @@
 """Cell typing: turn one raw cell into the value its column expects, or say why it cannot be.
 
 Every function here looks at one cell (or one row) at a time; checks that look across rows or
-sheets live in `model.validation`. Problems are recorded in a `Collector` with the sheet, the
+sheets live in `model.inputs`. Problems are recorded in a `Collector` with the sheet, the
 Excel row, the column header as the user wrote it, the value found and what was expected.
 """
 
@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import Issue, issue_note, show_value
-from .periods import Calendar, PeriodError, expected_label, parse_period
-from .schema import HUGE, Column, normalise_name
-from .workbook import CellError, FormulaWithoutValue, PercentCell, RawSheet
+from model.domain.errors import Issue, issue_note, show_value
+from model.domain.periods import Calendar, PeriodError, expected_label, parse_period
+from model.io.schema import HUGE, Column, normalise_name
+from model.io.workbook import CellError, FormulaWithoutValue, PercentCell, RawSheet
 
 INVALID = object()  # a cell that failed its type check (its problem is already recorded)
 _NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")

@@ -10,16 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..cells import (
-    INVALID,
-    Collector,
-    Row,
-    check_reference,
-    check_unique,
-    suggestion,
-    to_plan_period,
-)
-from ..data import (
+from model.domain.data import (
     Commodity,
     Disruption,
     EventKind,
@@ -33,7 +24,16 @@ from ..data import (
     SweepPoint,
     Transfer,
 )
-from ..periods import Calendar
+from model.domain.periods import Calendar
+from model.inputs.cells import (
+    INVALID,
+    Collector,
+    Row,
+    check_reference,
+    check_unique,
+    suggestion,
+    to_plan_period,
+)
 
 PROBABILITY_TOLERANCE = 1e-6
 SUPPLIER_TARGETS = ("supplier", "origin_country", "processing_country")

@@ -12,17 +12,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .data import PlanData
-from .errors import InfeasiblePlan, InputError, Issue, OutputError, SolverFailure, issue_note
-from .files import check_output_target
-from .formulation import BuiltModel, build_model
-from .handoff import compile_lp
-from .parallel import Where
-from .results import PlanResult, extract
-from .scenarios import ScenarioSet
-from .solve import PlanSolver, Solution
-from .validation import validate
-from .workbook import inputs_table, read_workbook
+from model.analyses.diagnose import diagnose
+from model.analyses.evaluate import evaluate
+from model.analyses.parallel import Where
+from model.analyses.sensitivity import insight
+from model.analyses.sweep import run_sweep
+from model.analyses.value import value_of_information
+from model.domain.data import PlanData
+from model.domain.errors import (
+    InfeasiblePlan,
+    InputError,
+    Issue,
+    OutputError,
+    issue_note,
+)
+from model.domain.sampling import sampled_plan
+from model.inputs import validate
+from model.io.files import check_output_target, same_file
+from model.io.workbook import inputs_table, read_workbook
+from model.report import write_diagnosis, write_plan_workbook
+from model.results.extract import PlanResult, extract
+from model.solver.plan import LARGE_COLUMNS, Solved, give_back_memory, solve_notes, solve_plan
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -58,118 +68,6 @@ def default_output_path(input_path: Path) -> Path:
     if input_path.resolve().parent.name != "inputs":
         base = Path("outputs")
     return base / f"{input_path.stem}_plan.xlsx"
-
-
-def same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name the same file (also when one does not exist yet)."""
-    try:
-        if a.exists() and b.exists():
-            return a.samefile(b)
-    except OSError:
-        pass
-    return a.resolve() == b.resolve()
-
-
-@dataclass
-class Solved:
-    """A built, handed-off and solved model."""
-
-    built: BuiltModel
-    solver: PlanSolver
-    solution: Solution
-
-
-LARGE_COLUMNS = 20_000  # below this, a garbage pass costs more than the memory it frees
-
-
-def give_back_memory() -> None:
-    """Collect what a freed Pyomo model leaves (its blocks hold reference cycles) and hand the
-    freed heap back to the system: glibc keeps it for reuse otherwise, and on a national plan
-    that is a few hundred MB held through the solve, when HiGHS needs the most."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to trim
-        pass
-
-
-def solve_plan(plan: PlanData, scenarios: ScenarioSet | None = None,
-               progress: Progress = log.info, timings: dict[str, float] | None = None,
-               solver_log: bool = False, keep_model: bool = True) -> Solved:
-    """Build and solve the plan's LP; raise InfeasiblePlan or SolverFailure when no plan.
-
-    With `keep_model=False` the Pyomo model is freed once its arrays are compiled, before
-    HiGHS takes its own copy: everything after the hand-off reads the arrays and the layout,
-    and on a national plan the model is most of the memory."""
-    timings = timings if timings is not None else {}
-    started = time.perf_counter()
-    built = build_model(plan, scenarios)
-    timings["build_seconds"] = time.perf_counter() - started
-    started = time.perf_counter()
-    lp = compile_lp(built.model)
-    if not keep_model:
-        lp.release_model()
-        built.model = None
-        if lp.num_cols > LARGE_COLUMNS:
-            give_back_memory()
-    solver = PlanSolver(lp, plan.settings.time_limit_seconds, verbose=solver_log)
-    timings["handoff_seconds"] = time.perf_counter() - started
-    cols, rows, nonzeros = solver.size
-    progress(f"built the model: {cols:,} variables, {rows:,} constraints, {nonzeros:,} nonzeros "
-             f"({len(built.index.tree.nodes):,} scenario-tree nodes) in "
-             f"{timings['build_seconds'] + timings['handoff_seconds']:.1f} s")
-    progress("solving with HiGHS ...")
-    solution = solver.solve()
-    timings["solve_seconds"] = solution.seconds
-    for attempt in solution.tried:
-        progress(f"  {attempt}; tried other settings")
-    if solution.status in ("infeasible", "unbounded"):
-        from .diagnose import diagnose
-
-        diagnosis = diagnose(built, solver, solution)
-        raise InfeasiblePlan(diagnosis.message, diagnosis)
-    if not solution.has_plan:
-        if solution.status == "time_limit":
-            raise SolverFailure(
-                f"the solver reached the time limit of {plan.settings.time_limit_seconds:g} s "
-                "without finding any feasible plan; raise time_limit_seconds in Settings")
-        if solution.tried and solution.tried[-1].endswith("was used up"):
-            raise SolverFailure(
-                f"the solver stopped without a plan ({solution.highs_status}); the time limit "
-                "ran out before every fallback setting was tried: raise time_limit_seconds in "
-                "Settings")
-        raise SolverFailure(f"the solver stopped without a plan ({solution.highs_status}); "
-                            "every fallback setting was tried")
-    progress(f"solved: {solution.status}, objective {solution.objective:,.2f} "
-             f"{plan.settings.currency} in {solution.seconds:.1f} s"
-             + ("" if solution.method == "dual simplex" else f" by {solution.method}")
-             + (f" (stopped at the time limit; gap {solution.gap:.2%})"
-                if solution.status == "time_limit" and solution.gap is not None else ""))
-    return Solved(built, solver, solution)
-
-
-def solve_notes(solved: Solved) -> list[str]:
-    """What a reader of the plan must know about how it was solved."""
-    solution, solver = solved.solution, solved.solver
-    notes = []
-    if solution.max_residual > 1e-6 * max(1.0, solver.scale):
-        notes.append(f"numerical trouble: rechecked after solving, the plan violates a limit by "
-                     f"{solution.max_residual:.3g}; treat its figures with care and check the "
-                     "units of very large or very small numbers")
-    if solution.status == "time_limit":
-        gap = "unknown" if solution.gap is None else f"{solution.gap:.2%}"
-        notes.append(f"the solver stopped at the time limit; this plan may not be optimal "
-                     f"(gap {gap})")
-    if solution.tried:
-        notes.append(f"HiGHS failed with its usual settings ({'; '.join(solution.tried)}); the "
-                     f"plan was solved by {solution.method}")
-    if not solution.has_basis:
-        notes.append("the plan comes from the interior point method without a basis: prices "
-                     "and marginal costs are the interior point's duals")
-    return notes
 
 
 def read_plan_data(input_path: Path, progress: Progress, timings: dict[str, float],
@@ -227,7 +125,6 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     """Read, validate, solve and write the plan; returns where it went."""
     options = options or RunOptions()
     solver_log = options.solver_log
-    from .report import write_diagnosis, write_plan_workbook
 
     input_path = Path(input_path)
     output = Path(output_path) if output_path is not None else default_output_path(input_path)
@@ -248,7 +145,8 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     check_evaluation_inputs(plan, options, input_path)
     plan = sample_if_asked(plan, progress)
     try:
-        solved = solve_plan(plan, None, progress, timings, solver_log, keep_model=False)
+        solved = solve_plan(plan, None, progress, timings, solver_log, keep_model=False,
+                            diagnose=diagnose)
     except InfeasiblePlan as exc:
         where = output.parent / f"{input_path.stem}_diagnosis.xlsx"
         try:
@@ -278,8 +176,6 @@ def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: P
                  timings: dict[str, float], options: RunOptions) -> None:
     """What the plan is worth and how sure it is, each from its own solves: prices and
     break-evens (insight), the trade-off sweep, EVPI and VSS, and out-of-sample evaluation."""
-    from .sweep import run_sweep
-
     where = Where(options.workers, options.scheduler)
     add_insight(result, solved, progress, timings, options)
     if plan.sweep:
@@ -292,8 +188,6 @@ def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: P
     if solved.solver.lp.num_cols > LARGE_COLUMNS:  # the single-scenario model is gone now
         give_back_memory()
     if options.evaluate or options.replications:
-        from .evaluate import evaluate
-
         progress(f"playing the plan in {options.evaluate:,} fresh futures ...")
         started = time.perf_counter()
         result.extras["evaluation"] = evaluate(plan, solved, options.evaluate,
@@ -324,8 +218,6 @@ def check_evaluation_inputs(plan: PlanData, options: RunOptions, input_path: Pat
 def sample_if_asked(plan: PlanData, progress: Progress) -> PlanData:
     """With sample_scenarios N > 0, the plan's scenarios become N futures sampled from its
     Events (the Scenarios and Disruptions sheets are set aside, with a note)."""
-    from .sampling import sampled_plan
-
     count = plan.settings.sample_scenarios
     if count <= 0:
         return plan
@@ -348,8 +240,6 @@ INSIGHT_SHARE_OF_SOLVE = 0.5
 def add_insight(result: PlanResult, solved: Solved, progress: Progress,
                 timings: dict[str, float], options: RunOptions) -> None:
     """Prices that hold for one more unit, and the Sensitivity table, within a time budget."""
-    from .sensitivity import insight
-
     # By default the checks take at most half as long as the plan's own solve (at least a
     # second): enough for every figure of a small plan, a bounded share of a national one.
     budget = options.insight_seconds if options.insight_seconds is not None else max(
@@ -368,8 +258,6 @@ def add_value_of_information(result: PlanResult, plan: PlanData, solved: Solved,
                              progress: Progress, timings: dict[str, float],
                              where: Where | None = None) -> None:
     """EVPI and VSS into the result, each from its own solves."""
-    from .value import value_of_information
-
     if len(plan.scenarios) > 1:
         progress("valuing perfect warning (EVPI) and hedging (VSS) ...")
     values = value_of_information(plan, solved, where)

@@ -22,12 +22,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .data import PlanData
-from .formulation import BuiltModel, build_model
-from .formulation.index import order_numbers, stock_numbers, supplier_numbers
-from .handoff import compile_lp
-from .scenarios import ScenarioFactors, ScenarioSet, build_tree, scenario_factors
-from .solve import PlanSolver, Solution
+from model.domain.data import PlanData
+from model.domain.scenarios import ScenarioFactors, ScenarioSet, build_tree, scenario_factors
+from model.formulation import BuiltModel, build_model
+from model.formulation.index import order_numbers, stock_numbers, supplier_numbers
+from model.solver.handoff import compile_lp
+from model.solver.solve import PlanSolver, Solution
 
 INF = float("inf")
 

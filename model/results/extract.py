@@ -13,12 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .formulation import BuiltModel
-from .formulation.costs import COST_PARTS, ONCE, CostTerms
-from .formulation.index import ModelIndex
-from .handoff import CompiledLP
-from .solve import Solution
-from .tables import (
+from model.formulation import BuiltModel
+from model.formulation.costs import COST_PARTS, ONCE, CostTerms
+from model.formulation.index import ModelIndex
+from model.results.tables import (
     CONCENTRATION,
     FIRST_ORDERS,
     INVESTMENTS,
@@ -29,6 +27,8 @@ from .tables import (
     STOCKPILE,
     TRANSFERS,
 )
+from model.solver.handoff import CompiledLP
+from model.solver.solve import Solution
 
 QUANTITY_EPSILON = 1e-9
 

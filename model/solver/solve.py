@@ -23,8 +23,8 @@ from typing import Any
 import highspy
 import numpy as np
 
-from .errors import SolverFailure
-from .handoff import CompiledLP, to_csc
+from model.domain.errors import SolverFailure
+from model.solver.handoff import CompiledLP, to_csc
 
 log = logging.getLogger(__name__)
 

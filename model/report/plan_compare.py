@@ -24,10 +24,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError, Issue, UsageError
-from ..files import check_output_target
-from ..tables import BINDING_LIMITS, COMPARE_SUMMARY, INPUTS_CHANGED, ORDERS_NOW
-from .book import (
+from model.domain.errors import InputError, Issue, UsageError
+from model.io.files import check_output_target, same_file
+from model.report.book import (
     MONEY,
     QUANTITY,
     SECTION,
@@ -38,6 +37,7 @@ from .book import (
     write_header,
     write_table,
 )
+from model.results.tables import BINDING_LIMITS, COMPARE_SUMMARY, INPUTS_CHANGED, ORDERS_NOW
 
 Progress = Callable[[str], None]
 _UNIT = re.compile(r"\s*\([^)]*\)\s*$")
@@ -85,7 +85,7 @@ def _not_a_plan(path: Path, expected: str = NOT_A_PLAN) -> InputError:
 def read_plan_book(path: Path) -> PlanBook:
     """The Summary, Inputs, Decisions now and Concentration sheets of a plan workbook;
     refuses (InputError, exit 2) a file that is not one."""
-    from ..workbook import check_file
+    from model.io.workbook import check_file
 
     check_file(path)
     try:
@@ -371,8 +371,6 @@ def default_comparison_path(old: Path, new: Path) -> Path:
 def compare_plans(old: Path, new: Path, output: Path | None = None,
                   progress: Progress | None = None) -> Path:
     """Read two plan workbooks and write their comparison; returns where it went."""
-    from ..runner import same_file
-
     say: Progress = progress or (lambda _: None)
     old, new = Path(old), Path(new)
     output = Path(output) if output is not None else default_comparison_path(old, new)

@@ -1,6 +1,6 @@
 """Turn raw sheets into validated `PlanData`, collecting every problem before raising once.
 
-Three steps, each in its own module: `model.cells` types each cell by its column spec,
+Three steps, each in its own module: `model.inputs.cells` types each cell by its column spec,
 `sheets` checks each sheet against the names defined before it, `crosssheet` looks across the
 whole plan. All problems of the workbook are raised together as one InputError; warnings
 travel with the data.
@@ -12,13 +12,13 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from ..cells import Collector, Row, parse_sheet
-from ..data import PlanData
-from ..errors import InputError
-from ..workbook import RawWorkbook, read_workbook
-from . import crosssheet, sheets
-from .settings import read_settings
-from .sheets import Known, ok_rows
+from model.domain.data import PlanData
+from model.domain.errors import InputError
+from model.inputs import crosssheet, sheets
+from model.inputs.cells import Collector, Row, parse_sheet
+from model.inputs.settings import read_settings
+from model.inputs.sheets import Known, ok_rows
+from model.io.workbook import RawWorkbook, read_workbook
 
 log = logging.getLogger(__name__)
 
