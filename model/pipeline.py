@@ -185,7 +185,9 @@ def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: P
                                     item_seconds=solved.solution.seconds)
         timings["sweep_seconds"] = time.perf_counter() - started
     add_value_of_information(result, plan, solved, progress, timings, where)
-    if solved.solver.lp.num_cols > LARGE_COLUMNS:  # the single-scenario model is gone now
+    # run_tasks released the wait-and-see and sweep set-ups: hand their memory back before
+    # the evaluation builds its own models.
+    if solved.solver.lp.num_cols > LARGE_COLUMNS:
         give_back_memory()
     if options.evaluate or options.replications:
         progress(f"playing the plan in {options.evaluate:,} fresh futures ...")

@@ -220,13 +220,25 @@ def test_stressed_random_plan_matches_the_plain_formulation(tmp_path, seed):
     check_against_reference(tmp_path / "stressed.xlsx", random_plan(1000 + seed, stress=True))
 
 
+def single_scenario(plan, base, w: int):
+    """Scenario w alone, with probability 1 (a wait-and-see subproblem): its own factors, its
+    limits, built through the planner's stochastic path."""
+    from model.domain.scenarios import ScenarioSet, build_tree
+
+    factors = base.factors.select([w])
+    names = (base.names[w],)
+    tree = build_tree(names, (1.0,), factors, plan.settings.periods)
+    until = {name: (periods[w],) for name, periods in base.limit_until.items()}
+    return ScenarioSet(names, (1.0,), factors, tree, until)
+
+
 @pytest.mark.parametrize("seed", [3, 5, 12, 17, 27, 40])
 def test_the_live_single_scenario_model_matches_a_fresh_build(tmp_path, seed):
     # The wait-and-see solves, EEV and the out-of-sample futures re-price one live model per
     # scenario (model/futures.py) instead of building each. For every scenario of a random
     # plan, that must give the optimum of the scenario's own model built from scratch.
     from model.analyses.scenario_lp import ScenarioModel
-    from model.domain.scenarios import plan_scenarios, single_scenario
+    from model.domain.scenarios import plan_scenarios
     from model.formulation import build_model
     from model.solver.handoff import compile_lp
     from model.solver.solve import PlanSolver

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.domain.semantics import hits_demand, hits_route, hits_supplier
+from model.domain.semantics import active, hits_demand, hits_route, hits_supplier
 from model.formulation import BuiltModel
 from model.solver.solve import PlanSolver, Solution, solve_elastic
 
@@ -77,9 +77,7 @@ class Describer:
         info = tree.nodes[node]
         names = {tree.scenario_names[w] for w in info.scenarios}
         found = []
-        for d in self.plan.disruptions:
-            if d.scenario not in names or not d.start <= info.t <= d.end:
-                continue
+        for d in active(self.plan.disruptions, names, info.t):
             hit = False
             if supplier is not None:
                 hit = hits_supplier(d, self.plan.suppliers[supplier])
@@ -102,9 +100,8 @@ class Describer:
                        f"scenario {d.scenario} scales the demand of {k} in {g} by "
                        f"{d.demand_factor:g} from {self.calendar.label(d.start)} to "
                        f"{self.calendar.label(d.end)}")
-                for d in self.plan.disruptions
-                if d.scenario in names and d.start <= info.t <= d.end and d.demand_factor != 1
-                and hits_demand(d, k, g)]
+                for d in active(self.plan.disruptions, names, info.t)
+                if d.demand_factor != 1 and hits_demand(d, k, g)]
 
     def row(self, i: int) -> tuple[list[Source], int | None]:
         """Sources of LP row i, and its node (None for rows over several periods)."""

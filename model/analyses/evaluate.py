@@ -237,7 +237,6 @@ class Evaluation:
     futures: list[FutureOutcome]
     commodities: list[str]
     in_sample_expected_cost: float
-    in_sample_objective: float
     risk_weight: float
     cvar_level: float
     replications: list[float | None] = field(default_factory=list)
@@ -305,8 +304,7 @@ def evaluate(plan: PlanData, solved, count: int, replications: int = 0,
     outcomes = run_tasks(task, list(range(count)), where, progress, state=state,
                          label="futures", item_seconds=state.first_solve_seconds)
     seconds = time.perf_counter() - started
-    result = solved_figures(solved)
-    evaluation = Evaluation(outcomes, list(plan.commodities), result[0], result[1],
+    evaluation = Evaluation(outcomes, list(plan.commodities), in_sample_expected_cost(solved),
                             plan.settings.risk_weight, plan.settings.cvar_level,
                             seconds=seconds, solves_per_second=count / max(seconds, 1e-9))
     if replications:
@@ -320,11 +318,11 @@ def evaluate(plan: PlanData, solved, count: int, replications: int = 0,
     return evaluation
 
 
-def solved_figures(solved) -> tuple[float, float]:
-    """(expected cost, objective) of the solved plan."""
+def in_sample_expected_cost(solved) -> float:
+    """The solved plan's expected cost over its own scenarios (money)."""
     from model.results.extract import SolvedPlan
 
     view = SolvedPlan(solved.built, solved.solver.lp, solved.solution)
     costs = view.scenario_parts().sum(axis=1)
     p = np.asarray(solved.built.index.tree.probabilities)
-    return float(costs @ p), float(solved.solution.objective)
+    return float(costs @ p)

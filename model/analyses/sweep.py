@@ -1,6 +1,7 @@
 """The trade-off sweep: re-solve with one Concentration limit at each max_share of the Sweep
-sheet, keeping the HiGHS instance alive (only that limit's coefficients change, and HiGHS starts
-from the previous basis)."""
+sheet, keeping the HiGHS instance alive (only that limit's coefficients change). Every point
+starts from the plan's own optimal basis, not the previous point's, so that its figures do not
+depend on which points were solved before it or where."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What knowing and hedging are worth (model.md, "The value of knowing and of hedging").
+"""What knowing and hedging are worth (docs/model.md, section 10,
+"The value of information: EVPI and VSS").
 
 - RP: the plan's own objective.
 - WS (wait and see): every decision, investments included, made per scenario with perfect

@@ -270,22 +270,3 @@ def plan_scenarios(plan: PlanData) -> ScenarioSet:
     sampled = plan.settings.sample_scenarios > 0
     return ScenarioSet(names, probabilities, factors, tree,
                        limit_until(plan, names, factors, sampled))
-
-
-def single_scenario(plan: PlanData, base: ScenarioSet, w: int) -> ScenarioSet:
-    """Scenario w alone, with probability 1 (a wait-and-see subproblem): its own factors, its
-    limits."""
-    factors = base.factors.select([w])
-    names = (base.names[w],)
-    tree = build_tree(names, (1.0,), factors, plan.settings.periods)
-    until = {name: (periods[w],) for name, periods in base.limit_until.items()}
-    return ScenarioSet(names, (1.0,), factors, tree, until)
-
-
-def expected_value_scenario(plan: PlanData, base: ScenarioSet) -> ScenarioSet:
-    """The EV problem's one scenario: probability-weighted mean factors, every limit binding."""
-    factors = base.factors.mean(base.probabilities)
-    names = ("expected value",)
-    tree = build_tree(names, (1.0,), factors, plan.settings.periods)
-    n = plan.settings.periods
-    return ScenarioSet(names, (1.0,), factors, tree, {name: (n,) for name in plan.limits})

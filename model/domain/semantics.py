@@ -74,11 +74,6 @@ def limit_expansion(plan: PlanData, limit: Limit, commodity: str
     return [(value, [r for r in scope if value in has[r.name]], scope) for value in values]
 
 
-def attribute_values(plan: PlanData, attribute: str) -> set[str]:
-    """Every value some route of the plan has for an attribute."""
-    return {v for r in plan.routes.values() for v in values_of(plan, r, attribute)}
-
-
 def windows(basis: str, periods: int, periods_per_year: int,
             rolling_periods: int | None = None) -> list[tuple[int, ...]]:
     """The windows of plan periods a limit's basis makes (model.md, constraint 8).

@@ -155,12 +155,6 @@ def _two_readings(value: str, thousands: float, decimal: float, separator: str) 
             f"{thousands:g} or {decimal:g} as a number")
 
 
-def to_number(value: Any) -> float | None:
-    """A numeric cell or unambiguous numeric text (percent allowed) as a float, else None."""
-    number, _ = read_number(value, percent_ok=True)
-    return number
-
-
 def to_name(value: Any) -> str | None:
     """A text cell (or a whole number typed into a name column) as a name."""
     if isinstance(value, str):

@@ -31,7 +31,6 @@ HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wr
 TITLE = {"bold": True, "font_size": 14, "font_color": "#1F4E78"}
 SECTION = {"bold": True, "font_size": 11, "font_color": "#1F4E78"}
 MONEY = "#,##0"
-PRICE = "#,##0.00"
 QUANTITY = "#,##0.###"
 SHARE = "0.0%"
 COUNT = "#,##0"

@@ -178,14 +178,12 @@ class PlanSolver:
 
     def __init__(self, lp: CompiledLP, time_limit_seconds: float = 600.0,
                  verbose: bool = False):
-        started = time.perf_counter()
         self.lp = lp
         self.time_limit_seconds = float(time_limit_seconds)
         self.highs = new_highs(verbose)
         set_option(self.highs, "time_limit", self.time_limit_seconds)
         pass_arrays(self.highs, lp.num_cols, lp.num_rows, lp.cost, lp.offset, lp.col_lower,
                     lp.col_upper, lp.row_lower, lp.row_upper, lp.start, lp.index, lp.value)
-        self.pass_seconds = time.perf_counter() - started
         self.scale = _scale(lp)
         self.worked: Attempt | None = None  # the rung of the ladder that last solved this LP
 
