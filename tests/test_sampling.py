@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from helpers import one_commodity, read_plan, settings, summary, write_workbook
 
+from model.analyses import parallel
 from model.analyses.evaluate import evaluate, interval
 from model.analyses.parallel import Where
 from model.domain.data import EventKind
@@ -118,6 +119,10 @@ def test_serial_process_pool_and_dask_give_the_same_numbers(tmp_path):
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         dasked = evaluate(plan, solved, 30, where=Where(scheduler=client))
+        # Released on the Dask worker (in this process: processes=False) and here.
+        assert client.run(lambda: len(parallel._STATES)) == {
+            address: 0 for address in client.scheduler_info()["workers"]}
+    assert parallel._STATES == {}
     for other in (pooled, dasked):
         assert [f.cost for f in other.futures] == pytest.approx([f.cost for f in
                                                                  serial.futures], rel=1e-12)

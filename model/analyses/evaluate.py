@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from model.analyses.parallel import Progress, Task, Where, run_tasks
+from model.analyses.parallel import Progress, Task, Where, run_tasks, task_key
 from model.analyses.scenario_lp import ScenarioModel
 from model.domain.data import PlanData, Scenario
 from model.domain.sampling import (
@@ -128,7 +128,7 @@ class EvaluationTask(Task):
 
     def __init__(self, plan: PlanData, policy: PlanPolicy, seed: int, stream: int = EVALUATION):
         self.plan, self.policy, self.seed, self.stream = plan, policy, seed, stream
-        self.key = f"evaluate {id(self)}"
+        self.key = task_key("evaluate")
 
     def setup(self) -> ScenarioModel:
         """The single-scenario model, solved once so every future starts from one basis."""
@@ -213,7 +213,7 @@ class ReplicationTask(Task):
 
     def __init__(self, plan: PlanData, count: int, seed: int):
         self.plan, self.count, self.seed = plan, count, seed
-        self.key = f"replicate {id(self)}"
+        self.key = task_key("replicate")
 
     def setup(self) -> None:
         """Nothing to share: each replication is a model of its own."""

@@ -8,24 +8,35 @@ A `Task` says how a worker sets itself up (build its model once) and how it runs
   elsewhere each worker builds it once;
 - on a Dask distributed cluster when a scheduler address is given: each Dask worker builds the
   task's set-up once and keeps it for every item it runs.
+A task's set-up is held per process under the task's key (a fresh random token, never an
+object id that a long-lived worker could see reused) only while `run_tasks` runs: it is
+released when `run_tasks` returns, here and on every Dask worker.
 Each item's result depends on the item alone (the worker restores its model, and solves each
 item from the same starting basis), so the three give the same numbers for the same seed.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 Progress = Callable[[str], None]
+log = logging.getLogger(__name__)
+
+
+def task_key(kind: str) -> str:
+    """A key no other task of any process or client shares: the kind and a random token."""
+    return f"{kind} {uuid.uuid4().hex}"
 
 
 class Task:
     """A kind of independent work; subclasses must be picklable (for spawned processes and
-    Dask workers) and define `key`, `setup` and `run`."""
+    Dask workers) and define `key` (from `task_key`), `setup` and `run`."""
 
     key: str = "task"
 
@@ -38,7 +49,12 @@ class Task:
         raise NotImplementedError
 
 
-_STATES: dict[str, Any] = {}  # per process: the set-up of each task key
+_STATES: dict[str, Any] = {}  # per process: the set-up of each running task, by its key
+
+
+def _forget(key: str) -> None:
+    """Release a task's set-up in this process (on a Dask worker, through `Client.run`)."""
+    _STATES.pop(key, None)
 
 
 def _state(task: Task) -> Any:
@@ -96,8 +112,16 @@ def run_tasks(task: Task, items: Sequence[Any], where: Where | None = None,
     `item_seconds` says takes under a second in all stays in this process: a new process pays
     for every page of the parent it touches, which small solves do not recover."""
     where = where or Where()
-    if state is not None:
-        _STATES[task.key] = state
+    try:
+        if state is not None:
+            _STATES[task.key] = state
+        return _run_items(task, items, where, progress, label, item_seconds)
+    finally:
+        _forget(task.key)
+
+
+def _run_items(task: Task, items: Sequence[Any], where: Where, progress: Progress | None,
+               label: str, item_seconds: float | None) -> list[Any]:
     if not items:
         return []
     if where.scheduler:
@@ -164,6 +188,10 @@ def _run_dask(task: Task, items: Sequence[Any], address: Any, progress: Progress
             if progress:
                 progress(f"  {len(found):,} of {len(items):,} {label} done (Dask)")
     finally:
+        try:
+            client.run(_forget, task.key)
+        except (OSError, TimeoutError) as exc:  # a lost worker or connection holds nothing
+            log.debug("could not release %s: %s", task.key, exc)
         if not isinstance(address, Client):
             client.close()
     return [result for _, result in sorted(found, key=lambda pair: pair[0])]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from model.analyses.parallel import Progress, Task, Where, run_tasks
+from model.analyses.parallel import Progress, Task, Where, run_tasks, task_key
 from model.formulation import BuiltModel
 from model.results.extract import SolvedPlan, cvar_of
 from model.results.tables import TRADEOFF
@@ -63,7 +63,7 @@ class SweepTask(Task):
 
     def __init__(self, plan):
         self.plan = plan
-        self.key = f"sweep {id(self)}"
+        self.key = task_key("sweep")
 
     def setup(self):
         """The plan's model, solved (only where it is not inherited from the parent)."""

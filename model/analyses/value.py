@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.analyses.parallel import Task, Where, run_tasks
+from model.analyses.parallel import Task, Where, run_tasks, task_key
 from model.analyses.scenario_lp import ScenarioModel
 from model.domain.data import PlanData
 from model.results.extract import cvar_of
@@ -82,7 +82,7 @@ class WaitAndSeeTask(Task):
 
     def __init__(self, plan: PlanData, base):
         self.plan, self.base = plan, base
-        self.key = f"wait and see {id(self)}"
+        self.key = task_key("wait and see")
 
     def setup(self) -> ScenarioModel:
         """The single-scenario model, solved once so every scenario starts from one basis."""
