@@ -19,7 +19,7 @@ from typing import Any
 
 from model.domain.semantics import active, hits_demand, hits_route, hits_supplier
 from model.formulation import BuiltModel
-from model.solver.solve import PlanSolver, Solution, solve_elastic
+from model.solver.solve import PlanSolver, Solution, SolveStatus, solve_elastic
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Source:
 class Diagnosis:
     """Why the plan is infeasible (or unbounded), for the terminal and the Diagnosis workbook."""
 
-    status: str
+    status: SolveStatus  # INFEASIBLE or UNBOUNDED
     message: str
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
@@ -235,7 +235,7 @@ class Describer:
 
 def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagnosis:
     """Explain an infeasible or unbounded plan."""
-    if solution.status == "unbounded":
+    if solution.status == SolveStatus.UNBOUNDED:
         return _unbounded(built, solver)
     describe = Describer(built, solver)
     conflicts: list[dict[str, Any]] = []
@@ -257,7 +257,7 @@ def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagn
                                   "limit": source.text})
     changes = _smallest_changes(built, solver, describe)
     message = _message(conflicts, changes)
-    return Diagnosis("infeasible", message, conflicts, changes)
+    return Diagnosis(SolveStatus.INFEASIBLE, message, conflicts, changes)
 
 
 def _elastic_sets(built: BuiltModel, solver: PlanSolver
@@ -289,7 +289,7 @@ def _smallest_changes(built: BuiltModel, solver: PlanSolver,
     lp = solver.lp
     rows_lower, rows_upper, cols_upper, cols_lower = _elastic_sets(built, solver)
     relaxed = solve_elastic(lp, rows_lower, rows_upper, cols_upper, cols_lower)
-    if relaxed.status != "optimal":
+    if relaxed.status != SolveStatus.OPTIMAL:
         return []
     grouped: dict[tuple[str, int | None, str], dict[str, Any]] = {}
     items = [(describe.row(i), amount) for i, amount in relaxed.rows.items()]
@@ -410,4 +410,4 @@ def _unbounded(built: BuiltModel, solver: PlanSolver) -> Diagnosis:
     shown = ", ".join(names[:10]) or "unknown"
     message = ("the plan is unbounded: some decision can grow without limit while lowering the "
                f"cost ({shown}); check for negative costs or missing capacities")
-    return Diagnosis("unbounded", message, [{"limit": n} for n in names])
+    return Diagnosis(SolveStatus.UNBOUNDED, message, [{"limit": n} for n in names])

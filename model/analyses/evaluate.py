@@ -41,6 +41,7 @@ from model.domain.sampling import (
 from model.domain.scenarios import limit_until, scenario_factors, significant
 from model.results.extract import cvar_of
 from model.solver.plan import solve_plan
+from model.solver.solve import SolveStatus
 
 T_95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
         9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120,
@@ -116,7 +117,7 @@ class FutureOutcome:
     index: int
     events: str
     followed_periods: int
-    status: str
+    status: SolveStatus
     cost: float | None
     shortfall: tuple[float, ...]        # per commodity, units over the horizon
     end_shortfall: tuple[float, ...]    # per commodity, below end_stock at the end

@@ -27,7 +27,7 @@ from model.domain.scenarios import ScenarioFactors, ScenarioSet, build_tree, sce
 from model.formulation import BuiltModel, build_model
 from model.formulation.index import order_numbers, stock_numbers, supplier_numbers
 from model.solver.handoff import compile_lp
-from model.solver.solve import PlanSolver, Solution
+from model.solver.solve import PlanSolver, Solution, SolveStatus
 
 INF = float("inf")
 
@@ -49,7 +49,7 @@ def ones(plan: PlanData) -> ScenarioFactors:
 class Outcome:
     """One solved scenario: status, cost (present value), and the solution."""
 
-    status: str
+    status: SolveStatus
     cost: float | None
     solution: Solution
 
@@ -205,5 +205,5 @@ class ScenarioModel:
     def solve(self) -> Outcome:
         """Solve the scenario now in the model."""
         solution = self.solver.solve()
-        cost = solution.objective if solution.status == "optimal" else None
+        cost = solution.objective if solution.status == SolveStatus.OPTIMAL else None
         return Outcome(solution.status, cost, solution)

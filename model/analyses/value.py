@@ -26,6 +26,7 @@ from model.analyses.parallel import Task, Where, run_tasks, task_key
 from model.analyses.scenario_lp import ScenarioModel
 from model.domain.data import PlanData
 from model.results.extract import cvar_of
+from model.solver.solve import SolveStatus
 
 
 @dataclass
@@ -171,6 +172,6 @@ def expected_value_plan_cost(solved, model: ScenarioModel, ev_solution) -> float
         solution = solver.solve()
     finally:
         solver.change_col_bounds(cols, lower, upper)
-    if solution.status == "infeasible":
+    if solution.status == SolveStatus.INFEASIBLE:
         return math.inf
-    return float(solution.objective) if solution.status == "optimal" else None
+    return float(solution.objective) if solution.status == SolveStatus.OPTIMAL else None

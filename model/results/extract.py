@@ -28,7 +28,7 @@ from model.results.tables import (
     TRANSFERS,
 )
 from model.solver.handoff import CompiledLP
-from model.solver.solve import Solution
+from model.solver.solve import Solution, SolveStatus
 
 QUANTITY_EPSILON = 1e-9
 
@@ -37,7 +37,7 @@ QUANTITY_EPSILON = 1e-9
 class PlanResult:
     """Everything the plan workbook shows, as figures and tables."""
 
-    status: str
+    status: SolveStatus
     objective: float | None
     expected_cost: float
     cvar: float

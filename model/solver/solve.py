@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import highspy
@@ -123,11 +124,29 @@ STOPPED = (Status.kTimeLimit, Status.kIterationLimit, Status.kInterrupt,
            Status.kHighsInterrupt)
 
 
+class SolveStatus(str, Enum):
+    """How a solve ended, in the words the output workbook and the terminal show.
+
+    A `str` subclass: a status equals its text ("optimal") and prints as it."""
+
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"    # stopped by the time limit (with or without a plan)
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    ERROR = "error"              # every rung of the ladder failed
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
 @dataclass
 class Solution:
     """What the solver returned."""
 
-    status: str                    # optimal | time_limit | infeasible | unbounded | error
+    status: SolveStatus
     objective: float | None
     seconds: float
     col_value: np.ndarray | None = None
@@ -159,7 +178,7 @@ class Conflict:
 class Relaxation:
     """The smallest violations (in model units) that make the LP feasible."""
 
-    status: str
+    status: SolveStatus | str       # OPTIMAL, or HiGHS's own words for why not
     rows: dict[int, float]          # row -> amount its bound must move
     col_upper: dict[int, float]     # column -> amount its upper bound must rise
     col_lower: dict[int, float]     # column -> amount its lower bound must fall
@@ -272,7 +291,7 @@ class PlanSolver:
             seconds = time.perf_counter() - started
             text = self.highs.modelStatusToString(status)
             if status == Status.kOptimal:
-                solution = self._with_plan("optimal", seconds, text, attempt)
+                solution = self._with_plan(SolveStatus.OPTIMAL, seconds, text, attempt)
                 solution.tried = tried
                 if solution.max_residual <= 1e-6 * self.scale or i == len(ladder) - 1:
                     self.worked = attempt
@@ -284,27 +303,27 @@ class PlanSolver:
             if status in STOPPED:
                 primal = self.highs.getInfo().primal_solution_status
                 if primal == highspy.SolutionStatus.kSolutionStatusFeasible:
-                    solution = self._with_plan("time_limit", seconds, text, attempt)
+                    solution = self._with_plan(SolveStatus.TIME_LIMIT, seconds, text, attempt)
                 else:
-                    solution = Solution("time_limit", None, seconds, highs_status=text,
+                    solution = Solution(SolveStatus.TIME_LIMIT, None, seconds, highs_status=text,
                                         method=attempt.name)
                 solution.tried = tried
                 return fallback or solution
             if status == Status.kInfeasible:
-                return Solution("infeasible", None, seconds, highs_status=text,
+                return Solution(SolveStatus.INFEASIBLE, None, seconds, highs_status=text,
                                 method=attempt.name, tried=tried)
             if status == Status.kUnbounded:
-                return Solution("unbounded", None, seconds, highs_status=text,
+                return Solution(SolveStatus.UNBOUNDED, None, seconds, highs_status=text,
                                 method=attempt.name, tried=tried)
             if status not in RETRY:
-                return Solution("error", None, seconds, highs_status=text, method=attempt.name,
-                                tried=tried)
+                return Solution(SolveStatus.ERROR, None, seconds, highs_status=text,
+                                method=attempt.name, tried=tried)
             log.info("HiGHS %s ended with %s; trying the next settings", attempt.name, text)
             tried.append(f"{attempt.name}: {text}")
         seconds = time.perf_counter() - started
         if fallback is not None:
             return fallback
-        return Solution("error", None, seconds, highs_status="; ".join(tried),
+        return Solution(SolveStatus.ERROR, None, seconds, highs_status="; ".join(tried),
                         method="none", tried=tried)
 
     def resolve(self, values: bool = False
@@ -315,7 +334,7 @@ class PlanSolver:
         self.highs.run()
         if self.highs.getModelStatus() != Status.kOptimal:
             solution = self.solve()
-            if solution.status != "optimal":
+            if solution.status != SolveStatus.OPTIMAL:
                 return None
             return solution.objective, solution.col_value, solution.row_dual
         objective = float(self.highs.getInfo().objective_function_value)
@@ -325,14 +344,15 @@ class PlanSolver:
         return (objective, np.asarray(found.col_value, dtype=float),
                 np.asarray(found.row_dual, dtype=float))
 
-    def _with_plan(self, status: str, seconds: float, text: str, attempt: Attempt) -> Solution:
+    def _with_plan(self, status: SolveStatus, seconds: float, text: str, attempt: Attempt
+                   ) -> Solution:
         solution = self.highs.getSolution()
         values = np.asarray(solution.col_value, dtype=float)
         duals = np.asarray(solution.row_dual, dtype=float) if solution.dual_valid else None
         col_dual = np.asarray(solution.col_dual, dtype=float) if solution.dual_valid else None
         objective = float(self.highs.getInfo().objective_function_value)
         gap = None
-        if status != "optimal" and duals is not None:
+        if status != SolveStatus.OPTIMAL and duals is not None:
             bound = dual_bound(self.lp, duals, col_dual)
             if bound is not None:
                 gap = max(0.0, objective - bound) / max(1.0, abs(objective))
@@ -524,5 +544,5 @@ def solve_elastic(lp: CompiledLP, rows_lower: list[int], rows_upper: list[int],
             target = {"row": result.rows, "upper": result.col_upper,
                       "lower": result.col_lower}[kind]
             target[i] = target.get(i, 0.0) + amount
-    result.status = "optimal"
+    result.status = SolveStatus.OPTIMAL
     return result
