@@ -472,3 +472,34 @@ def test_empty_workbook_lists_every_missing_sheet(tmp_path, capsys):
     assert code == 2
     for sheet in ("Settings", "Commodities", "Demand", "Suppliers", "Routes"):
         assert f"the required sheet {sheet} is missing" in err
+
+
+def test_a_bug_of_ours_while_reading_is_not_reported_as_a_damaged_file(tmp_path, monkeypatch):
+    # The reader turns what a damaged file raises into "the file is damaged"; an error of the
+    # planner's own code (here a TypeError in the zip-part reader) must surface as itself.
+    from model.io import workbook
+
+    source = write_workbook(tmp_path / "plan.xlsx", {"Settings": settings(2)})
+
+    def broken(self, path):
+        raise TypeError("a bug of ours")
+
+    monkeypatch.setattr(workbook._WorkbookParts, "__init__", broken)
+    with pytest.raises(TypeError, match="a bug of ours"):
+        workbook.read_workbook(source)
+
+
+def test_a_zip_with_a_damaged_member_is_a_damaged_file(tmp_path):
+    import zipfile
+
+    from model.domain.errors import InputError
+    from model.io.workbook import read_workbook
+
+    source = write_workbook(tmp_path / "plan.xlsx", {"Settings": settings(2)})
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(damaged, "w") as copy:
+        for item in original.infolist():
+            if item.filename != "xl/workbook.xml":
+                copy.writestr(item, original.read(item))
+    with pytest.raises(InputError, match="damaged|without a workbook"):
+        read_workbook(damaged)

@@ -21,10 +21,13 @@ import io
 import logging
 import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+import python_calamine
 
 from model.domain.errors import InputError, Issue, issue_note
 from model.io.schema import SHEETS, Sheet, clean_text, normalise_name
@@ -127,12 +130,10 @@ def read_workbook(path: str | Path, progress: Progress | None = None) -> RawWork
     """
     path = Path(path)
     check_file(path)
-    import python_calamine
-
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path), load_tables=True)
         parts = _WorkbookParts(path)
-    except Exception as exc:  # calamine and zipfile raise many types on damaged files
+    except _unreadable() + (zlib.error, NotImplementedError) as exc:  # damaged or unsupported
         raise _file_error(path, f"a readable .xlsx workbook ({type(exc).__name__}: {exc})"
                           ) from exc
     issues: list[Issue] = []
@@ -201,7 +202,6 @@ def _unreadable() -> tuple[type[BaseException], ...]:
     """What a damaged sheet raises: calamine's errors, a broken zip member, malformed XML."""
     import xml.etree.ElementTree as ElementTree
 
-    import python_calamine
     from defusedxml import DefusedXmlException
 
     return (python_calamine.CalamineError, zipfile.BadZipFile, zipfile.LargeZipFile,
@@ -313,6 +313,8 @@ class _WorkbookParts:
         self.path = path
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
+            if "xl/workbook.xml" not in names:
+                raise zipfile.BadZipFile("there is no xl/workbook.xml in it")
             workbook = archive.read("xl/workbook.xml")
             rels = archive.read("xl/_rels/workbook.xml.rels") \
                 if "xl/_rels/workbook.xml.rels" in names else b""
@@ -405,12 +407,12 @@ def _tables_by_sheet(book: Any) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
     try:
         names = list(book.table_names)
-    except Exception:  # tables are optional; a workbook without any reads the same
+    except python_calamine.CalamineError:  # tables are optional: without any it reads the same
         return found
     for name in names:
         try:
             table = book.get_table_by_name(name)
-        except Exception:  # a table calamine cannot read is read as plain cells instead
+        except python_calamine.CalamineError:  # unreadable table: read as plain cells instead
             continue
         found.setdefault(table.sheet, []).append(table)
     return found
@@ -602,7 +604,7 @@ class _SheetReader:
     def _check_merged(self, ws: Any, header_row: int, data_columns: set[int]) -> None:
         try:
             merged = ws.merged_cell_ranges or []
-        except Exception:  # merged ranges are a check, not data: never fail the read on them
+        except python_calamine.CalamineError:  # a check, not data: never fail the read on it
             return
         for (r0, c0), (r1, c1) in merged:
             if r1 + 1 <= header_row:
