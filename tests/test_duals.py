@@ -327,3 +327,25 @@ def test_storage_bound_reduced_cost(tmp_path):
     # Prices: month 1 bought at 1; month 2 short at 50.
     assert prices(case.result) == pytest.approx({"2027-01": 1, "2027-02": 50})
 
+
+
+def test_sensitivity_names_the_largest_capacity_and_the_mean_unit_cost(tmp_path):
+    # Two periods; cheap (unit cost 1) can sell 4 in period 1 and 6 in period 2 (SupplierPeriods,
+    # unit cost 2 there), dear (3) 100; demand 10 a period. cheap's row binds in both periods,
+    # so it is a binding capacity, and it is used: its rows carry the largest capacity (6) and
+    # the mean unit cost ((1 + 2) / 2 = 1.5), each in its own column, the other one blank.
+    from model.analyses.sensitivity import insight
+
+    sheets = one_commodity(2, 10, [["cheap", 4, 1], ["dear", 100, 3]],
+                           SupplierPeriods=[["supplier", "period", "capacity", "unit_cost"],
+                                            ["cheap", "2027-02", 6, 2]])
+    case = planned(tmp_path, sheets)
+    solved = case.solved
+    _, table, _ = insight(solved.built, solved.solver, solved.solution, case.result.prices, 5.0)
+    assert "current" not in table.columns
+    capacity = table[(table["kind"] == "supplier capacity") & (table["name"] == "cheap")]
+    assert capacity["largest_capacity"].tolist() == [6]
+    assert capacity["mean_unit_cost"].isna().all()
+    price = table[(table["kind"] == "price of a supplier used") & (table["name"] == "cheap")]
+    assert price["mean_unit_cost"].tolist() == [pytest.approx(1.5)]
+    assert price["largest_capacity"].isna().all()

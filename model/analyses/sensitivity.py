@@ -285,7 +285,7 @@ def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: p
         if solution.row_dual is None:
             table = table.assign(marginal_cost=np.nan)
         note = SENSITIVITY.frame([("note", "-", "-", f"no sensitivity: {reason}", None, None,
-                                   "", None, "-")])
+                                   None, "", None, "-")])
         return table[PRICES.names], note, {"solves": 0, "seconds": 0.0}
     live = LiveModel(built, solver, solution)
     price_items = _price_items(live, prices)
@@ -405,13 +405,14 @@ def _capacity_items(live: LiveModel) -> list[Item]:
         changes.append(("route capacity", r, plan.commodity_of(plan.routes[r]),
                         plan.routes[r].capacity, change))
     items = []
-    for kind, name, commodity, current, change in changes:
+    for kind, name, commodity, largest_capacity, change in changes:
         rate = live.rate(change)
         if abs(rate) <= TOLERANCE * max(1.0, abs(live.objective)) * 1e-3:
             continue
         unit = plan.commodities[commodity].unit
         record = {"kind": kind, "name": name, "commodity": commodity, "break_even": None,
-                  "current": current, "unit": f"{unit}/period"}
+                  "largest_capacity": largest_capacity, "mean_unit_cost": None,
+                  "unit": f"{unit}/period"}
 
         def finish(record: dict, worth: float, method: str, unit: str = unit) -> None:
             text = (f"one more {unit} per period saves {worth:,.0f} {money}" if worth >= 0 else
@@ -457,7 +458,8 @@ def _supplier_items(live: LiveModel) -> list[Item]:
         used = float(probability @ live.x[cols]) > TOLERANCE
         record = {"kind": "price of a supplier used" if used else
                   "price of a supplier left out", "name": name,
-                  "commodity": supplier.commodity, "current": price, "unit": unit,
+                  "commodity": supplier.commodity, "largest_capacity": None,
+                  "mean_unit_cost": price, "unit": unit,
                   "break_even": None, "worth": spend if used else None}
         record.update(finding="not searched within the time budget", method="-")
         if not used and not live.basic_cols[cols].any():
