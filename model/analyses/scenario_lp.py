@@ -195,11 +195,11 @@ class ScenarioModel:
         `solve_from_start` starts from that basis, so its result does not depend on which
         scenarios were solved before (or on which worker)."""
         self.first_solve_seconds = self.solve().solution.seconds
-        self.start_basis = self.solver.highs.getBasis()
+        self.start_basis = self.solver.basis()
 
     def solve_from_start(self) -> Outcome:
         """Solve the scenario now in the model from the basis `solve_once` kept."""
-        self.solver.highs.setBasis(self.start_basis)
+        self.solver.start_from(self.start_basis)
         return self.solve()
 
     def solve(self) -> Outcome:

@@ -24,7 +24,6 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import highspy
 import numpy as np
 import pandas as pd
 
@@ -63,23 +62,20 @@ class LiveModel:
 
     def __init__(self, built: BuiltModel, solver: PlanSolver, solution: Solution):
         self.built, self.solver, self.lp = built, solver, solver.lp
-        highs = solver.highs
-        at_optimum = (highs.getModelStatus() == highspy.HighsModelStatus.kOptimal and abs(
-            highs.getInfo().objective_function_value - solution.objective)
-            <= 1e-9 * max(1.0, abs(solution.objective)))
-        if not at_optimum:  # another solve left the instance elsewhere: come back
+        if not solver.is_at(solution.objective):  # another solve moved the instance: come back
             solution = solver.solve()
         self.solution = solution
         self.x, self.y, self.d = solution.col_value, solution.row_dual, solution.col_dual
         self.objective = float(solution.objective)
         self.solves = 0
         self.basis_moved = False
-        status, basic = highs.getBasicVariables()
-        self.ok = status == highspy.HighsStatus.kOk and solution.has_basis
-        basic = np.asarray(basic, dtype=np.int64)
+        basic = solver.basic_variables()
+        self.ok = basic is not None and solution.has_basis
+        if basic is None:
+            basic = np.zeros(0, dtype=np.int64)
         cols = basic >= 0
         rows = -basic[~cols] - 1
-        activity = np.asarray(highs.getSolution().row_value, dtype=float)
+        activity = solver.row_values()
         lp = self.lp
         # HiGHS's logical of a basic row is minus the row activity, within minus its bounds.
         self.values = np.empty(len(basic))
@@ -124,10 +120,9 @@ class LiveModel:
                 rhs[lp.index[first:last]] -= lp.value[first:last] * shift
         if not rhs.any():
             return math.inf
-        status, direction = self.solver.highs.getBasisSolve(rhs)
-        if status != highspy.HighsStatus.kOk:
+        direction = self.solver.basis_solve(rhs)
+        if direction is None:
             return None
-        direction = np.asarray(direction, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             up = np.where(direction > 1e-12, (self.upper - self.values) / direction, np.inf)
             down = np.where(direction < -1e-12, (self.lower - self.values) / direction, np.inf)

@@ -68,14 +68,14 @@ class SweepTask(Task):
     def setup(self):
         """The plan's model, solved (only where it is not inherited from the parent)."""
         solved = solve_plan(self.plan, progress=lambda _: None)
-        return solved.built, solved.solver, solved.solver.highs.getBasis()
+        return solved.built, solved.solver, solved.solver.basis()
 
     def run(self, state, point) -> tuple:
         """One Tradeoff row."""
         built, solver, basis = state
         original = self.plan.limits[point.limit].max_share
         set_max_share(built, solver, point.limit, point.max_share)
-        solver.highs.setBasis(basis)
+        solver.start_from(basis)
         try:
             solution = solver.solve()
         finally:
@@ -93,7 +93,7 @@ def run_sweep(built: BuiltModel, solver: PlanSolver, where: Where | None = None,
               ) -> pd.DataFrame:
     """One row per Sweep point; an infeasible point is a row that says so."""
     plan = built.index.plan
-    state = (built, solver, solver.highs.getBasis())
+    state = (built, solver, solver.basis())
     records = run_tasks(SweepTask(plan), list(plan.sweep), where, progress, state=state,
                         label="trade-off points", item_seconds=item_seconds)
     return TRADEOFF.frame(records)

@@ -432,6 +432,41 @@ class PlanSolver:
             raise RuntimeError("HiGHS refused changeColsCost")
         self.lp.cost[cols] = costs
 
+    def basis(self) -> Any:
+        """The instance's current basis, to hand back to `start_from` later (opaque)."""
+        return self.highs.getBasis()
+
+    def start_from(self, basis: Any) -> None:
+        """Make the next solve start from a basis `basis()` returned."""
+        if self.highs.setBasis(basis) == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS refused setBasis")
+
+    def is_at(self, objective: float) -> bool:
+        """Whether the instance holds an optimal solution with this objective (no other solve
+        has moved it since)."""
+        return (self.highs.getModelStatus() == Status.kOptimal and abs(
+            self.highs.getInfo().objective_function_value - objective)
+            <= 1e-9 * max(1.0, abs(objective)))
+
+    def basic_variables(self) -> np.ndarray | None:
+        """HiGHS's basic variables in basis order (column j as j, row i as -i - 1), or None
+        without a basis."""
+        status, basic = self.highs.getBasicVariables()
+        if status != highspy.HighsStatus.kOk:
+            return None
+        return np.asarray(basic, dtype=np.int64)
+
+    def row_values(self) -> np.ndarray:
+        """The row activities of the instance's current solution."""
+        return np.asarray(self.highs.getSolution().row_value, dtype=float)
+
+    def basis_solve(self, rhs: np.ndarray) -> np.ndarray | None:
+        """B^-1 rhs for the current basis matrix B, or None when HiGHS cannot."""
+        status, direction = self.highs.getBasisSolve(np.asarray(rhs, dtype=float))
+        if status != highspy.HighsStatus.kOk:
+            return None
+        return np.asarray(direction, dtype=float)
+
 
 def _run_and_release(highs: highspy.Highs) -> None:
     """Solve in this (worker) thread, then let go of the worker threads HiGHS started from it
