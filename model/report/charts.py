@@ -20,6 +20,7 @@ import pandas as pd
 from model.domain.data import PlanData
 from model.domain.semantics import limit_commodities, limit_scope, values_of
 from model.report.book import write_cell
+from model.report.xlsx_internals import straight_lines
 from model.results.extract import PlanResult
 from model.results.scenario_compare import (
     reference_scenario,
@@ -274,17 +275,6 @@ def _title(text: str) -> dict[str, Any]:
     return {"name": text, "name_font": {"size": 11, "bold": True}}
 
 
-def _straight(chart: Any) -> Any:
-    """Lines drawn straight between points: xlsxwriter leaves `<c:smooth val="0"/>` out, and
-    LibreOffice then smooths line charts (curves that overshoot the data)."""
-
-    def write_smooth(smooth: Any) -> None:
-        chart._xml_empty_tag("c:smooth", [("val", "1" if smooth else "0")])
-
-    chart._write_c_smooth = write_smooth
-    return chart
-
-
 def _axis_font() -> dict[str, Any]:
     return {"size": 8}
 
@@ -344,7 +334,7 @@ def _supply_mix_charts(book: Any, layout: _Layout, data: _ChartData, result: Pla
             chart.add_series(block.series(c, gap=40, fill={"color": colours[country]},
                                           border={"none": True}))
         if caps:
-            line = _straight(workbook.add_chart({"type": "line"}))
+            line = straight_lines(workbook.add_chart({"type": "line"}))
             for i in range(len(caps)):
                 line.add_series(block.series(
                     len(countries) + 1 + i, marker={"type": "none"},
@@ -386,7 +376,7 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
     chart.add_series(block.series(1, gap=60, fill={"color": COST_COLOUR},
                                   border={"none": True}))
     if short:
-        markers = _straight(workbook.add_chart({"type": "line"}))
+        markers = straight_lines(workbook.add_chart({"type": "line"}))
         for i in range(len(short)):
             colour = SHORTFALL_COLOURS[i % len(SHORTFALL_COLOURS)]
             markers.add_series(block.series(
@@ -443,7 +433,7 @@ def _stock_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanResu
     for k, g, table in found:
         unit = plan.commodities[k].unit
         block = data.block(f"Stock of {k} in {g} ({unit}, end of period)", table, "period")
-        chart = _straight(workbook.add_chart({"type": "line"}))
+        chart = straight_lines(workbook.add_chart({"type": "line"}))
         chart.add_series(block.series(1, line={"width": 2.25, "color": COST_COLOUR}))
         chart.add_series(block.series(2, line={"dash_type": "dash", "width": 1.5,
                                                "color": "#C00000"}))
@@ -475,7 +465,7 @@ def _tradeoff_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
         table.columns = [f"objective ({unit})"]
         block = data.block(f"Trade-off of {limit}: objective ({unit}) per max_share", table,
                            "max_share")
-        chart = _straight(workbook.add_chart({"type": "scatter",
+        chart = straight_lines(workbook.add_chart({"type": "scatter",
                                               "subtype": "straight_with_markers"}))
         chart.add_series(block.series(1, line={"color": COST_COLOUR, "width": 2},
                                       marker={"type": "circle", "size": 6,

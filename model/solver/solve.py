@@ -1,11 +1,12 @@
-"""Hand the compiled LP to HiGHS and bring the answer back: the only module that talks to the
-solver.
+"""Hand the compiled LP to HiGHS and bring the answer back: with `highs_internals` (highspy's
+private API), the only modules that talk to the solver.
 
-`PlanSolver` keeps one HiGHS instance alive, so a sweep can change coefficients and re-solve
-from the previous basis. When HiGHS stops with a solve error or an unknown status (a known class
-of simplex failures on large LPs: the presolved LP is solved and the clean-up after postsolve
-fails), `solve` climbs a ladder of other settings, each within what is left of the time limit,
-until one gives an optimal plan, and says which one did.
+`PlanSolver` keeps one HiGHS instance alive, so a sweep or a sensitivity check can change
+coefficients and re-solve from a basis it kept (`basis`, `start_from`). When HiGHS stops with a
+solve error or an unknown status (a known class of simplex failures on large LPs: the presolved
+LP is solved and the clean-up after postsolve fails), `solve` climbs a ladder of other
+settings, each within what is left of the time limit, until one gives an optimal plan, and says
+which one did.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 
 from model.domain.errors import SolverFailure
 from model.solver.handoff import CompiledLP, to_csc
+from model.solver.highs_internals import run_and_release
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +255,7 @@ class PlanSolver:
             if signal.getsignal(sig) not in (signal.SIG_IGN, None):
                 previous[sig] = signal.signal(sig, ask_to_stop)
         try:
-            worker = threading.Thread(target=_run_and_release, args=(highs,), name="HiGHS",
+            worker = threading.Thread(target=run_and_release, args=(highs,), name="HiGHS",
                                       daemon=True)
             worker.start()
             while worker.is_alive():
@@ -466,15 +468,6 @@ class PlanSolver:
         if status != highspy.HighsStatus.kOk:
             return None
         return np.asarray(direction, dtype=float)
-
-
-def _run_and_release(highs: highspy.Highs) -> None:
-    """Solve in this (worker) thread, then let go of the worker threads HiGHS started from it
-    (as highspy's own threaded solve does), so that none is left running at exit."""
-    try:
-        highs.run()
-    finally:
-        highspy._Highs.resetThreadScheduler(True)
 
 
 def _scale(lp: CompiledLP) -> float:
