@@ -10,7 +10,7 @@ import pandas as pd
 
 from model.analyses.parallel import Progress, Task, Where, run_tasks, task_key
 from model.formulation import BuiltModel
-from model.results.extract import SolvedPlan, cvar_of
+from model.results.extract import SolvedPlan, cvar_of, worth_per_point
 from model.results.tables import TRADEOFF
 from model.solver.plan import solve_plan
 from model.solver.solve import PlanSolver, Solution
@@ -45,14 +45,13 @@ def point_figures(built: BuiltModel, solver: PlanSolver, solution: Solution
     p = np.asarray(ix.tree.probabilities, dtype=float)
     costs = solved.scenario_parts().sum(axis=1)
     unmet = solved.values("unmet").reshape(len(ix.stock_keys), len(ix.tree.nodes))
-    paths = np.asarray(ix.tree.node_of, dtype=np.int64)
-    shortfall = unmet[:, paths].sum(axis=(0, 2))
+    shortfall = ix.tree.along_paths(unmet).sum(axis=0)
     duals = solved.duals("concentration")
     totals = solved.values("scope_supply")
     worth: dict[str, float] = {}
     for i, row in enumerate(ix.concentration):
-        worth[row.limit] = worth.get(row.limit, 0.0) + 0.01 * abs(float(duals[i])) * float(
-            totals[row.scope])
+        worth[row.limit] = worth.get(row.limit, 0.0) + worth_per_point(
+            float(duals[i]), float(totals[row.scope]))
     return (float(costs @ p), cvar_of(costs.tolist(), p.tolist(), ix.plan.settings.cvar_level),
             float(shortfall @ p), worth)
 

@@ -151,6 +151,26 @@ class ScenarioTree:
         node = self.nodes[node_id]
         return self.node_of[node.scenarios[0]][t - 1]
 
+    def sent_from(self, node_id: int, lead: int) -> int | None:
+        """The node a delivery arriving at `node_id` (period t) after `lead` periods left
+        from: anc(n, t - lead), or None when t - lead < 1 (sent before the horizon). The one
+        statement of this rule: the stock balance's arrivals (formulation) and the reported
+        arrivals (results, through `sent_from_all`) both use it."""
+        t = self.nodes[node_id].t
+        return self.ancestor(node_id, t - lead) if t - lead >= 1 else None
+
+    def sent_from_all(self, lead: int) -> np.ndarray:
+        """`sent_from(n, lead)` for every node n, -1 where there is none."""
+        return np.array([-1 if (m := self.sent_from(n, lead)) is None else m
+                         for n in range(len(self.nodes))], dtype=np.int64)
+
+    def along_paths(self, per_node: np.ndarray) -> np.ndarray:
+        """Sum of a (rows, nodes) array along each scenario's path: (rows, scenarios)."""
+        paths = np.asarray(self.node_of, dtype=np.int64)
+        if per_node.shape[0] == 0 or paths.size == 0:
+            return np.zeros((per_node.shape[0], len(self.node_of)))
+        return per_node[:, paths].sum(axis=2)
+
     def path(self, w: int) -> tuple[int, ...]:
         """Nodes of scenario w in periods 1..N."""
         return self.node_of[w]

@@ -33,13 +33,12 @@ def add_stock_balance(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
 
     @m.Constraint(m.STOCK, doc="stock balance (1): arrivals + stock in = demand + stock out")
     def stock_balance(m, k, g, n):
-        t = ix.t(n)
         before = parent[n]
         previous = [stock[k, g, before]] if before is not None else []
-        arrivals = [x[r, tree.ancestor(n, t - lead)] for r, lead in ix.arrivals[(k, g)]
-                    if t - lead >= 1]
-        moved_in = [y[f, tree.ancestor(n, t - lead)] for f, lead in ix.transfers_in[(k, g)]
-                    if t - lead >= 1]
+        arrivals = [x[r, sent] for r, lead in ix.arrivals[(k, g)]
+                    if (sent := tree.sent_from(n, lead)) is not None]
+        moved_in = [y[f, sent] for f, lead in ix.transfers_in[(k, g)]
+                    if (sent := tree.sent_from(n, lead)) is not None]
         moved_out = [y[f, n] for f in ix.transfers_out[(k, g)]]
         known = ix.pipeline.get((k, g, n), 0.0) + (initial[(k, g)] if before is None else 0.0)
         return linear(plus(previous), plus(arrivals), plus(moved_in), minus(moved_out),

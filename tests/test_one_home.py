@@ -1,0 +1,40 @@
+"""Rules with one home each, checked where behaviour could drift between their users."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.domain.scenarios import Node, ScenarioTree
+from model.results.extract import worth_per_point
+
+
+def two_branch_tree() -> ScenarioTree:
+    # Period 1 shared (node 0); scenarios w0 and w1 split in period 2 (nodes 1, 2) and go on
+    # in period 3 (nodes 3, 4).
+    nodes = (Node(0, 1, (0, 1), 1.0, None), Node(1, 2, (0,), 0.25, 0), Node(2, 2, (1,), 0.75, 0),
+             Node(3, 3, (0,), 0.25, 1), Node(4, 3, (1,), 0.75, 2))
+    return ScenarioTree(nodes, ((0, 1, 3), (0, 2, 4)), ("w0", "w1"), (0.25, 0.75))
+
+
+def test_a_delivery_leaves_from_the_ancestor_on_its_own_path():
+    tree = two_branch_tree()
+    assert tree.sent_from(3, 0) == 3
+    assert tree.sent_from(3, 1) == 1        # w0's period-2 node, not w1's
+    assert tree.sent_from(4, 1) == 2
+    assert tree.sent_from(4, 2) == 0        # the shared period-1 node
+    assert tree.sent_from(4, 3) is None     # sent before the horizon
+    assert tree.sent_from_all(1).tolist() == [-1, 0, 0, 1, 2]
+
+
+def test_sums_along_paths_count_shared_nodes_in_every_scenario():
+    tree = two_branch_tree()
+    unmet = np.array([[1.0, 2.0, 4.0, 8.0, 16.0]])
+    # w0: 1 + 2 + 8 = 11; w1: 1 + 4 + 16 = 21.
+    assert tree.along_paths(unmet).tolist() == [[11.0, 21.0]]
+
+
+def test_a_point_of_share_is_worth_a_hundredth_of_the_dual_times_the_scope_supply():
+    # |mu| = 30 money per unit share, S = 50 units: 0.01 * 30 * 50 = 15.
+    assert worth_per_point(-30.0, 50.0) == pytest.approx(15.0)
+    assert worth_per_point(30.0, 50.0) == pytest.approx(15.0)
