@@ -38,3 +38,24 @@ def test_a_point_of_share_is_worth_a_hundredth_of_the_dual_times_the_scope_suppl
     # |mu| = 30 money per unit share, S = 50 units: 0.01 * 30 * 50 = 15.
     assert worth_per_point(-30.0, 50.0) == pytest.approx(15.0)
     assert worth_per_point(30.0, 50.0) == pytest.approx(15.0)
+
+
+def test_a_one_scenario_tree_numbers_its_nodes_as_the_single_scenario_users_expect():
+    from model.domain.scenarios import (
+        ScenarioFactors,
+        build_tree,
+        single_scenario_node,
+        single_scenario_period,
+    )
+
+    # Factor arrays of one scenario, 4 periods and no entities: the tree has one node a
+    # period and node single_scenario_node(t) is period t's.
+    empty = np.ones((0, 1, 4))
+    factors = ScenarioFactors(empty, empty, empty, empty, empty, {}, {}, {})
+    tree = build_tree(("only",), (1.0,), factors, 4)
+    assert [node.t for node in tree.nodes] == [1, 2, 3, 4]
+    for t in range(1, 5):
+        n = single_scenario_node(t)
+        assert tree.node_of[0][t - 1] == n and tree.nodes[n].t == t
+        assert single_scenario_period(n) == t
+        assert tree.nodes[n].parent == (single_scenario_node(t - 1) if t > 1 else None)

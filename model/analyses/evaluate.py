@@ -38,7 +38,12 @@ from model.domain.sampling import (
     replication_stream,
     sampled_plan,
 )
-from model.domain.scenarios import limit_until, scenario_factors, significant
+from model.domain.scenarios import (
+    limit_until,
+    scenario_factors,
+    significant,
+    single_scenario_node,
+)
 from model.results.extract import cvar_of
 from model.solver.plan import solve_plan
 from model.solver.solve import SolveStatus
@@ -176,13 +181,13 @@ class EvaluationTask(Task):
                 break
             node, followed = match, t
             for r, value in policy.orders.get(node, {}).items():
-                cols.append(position["order"][(r, t - 1)])
+                cols.append(position["order"][(r, single_scenario_node(t))])
                 values.append(value)
             for f, value in policy.transfers.get(node, {}).items():
-                cols.append(position["transfer"][(f, t - 1)])
+                cols.append(position["transfer"][(f, single_scenario_node(t))])
                 values.append(value)
             for (k, g), value in policy.unmet.get(node, {}).items():
-                cols.append(position["unmet"][(k, g, t - 1)])
+                cols.append(position["unmet"][(k, g, single_scenario_node(t))])
                 values.append(value)
         build = layout.columns.get("build")
         for i, j in enumerate(build.keys if build else []):

@@ -23,7 +23,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from model.domain.data import PlanData
-from model.domain.scenarios import ScenarioFactors, ScenarioSet, build_tree, scenario_factors
+from model.domain.scenarios import (
+    ScenarioFactors,
+    ScenarioSet,
+    build_tree,
+    scenario_factors,
+    single_scenario_node,
+)
 from model.formulation import BuiltModel, build_model
 from model.formulation.index import order_numbers, stock_numbers, supplier_numbers
 from model.solver.handoff import compile_lp
@@ -71,7 +77,8 @@ class _Positions:
         self.order_node = column(n for _, n in order_keys)
         self.unmet_pair = column(pair[(k, g)] for k, g, _ in unmet_keys)
         self.unmet_node = column(n for _, _, n in unmet_keys)
-        self.initial = np.array([plan.stockpile(k, g).initial_stock if n == 0 else 0.0
+        first = single_scenario_node(1)  # the initial stock enters the first period's balance
+        self.initial = np.array([plan.stockpile(k, g).initial_stock if n == first else 0.0
                                  for k, g, n in unmet_keys], dtype=float)
         self.target_pair = column(pair[(k, g)] for k, g, _ in target_keys)
         self.target_node = column(n for _, _, n in target_keys)

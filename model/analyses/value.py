@@ -25,6 +25,7 @@ import numpy as np
 from model.analyses.parallel import Task, Where, run_tasks, task_key
 from model.analyses.scenario_lp import ScenarioModel
 from model.domain.data import PlanData
+from model.domain.scenarios import single_scenario_period
 from model.results.extract import cvar_of
 from model.solver.solve import SolveStatus
 
@@ -146,9 +147,11 @@ def expected_value_plan_cost(solved, model: ScenarioModel, ev_solution) -> float
     root = tree.shared_periods
     node_of_period = {t: tree.node_of[0][t - 1] for t in range(1, root + 1)}
     columns, values = [], []
-    for family, period_of in (("order", lambda key: key[1] + 1),
-                              ("transfer", lambda key: key[1] + 1),
-                              ("unmet", lambda key: key[2] + 1), ("build", None)):
+    # The EV model has one scenario: its node n is period single_scenario_period(n).
+    for family, period_of in (("order", lambda key: single_scenario_period(key[1])),
+                              ("transfer", lambda key: single_scenario_period(key[1])),
+                              ("unmet", lambda key: single_scenario_period(key[2])),
+                              ("build", None)):
         ev_block, block = ev_layout.columns.get(family), layout.columns.get(family)
         if ev_block is None or block is None:
             continue

@@ -123,6 +123,17 @@ def significant(values: np.ndarray, digits: int = SIGNATURE_DIGITS) -> np.ndarra
     return np.round(values * scale) / scale
 
 
+def single_scenario_node(t: int) -> int:
+    """The node of period t in a tree of one scenario: one node a period, numbered t - 1
+    (`build_tree` numbers it so; the single-scenario LP's users rely on it)."""
+    return t - 1
+
+
+def single_scenario_period(node: int) -> int:
+    """The period of a node in a tree of one scenario (inverse of `single_scenario_node`)."""
+    return node + 1
+
+
 @dataclass(frozen=True)
 class Node:
     """One period's decision point shared by the scenarios that cannot yet be told apart."""
@@ -204,8 +215,10 @@ def build_tree(names: tuple[str, ...], probabilities: tuple[float, ...],
     p = np.asarray(probabilities, dtype=float)
     for t in range(1, periods + 1):
         if n_w == 1:  # one scenario: one node a period
-            nodes.append(Node(t - 1, t, (0,), float(p[0]), t - 2 if t > 1 else None))
-            node_of[0, t - 1] = t - 1
+            node = single_scenario_node(t)
+            nodes.append(Node(node, t, (0,), float(p[0]),
+                              single_scenario_node(t - 1) if t > 1 else None))
+            node_of[0, t - 1] = node
             continue
         # A scenario's class: its parent node and its factors in period t, compared as bytes.
         signature = np.ascontiguousarray(
