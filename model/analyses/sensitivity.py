@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from model.formulation import BuiltModel
+from model.formulation.objective import node_cost_entry, node_cost_rows, objective_coefficient
 from model.results.tables import PRICES, SENSITIVITY
 from model.solver.solve import PlanSolver, Solution
 
@@ -177,7 +178,8 @@ def price_direction(built: BuiltModel, lp, supplier: str
     ix = built.index
     order = lp.layout.columns["order"]
     node_rows = lp.layout.rows.get("node_cost_definition")
-    weight = max(0.0, 1.0 - ix.plan.settings.risk_weight)
+    row_of_node = {n: i for i, n in enumerate(node_cost_rows(ix))}
+    risk_weight = ix.plan.settings.risk_weight
     cols, rates, entries, probability = [], [], [], []
     for i, (r, n) in enumerate(order.keys):
         if ix.plan.routes[r].supplier != supplier:
@@ -185,10 +187,10 @@ def price_direction(built: BuiltModel, lp, supplier: str
         col = order.start + i
         d, p = ix.discount[n], ix.tree.nodes[n].probability
         cols.append(col)
-        rates.append(weight * p * d)
+        rates.append(objective_coefficient(risk_weight, p, d))
         probability.append(p)
         if node_rows is not None:
-            entries.append((node_rows.start + n, col, -d))
+            entries.append((node_rows.start + row_of_node[n], col, node_cost_entry(d)))
     cols_array = np.asarray(cols, dtype=np.int64)
     return (Direction(cols_array, np.asarray(rates, dtype=float), entries), cols_array,
             np.asarray(probability, dtype=float))
