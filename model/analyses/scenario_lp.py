@@ -31,6 +31,7 @@ from model.domain.scenarios import (
     single_scenario_node,
 )
 from model.formulation import BuiltModel, build_model
+from model.formulation.constraints import stock_balance_rhs
 from model.formulation.index import order_numbers, stock_numbers, supplier_numbers
 from model.solver.handoff import compile_lp
 from model.solver.solve import PlanSolver, Solution, SolveStatus
@@ -167,7 +168,7 @@ class ScenarioModel:
         columns = np.concatenate([self.order_cols, self.unmet_cols])
         solver.change_col_bounds(columns, self.lower[columns], np.concatenate([upper, unmet]))
         solver.change_costs(self.order_cols, (unit + freight) * self.discount[at.order_node])
-        rhs = unmet - pipeline[at.unmet_pair, at.unmet_node] - at.initial
+        rhs = stock_balance_rhs(unmet, pipeline[at.unmet_pair, at.unmet_node], at.initial)
         solver.change_row_bounds(self.balance_rows, rhs, rhs)
         a, capacity, need = supplier_numbers(plan, factors, t_node, w_node)
         solver.change_row_bounds(self.target_rows, target[at.target_pair, at.target_node],
