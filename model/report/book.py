@@ -19,16 +19,18 @@ from xlsxwriter.exceptions import FileCreateError
 
 from model.io.files import atomic_save, scratch_folder
 from model.report.xlsx_internals import Deferred, inject_rows, plain, style_attribute
-from model.results.tables import OutTable
+from model.results.tables import FORMATS, OutTable
 
 HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True,
           "valign": "top", "border": 1, "border_color": "#9BB7D4"}
 TITLE = {"bold": True, "font_size": 14, "font_color": "#1F4E78"}
 SECTION = {"bold": True, "font_size": 11, "font_color": "#1F4E78"}
-MONEY = "#,##0"
-QUANTITY = "#,##0.###"
-SHARE = "0.0%"
-COUNT = "#,##0"
+# Number formats: one definition (results/tables.FORMATS), named for the writers.
+MONEY = FORMATS["money"]
+QUANTITY = FORMATS["quantity"]
+SHARE = FORMATS["share"]
+COUNT = FORMATS["count"]
+PRICE = FORMATS["price"]
 FIXED_CREATED = dt.datetime(2000, 1, 1)
 EXCEL_ROWS = 1_048_576
 EXCEL_COLUMNS = 16_384

@@ -19,7 +19,7 @@ import pandas as pd
 
 from model.domain.data import PlanData
 from model.domain.semantics import limit_commodities, limit_scope, values_of
-from model.report.book import write_cell
+from model.report.book import COUNT, QUANTITY, write_cell
 from model.report.xlsx_internals import straight_lines
 from model.results.extract import PlanResult
 from model.results.scenario_compare import (
@@ -342,7 +342,7 @@ def _supply_mix_charts(book: Any, layout: _Layout, data: _ChartData, result: Pla
                           "dash_type": "dash"}))
             chart.combine(line)
         chart.set_title(_title(f"{k}: supply by processing country"))
-        chart.set_y_axis({"name": f"{commodity.unit} per {period_name}", "num_format": "#,##0",
+        chart.set_y_axis({"name": f"{commodity.unit} per {period_name}", "num_format": COUNT,
                           "num_font": _axis_font()})
         chart.set_x_axis({"name": "order period", "num_font": _axis_font()})
         layout.place(chart, legend="bottom" if caps else "right")
@@ -383,11 +383,11 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
                 2 + i, y2_axis=True, line={"none": True},
                 marker={"type": SHORTFALL_MARKERS[i % len(SHORTFALL_MARKERS)], "size": 8,
                         "fill": {"color": colour}, "border": {"color": colour}}))
-        markers.set_y2_axis({"name": "shortfall (commodity units)", "num_format": "#,##0",
+        markers.set_y2_axis({"name": "shortfall (commodity units)", "num_format": COUNT,
                              "num_font": _axis_font(), "min": 0})
         chart.combine(markers)
     chart.set_title(_title(f"Cost and shortfall of each scenario against {reference}"))
-    chart.set_y_axis({"name": f"cost against {reference} ({unit})", "num_format": "#,##0",
+    chart.set_y_axis({"name": f"cost against {reference} ({unit})", "num_format": COUNT,
                       "num_font": _axis_font()})
     chart.set_x_axis({"num_font": {"size": 8, "rotation": -30}, "label_position": "low"})
     layout.place(chart, legend="bottom")
@@ -406,7 +406,7 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
                                           border={"none": True}))
         chart.set_title(_title(f"{k}: supply gained and lost by processing country, against "
                                f"{reference}"))
-        chart.set_y_axis({"name": f"{commodity.unit} over the horizon", "num_format": "#,##0",
+        chart.set_y_axis({"name": f"{commodity.unit} over the horizon", "num_format": COUNT,
                           "num_font": _axis_font()})
         chart.set_x_axis({"num_font": {"size": 8, "rotation": -30}, "label_position": "low"})
         layout.place(chart)
@@ -438,7 +438,7 @@ def _stock_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanResu
         chart.add_series(block.series(2, line={"dash_type": "dash", "width": 1.5,
                                                "color": "#C00000"}))
         chart.set_title(_title(f"{k} in {g}: stock against target"))
-        chart.set_y_axis({"name": unit, "num_format": "#,##0", "num_font": _axis_font(),
+        chart.set_y_axis({"name": unit, "num_format": COUNT, "num_font": _axis_font(),
                           "min": 0})
         chart.set_x_axis({"name": "end of period", "num_font": _axis_font()})
         layout.place(chart, legend="bottom")
@@ -484,7 +484,7 @@ def _tradeoff_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
         values = table.iloc[:, 0]
         y_min, y_max, step = near_data(float(values.min()), float(values.max()))
         chart.set_y_axis({"name": f"objective ({unit})",
-                          "num_format": "#,##0" if step >= 1 else "#,##0.0##",
+                          "num_format": COUNT if step >= 1 else "#,##0.0##",
                           "min": y_min, "max": y_max, "major_unit": step,
                           "num_font": _axis_font()})
         layout.place(chart, legend="none")
@@ -495,7 +495,7 @@ def add_charts(book: Any, result: PlanResult, plan: PlanData) -> int:
     charts_ws = book.sheet("Charts")
     data_ws = book.sheet("Chart data")
     data_ws.set_column(0, 0, 20)
-    data_ws.set_column(1, 40, 13, book.fmt("#,##0.###"))
+    data_ws.set_column(1, 40, 13, book.fmt(QUANTITY))
     scenario = reference_scenario(plan)
     charts_ws.write_string(0, 0, f"Charts of the plan: the {scenario} scenario, and each "
                            f"scenario against {scenario} (numbers on the Chart data sheet)",

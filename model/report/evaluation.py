@@ -13,6 +13,7 @@ from model.domain.data import PlanData
 from model.report.book import (
     HEADER,
     MONEY,
+    PRICE,
     SECTION,
     SHARE,
     Book,
@@ -141,7 +142,7 @@ def add_evaluation(book: Book, evaluation: Evaluation, plan: PlanData) -> None:
         chart.set_title({"name": "Cost of the plan in fresh futures",
                          "name_font": {"size": 11, "bold": True}})
         chart.set_x_axis({"name": f"cost of a future ({scale}{money}, present value)",
-                          "num_format": "#,##0.00", "num_font": {"rotation": -45}})
+                          "num_format": PRICE, "num_font": {"rotation": -45}})
         chart.set_y_axis({"name": "futures", "num_format": "0"})
         chart.set_legend({"none": True})
         chart.set_size({"width": 620, "height": 300})
