@@ -59,3 +59,17 @@ def test_a_one_scenario_tree_numbers_its_nodes_as_the_single_scenario_users_expe
         assert tree.node_of[0][t - 1] == n and tree.nodes[n].t == t
         assert single_scenario_period(n) == t
         assert tree.nodes[n].parent == (single_scenario_node(t - 1) if t > 1 else None)
+
+
+def test_the_availability_window_answers_for_one_period_and_for_many_alike():
+    import dataclasses
+
+    from model.domain.data import Supplier
+
+    fields = {f.name: None for f in dataclasses.fields(Supplier) if f.default is dataclasses.MISSING
+              and f.default_factory is dataclasses.MISSING}
+    supplier = Supplier(**{**fields, "available_from": 2, "available_to": 3})
+    periods = np.arange(1, 6)
+    assert [bool(supplier.available(int(t))) for t in periods] == [False, True, True, False,
+                                                                      False]
+    assert supplier.available(periods).tolist() == [False, True, True, False, False]
