@@ -73,3 +73,20 @@ def test_the_availability_window_answers_for_one_period_and_for_many_alike():
     assert [bool(supplier.available(int(t))) for t in periods] == [False, True, True, False,
                                                                       False]
     assert supplier.available(periods).tolist() == [False, True, True, False, False]
+
+
+def test_the_tree_and_the_out_of_sample_policy_compare_the_same_signature():
+    # Two scenarios whose factor differs only past the 12th significant digit share a node;
+    # past the 3rd they do not; period_signature (the policy's lookup) agrees with the tree.
+    from model.domain.scenarios import ScenarioFactors, build_tree, period_signature
+
+    def tree_and_signatures(second: float):
+        cap = np.array([[[0.5, 0.5], [0.5, second]]])            # (1 supplier, 2 w, 2 t)
+        ones = np.ones((0, 2, 2))
+        factors = ScenarioFactors(cap, np.ones_like(cap), ones, ones, ones, {"s": 0}, {}, {})
+        tree = build_tree(("a", "b"), (0.5, 0.5), factors, 2)
+        same = period_signature(factors, 0, 2) == period_signature(factors, 1, 2)
+        return len(tree.nodes), same
+
+    assert tree_and_signatures(0.5 + 1e-14) == (2, True)
+    assert tree_and_signatures(0.5004) == (3, False)

@@ -40,8 +40,8 @@ from model.domain.sampling import (
 )
 from model.domain.scenarios import (
     limit_until,
+    period_signature,
     scenario_factors,
-    significant,
     single_scenario_node,
 )
 from model.results.extract import cvar_of
@@ -83,19 +83,13 @@ class PlanPolicy:
     build: dict[str, float]
 
 
-def signature_of(factors, w: int, t: int) -> bytes:
-    """The factors of scenario w in period t, rounded as the tree compares them."""
-    column = np.concatenate([a[:, w, t - 1] for a in factors.arrays()])
-    return significant(column).tobytes()
-
-
 def plan_policy(solved) -> PlanPolicy:
     """The policy of a solved plan (`runner.Solved`)."""
     ix, lp, x = solved.built.index, solved.solver.lp, solved.solution.col_value
     tree, factors = ix.tree, ix.factors
     signatures, children = {}, {}
     for node in tree.nodes:
-        signatures[node.id] = signature_of(factors, node.scenarios[0], node.t)
+        signatures[node.id] = period_signature(factors, node.scenarios[0], node.t)
         children.setdefault(node.parent if node.parent is not None else -1,
                             []).append(node.id)
     orders: dict[int, dict[str, float]] = {}
@@ -174,7 +168,7 @@ class EvaluationTask(Task):
         node, followed = -1, 0
         position = model.positions
         for t in range(1, self.plan.settings.periods + 1):
-            signature = signature_of(factors, 0, t)
+            signature = period_signature(factors, 0, t)
             match = next((c for c in policy.children.get(node, [])
                           if policy.signatures[c] == signature), None)
             if match is None:

@@ -134,6 +134,19 @@ def single_scenario_period(node: int) -> int:
     return node + 1
 
 
+def rounded_factors(factors: ScenarioFactors, w: int | slice = slice(None),
+                    t_index: int | slice = slice(None)) -> np.ndarray:
+    """The tree signature's data: every factor array stacked in the order of `arrays()` and
+    rounded to SIGNATURE_DIGITS significant digits, for scenario(s) w and period index(es)
+    t - 1. Scenarios whose rounded factors agree cannot be told apart."""
+    return significant(np.concatenate([a[:, w, t_index] for a in factors.arrays()], axis=0))
+
+
+def period_signature(factors: ScenarioFactors, w: int, t: int) -> bytes:
+    """The factors of scenario w in period t, rounded as the tree compares them."""
+    return rounded_factors(factors, w, t - 1).tobytes()
+
+
 @dataclass(frozen=True)
 class Node:
     """One period's decision point shared by the scenarios that cannot yet be told apart."""
@@ -206,8 +219,7 @@ def build_tree(names: tuple[str, ...], probabilities: tuple[float, ...],
                factors: ScenarioFactors, periods: int) -> ScenarioTree:
     """Group scenarios period by period into classes of identical factor histories."""
     n_w = len(names)
-    stacked = np.concatenate(factors.arrays(), axis=0) if n_w else np.zeros((0, 0, periods))
-    rounded = significant(stacked)
+    rounded = rounded_factors(factors) if n_w else np.zeros((0, 0, periods))
     nodes: list[Node] = []
     node_of = np.zeros((n_w, periods), dtype=np.int64)
     group = np.zeros(n_w, dtype=np.int64)     # the node each scenario sits in, per period
