@@ -157,3 +157,10 @@ class Calendar:
     def lead_periods(self, lead_time_days: float) -> int:
         """L = floor(lead_time_days / dpp + 0.5): periods from order to arrival."""
         return math.floor(lead_time_days / self.days_per_period + 0.5)
+
+
+def year_blocks(periods: int, periods_per_year: int) -> list[range]:
+    """The plan years: blocks of ppy periods from period 1, the last possibly shorter. The one
+    definition for the `year` basis of limits and the yearly chance of sampled events."""
+    return [range(t, min(t + periods_per_year, periods + 1))
+            for t in range(1, periods + 1, periods_per_year)]

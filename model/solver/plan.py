@@ -111,7 +111,7 @@ def solve_notes(solved: Solved) -> list[str]:
     """What a reader of the plan must know about how it was solved."""
     solution, solver = solved.solution, solved.solver
     notes = []
-    if solution.max_residual > 1e-6 * max(1.0, solver.scale):
+    if not solver.residual_acceptable(solution.max_residual):
         notes.append(f"numerical trouble: rechecked after solving, the plan violates a limit by "
                      f"{solution.max_residual:.3g}; treat its figures with care and check the "
                      "units of very large or very small numbers")

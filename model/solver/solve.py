@@ -32,6 +32,7 @@ from model.solver.highs_internals import run_and_release
 log = logging.getLogger(__name__)
 
 INF = highspy.kHighsInf
+RELATIVE_RESIDUAL = 1e-6  # a plan breaking no limit by more than this x the LP's scale is sound
 Status = highspy.HighsModelStatus
 _banner_done = False
 
@@ -295,7 +296,7 @@ class PlanSolver:
             if status == Status.kOptimal:
                 solution = self._with_plan(SolveStatus.OPTIMAL, seconds, text, attempt)
                 solution.tried = tried
-                if solution.max_residual <= 1e-6 * self.scale or i == len(ladder) - 1:
+                if self.residual_acceptable(solution.max_residual) or i == len(ladder) - 1:
                     self.worked = attempt
                     return solution
                 tried.append(f"{attempt.name}: a plan that breaks a limit by "
@@ -434,6 +435,11 @@ class PlanSolver:
             raise RuntimeError("HiGHS refused changeColsCost")
         self.lp.cost[cols] = costs
 
+    def residual_acceptable(self, residual: float) -> bool:
+        """Whether a plan's largest violation of a limit is round-off: at most
+        RELATIVE_RESIDUAL times the LP's largest finite bound (at least 1)."""
+        return residual <= RELATIVE_RESIDUAL * self.scale
+
     def basis(self) -> Any:
         """The instance's current basis, to hand back to `start_from` later (opaque)."""
         return self.highs.getBasis()
@@ -471,7 +477,7 @@ class PlanSolver:
 
 
 def _scale(lp: CompiledLP) -> float:
-    """Largest finite bound of the LP: residuals are judged relative to it."""
+    """Largest finite bound of the LP (at least 1): residuals are judged relative to it."""
     bounds = np.concatenate([lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper])
     finite = np.abs(bounds[np.isfinite(bounds) & (np.abs(bounds) < 1e20)])
     return float(finite.max(initial=1.0))
