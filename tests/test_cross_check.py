@@ -235,8 +235,8 @@ def single_scenario(plan, base, w: int):
 @pytest.mark.parametrize("seed", [3, 5, 12, 17, 27, 40])
 def test_the_live_single_scenario_model_matches_a_fresh_build(tmp_path, seed):
     # The wait-and-see solves, EEV and the out-of-sample futures re-price one live model per
-    # scenario (model/futures.py) instead of building each. For every scenario of a random
-    # plan, that must give the optimum of the scenario's own model built from scratch.
+    # scenario (model/analyses/scenario_lp.py) instead of building each. For every scenario of
+    # a random plan, that must give the optimum of the scenario's own model built from scratch.
     from model.analyses.scenario_lp import ScenarioModel
     from model.domain.scenarios import plan_scenarios
     from model.formulation import build_model
