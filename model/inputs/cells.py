@@ -18,7 +18,7 @@ from typing import Any
 from model.domain.errors import Issue, issue_note, show_value
 from model.domain.periods import Calendar, PeriodError, expected_label, parse_period
 from model.io.schema import HUGE, Column, normalise_name
-from model.io.workbook import CellError, FormulaWithoutValue, PercentCell, RawSheet
+from model.io.workbook import CellError, DateCell, FormulaWithoutValue, PercentCell, RawSheet
 
 INVALID = object()  # a cell that failed its type check (its problem is already recorded)
 _NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -238,6 +238,8 @@ def convert_cell(value: Any, column: Column, period_length: str | None,
             return INVALID, f"{column.expectation()} (this column is required)"
         return column.default, None
     kind = column.kind
+    if isinstance(value, DateCell) and kind not in NUMERIC_KINDS:
+        value = value.shown  # only numeric columns read the stored number of a date cell
     if kind in ("key", "text"):
         name = to_name(value)
         return (name, None) if name is not None else (INVALID, column.expectation())
@@ -286,6 +288,20 @@ def convert_cell(value: Any, column: Column, period_length: str | None,
     return (int(number) if kind == "int" else number), None
 
 
+NUMERIC_KINDS = ("number", "int", "share")
+
+
+def date_format_warning(cell: Any, column: Column) -> str | None:
+    """What to say about a number in a numeric column that the cell shows as a date or a time:
+    the stored number is read, whatever the display, and the user should know (a capacity 0
+    shown as 00:00 is a capacity of 0, not a blank)."""
+    if not isinstance(cell, DateCell) or column.kind not in NUMERIC_KINDS:
+        return None
+    return (f"a plain number; the cell is formatted as a date or time ({cell.number_format}), "
+            f"so Excel shows {cell}, but its stored number {float(cell):g} "
+            "is what is read: format the cell as a number (Home > Number Format > General)")
+
+
 def parse_sheet(raw: RawSheet | None, issues: Collector, period_length: str | None,
                 epoch: Any) -> list[Row]:
     """Type every cell of a sheet; bad cells become INVALID with their problem recorded."""
@@ -302,6 +318,8 @@ def parse_sheet(raw: RawSheet | None, issues: Collector, period_length: str | No
             typed, problem = convert_cell(cell, column, period_length, epoch)
             if problem:
                 issues.error(raw.title, raw_row.excel_row, headers[column.name], cell, problem)
+            elif (warning := date_format_warning(cell, column)) is not None:
+                issues.warn(raw.title, raw_row.excel_row, headers[column.name], cell, warning)
             elif column.kind in ("key", "text") and isinstance(typed, str) and not typed.isascii():
                 mixed = mixed_scripts(typed)
                 if mixed:
