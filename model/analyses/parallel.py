@@ -58,11 +58,14 @@ def _pool_chunk(arguments: tuple[Task, list[tuple[int, Any]]]) -> list[tuple[int
 
 
 def _worker_start() -> None:
-    """Workers leave SIGTERM and Ctrl-C to the parent, which stops and cleans up the pool."""
+    """Workers leave SIGTERM and Ctrl-C to the parent, which stops and cleans up the pool; a
+    closed terminal (SIGHUP) stops neither them nor the parent."""
     import signal
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,48 @@ def _report(found: Iterable[tuple[int, Any]], total: int, progress: Progress | N
     return results
 
 
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+SCHEDULER_CONNECT_SECONDS = 5.0
+
+
+def check_scheduler(address: str) -> None:
+    """Refuse, before any solving, a --scheduler that cannot work: Dask distributed not
+    installed, an address that is not `[tcp://]host:port` (or tls://, ws://, ...), or one
+    where nothing answers. Raises UsageError with what to do."""
+    from urllib.parse import urlsplit
+
+    from model.domain.errors import UsageError
+
+    try:
+        import distributed  # noqa: F401
+    except ImportError as exc:  # an optional dependency: say how to get it
+        raise UsageError("--scheduler needs Dask distributed, which is not installed: "
+                         'python -m pip install ".[cluster]" (or leave out --scheduler to '
+                         "solve on this machine's cores)") from exc
+    text = address.strip()
+    example = "such as tcp://10.0.0.5:8786"
+    split = urlsplit(text if "://" in text else f"tcp://{text}")
+    try:
+        port = split.port
+    except ValueError:
+        port = None
+    if split.scheme not in SCHEDULER_SCHEMES or not split.hostname or port is None \
+            or split.path not in ("", "/") or split.query or split.fragment:
+        raise UsageError(f'--scheduler "{address}" is not a Dask scheduler address; give '
+                         f"[tcp://]host:port, {example}")
+    import socket
+
+    try:
+        with socket.create_connection((split.hostname, port),
+                                      timeout=SCHEDULER_CONNECT_SECONDS):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise UsageError(f"--scheduler {address}: no Dask scheduler answers there ({reason}, "
+                         f"tried for {SCHEDULER_CONNECT_SECONDS:g} s); start it (dask "
+                         "scheduler) or check the address") from exc
+
+
 def _run_dask(task: Task, items: Sequence[Any], address: Any, progress: Progress | None,
               label: str) -> list[Any]:
     try:
@@ -153,7 +198,18 @@ def _run_dask(task: Task, items: Sequence[Any], address: Any, progress: Progress
 
         raise UsageError("--scheduler needs Dask distributed: python -m pip install "
                          "\".[cluster]\"") from exc
-    client = address if isinstance(address, Client) else Client(address)
+    if isinstance(address, Client):
+        client = address
+    else:
+        try:
+            client = Client(address, timeout=f"{SCHEDULER_CONNECT_SECONDS * 6:g}s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            from model.domain.errors import SolverFailure
+
+            raise SolverFailure(f"the Dask scheduler at {address} stopped answering after the "
+                              f"plan was solved ({type(exc).__name__}: {exc}); the plan's own "
+                              "solve is done: run again without --scheduler, or restart the "
+                              "scheduler") from exc
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         futures = [client.submit(_run_chunk, task, chunk, pure=False)
