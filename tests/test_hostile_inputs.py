@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -176,3 +177,208 @@ def test_valid_workbook_unchanged(tmp_path, capsys):
     source = write_workbook(tmp_path / "input.xlsx", copy.deepcopy(valid()))
     code, out, err = run_main(tmp_path, source, capsys)
     assert code == 0, err
+
+
+# ------------------------------------------------------------------ output files and folders
+
+
+def test_an_output_equal_to_the_input_is_a_usage_error_everywhere(tmp_path, capsys):
+    source = write_workbook(tmp_path / "input.xlsx", valid())
+    before = source.read_bytes()
+    link = tmp_path / "same.xlsx"
+    link.symlink_to(source)
+    for output in (source, link):
+        code = cli.main([str(source), "--output", str(output), "-q", "--force"])
+        err = capsys.readouterr().err
+        assert code == 64, err
+        assert err == (f"usage error: --output {output} is the input workbook itself (the "
+                       "input is never written); choose another --output (see python run.py "
+                       "--help)\n")
+    assert source.read_bytes() == before
+    assert leftovers(tmp_path) == []
+
+
+def test_a_dangling_link_as_output_is_refused_and_creates_nothing(tmp_path, capsys):
+    source = write_workbook(tmp_path / "input.xlsx", valid())
+    link = tmp_path / "plan.xlsx"
+    link.symlink_to(tmp_path / "elsewhere" / "plan.xlsx")
+    code = cli.main([str(source), "--output", str(link), "-q"])
+    err = capsys.readouterr().err
+    assert code == 64
+    assert err == (f"usage error: the output {link} is a link to {tmp_path}/elsewhere/plan.xlsx "
+                   "(which does not exist); the plan would replace that file: give --force to "
+                   "write it there, or choose another --output (see python run.py --help)\n")
+    assert not (tmp_path / "elsewhere").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["input.xlsx", "plan.xlsx"]
+
+
+def test_a_libreoffice_lock_beside_the_output_sends_the_plan_to_a_numbered_copy(tmp_path,
+                                                                                capsys):
+    source = write_workbook(tmp_path / "input.xlsx", one_commodity(1, 5, [["a", 10, 1]]))
+    target = tmp_path / "plan.xlsx"
+    target.write_bytes(b"open in LibreOffice")
+    lock = tmp_path / ".~lock.plan.xlsx#"
+    lock.write_text(",someone,host,01.01.2027 10:00,file:///home/someone;")
+    code, out, err = run_main(tmp_path, source, capsys)
+    assert code == 0, err
+    copy_path = tmp_path / "plan (1).xlsx"
+    assert (f"warning: {target} is open in another program (its lock file .~lock.plan.xlsx# "
+            f"is beside it), so the plan will be written to {copy_path} instead") in out
+    assert f"plan written to  {copy_path}" in out
+    assert target.read_bytes() == b"open in LibreOffice"
+    assert summary(read_plan(copy_path))["objective"] == pytest.approx(5.0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".~lock.plan.xlsx#", "input.xlsx", "plan (1).xlsx", "plan.xlsx"]
+
+
+def test_another_users_file_in_a_sticky_folder_is_told_as_permission(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    import model.io.files as files
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    os.chmod(folder, 0o1777)
+    target = folder / "plan.xlsx"
+    target.write_bytes(b"someone else's plan")
+    me = os.geteuid() + 1  # as if the file and the folder belonged to someone else
+    monkeypatch.setattr(os, "geteuid", lambda: me)
+    assert folder.stat().st_mode & stat.S_ISVTX
+    assert files._permission_reason(target) == (
+        "belongs to another user, and its folder lets only a file's owner replace it (no "
+        "permission)")
+    notes = files.check_output_target(target)
+    assert notes == [f"{target} belongs to another user, and its folder lets only a file's "
+                     "owner replace it (no permission), so the plan will be written to "
+                     f"{folder / 'plan (1).xlsx'} instead"]
+
+
+def test_a_long_legal_output_name_is_written(tmp_path, capsys):
+    """244 characters: the temporary name stays short, so the name itself is all that counts."""
+    source = write_workbook(tmp_path / "input.xlsx", one_commodity(1, 5, [["a", 10, 1]]))
+    output = tmp_path / ("p" * 239 + ".xlsx")
+    code = cli.main([str(source), "--output", str(output), "-q"])
+    assert code == 0, capsys.readouterr().err
+    assert output.exists() and leftovers(tmp_path) == []
+
+
+def test_a_name_too_long_is_refused_before_reading(tmp_path, capsys):
+    source = write_workbook(tmp_path / "input.xlsx", valid())
+    output = tmp_path / ("p" * 250 + ".xlsx")
+    code = cli.main([str(source), "--output", str(output), "-q"])
+    err = capsys.readouterr().err
+    assert code == 5
+    assert err == (f"error: the output name {'p' * 40}... is too long for the folder "
+                   f"{tmp_path} (255 characters; the file system allows 255 bytes, and a "
+                   "numbered copy needs 5 more); choose a shorter --output\n")
+
+
+# ------------------------------------------------------------------ temporary files and locks
+
+
+def test_a_live_runs_temporary_files_are_never_removed(tmp_path):
+    """A run holding its lock (in any process id namespace: the lock, not the id, decides)
+    keeps its files; once no run holds it, the next run removes them."""
+    import os
+
+    import model.io.files as files
+
+    identity, lock_path = files._new_lock(tmp_path)
+    temporary = tmp_path / f".~planner-{identity}.tmp"
+    temporary.write_bytes(b"a plan being written")
+    (tmp_path / f".~planner-{identity}.tmp.rows").write_bytes(b"its rows")
+    # Another run looks at the folder: the lock is held, so nothing goes. (flock locks belong
+    # to an open file, so the check's own open sees the lock even in this process.)
+    fd = files._HELD.pop(lock_path)  # as if held by another process
+    files._LIVE.discard(lock_path)
+    assert files.remove_stale(tmp_path) == []
+    assert temporary.exists()
+    os.close(fd)  # that run ends without cleaning up (killed)
+    removed = files.remove_stale(tmp_path)
+    assert sorted(p.name for p in removed) == sorted(
+        [f".~planner-{identity}.tmp", f".~planner-{identity}.tmp.rows",
+         f".~planner-{identity}.lock"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_locks_only_day_old_temporary_files_are_removed(tmp_path, monkeypatch):
+    import os
+
+    import model.io.files as files
+
+    monkeypatch.setattr(files, "_lock", lambda fd: None)  # a file system that cannot lock
+    for identity in ("young123", "old45678"):
+        for suffix in (".lock", ".tmp"):
+            (tmp_path / f".~planner-{identity}{suffix}").write_bytes(b"")
+    two_days_ago = time.time() - 2 * 86400
+    for suffix in (".lock", ".tmp"):
+        os.utime(tmp_path / f".~planner-old45678{suffix}", (two_days_ago, two_days_ago))
+    files.remove_stale(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".~planner-young123.lock",
+                                                          ".~planner-young123.tmp"]
+
+
+# ------------------------------------------------------------------ problems file
+
+
+def test_the_problems_file_replaces_a_link_never_writes_through_it(tmp_path, capsys):
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    sheets = copy.deepcopy(valid())
+    for i in range(60):  # more problems than the terminal shows
+        sheets["Suppliers"].append([f"s{i}", "NdPr", "Chile", -1, 1, 0, None, None])
+    source = write_workbook(tmp_path / "input.xlsx", sheets)
+    problems = tmp_path / "input_problems.txt"
+    problems.symlink_to(victim)
+    code = cli.main([str(source), "--output", str(tmp_path / "plan.xlsx"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"the full list is in {problems}" in err
+    assert victim.read_text() == "keep me"
+    assert not problems.is_symlink()
+    assert 'Suppliers row 63, column "capacity": found -1' in problems.read_text()
+    assert leftovers(tmp_path) == []
+
+
+# ------------------------------------------------------------------ --scheduler
+
+
+@pytest.mark.parametrize(("address", "message"), [
+    ("notaurl", '--scheduler "notaurl" is not a Dask scheduler address; give [tcp://]host:port, '
+                "such as tcp://10.0.0.5:8786"),
+    ("http://host:8786/x", '--scheduler "http://host:8786/x" is not a Dask scheduler address'),
+    ("tcp://127.0.0.1:9", "--scheduler tcp://127.0.0.1:9: no Dask scheduler answers there"),
+])
+def test_a_scheduler_that_cannot_work_is_refused_before_reading(tmp_path, capsys, monkeypatch,
+                                                                address, message):
+    import model.pipeline
+
+    monkeypatch.setattr(model.pipeline, "read_workbook", lambda *a, **k: pytest.fail("read"))
+    source = write_workbook(tmp_path / "input.xlsx", valid())
+    code = cli.main([str(source), "--output", str(tmp_path / "plan.xlsx"), "--scheduler",
+                     address, "-q"])
+    err = capsys.readouterr().err
+    assert code == 64
+    assert err.startswith(f"usage error: {message}"), err
+    assert not (tmp_path / "plan.xlsx").exists()
+
+
+def test_a_scheduler_without_dask_is_refused_before_reading(tmp_path, capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name == "distributed" or name.startswith("distributed."):
+            raise ImportError("No module named 'distributed'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    source = write_workbook(tmp_path / "input.xlsx", valid())
+    code = cli.main([str(source), "--output", str(tmp_path / "plan.xlsx"), "--scheduler",
+                     "tcp://127.0.0.1:8786", "-q"])
+    err = capsys.readouterr().err
+    assert code == 64
+    assert err.startswith("usage error: --scheduler needs Dask distributed, which is not "
+                          'installed: python -m pip install ".[cluster]"'), err

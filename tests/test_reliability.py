@@ -998,3 +998,18 @@ def test_a_zip_a_library_cannot_close_on_a_full_disk_prints_no_traceback(tmp_pat
     assert done.stderr == (f"error: the file could not be written to {tmp_path / 'out'}"
                            "/plan.xlsx: No space left on device\n")
     no_leftovers(tmp_path / "out")
+
+
+def test_a_closed_terminal_lets_the_run_finish_and_write_its_plan(tmp_path):
+    """SIGHUP (the terminal closed, an SSH session dropped) is what nohup ignores: the plan is
+    still written, nothing temporary is left, and what would have been printed is dropped."""
+    source = write_workbook(tmp_path / "input.xlsx", light())
+    output = tmp_path / "plan.xlsx"
+    process = start_planner(source, output)
+    wait_for(process, "validated")
+    process.send_signal(signal.SIGHUP)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert err == "" and "plan written to" not in out  # the rest went to the null device
+    assert summary(read_plan(output))["status"] == "optimal"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["input.xlsx", "plan.xlsx"]
