@@ -367,8 +367,13 @@ def test_hidden_sheets_and_rows_are_read_with_a_warning(tmp_path, capsys):
      '"Idle" has no route in Routes, so it cannot deliver anywhere', 0),
     (lambda s: s["Commodities"].append(["Tb", "t", 100]),
      '"Tb" has no supplier in Suppliers', 0),
-    (lambda s: s["Demand"].append(["NdPr", "USA", None, 3]),
+    (lambda s: s["Demand"].append(["NdPr", "USA", None, 3])
+     or s["Routes"].append(["r3", "Lynas", "USA", 0, None]),
      "NdPr in USA has demand but no Stockpiles row", 0),
+    (lambda s: s["Demand"].append(["NdPr", "USA", None, 3]),
+     'Demand row 3, column "region": NdPr in USA has demand, but no route in Routes delivers '
+     "NdPr to USA (and no transfer lane brings it), so all its demand goes unmet: add a route "
+     "with region USA from a supplier of NdPr", 0),
     (lambda s: s["Concentration"].append(["no China", "NdPr", "origin_country", "Australia",
                                           0.1, "period"]) or s["Suppliers"].__setitem__(
         2, ["Baotou", "NdPr", "Australia", 20, 70, 0, None, None]),

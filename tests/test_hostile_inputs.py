@@ -382,3 +382,104 @@ def test_a_scheduler_without_dask_is_refused_before_reading(tmp_path, capsys, mo
     assert code == 64
     assert err.startswith("usage error: --scheduler needs Dask distributed, which is not "
                           'installed: python -m pip install ".[cluster]"'), err
+
+
+# ------------------------------------------------------------------ names
+
+
+@pytest.mark.parametrize(("target", "shown", "hint"), [
+    ("Chna", '"Chna"', '(did you mean "China"?)'),
+    ("china", '"china"', '(did you mean "China"? names are case-sensitive)'),
+    ("China\u2062", '"China<U+2062>"', '(did you mean "China"? the name "China<U+2062>" holds '
+                                      "invisible characters (U+2062 INVISIBLE TIMES): retype it)"),
+])
+def test_a_misspelt_disruption_target_is_an_error_naming_the_known_one(tmp_path, capsys, target,
+                                                                     shown, hint):
+    sheets = edit("Disruptions", 2, "target_type", "origin_country")
+    sheets["Disruptions"][1][2] = target
+    expect_error(tmp_path, sheets, capsys,
+                 f'Disruptions row 2, column "target": found {shown}; expected an origin country '
+                 f"that some supplier has {hint}; as written it matches none, so this row hits "
+                 "nothing.")
+
+
+def test_a_target_far_from_any_known_name_is_a_warning(tmp_path, capsys):
+    sheets = edit("Disruptions", 2, "target_type", "origin_country")
+    sheets["Disruptions"][1][2] = "Peru"
+    source = write_workbook(tmp_path / "input.xlsx", sheets)
+    code, out, err = run_main(tmp_path, source, capsys)
+    assert code == 0, err
+    assert ('Disruptions row 2, column "target": no supplier or route has the origin country '
+            '"Peru"; this row hits nothing') in out
+
+
+def test_a_chokepoint_target_with_a_separator_is_an_error(tmp_path, capsys):
+    sheets = copy.deepcopy(valid())
+    sheets["Routes"][1][4] = "Bab-el-Mandeb; Red Sea"
+    sheets["Disruptions"][1][1:3] = ["chokepoint", "Bab-el-Mandeb, Red Sea"]
+    expect_error(tmp_path, sheets, capsys,
+                 'Disruptions row 2, column "target": found "Bab-el-Mandeb, Red Sea"; expected '
+                 "one chokepoint: in Routes, ; and , separate chokepoints, so no route can have "
+                 '"Bab-el-Mandeb, Red Sea"; give one row for each of "Bab-el-Mandeb", '
+                 '"Red Sea".')
+
+
+def test_a_misspelt_limit_value_is_an_error(tmp_path, capsys):
+    sheets = copy.deepcopy(valid())
+    sheets["Concentration"].append(["China cap", "NdPr", "origin_country", "Chinaa", 0.5,
+                                    "period"])
+    expect_error(tmp_path, sheets, capsys,
+                 'Concentration row 3, column "value": found "Chinaa"; expected an origin '
+                 'country that some supplier has (did you mean "China"?); as written it matches '
+                 "none, so this limit constrains nothing.")
+
+
+@pytest.mark.parametrize(("sheet", "row", "column", "header"), [
+    ("Commodities", 2, "commodity", "commodity"),
+    ("Demand", 2, "region", "region"),
+    ("Suppliers", 3, "origin_country", "origin country"),
+])
+def test_a_star_is_not_a_name(tmp_path, capsys, sheet, row, column, header):
+    sheets = edit(sheet, row, column, "*")
+    expect_error(tmp_path, sheets, capsys,
+                 f'{sheet} row {row}, column "{column}": found "*"; expected a name other than '
+                 '"*": * means "each" (in Concentration, Disruptions and Events), so it cannot '
+                 f"be the name of one {header}.")
+
+
+def test_demand_in_a_misspelt_region_is_an_error(tmp_path, capsys):
+    sheets = copy.deepcopy(valid())
+    sheets["Demand"].append(["NdPr", "Japna", None, 3])
+    expect_error(tmp_path, sheets, capsys,
+                 'Demand row 3, column "region": found "Japna"; expected a region that goods '
+                 'reach: did you mean "Japan"? As written no route in Routes delivers NdPr to '
+                 "Japna, so all its demand would go unmet.")
+
+
+def test_a_sheet_named_like_an_optional_sheet_is_an_error(tmp_path, capsys):
+    sheets = copy.deepcopy(valid())
+    sheets["Disruption"] = sheets.pop("Disruptions")
+    expect_error(tmp_path, sheets, capsys,
+                 'Disruption: this sheet is not read, so its rows would be lost: the planner '
+                 'reads a sheet named "Disruptions"; rename it')
+
+
+# ------------------------------------------------------------------ no follow-on noise
+
+
+def test_a_refused_start_period_adds_no_false_warnings(tmp_path, capsys):
+    sheets = copy.deepcopy(valid())
+    sheets["Settings"][1][1] = "27/01/2028"
+    sheets["Concentration"].append(["China cap", "NdPr", "origin_country", "China", 0.5,
+                                    "period"])
+    err = expect_error(tmp_path, sheets, capsys, 'Settings row 2, column "value": found '
+                       '"27/01/2028"')
+    assert "the workbook has 1 problem:" in err
+    assert "constrains nothing" not in err and "warning" not in err
+
+
+def test_a_negative_shortage_penalty_adds_no_follow_on_errors(tmp_path, capsys):
+    err = expect_error(tmp_path, edit("Commodities", 2, "shortage_penalty", -5), capsys,
+                       'Commodities row 2, column "shortage_penalty": found -5')
+    assert "the workbook has 1 problem:" in err
+    assert "known commodity" not in err

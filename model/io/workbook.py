@@ -480,8 +480,8 @@ def _closest(key: str, candidates: dict[str, str], cutoff: float = 0.6) -> str |
 
 def _warn_near_miss_sheets(titles: list[str], sheets: dict[str, RawSheet],
                            issues: list[Issue]) -> None:
-    """A sheet named like an absent optional sheet (`Scenario` for `Scenarios`) is ignored;
-    say so, since its rows would otherwise vanish silently."""
+    """A sheet named like an absent optional sheet (`Disruption` for `Disruptions`) would be
+    ignored and its rows lost without a word: an error naming the sheet expected."""
     known = {normalise_name(s.name) for s in SHEETS}
     absent = {normalise_name(s.name): s.name for s in SHEETS
               if not s.required and s.name not in sheets}
@@ -491,9 +491,10 @@ def _warn_near_miss_sheets(titles: list[str], sheets: dict[str, RawSheet],
             continue
         guess = _closest(key, absent, cutoff=0.8)
         if guess:
-            issues.append(issue_note(title, None, None,
-                                     f'this sheet is not read; did you mean "{guess}"?',
-                                     "warning"))
+            issues.append(issue_note(
+                title, None, None, f'this sheet is not read, so its rows would be lost: the '
+                f'planner reads a sheet named "{guess}"; rename it (or rename it to something '
+                "else if it is not meant as input)"))
 
 
 def column_letters(index: int) -> str:
