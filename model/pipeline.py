@@ -270,7 +270,7 @@ def evaluation_lines(evaluation, money: str, units: dict[str, str]) -> list[str]
     mean, _, low, high = evaluation.cost_interval
     optimism = evaluation.optimism
     lines = [f"  out of sample    {mean:>18,.0f} {money} expected over "
-             f"{len(evaluation.futures):,} fresh futures (95%: {low:,.0f} to {high:,.0f})",
+             f"{evaluation.count:,} fresh futures (95%: {low:,.0f} to {high:,.0f})",
              f"  optimism         {abs(optimism):>18,.0f} {money} "
              f"{'above' if optimism >= 0 else 'below'} the in-sample expected cost"]
     bound = evaluation.lower_bound
