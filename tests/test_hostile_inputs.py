@@ -483,3 +483,28 @@ def test_a_negative_shortage_penalty_adds_no_follow_on_errors(tmp_path, capsys):
                        'Commodities row 2, column "shortage_penalty": found -5')
     assert "the workbook has 1 problem:" in err
     assert "known commodity" not in err
+
+
+# ------------------------------------------------------------------ text beyond Excel's limit
+
+
+def test_text_longer_than_an_excel_cell_is_cut_with_a_marker(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    name = "x" * 40_000
+    source = write_workbook(tmp_path / "input.xlsx", one_commodity(1, 5, [[name, 10, 1]]))
+    code, out, err = run_main(tmp_path, source, capsys, "-q")
+    assert code == 0, err
+    # The name itself is read as the 32,767 characters a cell holds; the inputs kept with the
+    # plan quote it with its column name ("supplier=xxx..."), which is longer: cut, marked.
+    marker = re.compile(r" \.\.\. \[cut: the text has 32,7\d\d characters, and an Excel cell "
+                        r"holds 32,767\]$")
+    found = 0
+    for ws in load_workbook(tmp_path / "plan.xlsx", read_only=True):
+        for row in ws.iter_rows(values_only=True):
+            for value in row:
+                if isinstance(value, str):
+                    assert len(value) <= 32_767, ws.title
+                    found += bool(marker.search(value)) and "x" * 1000 in value
+    assert found >= 2
+    assert leftovers(tmp_path) == []
