@@ -18,7 +18,14 @@ from typing import Any
 from model.domain.errors import Issue, issue_note, show_value
 from model.domain.periods import Calendar, PeriodError, expected_label, parse_period
 from model.io.schema import HUGE, Column, normalise_name
-from model.io.workbook import CellError, DateCell, FormulaWithoutValue, PercentCell, RawSheet
+from model.io.workbook import (
+    NUMBER_KINDS,
+    CellError,
+    DateCell,
+    FormulaWithoutValue,
+    PercentCell,
+    RawSheet,
+)
 
 INVALID = object()  # a cell that failed its type check (its problem is already recorded)
 _NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -288,7 +295,7 @@ def convert_cell(value: Any, column: Column, period_length: str | None,
     return (int(number) if kind == "int" else number), None
 
 
-NUMERIC_KINDS = ("number", "int", "share")
+NUMERIC_KINDS = NUMBER_KINDS
 # Columns whose cells give things their names (the other name columns refer to them). `*`
 # means "each" where names are referred to, so it can name nothing.
 NAMING_COLUMNS = {

@@ -22,7 +22,7 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -360,6 +360,8 @@ class _WorkbookParts:
         self.formats = _cell_formats(styles)
         self.percent_styles = frozenset(i for i, code in enumerate(self.formats)
                                         if _is_percent_format(code))
+        self.date_styles = frozenset(i for i, code in enumerate(self.formats)
+                                     if _is_date_format(code))
         self.sheet_xml: dict[str, str] = {}
         for sheet in _elements(workbook, "sheet"):
             name = sheet.get("name")
@@ -439,6 +441,17 @@ def _cell_formats(styles: Any) -> list[str]:
 
 def _is_percent_format(code: str) -> bool:
     return "%" in _QUOTED.sub("", code)
+
+
+_ELAPSED = re.compile(r"\[(?:h+|m+|s+)\]", re.I)
+
+
+def _is_date_format(code: str) -> bool:
+    """Whether a number format may show a number as a date or a time (generously: it only
+    narrows where the reader looks first; a cell missed here is found by the full parse)."""
+    if _ELAPSED.search(code):
+        return True
+    return code != "General" and bool(re.search(r"[ymdhs]", _QUOTED.sub("", code), re.I))
 
 
 def _unescape(text: str) -> str:
@@ -540,6 +553,7 @@ class _SheetReader:
         sheet = RawSheet(self.spec, self.title, header_row,
                          {name: text for name, text in columns.values()})
         positions = [(c - left, name) for c, (name, _) in columns.items()]
+        numeric = {c.name for c in self.spec.columns if c.kind in NUMBER_KINDS}
         rows = sheet.rows
         dated: list[tuple[dict[str, Any], str, tuple[int, int]]] = []
         total = max(0, min(last, len(grid)) - first)
@@ -551,9 +565,10 @@ class _SheetReader:
             for offset, name in positions:
                 if offset < width:
                     cell = line[offset]
-                    if isinstance(cell, _DATE_TYPES):  # its stored number is read below
+                    if isinstance(cell, _DATE_TYPES):
                         values[name] = cell
-                        dated.append((values, name, (excel_row, offset + left)))
+                        if name in numeric:  # its stored number and format are read below
+                            dated.append((values, name, (excel_row, offset + left)))
                         continue
                     value = _clean(cell)
                     if value is not None:
@@ -566,7 +581,10 @@ class _SheetReader:
         styles = self.parts.percent_styles
         if dated or any(h in xml for h in _FORMULA_OR_ERROR_HINTS) or (
                 styles and any(b's="%d"' % s in xml or b"s='%d'" % s in xml for s in styles)):
-            scan = _scan_cells(xml, {pos for _, _, pos in dated}, styles)
+            wanted = {pos for _, _, pos in dated}
+            scan = _scan_fast(xml, wanted, styles, self.parts.date_styles)
+            if scan is None:
+                scan = _scan_cells(xml, wanted, styles)
             self._apply_scan(sheet, scan, dated, columns, header_row,
                              top + last if last < len(grid) else None)
         self._warn_outside_table(rows)
@@ -585,8 +603,6 @@ class _SheetReader:
             if stored is not None:
                 number, style = stored
                 values[name] = DateCell(number, shown, self.parts.format_of(style))
-            elif shown == dt.time(0):  # no stored number at all: nothing is there
-                del values[name]
         rows = sheet.rows
         by_row = {r.excel_row: r for r in rows} if (scan.percent or scan.marks) else {}
         for r, c in scan.percent:
@@ -742,6 +758,9 @@ class _SheetReader:
 
 
 _DATE_TYPES = (dt.date, dt.time, dt.timedelta)  # dt.datetime is a dt.date
+# Column kinds that hold numbers: there a cell shown as a date or time is its stored number
+# (read from the XML, with its format for the warning); elsewhere dates stay dates.
+NUMBER_KINDS = ("number", "int", "share")
 _ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row\b[^>]*>")
 _COL_TAG = re.compile(rb"<(?:[\w.-]+:)?col\b[^>]*>")
 _ATTRIBUTE = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -771,6 +790,90 @@ class _Scan:
     marks: dict[tuple[int, int], Any] = field(default_factory=dict)
     numbers: dict[tuple[int, int], tuple[float, int | None]] = field(default_factory=dict)
     percent: set[tuple[int, int]] = field(default_factory=set)
+
+
+_CELL = re.compile(rb"<(?:[\w.-]+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?c>)", re.S)
+_CELL_ATTRIBUTE = re.compile(rb"""\b([rts])\s*=\s*["']([^"']*)["']""")
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?v\b[^>]*>([^<]*)<")
+_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f\b[^>]*?(?:/>|>([^<]*)<)")
+
+
+def _all_cells_have_references(xml: bytes) -> bool:
+    """Whether every row and cell of the sheet carries its `r` attribute (as Excel and most
+    writers save them): then positions can be read cell by cell, without a full parse. A
+    sheet this cheap count cannot vouch for is parsed in full."""
+    tags = sum(xml.count(t) for t in (b"<c ", b"<c>", b"<c/", b":c ", b":c>", b":c/",
+                                      b"<row ", b"<row>", b":row ", b":row>"))
+    return xml.count(b' r="') + xml.count(b" r='") >= tags
+
+
+_CELL_START = re.compile(rb"<(?:[\w.-]+:)?c\s")
+_CELL_END = re.compile(rb"</(?:[\w.-]+:)?c\s*>")
+
+
+def _styled_cells(xml: bytes, styles: list[int]) -> Iterator[tuple[bytes, bytes]]:
+    """(attributes, body) of the cells carrying one of these styles, found by their `s`
+    attribute (a fast search) rather than by walking every cell."""
+    ids = b"|".join(b"%d" % s for s in styles)
+    for match in re.finditer(rb"""\ss\s*=\s*["'](?:""" + ids + rb""")["']""", xml):
+        start = xml.rfind(b"<", 0, match.start())
+        close = xml.find(b">", match.end())
+        if start < 0 or close < 0 or not _CELL_START.match(xml, start):
+            continue
+        head = xml[start:close]
+        if head.endswith(b"/"):
+            yield head, b""
+            continue
+        end = _CELL_END.search(xml, close)
+        yield head, xml[close + 1:end.start() if end else close + 1]
+
+
+def _scan_fast(xml: bytes, wanted: set[tuple[int, int]], percent_styles: frozenset[int],
+               date_styles: frozenset[int]) -> _Scan | None:
+    """What `_scan_cells` finds, by regular expressions over the cells that matter (those
+    with a date, time or percent style; every cell only when the sheet has formulas or
+    errors), for sheets whose cells all carry their `r` attribute. None when this cannot be
+    vouched for: the full parse then decides."""
+    if not _all_cells_have_references(xml):
+        return None
+    found = _Scan()
+    if any(h in xml for h in _FORMULA_OR_ERROR_HINTS):
+        cells: Iterator[tuple[bytes, bytes]] = (
+            (m.group(1), m.group(2) or b"") for m in _CELL.finditer(xml))
+    else:
+        styles = sorted(s for s in percent_styles | (date_styles if wanted else frozenset())
+                        if b's="%d"' % s in xml or b"s='%d'" % s in xml)
+        if not styles:
+            return found if not wanted else None
+        cells = _styled_cells(xml, styles)
+    for attributes_text, body in cells:
+        attributes = dict(_CELL_ATTRIBUTE.findall(attributes_text))
+        ref = _CELL_REF.match(attributes.get(b"r", b"").decode("ascii", "replace").strip())
+        if ref is None:
+            return None
+        position = (int(ref.group(2)), column_index(ref.group(1).upper()))
+        value_match = _VALUE.search(body)
+        value = _unescape(value_match.group(1).decode("utf-8", "replace")) \
+            if value_match else None
+        formula_match = _FORMULA.search(body)
+        kind = attributes.get(b"t", b"n").decode("ascii", "replace")
+        style_text = attributes.get(b"s", b"").strip()
+        style = int(style_text) if style_text.isdigit() else None
+        if kind == "e" and value:
+            found.marks[position] = CellError(value.strip())
+        elif formula_match is not None and not value:
+            formula = _unescape((formula_match.group(1) or b"").decode("utf-8", "replace"))
+            found.marks[position] = FormulaWithoutValue("=" + formula if formula else
+                                                        "a formula")
+        elif value is not None and kind == "n":
+            if style is not None and style in percent_styles:
+                found.percent.add(position)
+            if position in wanted:
+                with contextlib.suppress(ValueError):
+                    found.numbers[position] = (float(value), style)
+    if not wanted <= found.numbers.keys():
+        return None  # a date cell of a style not recognised above: the full parse finds it
+    return found
 
 
 def _scan_cells(xml: bytes, wanted: set[tuple[int, int]], percent_styles: frozenset[int]
