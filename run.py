@@ -259,6 +259,8 @@ def _template(path: Path, force: bool, console: object) -> int:
                          "given")
     for note in check_output_target(path, force):
         console.say(f"  warning: {note}")
+    if path.is_symlink():  # allowed by --force: write the file it points to
+        path = path.resolve()
     written, notes = atomic_save(write_template, path)
     for note in notes:
         console.say(f"  note: {note}")

@@ -131,6 +131,8 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     if options.scheduler:
         check_scheduler(options.scheduler)
     notes = check_output_target(output, options.force)
+    if output.is_symlink():  # allowed by --force: the plan goes to the file it points to
+        output = output.resolve()
     for note in notes:
         progress(f"  warning: {note}")
     timings: dict[str, float] = {}

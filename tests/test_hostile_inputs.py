@@ -508,3 +508,22 @@ def test_text_longer_than_an_excel_cell_is_cut_with_a_marker(tmp_path, capsys):
                     found += bool(marker.search(value)) and "x" * 1000 in value
     assert found >= 2
     assert leftovers(tmp_path) == []
+
+
+def test_a_link_where_the_diagnosis_goes_is_replaced_never_written_through(tmp_path, capsys):
+    sheets = copy.deepcopy(valid())
+    sheets["Suppliers"][1][5] = 8  # Lynas must take 8 a period ...
+    sheets["Routes"][1][4] = None
+    sheets["Stockpiles"][1][3] = 5  # ... that Japan can neither use nor store
+    sheets["Demand"][1][3] = 0
+    source = write_workbook(tmp_path / "input.xlsx", sheets)
+    victim = tmp_path / "precious.xlsx"
+    victim.write_bytes(b"keep me")
+    diagnosis = tmp_path / "input_diagnosis.xlsx"
+    diagnosis.symlink_to(victim)
+    code, out, err = run_main(tmp_path, source, capsys, "-q")
+    assert code == 3, err
+    assert f"The diagnosis is in {diagnosis}" in err
+    assert victim.read_bytes() == b"keep me"
+    assert not diagnosis.is_symlink() and zipfile.is_zipfile(diagnosis)
+    assert not (tmp_path / "plan.xlsx").exists() and leftovers(tmp_path) == []

@@ -363,18 +363,17 @@ def atomic_save(save: Callable[[Path], None], path: Path) -> tuple[Path, list[st
     If the target is open in another program (a lock file beside it, or the system refuses to
     replace a locked file), the file goes to `name (1).xlsx` instead and a note says so; if this
     user may not replace it (permission), likewise, with that reason. Nothing half-written is
-    ever left at the target. A link is followed (`check_output_target` refuses one without
-    --force).
+    ever left at the target. A symbolic link at `path` is replaced by the file, never written
+    through (the command line resolves an --output link itself when --force allows it).
     """
     notes: list[str] = []
-    if path.is_symlink():  # write the file the link points to; the link stays
-        path = path.resolve()
     if path.parent.is_dir():
         remove_stale(path.parent)
     with _temporary_in(path.parent) as temporary_path:
         try:
             save(temporary_path)
-            mode, group = _permissions_of(path)
+            mode, group = _permissions_of(path) if not path.is_symlink() else \
+                (0o666 & ~_umask(), None)
             os.chmod(temporary_path, mode)
             if group is not None:
                 with contextlib.suppress(OSError):

@@ -380,6 +380,8 @@ def compare_plans(old: Path, new: Path, output: Path | None = None,
                              "--output")
     for note in check_output_target(output, force):
         say(f"  warning: {note}")
+    if output.is_symlink():  # allowed by --force: write the file it points to
+        output = output.resolve()
     say(f"reading {old}")
     before = read_plan_book(old)
     say(f"reading {new}")
