@@ -527,3 +527,17 @@ def test_a_link_where_the_diagnosis_goes_is_replaced_never_written_through(tmp_p
     assert victim.read_bytes() == b"keep me"
     assert not diagnosis.is_symlink() and zipfile.is_zipfile(diagnosis)
     assert not (tmp_path / "plan.xlsx").exists() and leftovers(tmp_path) == []
+
+
+def test_hidden_rows_are_found_without_row_references(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    source = write_workbook(tmp_path / "input.xlsx", valid())
+    wb = load_workbook(source)
+    wb["Suppliers"].row_dimensions[3].hidden = True
+    wb.save(source)
+    _rewrite(source, lambda name, text: re.sub(r'<c r="[A-Z]+\d+"', "<c", re.sub(
+        r'<row r="\d+"', "<row", text)) if name.endswith("sheet5.xml") else text)
+    code, out, err = run_main(tmp_path, source, capsys)
+    assert code == 0, err
+    assert "Suppliers: rows 3 are hidden or filtered out; they are read all the same" in out

@@ -729,12 +729,13 @@ class _SheetReader:
         if not any(h in xml for h in _HIDDEN_HINTS):
             return
         hidden: list[int] = []
+        number = 0
         for tag in _ROW_TAG.findall(xml):
             attrs = _attributes(tag)
-            number = attrs.get("r", "")
-            if attrs.get("hidden", "").lower() in ("1", "true") and number.isdigit() \
-                    and int(number) in data_rows:
-                hidden.append(int(number))
+            written = attrs.get("r", "").strip()
+            number = int(written) if written.isdigit() else number + 1  # no r: the next row
+            if attrs.get("hidden", "").lower() in ("1", "true") and number in data_rows:
+                hidden.append(number)
         if hidden:
             shown = ", ".join(str(r) for r in hidden[:10]) + (" ..." if len(hidden) > 10 else "")
             self.issues.append(issue_note(
