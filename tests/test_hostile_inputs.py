@@ -541,3 +541,21 @@ def test_hidden_rows_are_found_without_row_references(tmp_path, capsys):
     code, out, err = run_main(tmp_path, source, capsys)
     assert code == 0, err
     assert "Suppliers: rows 3 are hidden or filtered out; they are read all the same" in out
+
+
+def test_a_setting_shown_as_a_time_is_its_number_and_a_start_date_stays_a_date(tmp_path,
+                                                                              capsys):
+    import datetime as dt
+
+    sheets = one_commodity(2, 5, [["a", 10, 1]])
+    sheets["Settings"][1][1] = Formatted(dt.date(2027, 1, 1), "yyyy-mm-dd")
+    sheets["Settings"].append(["risk_weight", Formatted(0, "hh:mm")])
+    source = write_workbook(tmp_path / "input.xlsx", sheets)
+    code, out, err = run_main(tmp_path, source, capsys)
+    assert code == 0, err
+    assert ('Settings row 4, column "value": found 00:00:00; expected a plain number; the cell '
+            "is formatted as a date or time (hh:mm), so Excel shows 00:00:00, but its stored "
+            "number 0 is what is read") in out
+    assert "Settings row 2" not in out  # the start date is a date
+    # 5 t a period for 2 periods, bought at 1.
+    assert summary(read_plan(tmp_path / "plan.xlsx"))["objective"] == pytest.approx(10.0)

@@ -554,6 +554,8 @@ class _SheetReader:
                          {name: text for name, text in columns.values()})
         positions = [(c - left, name) for c, (name, _) in columns.items()]
         numeric = {c.name for c in self.spec.columns if c.kind in NUMBER_KINDS}
+        if self.spec.name == "Settings":
+            numeric.add("value")  # typed per setting later: a number, a date or a text
         rows = sheet.rows
         dated: list[tuple[dict[str, Any], str, tuple[int, int]]] = []
         total = max(0, min(last, len(grid)) - first)
