@@ -20,7 +20,6 @@ re-planning after a future departs from the plan's tree flatters the plan).
 from __future__ import annotations
 
 import math
-import statistics
 import time
 from dataclasses import dataclass, field, replace
 
@@ -60,12 +59,13 @@ def t_quantile(degrees: int) -> float:
     return T_95.get(degrees, 1.96)
 
 
-def interval(values: list[float]) -> tuple[float, float, float, float]:
+def interval(values) -> tuple[float, float, float, float]:
     """(mean, standard deviation, lower, upper) of a 95% confidence interval of the mean."""
+    values = np.asarray(values, dtype=float)
     mean = float(np.mean(values))
     if len(values) < 2:
         return mean, 0.0, mean, mean
-    sd = statistics.stdev(values)
+    sd = float(np.std(values, ddof=1))
     half = t_quantile(len(values) - 1) * sd / math.sqrt(len(values))
     return mean, sd, mean - half, mean + half
 
@@ -230,11 +230,17 @@ class ReplicationTask(Task):
             return None
 
 
+KEEP_FUTURES = 10_000  # futures listed one by one in the plan; the figures count them all
+
+
 @dataclass
 class Evaluation:
-    """Out-of-sample figures of a plan (see the module docstring)."""
+    """Out-of-sample figures of a plan (see the module docstring). Built as the futures come
+    in: each future's cost by its number (8 bytes a future), the shortfall per commodity as
+    running sums, and the first KEEP_FUTURES futures in full for the plan's list, so that
+    millions of futures fit in memory."""
 
-    futures: list[FutureOutcome]
+    futures: list[FutureOutcome]          # the first KEEP_FUTURES, in order
     commodities: list[str]
     in_sample_expected_cost: float
     risk_weight: float
@@ -242,24 +248,55 @@ class Evaluation:
     replications: list[float | None] = field(default_factory=list)
     seconds: float = 0.0
     solves_per_second: float = 0.0
+    count: int = 0                        # futures played
+    cost_by_future: np.ndarray = field(default_factory=lambda: np.zeros(0))  # NaN: no plan
+    short_futures: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per commodity
+    short_total: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    shortfall_total: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @classmethod
+    def tally(cls, count: int, commodities: list[str], **figures) -> Evaluation:
+        """An empty evaluation of `count` futures, to `add` them to in any order."""
+        k = len(commodities)
+        return cls([], commodities, count=count,
+                   cost_by_future=np.full(count, np.nan), short_futures=np.zeros(k),
+                   short_total=np.zeros(k), shortfall_total=np.zeros(k), **figures)
+
+    def add(self, index: int, outcome: FutureOutcome) -> None:
+        """Count one future played."""
+        if index < KEEP_FUTURES:
+            self.futures.append(outcome)
+        if outcome.cost is None:
+            return
+        self.cost_by_future[index] = outcome.cost
+        amounts = np.add(outcome.shortfall, outcome.end_shortfall)
+        short = amounts > 1e-6
+        self.short_futures += short
+        self.short_total += np.where(short, amounts, 0.0)
+        self.shortfall_total += amounts
+
+    def finish(self) -> None:
+        """Put the listed futures in their order."""
+        self.futures.sort(key=lambda f: f.index)
 
     @property
-    def costs(self) -> list[float]:
+    def costs(self) -> np.ndarray:
         """Costs of the futures that have a plan."""
-        return [f.cost for f in self.futures if f.cost is not None]
+        return self.cost_by_future[~np.isnan(self.cost_by_future)]
 
     @property
     def cost_interval(self) -> tuple[float, float, float, float]:
         """(mean, sd, low, high) of the expected cost, 95%."""
-        return interval(self.costs)
+        costs = self.costs
+        return interval(costs) if len(costs) else (float("nan"),) * 4
 
     @property
     def objective_estimate(self) -> float:
         """(1 - lambda) mean + lambda CVaR of the out-of-sample costs."""
         costs = self.costs
-        if not costs:
+        if not len(costs):
             return float("nan")
-        p = [1.0 / len(costs)] * len(costs)
+        p = np.full(len(costs), 1.0 / len(costs))
         return (1 - self.risk_weight) * float(np.mean(costs)) + self.risk_weight * cvar_of(
             costs, p, self.cvar_level)
 
@@ -278,14 +315,13 @@ class Evaluation:
     def shortfall(self) -> list[tuple[str, float, float, float]]:
         """Per commodity: (commodity, chance of a shortfall, mean shortfall when short, mean
         shortfall over all futures)."""
+        played = len(self.costs)
         rows = []
-        played = [f for f in self.futures if f.cost is not None]
         for i, k in enumerate(self.commodities):
-            amounts = [f.shortfall[i] + f.end_shortfall[i] for f in played]
-            short = [a for a in amounts if a > 1e-6]
-            rows.append((k, len(short) / len(amounts) if amounts else 0.0,
-                         float(np.mean(short)) if short else 0.0,
-                         float(np.mean(amounts)) if amounts else 0.0))
+            short = float(self.short_futures[i])
+            rows.append((k, short / played if played else 0.0,
+                         float(self.short_total[i]) / short if short else 0.0,
+                         float(self.shortfall_total[i]) / played if played else 0.0))
         return rows
 
 
@@ -294,19 +330,24 @@ def evaluate(plan: PlanData, solved, count: int, replications: int = 0,
              stream: int = EVALUATION) -> Evaluation:
     """Play the solved plan in `count` fresh futures (and solve `replications` fresh samples
     of the plan's own size for the lower bound). `stream` picks the futures: fresh ones by
-    default; the plan's own (`sampling.PLAN`) replay the futures it was made for."""
+    default; the plan's own (`sampling.PLAN`) replay the futures it was made for. The futures
+    are counted as they come in (`Evaluation.add`): memory does not grow with their number
+    beyond 8 bytes a future."""
     started = time.perf_counter()
     seed = plan.settings.sample_seed
     task = EvaluationTask(plan, plan_policy(solved), seed, stream)
     # Built here once: forked workers inherit it, and its first solve says whether the futures
     # are worth a pool at all (a few hundred small solves are not).
     state = task.setup()
-    outcomes = run_tasks(task, list(range(count)), where, progress, state=state,
-                         label="futures", item_seconds=state.first_solve_seconds)
+    evaluation = Evaluation.tally(count, list(plan.commodities),
+                                  in_sample_expected_cost=in_sample_expected_cost(solved),
+                                  risk_weight=plan.settings.risk_weight,
+                                  cvar_level=plan.settings.cvar_level)
+    run_tasks(task, range(count), where, progress, state=state, label="futures",
+              item_seconds=state.first_solve_seconds, consume=evaluation.add)
+    evaluation.finish()
     seconds = time.perf_counter() - started
-    evaluation = Evaluation(outcomes, list(plan.commodities), in_sample_expected_cost(solved),
-                            plan.settings.risk_weight, plan.settings.cvar_level,
-                            seconds=seconds, solves_per_second=count / max(seconds, 1e-9))
+    evaluation.seconds, evaluation.solves_per_second = seconds, count / max(seconds, 1e-9)
     if replications:
         size = plan.settings.sample_scenarios or len(plan.scenarios)
         if progress:

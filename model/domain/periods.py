@@ -28,7 +28,10 @@ _QUARTER = re.compile(r"^(\d{4})\s*[-/ ]?\s*q([1-4])$|^q([1-4])\s*[-/ ]?\s*(\d{4
 _MONTH = re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})$")
 _MONTH_NAME = re.compile(r"^([a-z]{3,9})\.?\s*[-/ ]?\s*(\d{4})$")
 _YEAR = re.compile(r"^(\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t].*)?$")
+# A date, optionally with a time of day (as a date cell pasted as text shows it); anything
+# else after the date is refused rather than ignored.
+_ISO_DATE = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 
 
 class PeriodError(ValueError):

@@ -18,7 +18,13 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
 from model.io.files import atomic_save, scratch_folder
-from model.report.xlsx_internals import Deferred, inject_rows, plain, style_attribute
+from model.report.xlsx_internals import (
+    Deferred,
+    fit_cell_text,
+    inject_rows,
+    plain,
+    style_attribute,
+)
 from model.results.tables import FORMATS, OutTable
 
 HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True,
@@ -97,13 +103,13 @@ def write_cell(ws: Any, row: int, col: int, value: Any, cell_format: Any = None)
         if cell_format is not None:
             ws.write_blank(row, col, None, cell_format)
     elif isinstance(value, str):
-        ws.write_string(row, col, value, cell_format)
+        ws.write_string(row, col, fit_cell_text(value), cell_format)
     elif isinstance(value, bool):
         ws.write_boolean(row, col, value, cell_format)
     elif isinstance(value, int | float):
         ws.write_number(row, col, value, cell_format)
     else:
-        ws.write_string(row, col, str(value), cell_format)
+        ws.write_string(row, col, fit_cell_text(str(value)), cell_format)
 
 
 LINE_POINTS = 15.0
@@ -138,7 +144,7 @@ def write_header(book: Book, ws: Any, headers: list[str], widths: list[float],
         width = header_width(text, width)
         if columns:
             ws.set_column(i, i, width, book.fmt(number_format))
-        ws.write_string(first_row, i, text, header)
+        ws.write_string(first_row, i, fit_cell_text(text), header)
         lines = max(lines, wrapped_lines(text, width))
     if freeze:
         ws.freeze_panes(first_row + 1, 0)

@@ -20,7 +20,7 @@ import pandas as pd
 from model.domain.data import PlanData
 from model.domain.semantics import limit_commodities, limit_scope, values_of
 from model.report.book import COUNT, QUANTITY, write_cell
-from model.report.xlsx_internals import straight_lines
+from model.report.xlsx_internals import fit_cell_text, straight_lines
 from model.results.extract import PlanResult
 from model.results.scenario_compare import (
     reference_scenario,
@@ -191,7 +191,7 @@ class _ChartData:
     def block(self, title: str, table: pd.DataFrame, index_name: str) -> Block:
         """Write title, header and rows."""
         bold = self.book.fmt(bold=True)
-        self.ws.write_string(self.row, 0, title, bold)
+        self.ws.write_string(self.row, 0, fit_cell_text(title), bold)
         header = self.row + 1
         write_cell(self.ws, header, 0, index_name, bold)
         for c, name in enumerate(table.columns, start=1):
@@ -227,8 +227,8 @@ class _Layout:
             self._next_row()
         if self.rows_on_page >= CHART_ROWS_PER_PAGE:
             self._page_break()
-        self.ws.write_string(self.row, 0, title, self.book.fmt(bold=True, font_size=12,
-                                                               font_color="#1F4E78"))
+        self.ws.write_string(self.row, 0, fit_cell_text(title),
+                             self.book.fmt(bold=True, font_size=12, font_color="#1F4E78"))
         self.row += 1
 
     def _page_break(self) -> None:

@@ -59,11 +59,32 @@ def plain(value: Any) -> Any:
     return value
 
 
+EXCEL_CELL_CHARACTERS = 32_767  # the most text an Excel cell holds (UTF-16 code units)
+
+
+def _excel_length(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+
+
+def fit_cell_text(text: str) -> str:
+    """Text as an Excel cell can hold it: longer than Excel's 32,767 characters, it is cut
+    with a marker that says so (Excel would refuse to open the file, or cut it silently)."""
+    if len(text) <= EXCEL_CELL_CHARACTERS // 2 or _excel_length(text) <= EXCEL_CELL_CHARACTERS:
+        return text
+    marker = (f" ... [cut: the text has {len(text):,} characters, and an Excel cell holds "
+              f"{EXCEL_CELL_CHARACTERS:,}]")
+    room = EXCEL_CELL_CHARACTERS - len(marker)
+    head = text[:room]
+    while (excess := _excel_length(head) - room) > 0:
+        head = head[:len(head) - excess]
+    return head + marker
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _text_cell(value: str) -> str:
-    text = escape(value)
+    text = escape(fit_cell_text(value))
     if _CONTROL.search(text):  # as Excel stores them: _x0001_
         text = _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
