@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pandas as pd
+
 from model.analyses.diagnose import diagnose
 from model.analyses.evaluate import evaluate
 from model.analyses.parallel import Where
@@ -247,11 +249,17 @@ def add_insight(result: PlanResult, solved: Solved, progress: Progress,
     progress(f"testing how sure the plan is (prices, break-evens; up to {round(budget, 1):g} s)"
              " ...")
     prices, table, info = insight(solved.built, solved.solver, solved.solution, result.prices,
-                                  budget)
+                                  budget, result.concentration)
     result.prices, result.sensitivity = prices, table
+    if "concentration" in info:
+        result.concentration = info["concentration"]
+        result.extras["limits"] = info["limits"]
     timings["insight_seconds"] = info["seconds"]
-    result.extras.setdefault("run", {}).update(
-        insight_resolves=info["solves"], insight_left_for_budget=info.get("left_for_budget", 0))
+    run_items = result.extras.setdefault("run", {})
+    run_items.update(insight_resolves=info["solves"],
+                     insight_left_for_budget=info.get("left_for_budget", 0))
+    for kind, count in info.get("unchecked", {}).items():
+        run_items[f"unchecked {kind}"] = count
 
 
 def add_value_of_information(result: PlanResult, plan: PlanData, solved: Solved,
@@ -309,13 +317,14 @@ def summary_lines(outcome: RunOutcome) -> list[str]:
             if key == "vss" and result.extras.get("vss_text", "").startswith("not measured"):
                 shown = "not measured"
             lines.append(f"  {label:<16} {shown:>22}")
-    table = result.concentration
-    if len(table):
-        binding = (table[table["binding"].astype(bool)]
-                   .groupby("limit", sort=False)["marginal_cost_per_point"].sum()
-                   .sort_values(ascending=False))
-        for limit, worth in binding.head(5).items():
-            lines.append(f"  binding limit    {limit:<24.24} {worth:>12,.0f} {money} per point")
+    points = result.extras.get("limits")
+    if points is not None:
+        for r in points.head(5).itertuples(index=False):
+            cost = r.cost_of_one_more_point
+            shown = (f"{cost:>12,.0f} {money} for one more point" if cost is not None
+                     and not pd.isna(cost) else f"{'':>12} one more point not measured: "
+                     f"{r.method}")
+            lines.append(f"  binding limit    {r.limit:<24.24} {shown}")
     evaluation = result.extras.get("evaluation")
     if evaluation is not None:
         lines += evaluation_lines(evaluation, money,

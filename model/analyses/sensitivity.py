@@ -29,22 +29,30 @@ import numpy as np
 import pandas as pd
 
 from model.formulation import BuiltModel
+from model.results.extract import SolvedPlan, concentration_binding, concentration_windows
 from model.results.tables import PRICES, SENSITIVITY
 from model.solver.solve import PlanSolver, Solution
 
 TOLERANCE = 1e-7
+LOWER, BASIC, UPPER, ZERO = (int(highspy.HighsBasisStatus.kLower),
+                             int(highspy.HighsBasisStatus.kBasic),
+                             int(highspy.HighsBasisStatus.kUpper),
+                             int(highspy.HighsBasisStatus.kZero))
 EMPTY = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
 class Change:
-    """A move of the LP's bounds: right-hand sides of `rows` up by `row_shift`, upper bounds
-    of `cols` up by `col_shift` (one unit of the thing being priced)."""
+    """A move of the LP: right-hand sides of `rows` up by `row_shift`, upper bounds of `cols`
+    up by `col_shift` and matrix entries (row, column) up by their shift (one unit of the thing
+    being priced: a unit of demand or capacity, a point of a limit, a unit of any other limit
+    whose rows move)."""
 
     rows: np.ndarray = field(default_factory=lambda: EMPTY)
     row_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cols: np.ndarray = field(default_factory=lambda: EMPTY)
     col_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    entries: list[tuple[int, int, float]] = field(default_factory=list)  # (row, col, shift)
 
 
 @dataclass
@@ -93,6 +101,14 @@ class LiveModel:
         self.basic_rows[rows] = True
         self.basic_cols = np.zeros(lp.num_cols, dtype=bool)
         self.basic_cols[basic[cols]] = True
+        self.position = np.full(lp.num_cols, -1, dtype=np.int64)
+        self.position[basic[cols]] = np.flatnonzero(cols)
+        kept = highs.getBasis()
+        self.col_status = np.array([int(v) for v in kept.col_status], dtype=np.int64)
+        self.row_status = np.array([int(v) for v in kept.row_status], dtype=np.int64)
+        # A nonbasic column fixed by equal bounds may take a dual of either sign.
+        self.col_status[lp.col_upper - lp.col_lower <= 1e-12] = BASIC
+        self.row_status[lp.row_upper - lp.row_lower <= 1e-12] = BASIC
 
     def _at_upper(self, cols: np.ndarray) -> np.ndarray:
         lp = self.lp
@@ -133,6 +149,66 @@ class LiveModel:
             down = np.where(direction < -1e-12, (self.lower - self.values) / direction, np.inf)
         return float(max(0.0, min(up.min(initial=np.inf), down.min(initial=np.inf))))
 
+    def coefficient_move(self, row: int, col: int, shift: float) -> float | None:
+        """The optimal objective with one matrix entry moved by `shift`, exact from the optimal
+        basis when it stays optimal (else None: a re-solve must tell).
+
+        A basic column j (position k) makes B' = B + shift e_row e_k^T; by Sherman-Morrison
+        x_B' = x_B - shift x_j w / (1 + shift w_k) with w = B^-1 e_row, and the duals
+        y' = y - t z with z = B^-T e_k and t = shift y_row / (1 + shift w_k), so the reduced
+        costs of the nonbasic columns move by t (A^T z) (one row of B^-1 A). When every basic
+        value stays within its bounds and every reduced cost keeps its sign, the basis is
+        still optimal and the objective is f - shift x_j y_row / (1 + shift w_k). A nonbasic
+        column j keeps x and y; only its own reduced cost moves, by -shift y_row."""
+        if not self.ok or self.basis_moved:
+            return None
+        highs, lp = self.solver.highs, self.lp
+        y_row = float(self.y[row])
+        if not self.basic_cols[col]:
+            moved = float(self.d[col]) - shift * y_row
+            at_lower = self.x[col] <= lp.col_lower[col] + 1e-9
+            fixed = lp.col_upper[col] - lp.col_lower[col] <= 1e-12
+            sign_ok = fixed or (moved >= -1e-9 * max(1.0, abs(self.d[col])) if at_lower
+                                else moved <= 1e-9 * max(1.0, abs(self.d[col])))
+            return self.objective if sign_ok else None
+        k = int(self.position[col])
+        status, w = highs.getBasisInverseCol(row)
+        if status != highspy.HighsStatus.kOk:
+            return None
+        w = np.asarray(w, dtype=float)
+        pivot = 1.0 + shift * w[k]
+        if abs(pivot) <= 1e-9:
+            return None
+        x_j = float(self.x[col])
+        values = self.values - (shift * x_j / pivot) * w
+        slack = 1e-9 * np.maximum(1.0, np.abs(self.values))
+        if ((values < self.lower - slack) | (values > self.upper + slack)).any():
+            return None
+        if y_row != 0.0:
+            status, reduced = highs.getReducedRow(k)[:2]
+            if status != highspy.HighsStatus.kOk:
+                return None
+            status, z = highs.getBasisInverseRow(k)[:2]
+            if status != highspy.HighsStatus.kOk:
+                return None
+            t = shift * y_row / pivot
+            d = self.d + t * np.asarray(reduced, dtype=float)
+            y = self.y - t * np.asarray(z, dtype=float)
+            if not (self._signs_hold(d, self.col_status, self.d)
+                    and self._signs_hold(y, self.row_status, self.y)):
+                return None
+        return self.objective - shift * x_j * y_row / pivot
+
+    @staticmethod
+    def _signs_hold(duals: np.ndarray, status: np.ndarray, before: np.ndarray) -> bool:
+        """Whether nonbasic duals keep the signs optimality asks of them (HiGHS's: >= 0 at a
+        lower bound, <= 0 at an upper one, 0 when free; basic ones stay 0 by construction)."""
+        slack = 1e-9 * np.maximum(1.0, np.abs(before)) + 1e-9
+        low, up = status == LOWER, status == UPPER
+        free = status == ZERO
+        return not (((duals < -slack) & low).any() or ((duals > slack) & up).any()
+                    or ((np.abs(duals) > slack) & free).any())
+
     def _solve(self, values: bool = True) -> tuple[float, np.ndarray, np.ndarray] | None:
         self.basis_moved = True
         self.solves += 1
@@ -148,14 +224,18 @@ class LiveModel:
         def moved(bound: np.ndarray, shift: np.ndarray) -> np.ndarray:
             return np.where(np.isfinite(bound), bound + shift, bound)
 
+        base_entries = [(row, col, lp.entry(row, col)) for row, col, _ in change.entries]
         solver.change_row_bounds(rows, moved(row_lower, change.row_shift),
                                  moved(row_upper, change.row_shift))
         solver.change_col_bounds(cols, lp.col_lower[cols], moved(col_upper, change.col_shift))
+        solver.change_coefficients([(row, col, value + shift) for (row, col, value), (
+            _, _, shift) in zip(base_entries, change.entries, strict=True)])
         try:
             found = self._solve(values=False)
         finally:
             solver.change_row_bounds(rows, row_lower, row_upper)
             solver.change_col_bounds(cols, lp.col_lower[cols], col_upper)
+            solver.change_coefficients(base_entries)
         return None if found is None else found[0]
 
     def along(self, direction: Direction, step: float
@@ -269,14 +349,22 @@ class Item:
     record: dict
     check: object = None   # callable(record) -> True when a re-solve is still needed
     settle: object = None  # callable(record)
+    kind: str = "price"    # what the Run sheet counts it as when the budget leaves it out
+
+
+UNCHECKED_KINDS = ("limit points", "window points", "prices", "capacities",
+                   "supplier prices")
 
 
 def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: pd.DataFrame,
-            budget_seconds: float) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """(Prices table with their ranges, Sensitivity table, figures about the work done).
+            budget_seconds: float, concentration: pd.DataFrame | None = None
+            ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """(Prices table with their ranges, Sensitivity table, figures about the work done: the
+    solves, the seconds, what the budget left unchecked by kind, and with `concentration`
+    the Concentration table with its whole points filled in and one row per limit).
 
     Phase 1 (exact checks from the basis) may use half the budget, phase 2 (re-solves) the
-    rest; both go through the items largest effect first."""
+    rest; both go through the items largest effect first (the limits' points first of all)."""
     started = time.perf_counter()
     if solution.row_dual is None or not solution.has_basis:
         reason = ("from the interior point method: no basis, so no range is known"
@@ -291,20 +379,23 @@ def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: p
     price_items = _price_items(live, prices)
     capacity_items = _capacity_items(live)
     supplier_items = _supplier_items(live)
-    items = sorted(capacity_items + supplier_items + price_items, key=lambda i: i.priority)
-    unchecked = unsettled = 0
+    limit_items, window_items, limits = ([], [], None) if concentration is None else \
+        _limit_items(live)
+    items = sorted(limit_items + [i for i in window_items if i is not None] + capacity_items
+                   + supplier_items + price_items, key=lambda i: i.priority)
+    left_out = dict.fromkeys(UNCHECKED_KINDS, 0)
     open_items = []
     for item in items:
         if item.check is None:
             continue
         if time.perf_counter() - started > budget_seconds / 2:
-            unchecked += 1
+            left_out[item.kind] += 1
             continue
         if item.check(item.record):
             open_items.append(item)
     for item in open_items:
         if time.perf_counter() - started > budget_seconds:
-            unsettled += 1
+            left_out[item.kind] += 1
             continue
         item.settle(item.record)
     table = prices.copy()
@@ -313,9 +404,144 @@ def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: p
     rows = [item.record for item in capacity_items + supplier_items]
     sensitivity = ordered(SENSITIVITY.frame([tuple(r[c] for c in SENSITIVITY.names)
                                              for r in rows]))
-    return (table[PRICES.names], sensitivity,
-            {"solves": live.solves, "seconds": time.perf_counter() - started,
-             "unchecked": unchecked, "left_for_budget": unsettled})
+    info = {"solves": live.solves, "seconds": time.perf_counter() - started,
+            "unchecked": left_out, "left_for_budget": sum(left_out.values())}
+    if concentration is not None:
+        info["concentration"] = _window_columns(concentration, live, window_items)
+        info["limits"] = _limit_table(limits, limit_items, concentration)
+    return table[PRICES.names], sensitivity, info
+
+
+POINT = 0.01  # one point of a share
+
+
+def point_change(live: LiveModel, rows: list[int], tighter: bool) -> Change | None:
+    """The concentration rows (positions in the index) one point tighter (a cap 0.01 lower, a
+    floor 0.01 higher) or looser: the share is the coefficient -m of the scope's supply in
+    `has - m * supply <= 0` (>= 0 for a floor), so a cap 0.01 lower adds 0.01 to it. None when
+    the edit leaves [0, 1] (a cap of 0% cannot be tightened, nor one of 100% loosened)."""
+    ix, lp = live.built.index, live.lp
+    first_row = lp.layout.rows["concentration"].start
+    first_col = lp.layout.columns["scope_supply"].start
+    entries = []
+    for i in rows:
+        row = ix.concentration[i]
+        limit = ix.plan.limits[row.limit]
+        share = limit.max_share if row.bound == "max" else limit.min_share
+        towards_zero = tighter == (row.bound == "max")
+        moved = share - POINT if towards_zero else share + POINT
+        if moved < -1e-12 or moved > 1 + 1e-12:
+            return None
+        entries.append((first_row + i, first_col + row.scope,
+                        POINT if towards_zero else -POINT))
+    return Change(entries=entries)
+
+
+def _point_item(live: LiveModel, rows: list[int], priority: float, kind: str) -> Item:
+    """A point tighter and a point looser: `cost` = f(tighter) - f, `saving` = f - f(looser).
+    A window of one row is first tried exactly from the optimal basis (`coefficient_move`);
+    what the basis cannot tell is re-solved (from the last basis: the optimum does not depend
+    on where the simplex starts); blanks say why."""
+    record: dict = {"cost": None, "saving": None,
+                    "method": "not re-solved within the time budget"}
+    found: dict[bool, tuple[float | None, str]] = {}  # tighter -> (objective, how)
+
+    def finish(record: dict) -> None:
+        for tighter, (value, _how) in found.items():
+            if value is not None:
+                record["cost" if tighter else "saving"] = (
+                    value - live.objective if tighter else live.objective - value)
+        hows = [how for _value, how in found.values()]
+        record["method"] = "; ".join(dict.fromkeys(hows))
+
+    def check(record: dict) -> bool:
+        for tighter in (True, False):
+            change = point_change(live, rows, tighter)
+            if change is None:
+                found[tighter] = (None, "a share of 0% cannot be tightened" if tighter == (
+                    live.built.index.concentration[rows[0]].bound == "max")
+                    else "a share of 100% cannot be loosened")
+            elif len(change.entries) == 1:
+                value = live.coefficient_move(*change.entries[0])
+                if value is not None:
+                    found[tighter] = (value, "basis (exact: the optimal basis holds for the "
+                                             "whole point)")
+        finish(record)
+        if len(found) < 2:
+            record["method"] = "not re-solved within the time budget"
+            return True
+        return False
+
+    def settle(record: dict) -> None:
+        for tighter in (True, False):
+            if tighter in found:
+                continue
+            value = live.objective_with(point_change(live, rows, tighter))
+            found[tighter] = (value, "re-solve (share moved by 0.01)" if value is not None
+                              else "no plan meets the limit a point tighter" if tighter
+                              else "no plan at a point looser")
+        finish(record)
+
+    return Item(priority, record, check, settle, kind)
+
+
+def _limit_items(live: LiveModel) -> tuple[list[Item], list[Item | None], list[str]]:
+    """One item per limit that binds somewhere (its binding bounds moved in every window, as
+    editing max_share or min_share does) and one per binding window (that window's rows
+    alone); a window that does not bind gets None (left blank, with that reason)."""
+    ix = live.built.index
+    flags = concentration_binding(SolvedPlan(live.built, live.lp, live.solution))
+    duals = live.y[live.lp.layout.rows["concentration"].start:][:len(ix.concentration)] \
+        if len(ix.concentration) else np.zeros(0)
+    scale = max(1.0, abs(live.objective))
+    window_items: list[Item | None] = []
+    for _key, rows in concentration_windows(ix):
+        binding = [i for i in rows if flags[i]]
+        if not binding:
+            window_items.append(None)
+            continue
+        weight = float(np.abs(duals[binding]).sum()) if duals.size else 0.0
+        window_items.append(_point_item(live, binding, 0.5 - weight / scale, "window points"))
+    limits: dict[str, set[str]] = {}
+    for i, row in enumerate(ix.concentration):
+        if flags[i]:
+            limits.setdefault(row.limit, set()).add(row.bound)
+    names = list(limits)
+    limit_items = [_point_item(live, [i for i, row in enumerate(ix.concentration)
+                                      if row.limit == name and row.bound in limits[name]],
+                               -1e30, "limit points") for name in names]
+    return limit_items, window_items, names
+
+
+def _window_columns(concentration: pd.DataFrame, live: LiveModel,
+                    window_items: list[Item | None]) -> pd.DataFrame:
+    """The Concentration table with each window's whole points on its scenario rows."""
+    ix = live.built.index
+    cost, saving, method = [], [], []
+    for (_key, rows), item in zip(concentration_windows(ix), window_items, strict=True):
+        shared = len(ix.concentration[rows[0]].scenarios)
+        record = item.record if item is not None else {
+            "cost": None, "saving": None,
+            "method": "not binding in this window: not re-solved"}
+        cost += [record["cost"]] * shared
+        saving += [record["saving"]] * shared
+        method += [record["method"]] * shared
+    return concentration.assign(cost_of_one_more_point=cost, saving_of_one_point_less=saving,
+                                point_method=method)
+
+
+def _limit_table(names: list[str], items: list[Item], concentration: pd.DataFrame
+                 ) -> pd.DataFrame:
+    """One row per limit that binds: the rate (the windows' rates summed) and its whole
+    points, most costly first."""
+    rates = concentration.groupby("limit", sort=False)["marginal_cost_per_point"].sum()
+    table = pd.DataFrame({
+        "limit": names, "rate": [float(rates.get(name, 0.0)) for name in names],
+        "cost_of_one_more_point": [item.record["cost"] for item in items],
+        "saving_of_one_point_less": [item.record["saving"] for item in items],
+        "method": [item.record["method"] for item in items]})
+    key = table["cost_of_one_more_point"].astype(float).fillna(table["rate"])
+    return table.iloc[np.argsort(-key.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 def _price_items(live: LiveModel, prices: pd.DataFrame) -> list[Item]:
@@ -371,7 +597,8 @@ def _price_items(live: LiveModel, prices: pd.DataFrame) -> list[Item]:
                                   f"{one_unit:,.6g}")
 
         demand = sum(ix.demand[(row.commodity, row.region, n)] for n in by_period[t])
-        items.append(Item(2 + t / 1e4 - (1 if demand > 0 else 0), record, check, settle))
+        items.append(Item(2 + t / 1e4 - (1 if demand > 0 else 0), record, check, settle,
+                          "prices"))
     return items
 
 
@@ -436,7 +663,7 @@ def _capacity_items(live: LiveModel) -> list[Item]:
             if value is not None:
                 finish(record, live.objective - value, "re-solve (+1 unit per period)")
 
-        items.append(Item(-abs(rate), record, check, settle))
+        items.append(Item(-abs(rate), record, check, settle, "capacities"))
     return items
 
 
@@ -475,7 +702,7 @@ def _supplier_items(live: LiveModel) -> list[Item]:
                                   method="basis (reduced costs)")
                 return False
 
-            items.append(Item(0, record, check))
+            items.append(Item(0, record, check, kind="supplier prices"))
             continue
 
         def settle(record: dict, direction: Direction = direction, cols: np.ndarray = cols,
@@ -495,7 +722,7 @@ def _supplier_items(live: LiveModel) -> list[Item]:
                               worth=-move, method="re-solve")
 
         items.append(Item(1 - spend / max(1.0, abs(live.objective)), record,
-                          lambda record: True, settle))
+                          lambda record: True, settle, "supplier prices"))
     return items
 
 

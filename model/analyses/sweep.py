@@ -77,14 +77,25 @@ class SweepTask(Task):
         solver.highs.setBasis(basis)
         try:
             solution = solver.solve()
+            if not solution.has_plan:
+                return (point.limit, point.max_share, solution.status, None, None, None, None,
+                        None, None)
+            expected, cvar, shortfall, worth = point_figures(built, solver, solution)
+            # One more point: the cap 0.01 lower, re-solved from this point's optimum. Where it
+            # costs nothing the limit does not bind here (the optimal cost cannot fall as the
+            # cap rises), so the rate is 0 whatever dual the solver returned.
+            more = None
+            if point.max_share >= 0.01 - 1e-12:
+                set_max_share(built, solver, point.limit, point.max_share - 0.01)
+                tighter = solver.resolve()
+                more = None if tighter is None else tighter[0] - solution.objective
         finally:
             set_max_share(built, solver, point.limit, original)
-        if not solution.has_plan:
-            return (point.limit, point.max_share, solution.status, None, None, None, None,
-                    None)
-        expected, cvar, shortfall, worth = point_figures(built, solver, solution)
+        rate = worth.get(point.limit, 0.0)
+        if more is not None and more <= 1e-9 * max(1.0, abs(solution.objective)):
+            rate, more = 0.0, max(0.0, more)
         return (point.limit, point.max_share, solution.status, solution.objective, expected,
-                cvar, shortfall, worth.get(point.limit, 0.0))
+                cvar, shortfall, rate, more)
 
 
 def run_sweep(built: BuiltModel, solver: PlanSolver, where: Where | None = None,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model.domain.data import PlanData
@@ -253,22 +254,34 @@ def _plural(basis: str, period_length: str) -> str:
 
 
 def binding_limits(result: PlanResult, plan: PlanData) -> pd.DataFrame:
-    """Per binding limit: what one point more is worth (summed over its windows and
-    scenarios), in how many of its windows it binds, and how many it has; most costly first."""
+    """Per binding limit: the cost of one more point (the limit's share 0.01 tighter in every
+    window, re-solved; blank where it was not measured), the duals' rate (summed over its
+    windows and scenarios), in how many of its windows it binds and how many it has; most
+    costly first."""
     table = result.concentration
+    columns = ["cost", "rate", "method", "binding", "windows", "basis"]
     if not len(table):
-        return pd.DataFrame(columns=["worth", "binding", "windows", "basis"])
+        return pd.DataFrame(columns=columns)
     flags = table["binding"].astype(bool)
     grouped = table.assign(flag=flags).groupby("limit", sort=False)
     summary = pd.DataFrame({
-        "worth": grouped["marginal_cost_per_point"].sum(),
+        "rate": grouped["marginal_cost_per_point"].sum(),
         "binding": table[flags].groupby("limit", sort=False)["period"].nunique(),
         "windows": grouped["period"].nunique(),
         "basis": grouped["basis"].first()})
     summary = summary[summary["binding"].fillna(0) > 0]
     summary["binding"] = summary["binding"].astype(int)
     summary["windows"] = summary["windows"].astype(int)
-    return summary.sort_values("worth", ascending=False, kind="stable")
+    points = result.extras.get("limits")
+    if points is not None and len(points):
+        points = points.set_index("limit")
+        summary["cost"] = points["cost_of_one_more_point"].reindex(summary.index).astype(float)
+        summary["method"] = points["method"].reindex(summary.index).fillna("not measured")
+    else:
+        summary["cost"] = np.nan
+        summary["method"] = "not measured"
+    key = summary["cost"].fillna(summary["rate"])
+    return summary.iloc[np.argsort(-key.to_numpy(), kind="stable")][columns]
 
 
 def _side_blocks(book: Book, grid: Grid, result: PlanResult, plan: PlanData,
@@ -310,9 +323,12 @@ def _side_blocks(book: Book, grid: Grid, result: PlanResult, plan: PlanData,
     period_length = plan.settings.calendar.period_length
     records = [[(limit, None),
                 (f"{r.binding:,} of {r.windows:,} {_plural(r.basis, period_length)}"
-                 if r.windows > 1 else "the whole window", None), (r.worth, MONEY)]
+                 if r.windows > 1 else "the whole window", None),
+                (None if pd.isna(r.cost) else r.cost, MONEY), (r.rate, MONEY),
+                ("" if r.method.startswith(("re-solve", "basis")) else r.method, None)]
                for limit, r in binding_limits(result, plan).head(10).iterrows()]
-    table(["limit", "binds in", f"worth of 1 point more share ({money})"],
+    table(["limit", "binds in", f"cost of one more point ({money}, share 1% tighter, "
+           "re-solved)", f"dual's rate ({money} per 1%)", "note"],
           records or [[("no concentration limit binds", None)]])
     reference = reference_scenario(plan)
     grid.put(row, first_col, "Scenarios (details on the Scenario comparison sheet)", section)

@@ -367,10 +367,45 @@ def _prices(solved: SolvedPlan) -> pd.DataFrame:
         method="dual (not checked)", note="")
 
 
+def concentration_windows(ix: ModelIndex) -> list[tuple[tuple, list[int]]]:
+    """The Concentration sheet's windows in sheet order: (limit, commodity, value, scope) and
+    the concentration rows (positions in `ix.concentration`) of that window, one per bound.
+    Each window is one sheet row per scenario sharing it (`ix.concentration[i].scenarios`)."""
+    merged: dict[tuple, list[int]] = {}
+    for i, row in enumerate(ix.concentration):
+        merged.setdefault((row.limit, row.commodity, row.value, row.scope), []).append(i)
+    return list(merged.items())
+
+
+def row_binds(dual: float, slack: float, total: float) -> bool:
+    """A concentration row binds when its dual is not 0 or its share sits at the bound."""
+    return abs(dual) > 1e-9 or (total > QUANTITY_EPSILON and slack <= 1e-7 * max(1.0, total))
+
+
+def concentration_binding(solved: SolvedPlan) -> np.ndarray:
+    """Whether each concentration row binds (`row_binds`), in the rows' order."""
+    ix = solved.ix
+    order_col = {key: i for i, key in enumerate(ix.order_keys)}
+    x = solved.values("order")
+    totals = solved.values("scope_supply")
+    duals = solved.duals("concentration")
+    flags = np.zeros(len(ix.concentration), dtype=bool)
+    for i, row in enumerate(ix.concentration):
+        limit = ix.plan.limits[row.limit]
+        has = float(sum(x[order_col[key]] for key in row.has_orders))
+        total = float(totals[row.scope]) if totals.size else 0.0
+        share = limit.max_share if row.bound == "max" else limit.min_share
+        dual = float(duals[i]) if duals.size else 0.0
+        slack = share * total - has if row.bound == "max" else has - share * total
+        flags[i] = row_binds(dual, slack, total)
+    return flags
+
+
 def _concentration(solved: SolvedPlan) -> pd.DataFrame:
-    """Share of each limit per scenario and window, whether it binds, and what a point of the
-    limit is worth: 0.01 * |dual| * supply in scope, split over the scenarios sharing the row in
-    proportion to their probability. A limit with both bounds shows one row per window."""
+    """Share of each limit per scenario and window, whether it binds, and the dual's rate per
+    point of the limit: 0.01 * |dual| * supply in scope, split over the scenarios sharing the
+    row in proportion to their probability. A limit with both bounds shows one row per window.
+    What a whole point is worth (re-solved) is filled in by the sensitivity analysis."""
     ix = solved.ix
     plan, tree = ix.plan, ix.tree
     labels = _labels(ix)
@@ -378,24 +413,14 @@ def _concentration(solved: SolvedPlan) -> pd.DataFrame:
     x = solved.values("order")
     totals = solved.values("scope_supply")
     duals = solved.duals("concentration")
-    merged: dict[tuple, dict[str, Any]] = {}
-    for i, row in enumerate(ix.concentration):
-        limit = plan.limits[row.limit]
+    flags = concentration_binding(solved)
+    records = []
+    for _key, rows in concentration_windows(ix):
+        row = ix.concentration[rows[0]]
         has = float(sum(x[order_col[key]] for key in row.has_orders))
         total = float(totals[row.scope]) if totals.size else 0.0
-        share = limit.max_share if row.bound == "max" else limit.min_share
-        dual = float(duals[i]) if duals.size else 0.0
-        slack = share * total - has if row.bound == "max" else has - share * total
-        binding = abs(dual) > 1e-9 or (total > QUANTITY_EPSILON
-                                       and slack <= 1e-7 * max(1.0, total))
-        key = (row.limit, row.commodity, row.value, row.scope)
-        entry = merged.setdefault(key, {"row": row, "has": has, "total": total,
-                                        "binding": False, "worth": 0.0})
-        entry["binding"] |= bool(binding)
-        entry["worth"] += 0.01 * abs(dual) * total
-    records = []
-    for entry in merged.values():
-        row, total = entry["row"], entry["total"]
+        worth = sum(0.01 * abs(float(duals[i])) * total for i in rows) if duals.size else 0.0
+        binding = bool(flags[rows].any())
         limit = plan.limits[row.limit]
         weights = np.array([tree.probabilities[w] for w in row.scenarios])
         fractions = weights / weights.sum() if weights.sum() > 0 else \
@@ -406,9 +431,9 @@ def _concentration(solved: SolvedPlan) -> pd.DataFrame:
             records.append((
                 row.limit, tree.scenario_names[w], row.commodity, row.region, row.attribute,
                 row.value, period, limit.basis_label, labels[row.window[-1]],
-                entry["has"] / total if total > QUANTITY_EPSILON else None,
-                limit.max_share, limit.min_share, entry["binding"], entry["worth"] * fraction,
-                total))
+                has / total if total > QUANTITY_EPSILON else None,
+                limit.max_share, limit.min_share, binding, worth * fraction,
+                None, None, "not measured", total))
     return CONCENTRATION.frame(records)
 
 

@@ -96,9 +96,18 @@ CONCENTRATION = OutTable("Concentration", (
     _text("attribute", 18), _text("value", 16), _text("period", 10), _text("basis", 10),
     _text("through", 10), OutColumn("share", "share", "%"), OutColumn("max_share", "share", "%"),
     OutColumn("min_share", "share", "%"), _text("binding", 10),
-    _money("marginal_cost_per_point", "money per 1%", 18), _qty("supply", "unit", 14)),
+    _money("marginal_cost_per_point", "money per 1%, rate of a small change", 22),
+    _money("cost_of_one_more_point", "money, window's share 1% tighter, re-solved", 24),
+    _money("saving_of_one_point_less", "money, window's share 1% looser, re-solved", 24),
+    _text("point_method", 40), _qty("supply", "unit", 14)),
     "Each limit's share of supply per scenario and window (period = the window's first period, "
-    "or horizon), whether it binds, and what one point of the limit is worth.")
+    "or horizon), whether it binds, and what a point of the window's limit is worth: "
+    "`marginal_cost_per_point` is the dual's rate times one point (0.01 * |dual| * supply, "
+    "split over the scenarios sharing the window in proportion to their probability); "
+    "`cost_of_one_more_point` and `saving_of_one_point_less` are whole points re-solved with "
+    "only this window's share moved by 0.01 (a cap down or a floor up; a cap up or a floor "
+    "down), the same figure on each scenario row sharing the window; `point_method` says how "
+    "they were found or why they are blank.")
 
 PRICES = OutTable("Prices", (
     _text("commodity", 14), _text("region", 12), _text("period", 10),
@@ -155,8 +164,12 @@ FIRST_ORDERS = OutTable("Decisions now", (
 TRADEOFF = OutTable("Tradeoff", (
     _text("limit", 24), OutColumn("max_share", "share", "%"), _text("status", 12),
     _money("objective"), _money("expected_cost"), _money("cvar"),
-    _qty("total_shortfall", "units"), _money("marginal_cost_per_point", "money per 1%", 18)),
-    "The plan re-solved with one limit at each max_share of the Sweep sheet.")
+    _qty("total_shortfall", "units"), _money("marginal_cost_per_point", "money per 1%", 18),
+    _money("cost_of_one_more_point", "money, cap 1% lower, re-solved", 20)),
+    "The plan re-solved with one limit at each max_share of the Sweep sheet: "
+    "`marginal_cost_per_point` is the duals' rate (0 where one more point costs nothing: the "
+    "limit does not bind there), `cost_of_one_more_point` the objective re-solved with the cap "
+    "0.01 lower.")
 
 # Scenario comparison sheet: each scenario against the reference scenario (`base`, else the
 # most likely); a change is the scenario's figure minus the reference's.
