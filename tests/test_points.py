@@ -4,8 +4,8 @@ each against a fresh solve of the edited problem (and a hand calculation)."""
 from __future__ import annotations
 
 import pytest
-from openpyxl import load_workbook
 from helpers import one_commodity, read_plan, solve, write_workbook
+from openpyxl import load_workbook
 
 from model.analyses.sensitivity import insight
 from model.inputs import load_plan

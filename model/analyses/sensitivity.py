@@ -101,6 +101,8 @@ class LiveModel:
         self.basic_rows[rows] = True
         self.basic_cols = np.zeros(lp.num_cols, dtype=bool)
         self.basic_cols[basic[cols]] = True
+        self.row_position = np.full(lp.num_rows, -1, dtype=np.int64)
+        self.row_position[rows] = np.flatnonzero(~cols)
         self.position = np.full(lp.num_cols, -1, dtype=np.int64)
         self.position[basic[cols]] = np.flatnonzero(cols)
         kept = highs.getBasis()
@@ -111,9 +113,13 @@ class LiveModel:
         self.row_status[lp.row_upper - lp.row_lower <= 1e-12] = BASIC
 
     def _at_upper(self, cols: np.ndarray) -> np.ndarray:
+        """Nonbasic columns that follow their upper bound when it rises. A column fixed at a
+        bound of 0 (unmet demand where demand is 0) follows it only when its reduced cost is
+        negative; otherwise it stays at its lower bound and the raised bound changes nothing."""
         lp = self.lp
+        fixed = lp.col_upper[cols] - lp.col_lower[cols] <= 1e-12
         return (~self.basic_cols[cols]) & np.isfinite(lp.col_upper[cols]) & (
-            self.x[cols] >= lp.col_upper[cols] - 1e-9)
+            self.x[cols] >= lp.col_upper[cols] - 1e-9) & (~fixed | (self.d[cols] < 0))
 
     def rate(self, change: Change) -> float:
         """D objective / d step along the change at this basis: duals times the shifts."""
@@ -138,12 +144,21 @@ class LiveModel:
                                 strict=True):
                 first, last = lp.start[j], lp.start[j + 1]
                 rhs[lp.index[first:last]] -= lp.value[first:last] * shift
-        if not rhs.any():
+        # A basic row's logical (minus the activity) keeps its value while its bounds move by
+        # minus the shift: relative to its bounds it moves by +shift a step.
+        moving_logicals = np.zeros(len(self.values))
+        basic_changed = self.basic_rows[change.rows]
+        np.add.at(moving_logicals, self.row_position[change.rows[basic_changed]],
+                  change.row_shift[basic_changed])
+        if not rhs.any() and not moving_logicals.any():
             return math.inf
-        status, direction = self.solver.highs.getBasisSolve(rhs)
-        if status != highspy.HighsStatus.kOk:
-            return None
-        direction = np.asarray(direction, dtype=float)
+        if rhs.any():
+            status, direction = self.solver.highs.getBasisSolve(rhs)
+            if status != highspy.HighsStatus.kOk:
+                return None
+            direction = np.asarray(direction, dtype=float) + moving_logicals
+        else:
+            direction = moving_logicals
         with np.errstate(divide="ignore", invalid="ignore"):
             up = np.where(direction > 1e-12, (self.upper - self.values) / direction, np.inf)
             down = np.where(direction < -1e-12, (self.lower - self.values) / direction, np.inf)
@@ -577,8 +592,8 @@ def _price_items(live: LiveModel, prices: pd.DataFrame) -> list[Item]:
             if steps is not None and steps >= 1.0:
                 record.update(one_more_unit=rate, method="dual (the basis holds)", note="")
                 if abs(rate - dual) > 1e-9 * max(1.0, abs(dual)):
-                    record["note"] = ("all of this demand is unmet: one more unit is unmet "
-                                      "too, at the shortage penalty")
+                    record["note"] = ("the extra unit goes unmet, at the shortage penalty "
+                                      "(cheaper than supplying it; exact from the basis)")
                 return False
             record.update(method="dual only", note=(
                 f"the dual holds only up to {steps or 0:,.3g} more units (a degenerate point); "
@@ -591,10 +606,13 @@ def _price_items(live: LiveModel, prices: pd.DataFrame) -> list[Item]:
                 return
             one_unit = value - live.objective
             record.update(one_more_unit=one_unit, method="re-solve (one more unit)", note="")
-            if abs(one_unit - dual) > 1e-6 * max(1.0, abs(dual)):
-                record["note"] = (f"the dual holds only up to {record['holds_up_to'] or 0:,.3g}"
-                                  f" more units (a degenerate point); one more unit costs "
-                                  f"{one_unit:,.6g}")
+            held = record["holds_up_to"] or 0
+            record["note"] = (
+                f"re-solved: one more unit costs {one_unit:,.6g}; the dual's rate "
+                f"{dual:,.6g} holds only up to {held:,.3g} more units (a degenerate point)"
+                if abs(one_unit - dual) > 1e-6 * max(1.0, abs(dual)) else
+                f"re-solved: one more unit costs the dual's rate (the basis changes after "
+                f"{held:,.3g} units, the cost does not)")
 
         demand = sum(ix.demand[(row.commodity, row.region, n)] for n in by_period[t])
         items.append(Item(2 + t / 1e4 - (1 if demand > 0 else 0), record, check, settle,
@@ -610,17 +628,24 @@ def _capacity_items(live: LiveModel) -> list[Item]:
     money = plan.settings.currency
     changes = []
     rows = lp.layout.rows.get("supplier_capacity")
+    order = lp.layout.columns["order"]
+    order_col = {key: order.start + i for i, key in enumerate(order.keys)}
     if rows is not None:
         grouped: dict[str, list[tuple[int, float]]] = {}
         for i, (s, n) in enumerate(rows.keys):
-            grouped.setdefault(s, []).append((rows.start + i, ix.supply_factor[(s, n)]))
+            # One more unit only where the supplier can sell: inside its availability window
+            # and with a route open to take the order (a workbook's capacity cell does not
+            # create capacity outside the window).
+            open_route = any(lp.col_upper[order_col[key]] > 0
+                             for key in ix.orders_of_supplier.get((s, n), []))
+            if plan.suppliers[s].available(ix.t(n)) and open_route:
+                grouped.setdefault(s, []).append((rows.start + i, ix.supply_factor[(s, n)]))
         for s, entries in grouped.items():
             change = Change(np.array([r for r, _ in entries], dtype=np.int64),
                             np.array([a for _, a in entries]))
             supplier = plan.suppliers[s]
             changes.append(("supplier capacity", s, supplier.commodity,
                             max(supplier.capacity_per_period), change))
-    order = lp.layout.columns["order"]
     grouped = {}
     for i, (r, _n) in enumerate(order.keys):
         route, col = plan.routes[r], order.start + i

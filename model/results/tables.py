@@ -118,7 +118,8 @@ PRICES = OutTable("Prices", (
     "over the period's scenarios (the rate of a small change in every scenario); "
     "`one_more_unit` what one whole unit more costs, where it is known (the dual where the "
     "optimal basis holds for it, else a re-solve); `holds_up_to` how many units the rate "
-    "holds for.")
+    "holds for. One more unit is one more unit on the period's balance in every scenario; "
+    "editing the Demand cell instead also moves the days-of-cover targets set from demand.")
 
 SENSITIVITY = OutTable("Sensitivity", (
     _text("kind", 26), _text("name", 28), _text("commodity", 14), _text("finding", 70),
