@@ -65,3 +65,46 @@ def test_capacity_worth_counts_only_the_periods_the_supplier_is_available(tmp_pa
     row = table.set_index(["kind", "name"]).loc[("supplier capacity", "B")]
     assert row["worth"] == pytest.approx(98)
     assert f - objective(tmp_path, windowed(4)) == pytest.approx(98)
+
+
+def bought(tmp_path, sheets: dict, supplier: str) -> float:
+    solved = solved_case(tmp_path, sheets)
+    lp, ix = solved.solver.lp, solved.built.index
+    order = lp.layout.columns["order"]
+    return sum(solved.solution.col_value[order.start + i] for i, (r, _n) in
+               enumerate(order.keys) if ix.plan.routes[r].supplier == supplier)
+
+
+def two_sellers(a_price: float, b_price: float, c_price: float = 4.0) -> dict:
+    # Demand 10: A (8 a month at most), B and C (100 each).
+    return one_commodity(1, 10, [["A", 8, a_price], ["B", 100, b_price], ["C", 100, c_price]])
+
+
+def test_break_even_and_entry_price_are_breakpoints_of_the_value_function(tmp_path):
+    # A at 2 (8 units), B at 3 (2 units): 16 + 6 = 22. A's value function: 22 + 8 d until A
+    # costs as much as B (3, d = 1), then flat: break-even 3.00 (the search reaches up to
+    # twice today's price). C at 4 enters when it falls to B's 3 (a fall of 1).
+    f, _, table = figures(tmp_path, two_sellers(2, 3))
+    assert f == pytest.approx(22)
+    rows = table[table["kind"].str.startswith("price")].set_index("name")
+    assert rows.loc["A", "break_even"] == pytest.approx(3)
+    assert rows.loc["C", "break_even"] == pytest.approx(3)
+    assert rows.loc["C", "worth"] == pytest.approx(1)
+    assert "checked by a re-solve on each side" in rows.loc["A", "method"]
+    # Fresh solves on each side.
+    assert bought(tmp_path, two_sellers(2.99, 3), "A") == pytest.approx(8)
+    assert bought(tmp_path, two_sellers(3.01, 3), "A") == pytest.approx(0)
+    assert bought(tmp_path, two_sellers(2, 3, 3.01), "C") == pytest.approx(0)
+    assert bought(tmp_path, two_sellers(2, 3, 2.99), "C") == pytest.approx(2)
+
+
+def test_a_tie_at_todays_price_gives_todays_price_as_the_break_even(tmp_path):
+    # B and C both at 3: a tie; whichever the solver buys, B's break-even is 3 (above it the
+    # plan buys nothing from B), and C's entry price is 3 too (below it, C takes the 2 units).
+    f, _, table = figures(tmp_path, two_sellers(2, 3, 3))
+    assert f == pytest.approx(22)
+    rows = table[table["kind"].str.startswith("price")].set_index("name")
+    for name in ("B", "C"):
+        assert rows.loc[name, "break_even"] == pytest.approx(3), name
+    assert bought(tmp_path, two_sellers(2, 3.01, 3), "B") == pytest.approx(0)
+    assert bought(tmp_path, two_sellers(2, 3, 2.99), "C") == pytest.approx(2)

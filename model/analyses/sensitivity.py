@@ -304,54 +304,63 @@ def slope(direction: Direction, x: np.ndarray, y: np.ndarray) -> float:
     return total
 
 
-def first_breakpoint(live: LiveModel, direction: Direction, cols: np.ndarray,
-                     probability: np.ndarray, reach: float) -> tuple[float | None, str]:
-    """The price move (signed, towards `reach`) at which the expected quantity bought first
-    changes; (None, why) when it does not change within reach."""
-    f0, x0, y0 = live.objective, live.x, live.y
-    q0 = float(probability @ x0[cols])
+def first_breakpoint(live: LiveModel, direction: Direction, reach: float
+                     ) -> tuple[float | None, str]:
+    """The first breakpoint of the optimal objective f(move) of the price moved by `move`
+    (signed, from 0 towards `reach`), found from objective values alone so that ties between
+    equally good plans cannot change it; (None, why) when f is linear all the way to `reach`.
+
+    f is concave and piecewise linear; its slope at an optimum is known exactly (`slope`: the
+    quantity bought, weighted). Intersecting the tangent at 0 with the tangent at the far end
+    of the bracket gives the next point c: if f(c) lies on the tangent at 0, c is the first
+    breakpoint (f meets both tangents there); otherwise a breakpoint lies before c, which
+    becomes the far end. A breakpoint at 0 itself (today's price, where the solver's slope is
+    the other side's) ends the search at 0."""
+    f0 = live.objective
+    s0 = slope(direction, live.x, live.y)
+    scale = max(1.0, abs(f0))
     high = live.along(direction, reach)
     if high is None:
-        return None, f"no plan at a price moved by {reach:,.0f}"
+        return None, f"no plan at a price moved by {reach:,.2f}"
     f_hi, x_hi, y_hi = high
-    if abs(float(probability @ x_hi[cols]) - q0) <= TOLERANCE * max(1.0, q0):
-        return None, ("bought in full even at twice its price" if reach > 0 else
+    if abs(f_hi - (f0 + s0 * reach)) <= 1e-9 * scale:
+        return None, ("the value function is linear up to twice its price: the plan buys the "
+                      "same even at twice its price" if reach > 0 else
                       "not bought even at a zero price")
-    near = (0.0, f0, slope(direction, x0, y0))
     far = (reach, f_hi, slope(direction, x_hi, y_hi))
-    for _ in range(40):
-        (a, fa, sa), (b, fb, sb) = near, far
-        if abs(sa - sb) <= TOLERANCE * max(1.0, abs(sa)):
+    for _ in range(60):
+        b, fb, sb = far
+        if abs(s0 - sb) <= 1e-12 * max(1.0, abs(s0)):
             break
-        c = (fb - sb * b - (fa - sa * a)) / (sa - sb)
-        if not min(a, b) < c < max(a, b):
+        c = (fb - sb * b - f0) / (s0 - sb)
+        if abs(c) <= 1e-9 * max(1.0, abs(reach)):
+            return 0.0, "parametric"
+        if not 0 < c / b < 1:
             break
         point = live.along(direction, c)
         if point is None:
-            far = (c, fb, sb)
-            continue
+            return None, f"no plan at a price moved by {c:,.2f}"
         fc, xc, yc = point
-        if abs(fc - (fa + sa * (c - a))) <= TOLERANCE * max(1.0, abs(fc)):
-            return c, "re-solve"
-        if abs(float(probability @ xc[cols]) - q0) <= TOLERANCE * max(1.0, q0):
-            near = (c, fc, slope(direction, xc, yc))
-        else:
-            far = (c, fc, slope(direction, xc, yc))
-    return far[0], "re-solve"
+        if abs(fc - (f0 + s0 * c)) <= 1e-9 * scale:
+            return c, "parametric"
+        far = (c, fc, slope(direction, xc, yc))
+    return far[0], "parametric (stopped: the bracket no longer shrinks)"
 
 
-def entry_price_drop(live: LiveModel, direction: Direction) -> float | None:
-    """For a supplier with no order column in the basis: the price fall at which its first
-    column's reduced cost reaches 0 (None if none of them can ever enter)."""
-    rate = direction.cost_rate.copy()
-    index = {col: i for i, col in enumerate(direction.cost_cols.tolist())}
-    for row, col, r in direction.entries:
-        rate[index[col]] -= live.y[row] * r
-    open_cols = live.lp.col_upper[direction.cost_cols] > 0
-    candidates = [live.d[col] / w for col, w, ok in zip(
-        direction.cost_cols.tolist(), rate.tolist(), open_cols.tolist(), strict=True)
-        if ok and w > TOLERANCE]
-    return max(0.0, min(candidates)) if candidates else None
+def side_check(live: LiveModel, direction: Direction, move: float) -> bool:
+    """A re-solve on each side of a breakpoint: just before it the objective still lies on
+    today's tangent, just past it below (the slope, the quantity bought, has changed)."""
+    f0 = live.objective
+    s0 = slope(direction, live.x, live.y)
+    scale = max(1.0, abs(f0))
+    step = 1e-3 * max(1.0, abs(move)) * (1 if move >= 0 else -1)
+    before = live.along(direction, move - step) if move != 0 else None
+    past = live.along(direction, move + step)
+    if past is None:
+        return False
+    on_before = move == 0 or (before is not None
+                              and abs(before[0] - (f0 + s0 * (move - step))) <= 1e-9 * scale)
+    return on_before and past[0] < f0 + s0 * (move + step) - 1e-12 * scale
 
 
 @dataclass
@@ -712,39 +721,25 @@ def _supplier_items(live: LiveModel) -> list[Item]:
                   "commodity": supplier.commodity, "current": price, "unit": unit,
                   "break_even": None, "worth": spend if used else None}
         record.update(finding="not searched within the time budget", method="-")
-        if not used and not live.basic_cols[cols].any():
 
-            def check(record: dict, direction: Direction = direction, price: float = price,
-                      unit: str = unit) -> bool:
-                drop = entry_price_drop(live, direction)
-                if drop is None:
-                    record.update(finding="not bought at any price: no open route or "
-                                          "capacity", method="basis (reduced costs)")
-                else:
-                    record.update(finding=f"enters if its price falls by {drop:,.2f} (below "
-                                          f"{price - drop:,.2f} {unit})",
-                                  break_even=price - drop, worth=drop,
-                                  method="basis (reduced costs)")
-                return False
-
-            items.append(Item(0, record, check, kind="supplier prices"))
-            continue
-
-        def settle(record: dict, direction: Direction = direction, cols: np.ndarray = cols,
-                   probability: np.ndarray = probability, price: float = price,
+        def settle(record: dict, direction: Direction = direction, price: float = price,
                    unit: str = unit, used: bool = used) -> None:
             reach = max(price, 1.0) if used else -price
-            move, why = first_breakpoint(live, direction, cols, probability, reach)
+            move, how = first_breakpoint(live, direction, reach)
             if move is None:
-                record.update(finding=why, method="re-solve")
-            elif used:
+                record.update(finding=how, method="re-solve")
+                return
+            checked = side_check(live, direction, move)
+            method = how + ("; checked by a re-solve on each side" if checked else
+                            "; the re-solves on each side did not confirm it")
+            if used:
                 record.update(finding=f"the plan buys less from it above {price + move:,.2f} "
                                       f"{unit} (+{move:,.2f})", break_even=price + move,
-                              method="re-solve")
+                              method=method)
             else:
                 record.update(finding=f"enters if its price falls by {-move:,.2f} (below "
                                       f"{price + move:,.2f} {unit})", break_even=price + move,
-                              worth=-move, method="re-solve")
+                              worth=-move, method=method)
 
         items.append(Item(1 - spend / max(1.0, abs(live.objective)), record,
                           lambda record: True, settle, "supplier prices"))
