@@ -90,7 +90,7 @@ def test_break_even_and_entry_price_are_breakpoints_of_the_value_function(tmp_pa
     assert rows.loc["A", "break_even"] == pytest.approx(3)
     assert rows.loc["C", "break_even"] == pytest.approx(3)
     assert rows.loc["C", "worth"] == pytest.approx(1)
-    assert "checked by a re-solve on each side" in rows.loc["A", "method"]
+    assert "checked by a re-solve past it" in rows.loc["A", "method"]
     # Fresh solves on each side.
     assert bought(tmp_path, two_sellers(2.99, 3), "A") == pytest.approx(8)
     assert bought(tmp_path, two_sellers(3.01, 3), "A") == pytest.approx(0)
