@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from model.analyses.parallel import Where  # noqa: E402
 from model.analyses.sensitivity import insight  # noqa: E402
 from model.inputs import load_plan  # noqa: E402
 from model.results.extract import extract  # noqa: E402
@@ -30,6 +31,8 @@ def main() -> None:
     parser.add_argument("workbook", nargs="?",
                         default=str(ROOT / "inputs" / "critical_supply_example.xlsx"))
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes for the re-solves (default: one per core)")
     args = parser.parse_args()
     plan = load_plan(Path(args.workbook))
     for _ in range(args.repeat):
@@ -37,7 +40,7 @@ def main() -> None:
         result = extract(solved.built, solved.solver.lp, solved.solution)
         cpu = time.process_time()
         _, _, info = insight(solved.built, solved.solver, solved.solution, result.prices,
-                             1e9, result.concentration)
+                             1e9, result.concentration, Where(args.workers))
         cpu = time.process_time() - cpu
         solve = solved.solution.seconds
         print(f"solve {solve:.3f} s; insight {info['seconds']:.3f} s wall, {cpu:.3f} s CPU, "

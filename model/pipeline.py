@@ -179,7 +179,7 @@ def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: P
     """What the plan is worth and how sure it is, each from its own solves: prices and
     break-evens (insight), the trade-off sweep, EVPI and VSS, and out-of-sample evaluation."""
     where = Where(options.workers, options.scheduler)
-    add_insight(result, solved, progress, timings, options)
+    add_insight(result, solved, progress, timings, options, where)
     if plan.sweep:
         progress(f"sweeping {len(plan.sweep)} trade-off points ...")
         started = time.perf_counter()
@@ -237,19 +237,38 @@ def sample_if_asked(plan: PlanData, progress: Progress) -> PlanData:
 
 
 INSIGHT_SHARE_OF_SOLVE = 0.5
+# Every check of the shipped example (10,402 columns; 252 prices, 142 binding windows, 4
+# limits, 22 capacities, 23 suppliers: about 550 re-solves) takes 7 to 10 s of CPU on this
+# project's 2-core machine (bench/insight.py), about half that on both cores. By default a plan
+# up to twice its size is checked in full, whatever the machine's load; a larger one within
+# half its solve time, at least INSIGHT_MIN_SECONDS, and the Run sheet counts what is left.
+INSIGHT_FULL_COLUMNS = 20_000
+INSIGHT_MIN_SECONDS = 15.0
+
+
+def insight_budget(options: RunOptions, columns: int, solve_seconds: float) -> float:
+    """Seconds for the insight's checks: `--insight-seconds`, else unlimited for a plan up to
+    INSIGHT_FULL_COLUMNS columns, else half the solve time and at least INSIGHT_MIN_SECONDS."""
+    if options.insight_seconds is not None:
+        return options.insight_seconds
+    if columns <= INSIGHT_FULL_COLUMNS:
+        return float("inf")
+    return max(INSIGHT_MIN_SECONDS, INSIGHT_SHARE_OF_SOLVE * solve_seconds)
 
 
 def add_insight(result: PlanResult, solved: Solved, progress: Progress,
-                timings: dict[str, float], options: RunOptions) -> None:
-    """Prices that hold for one more unit, and the Sensitivity table, within a time budget."""
-    # By default the checks take at most half as long as the plan's own solve (at least a
-    # second): enough for every figure of a small plan, a bounded share of a national one.
-    budget = options.insight_seconds if options.insight_seconds is not None else max(
-        1.0, INSIGHT_SHARE_OF_SOLVE * timings.get("solve_seconds", 0.0))
-    progress(f"testing how sure the plan is (prices, break-evens; up to {round(budget, 1):g} s)"
-             " ...")
+                timings: dict[str, float], options: RunOptions,
+                where: Where | None = None) -> None:
+    """Prices that hold for one more unit, whole points of each limit, and the Sensitivity
+    table, within a time budget; what it leaves unchecked is counted by kind on the Run
+    sheet."""
+    budget = insight_budget(options, solved.solver.lp.num_cols,
+                            timings.get("solve_seconds", 0.0))
+    progress("testing how sure the plan is (prices, break-evens, points of each limit; "
+             + ("every check" if budget == float("inf") else f"up to {round(budget, 1):g} s")
+             + ") ...")
     prices, table, info = insight(solved.built, solved.solver, solved.solution, result.prices,
-                                  budget, result.concentration)
+                                  budget, result.concentration, where)
     result.prices, result.sensitivity = prices, table
     if "concentration" in info:
         result.concentration = info["concentration"]

@@ -21,6 +21,7 @@ effects first, within a time budget; what the budget leaves out says so instead 
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ import highspy
 import numpy as np
 import pandas as pd
 
+from model.analyses.parallel import Task, Where, forget, run_tasks
 from model.formulation import BuiltModel
 from model.results.extract import SolvedPlan, concentration_binding, concentration_windows
 from model.results.tables import PRICES, SENSITIVITY
@@ -376,9 +378,50 @@ UNCHECKED_KINDS = ("limit points", "window points", "prices", "capacities",
                    "supplier prices")
 
 
+class _Settle(Task):
+    """The re-solves of the insight's open items, in workers forked from the process that
+    holds the live model (they inherit it, solve, restore, and send the records back)."""
+
+    key = "insight settle"
+
+    def setup(self):
+        """Never called: the state (live model, items, deadline) is inherited by fork."""
+        raise RuntimeError("the insight's re-solves run only in forked workers")
+
+    def run(self, state, index: int):
+        """(record, re-solves, seconds) of one item, or None past the deadline."""
+        live, items, deadline = state
+        now = time.perf_counter()
+        if now > deadline:
+            return None
+        item = items[index]
+        before = live.solves
+        item.settle(item.record)
+        count, live.solves = live.solves - before, before  # the caller counts them
+        return item.record, count, time.perf_counter() - now
+
+
+def _settle_all(live: LiveModel, items: list[Item], deadline: float, where: Where | None
+                ) -> list[tuple[dict, int, float] | None]:
+    """Settle the open items before the deadline, on every core where the live model can be
+    inherited (fork), else here; an item the deadline leaves out is None."""
+    state = (live, items, deadline)
+    can_fork = "fork" in multiprocessing.get_all_start_methods()
+    if not can_fork or (where is not None and where.scheduler) or len(items) < 2:
+        return [_Settle().run(state, i) for i in range(len(items))]
+    # A re-solve takes a few per cent of the first solve; small batches stay here.
+    per_item = max(0.005, 0.02 * (live.solution.seconds or 0.0))
+    try:
+        return run_tasks(_Settle(), list(range(len(items))), Where(
+            where.workers if where is not None else None), state=state,
+            label="insight re-solves", item_seconds=per_item)
+    finally:
+        forget(_Settle.key)
+
+
 def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: pd.DataFrame,
-            budget_seconds: float, concentration: pd.DataFrame | None = None
-            ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+            budget_seconds: float, concentration: pd.DataFrame | None = None,
+            where: Where | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(Prices table with their ranges, Sensitivity table, figures about the work done: the
     solves, the seconds, what the budget left unchecked by kind, and with `concentration`
     the Concentration table with its whole points filled in and one row per limit).
@@ -417,15 +460,17 @@ def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: p
         if item.check(item.record):
             open_items.append(item)
         spent[item.kind] += time.perf_counter() - now
-    for item in open_items:
-        now = time.perf_counter()
-        if now - started > budget_seconds:
+    deadline = started + budget_seconds
+    settled = _settle_all(live, open_items, deadline, where)
+    for item, found in zip(open_items, settled, strict=True):
+        if found is None:
             left_out[item.kind] += 1
             continue
-        before = live.solves
-        item.settle(item.record)
-        spent[item.kind] += time.perf_counter() - now
-        solves[item.kind] += live.solves - before
+        record, count, seconds = found
+        item.record.update(record)
+        live.solves += count
+        spent[item.kind] += seconds
+        solves[item.kind] += count
     table = prices.copy()
     for column in ("one_more_unit", "holds_up_to", "method", "note"):
         table[column] = [item.record[column] for item in price_items]
