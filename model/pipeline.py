@@ -333,9 +333,9 @@ def summary_lines(outcome: RunOutcome) -> list[str]:
         value = result.extras.get(key)
         if value is not None:
             shown = "infinite" if value == float("inf") else f"{value:,.0f} {money}"
-            if key == "vss" and result.extras.get("vss_text", "").startswith("not measured"):
-                shown = "not measured"
             lines.append(f"  {label:<16} {shown:>22}")
+        elif str(result.extras.get(f"{key}_text", "")).startswith("not measured"):
+            lines.append(f"  {label:<16} {'not measured':>22}")
     points = result.extras.get("limits")
     if points is not None:
         for r in points.head(5).itertuples(index=False):

@@ -9,7 +9,7 @@ import pandas as pd
 
 from model.analyses.parallel import Progress, Task, Where, run_tasks
 from model.formulation import BuiltModel
-from model.results.extract import SolvedPlan, cvar_of
+from model.results.extract import SolvedPlan, cvar_of, same_unit
 from model.results.tables import TRADEOFF
 from model.solver.plan import solve_plan
 from model.solver.solve import PlanSolver, Solution
@@ -37,8 +37,9 @@ def set_max_share(built: BuiltModel, solver: PlanSolver, limit: str, share: floa
 
 def point_figures(built: BuiltModel, solver: PlanSolver, solution: Solution
                   ) -> tuple[float, float, float, dict[str, float]]:
-    """(expected cost, CVaR, expected shortfall, worth of each limit per point) of a solved
-    point, from the same cost terms as the full results."""
+    """(expected cost, CVaR, expected shortfall (None when the commodities' units differ),
+    worth of each limit per point) of a solved point, from the same cost terms as the full
+    results."""
     solved = SolvedPlan(built, solver.lp, solution)
     ix = built.index
     p = np.asarray(ix.tree.probabilities, dtype=float)
@@ -53,7 +54,7 @@ def point_figures(built: BuiltModel, solver: PlanSolver, solution: Solution
         worth[row.limit] = worth.get(row.limit, 0.0) + 0.01 * abs(float(duals[i])) * float(
             totals[row.scope])
     return (float(costs @ p), cvar_of(costs.tolist(), p.tolist(), ix.plan.settings.cvar_level),
-            float(shortfall @ p), worth)
+            float(shortfall @ p) if same_unit(ix.plan) else None, worth)
 
 
 class SweepTask(Task):

@@ -62,6 +62,7 @@ from model.results.tables import (
     TRADEOFF,
     TRANSFERS,
     OutTable,
+    scenarios_table,
 )
 from model.solver.solve import solver_version
 
@@ -93,8 +94,11 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
     if result.status == "time_limit":
         items.append(("gap", result.gap, "", "relative distance to the best possible plan "
                       "when the time limit stopped the solver (blank: unknown)"))
-    items.append(("total_shortfall", result.total_shortfall, "units",
-                  "expected unmet demand, all commodities"))
+    units = sorted({c.unit for c in plan.commodities.values()})
+    items.append(("total_shortfall", result.total_shortfall, units[0] if len(units) == 1 else "",
+                  "expected unmet demand, all commodities" if result.total_shortfall is not
+                  None else f"blank: the commodities come in different units ({', '.join(units)})"
+                  "; see the shortfall of each commodity below"))
     for k, value in result.shortfall_by_commodity.items():
         items.append((f"shortfall: {k}", value, plan.commodities[k].unit,
                       "expected unmet demand"))
@@ -399,7 +403,8 @@ def detail_tables(result: PlanResult, plan: PlanData) -> list[tuple[OutTable, pd
         (FIRST_ORDERS, result.first_period_orders),
         (ORDERS, result.orders), (STOCKPILE, result.stockpile),
         (CONCENTRATION, result.concentration), (PRICES, result.prices),
-        (SCENARIOS, result.scenarios),
+        (scenarios_table({k: c.unit for k, c in plan.commodities.items()}),
+         result.scenarios),
         (INVESTMENTS, result.investments if plan.projects else None),
         (TRANSFERS, result.transfers if plan.transfers else None),
         (PIPELINE, result.pipeline if plan.pipeline else None),
@@ -455,7 +460,7 @@ def fill_plan(book: Book, result: PlanResult, plan: PlanData, notes: Iterable[st
         if spec.name in side_files:
             ws.write_string(count + 1, 0, f"The first {count:,} of {len(table):,} rows; all of "
                             f"them are in {side_files[spec.name]}", book.fmt(italic=True))
-        if spec is SCENARIOS:
+        if spec.name == SCENARIOS.name:
             write_scenario_comparison(book, book.sheet("Scenario comparison"), result, plan)
     run = book.sheet("Run")
     if result.extras.get("evaluation") is not None:

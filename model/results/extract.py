@@ -42,7 +42,7 @@ class PlanResult:
     expected_cost: float
     cvar: float
     cost_parts: dict[str, float]
-    total_shortfall: float
+    total_shortfall: float | None  # None when the commodities' units differ
     shortfall_by_commodity: dict[str, float]
     end_shortfall_by_commodity: dict[str, float]
     orders: pd.DataFrame
@@ -144,16 +144,19 @@ def extract(built: BuiltModel, lp: CompiledLP, solution: Solution) -> PlanResult
     end_short = stock.end_shortfall_by_scenario()
     scenarios = SCENARIOS.frame(
         scenario=list(tree.scenario_names), probability=probabilities, cost=costs,
-        shortfall=shortfall.sum(axis=1),
+        shortfall=shortfall.sum(axis=1) if same_unit(plan) else np.nan,
         **{part: parts[:, i] for i, part in enumerate(COST_PARTS)})
-    orders = _orders(solved)
     commodities = list(plan.commodities)
+    scenarios = scenarios.assign(**{f"shortfall: {k}": shortfall[:, i]
+                                    for i, k in enumerate(commodities)})
+    orders = _orders(solved)
     return PlanResult(
         status=solution.status, objective=solution.objective,
         expected_cost=float(costs @ probabilities),
         cvar=cvar_of(costs.tolist(), probabilities.tolist(), plan.settings.cvar_level),
         cost_parts={part: float(parts[:, i] @ probabilities) for i, part in enumerate(COST_PARTS)},
-        total_shortfall=float(shortfall.sum(axis=1) @ probabilities),
+        total_shortfall=(float(shortfall.sum(axis=1) @ probabilities) if same_unit(plan)
+                         else None),
         shortfall_by_commodity={k: float(shortfall[:, i] @ probabilities)
                                 for i, k in enumerate(commodities)},
         end_shortfall_by_commodity={k: float(end_short[:, i] @ probabilities)
@@ -166,6 +169,11 @@ def extract(built: BuiltModel, lp: CompiledLP, solution: Solution) -> PlanResult
         highs_status=solution.highs_status, gap=solution.gap,
         max_residual=solution.max_residual, method=solution.method, tried=solution.tried,
         has_basis=solution.has_basis)
+
+
+def same_unit(plan) -> bool:
+    """Whether every commodity shares one unit (so that shortfalls may be added)."""
+    return len({c.unit for c in plan.commodities.values()}) <= 1
 
 
 def relevant_pairs(ix: ModelIndex) -> list[tuple[str, str]]:

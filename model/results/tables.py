@@ -162,6 +162,21 @@ FIRST_ORDERS = OutTable("Decisions now", (
     _qty("quantity"), _text("scenarios", 30)),
     "Orders of the first period: the decisions to take now.")
 
+def scenarios_table(units: dict[str, str]) -> OutTable:
+    """The Scenarios sheet of a plan: one shortfall column per commodity, in its unit; the
+    all-commodity `shortfall` only when every commodity shares one unit (else blank: no total
+    adds different units)."""
+    shared = set(units.values())
+    total = _qty("shortfall", f"{next(iter(shared))}, all commodities" if len(shared) == 1
+                 else "blank: the commodities' units differ", 18)
+    return OutTable(SCENARIOS.name, (
+        *SCENARIOS.columns[:3], total,
+        *[_qty(f"shortfall: {k}", unit, max(14, len(k) + 12)) for k, unit in units.items()],
+        *SCENARIOS.columns[4:]),
+        "Probability, cost and shortfall of each scenario (per commodity, each in its unit), "
+        "with the cost by part.")
+
+
 TRADEOFF = OutTable("Tradeoff", (
     _text("limit", 24), OutColumn("max_share", "share", "%"), _text("status", 12),
     _money("objective"), _money("expected_cost"), _money("cvar"),
