@@ -63,7 +63,8 @@ def test_capacity_worth_counts_only_the_periods_the_supplier_is_available(tmp_pa
     f, _, table = figures(tmp_path, windowed(3))
     assert f == pytest.approx(716)
     row = table.set_index(["kind", "name"]).loc[("supplier capacity", "B")]
-    assert row["worth"] == pytest.approx(98)
+    assert row["saving_per_unit_of_capacity"] == pytest.approx(98)
+    assert row["capacity"] == pytest.approx(3) and row["unit"] == "t"
     assert f - objective(tmp_path, windowed(4)) == pytest.approx(98)
 
 
@@ -88,8 +89,13 @@ def test_break_even_and_entry_price_are_breakpoints_of_the_value_function(tmp_pa
     assert f == pytest.approx(22)
     rows = table[table["kind"].str.startswith("price")].set_index("name")
     assert rows.loc["A", "break_even"] == pytest.approx(3)
-    assert rows.loc["C", "break_even"] == pytest.approx(3)
-    assert rows.loc["C", "worth"] == pytest.approx(1)
+    assert rows.loc["C", "entry_price"] == pytest.approx(3)
+    assert rows.loc["C", "price_fall_to_enter"] == pytest.approx(1)
+    assert rows.loc["C", "price"] == pytest.approx(4)
+    # Each column holds one meaning: a used supplier has no entry price, one left out no
+    # break-even.
+    assert rows.loc["A", ["entry_price", "price_fall_to_enter"]].isna().all()
+    assert rows.loc["C", ["break_even", "spend_in_objective"]].isna().all()
     assert "checked by a re-solve past it" in rows.loc["A", "method"]
     # Fresh solves on each side.
     assert bought(tmp_path, two_sellers(2.99, 3), "A") == pytest.approx(8)
@@ -99,12 +105,16 @@ def test_break_even_and_entry_price_are_breakpoints_of_the_value_function(tmp_pa
 
 
 def test_a_tie_at_todays_price_gives_todays_price_as_the_break_even(tmp_path):
-    # B and C both at 3: a tie; whichever the solver buys, B's break-even is 3 (above it the
-    # plan buys nothing from B), and C's entry price is 3 too (below it, C takes the 2 units).
+    # B and C both at 3: a tie; whichever the solver buys has its break-even at 3 (above it the
+    # plan buys nothing from it), the other its entry price at 3 (below it, it takes the 2
+    # units): neither depends on which of the two equally good plans the solver returned.
     f, _, table = figures(tmp_path, two_sellers(2, 3, 3))
     assert f == pytest.approx(22)
     rows = table[table["kind"].str.startswith("price")].set_index("name")
-    for name in ("B", "C"):
-        assert rows.loc[name, "break_even"] == pytest.approx(3), name
+    used, left_out = ("B", "C") if rows.loc["B", "kind"].endswith("used") else ("C", "B")
+    assert rows.loc[used, "break_even"] == pytest.approx(3)
+    assert rows.loc[left_out, "entry_price"] == pytest.approx(3)
     assert bought(tmp_path, two_sellers(2, 3.01, 3), "B") == pytest.approx(0)
     assert bought(tmp_path, two_sellers(2, 3, 2.99), "C") == pytest.approx(2)
+    assert bought(tmp_path, two_sellers(2, 3, 3.01), "C") == pytest.approx(0)
+    assert bought(tmp_path, two_sellers(2, 2.99, 3), "B") == pytest.approx(2)

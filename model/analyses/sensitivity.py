@@ -435,8 +435,9 @@ def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: p
         table = prices.assign(method="dual (no basis)", note=reason)
         if solution.row_dual is None:
             table = table.assign(marginal_cost=np.nan)
-        note = SENSITIVITY.frame([("note", "-", "-", f"no sensitivity: {reason}", None, None,
-                                   "", None, "-")])
+        note = SENSITIVITY.frame([tuple({"kind": "note", "name": "-", "commodity": "-",
+                                         "finding": f"no sensitivity: {reason}",
+                                         "method": "-"}.get(c) for c in SENSITIVITY.names)])
         return table[PRICES.names], note, {"solves": 0, "seconds": 0.0}
     live = LiveModel(built, solver, solution)
     price_items = _price_items(live, prices)
@@ -475,7 +476,7 @@ def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: p
     for column in ("one_more_unit", "holds_up_to", "method", "note"):
         table[column] = [item.record[column] for item in price_items]
     rows = [item.record for item in capacity_items + supplier_items]
-    sensitivity = ordered(SENSITIVITY.frame([tuple(r[c] for c in SENSITIVITY.names)
+    sensitivity = ordered(SENSITIVITY.frame([tuple(r.get(c) for c in SENSITIVITY.names)
                                              for r in rows]))
     info = {"solves": live.solves, "seconds": time.perf_counter() - started,
             "unchecked": left_out, "left_for_budget": sum(left_out.values()),
@@ -723,13 +724,13 @@ def _capacity_items(live: LiveModel) -> list[Item]:
         if abs(rate) <= TOLERANCE * max(1.0, abs(live.objective)) * 1e-3:
             continue
         unit = plan.commodities[commodity].unit
-        record = {"kind": kind, "name": name, "commodity": commodity, "break_even": None,
-                  "current": current, "unit": f"{unit}/period"}
+        record = {"kind": kind, "name": name, "commodity": commodity, "capacity": current,
+                  "unit": unit}
 
         def finish(record: dict, worth: float, method: str, unit: str = unit) -> None:
             text = (f"one more {unit} per period saves {worth:,.0f} {money}" if worth >= 0 else
                     f"one more {unit} per period costs {-worth:,.0f} {money}")
-            record.update(finding=text, worth=worth, method=method)
+            record.update(finding=text, saving_per_unit_of_capacity=worth, method=method)
 
         finish(record, -rate, "dual (the rate of a small change; not checked for a whole "
                               "unit within the time budget)")
@@ -770,8 +771,9 @@ def _supplier_items(live: LiveModel) -> list[Item]:
         used = float(probability @ live.x[cols]) > TOLERANCE
         record = {"kind": "price of a supplier used" if used else
                   "price of a supplier left out", "name": name,
-                  "commodity": supplier.commodity, "current": price, "unit": unit,
-                  "break_even": None, "worth": spend if used else None}
+                  "commodity": supplier.commodity, "price": price,
+                  "unit": plan.commodities[supplier.commodity].unit,
+                  "spend_in_objective": spend if used else None}
         record.update(finding="not searched within the time budget", method="-")
 
         def settle(record: dict, direction: Direction = direction, price: float = price,
@@ -790,8 +792,8 @@ def _supplier_items(live: LiveModel) -> list[Item]:
                               method=method)
             else:
                 record.update(finding=f"enters if its price falls by {-move:,.2f} (below "
-                                      f"{price + move:,.2f} {unit})", break_even=price + move,
-                              worth=-move, method=method)
+                                      f"{price + move:,.2f} {unit})", entry_price=price + move,
+                              price_fall_to_enter=-move, method=method)
 
         items.append(Item(1 - spend / max(1.0, abs(live.objective)), record,
                           lambda record: True, settle, "supplier prices"))
@@ -799,12 +801,13 @@ def _supplier_items(live: LiveModel) -> list[Item]:
 
 
 def ordered(table: pd.DataFrame) -> pd.DataFrame:
-    """Sensitivity rows in reading order: binding capacities by worth, used suppliers by
-    spend, suppliers left out by the price fall they need."""
+    """Sensitivity rows in reading order: binding capacities by their saving, used suppliers
+    by spend, suppliers left out by the price fall they need."""
     rank = table["kind"].map({"supplier capacity": 0, "route capacity": 1,
                               "price of a supplier used": 2,
                               "price of a supplier left out": 3}).fillna(4)
     size = np.where(table["kind"] == "price of a supplier left out",
-                    table["worth"].astype(float).fillna(np.inf),
-                    -table["worth"].astype(float).abs().fillna(0.0))
+                    table["price_fall_to_enter"].astype(float).fillna(np.inf),
+                    -table["saving_per_unit_of_capacity"].astype(float).fillna(
+                        table["spend_in_objective"].astype(float)).abs().fillna(0.0))
     return table.iloc[np.lexsort((size, rank))].reset_index(drop=True)

@@ -123,13 +123,19 @@ PRICES = OutTable("Prices", (
 
 SENSITIVITY = OutTable("Sensitivity", (
     _text("kind", 26), _text("name", 28), _text("commodity", 14), _text("finding", 70),
-    OutColumn("break_even", "price", "money/unit", 16),
-    OutColumn("current", "price", "", 14), _text("unit", 16),
-    _money("worth", "money", 16), _text("method", 28)),
-    "How sure the plan is: what one more unit of a binding capacity is worth, how far a used "
-    "supplier's price can rise before the plan buys less, and the price at which a supplier "
-    "left out would enter; `worth` is the saving of one more unit per period for a capacity, "
-    "the expected spend for a used supplier and the price fall needed for one left out.")
+    _qty("capacity", "commodity unit/period", 16),
+    _money("saving_per_unit_of_capacity", "money per commodity unit/period more", 22),
+    OutColumn("price", "price", "money/commodity unit", 16),
+    _money("spend_in_objective", "money, present value, as weighted in the objective", 22),
+    OutColumn("break_even", "price", "money/commodity unit", 16),
+    OutColumn("entry_price", "price", "money/commodity unit", 16),
+    OutColumn("price_fall_to_enter", "price", "money/commodity unit", 16),
+    _text("unit", 10), _text("method", 36)),
+    "How sure the plan is, one column per meaning: for a binding capacity, its capacity and "
+    "what one more unit per period saves; for a used supplier, its price, its spend (as "
+    "weighted in the objective) and the break-even price above which the plan buys less; for "
+    "a supplier left out, its price, the entry price below which the plan would buy from it "
+    "and the fall that takes; `unit` is the commodity's unit.")
 
 SCENARIOS = OutTable("Scenarios", (
     _text("scenario", 18), OutColumn("probability", "share", "%"),
