@@ -273,24 +273,30 @@ class LiveModel:
 
 def price_direction(built: BuiltModel, lp, supplier: str
                     ) -> tuple[Direction, np.ndarray, np.ndarray]:
-    """The change of the LP when a supplier's unit cost rises by 1 in every period and
-    scenario (objective coefficients, and with CVaR the node-cost rows); its order columns and
-    their nodes' probabilities."""
+    """The change of the LP when a supplier's unit cost in the workbook rises by 1 in every
+    period (in every scenario, times its cost factor; objective coefficients, and with CVaR
+    the node-cost rows); its order columns and their nodes' probabilities."""
     ix = built.index
     order = lp.layout.columns["order"]
     node_rows = lp.layout.rows.get("node_cost_definition")
     weight = max(0.0, 1.0 - ix.plan.settings.risk_weight)
     cols, rates, entries, probability = [], [], [], []
+    prices = ix.plan.suppliers[supplier].unit_cost_per_period
     for i, (r, n) in enumerate(order.keys):
         if ix.plan.routes[r].supplier != supplier:
             continue
         col = order.start + i
         d, p = ix.discount[n], ix.tree.nodes[n].probability
+        # A scenario's cost factor scales the workbook's price: a rise of 1 in the workbook
+        # is a rise of the factor in that scenario (1 where the price is 0 and the factor
+        # cannot be read off).
+        base = prices[ix.t(n) - 1]
+        factor = ix.unit_cost[order.keys[i]] / base if base else 1.0
         cols.append(col)
-        rates.append(weight * p * d)
+        rates.append(weight * p * d * factor)
         probability.append(p)
         if node_rows is not None:
-            entries.append((node_rows.start + n, col, -d))
+            entries.append((node_rows.start + n, col, -d * factor))
     cols_array = np.asarray(cols, dtype=np.int64)
     return (Direction(cols_array, np.asarray(rates, dtype=float), entries), cols_array,
             np.asarray(probability, dtype=float))
