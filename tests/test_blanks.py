@@ -48,3 +48,38 @@ def test_an_unmeasured_value_of_hedging_is_blank_not_zero(tmp_path):
     row = tables["Summary"].set_index("item").loc["vss"]
     assert row["value"] != row["value"]
     assert row["note"].startswith("not measured")
+
+
+def _sampled(chance: float, futures: int = 6) -> dict:
+    # A year of months, demand 10 a month; the cheap supplier is cut for a month with the
+    # given chance a year, in futures sampled with seed 11.
+    from helpers import settings
+
+    sheets = one_commodity(12, 10, [["cheap", 10, 1], ["dear", 100, 5]])
+    sheets["Settings"] = settings(12, sample_scenarios=futures, sample_seed=11)
+    sheets["Events"] = [["event", "target_type", "target", "probability_per_year",
+                         "min_duration", "max_duration"],
+                        ["cut", "supplier", "cheap", chance, 1, 1]]
+    return sheets
+
+
+def test_a_sampled_plan_is_read_against_its_calm_future(tmp_path):
+    from model.inputs import load_plan
+    from model.pipeline import sample_if_asked
+    from model.results.scenario_compare import reference_label, reference_scenario
+
+    path = tmp_path / "sampled.xlsx"
+    from helpers import write_workbook
+
+    write_workbook(path, _sampled(0.5))
+    plan = sample_if_asked(load_plan(path), lambda _: None)
+    touched = {d.scenario for d in plan.disruptions}
+    calm = [name for name in plan.scenarios if name not in touched]
+    assert calm and touched  # the seed gives both kinds
+    assert reference_scenario(plan) == calm[0]
+    assert reference_label(plan) == f"{calm[0]} (the calm future: no event in the horizon)"
+    # With the event near certain every future has it: the most probable path is named as such.
+    write_workbook(path, _sampled(0.999))
+    plan = sample_if_asked(load_plan(path), lambda _: None)
+    assert {d.scenario for d in plan.disruptions} == set(plan.scenarios)
+    assert reference_label(plan).endswith("(the most probable path: no sampled future is calm)")

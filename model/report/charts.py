@@ -22,13 +22,15 @@ from model.domain.semantics import limit_commodities, limit_scope, values_of
 from model.report.book import write_cell
 from model.results.extract import PlanResult
 from model.results.scenario_compare import (
+    reference_label,
     reference_scenario,
     scenario_costs,
     shortfall_by_commodity,
 )
 from model.results.scenario_compare import supply_change_by_country as supply_change
 
-__all__ = ["add_charts", "plan_grid", "reference_scenario", "country_colours", "cap_lines"]
+__all__ = ["add_charts", "plan_grid", "reference_label", "reference_scenario", "country_colours",
+           "cap_lines"]
 
 ROWS_PER_CHART = 19
 COLUMNS_PER_CHART = 10
@@ -338,7 +340,7 @@ def _supply_mix_charts(book: Any, layout: _Layout, data: _ChartData, result: Pla
                                if windows else ""))
         block = data.block(
             f"Supply of {k} by processing country ({commodity.unit} ordered per "
-            f"{period_name}, {reference_scenario(plan)} scenario){note}", table, "period")
+            f"{period_name}, {reference_label(plan)} scenario){note}", table, "period")
         chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
         for c, country in enumerate(countries, start=1):
             chart.add_series(block.series(c, gap=40, fill={"color": colours[country]},
@@ -378,7 +380,7 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
     for k in short:
         table[f"{k} shortfall ({plan.commodities[k].unit})"] = shortfall[k].reindex(
             costs.index).to_numpy()
-    layout.section(f"Each scenario against {reference}")
+    layout.section(f"Each scenario against {reference_label(plan)}")
     block = data.block(
         f"Cost of each scenario against {reference} ({unit}, present value) and its shortfall "
         f"(unmet demand over the horizon, in each commodity's unit){shown}", table, "scenario")
@@ -439,7 +441,7 @@ def _stock_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanResu
     workbook = book.workbook
     found = stock_against_target(result, plan)
     if found:
-        layout.section(f"Stock against target, {reference_scenario(plan)} scenario")
+        layout.section(f"Stock against target, {reference_label(plan)} scenario")
     for k, g, table in found:
         unit = plan.commodities[k].unit
         block = data.block(f"Stock of {k} in {g} ({unit}, end of period)", table, "period")

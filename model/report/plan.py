@@ -41,7 +41,7 @@ from model.report.book import (
     write_rows,
     write_table,
 )
-from model.report.charts import add_charts, plan_grid, reference_scenario
+from model.report.charts import add_charts, plan_grid, reference_label, reference_scenario
 from model.results.extract import PlanResult
 from model.results.scenario_compare import compare_scenarios
 from model.results.tables import (
@@ -380,7 +380,7 @@ def _write_plan_grid(book: Book, ws: Any, result: PlanResult, plan: PlanData) ->
         note = (f" The plan has {len(labels):,} periods, more than Excel has columns, so the "
                 "grid is written with one row per route and period.")
     fit_to_page_width(ws)
-    ws.write_string(len(grid) + 2, 0, f"Orders of the {reference_scenario(plan)} scenario, by "
+    ws.write_string(len(grid) + 2, 0, f"Orders of the {reference_label(plan)} scenario, by "
                     "the period they are placed in (quantities in each commodity's unit)."
                     + note, book.fmt(italic=True))
 
@@ -513,8 +513,8 @@ def write_scenario_comparison(book: Book, ws: Any, result: PlanResult, plan: Pla
         ws.set_column(c, c, max(header_width(spec.columns[c].header(currency),
                                              spec.columns[c].width)
                                 for spec in specs if c < len(spec.columns)))
-    ws.write_string(0, 0, f"Each scenario against {reference}: a change is the scenario's "
-                    f"figure minus {reference}'s (charts on the Charts sheet)", title)
+    ws.write_string(0, 0, f"Each scenario against {reference_label(plan)}: a change is the "
+                    f"scenario's figure minus {reference}'s (charts on the Charts sheet)", title)
     section = book.fmt(**SECTION)
     plain = book.fmt(italic=True)
     row = 2
