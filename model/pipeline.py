@@ -302,16 +302,17 @@ def evaluation_lines(evaluation, money: str, units: dict[str, str]) -> list[str]
              f"{len(evaluation.futures):,} fresh futures (95%: {low:,.0f} to {high:,.0f})",
              f"  optimism         {abs(optimism):>18,.0f} {money} "
              f"{'above' if optimism >= 0 else 'below'} the in-sample expected cost"]
-    bound = evaluation.lower_bound
-    if bound is not None:
-        estimate = evaluation.objective_estimate
+    found = evaluation.bound_estimate_gap()
+    if found is not None:
+        bound, estimate, gap, why = found
         lines += [f"  objective out    {estimate:>18,.0f} {money} the plan's objective over the "
                   "fresh futures",
-                  f"  lower bound      {bound[2]:>18,.0f} {money} (the true optimum is "
+                  f"  lower bound      {bound:>18,.0f} {money} (the true optimum is "
                   f"above it with 97.5% confidence, from {len(evaluation.replications)} "
                   "replications)",
-                  f"  gap estimate     {estimate - bound[0]:>18,.0f} {money} how far the plan "
-                  "may be from the true optimum"]
+                  f"  gap estimate     {gap:>18,.0f} {money} objective out minus the lower "
+                  "bound",
+                  f"                   {why}"]
     for k, chance, size, _ in evaluation.shortfall():
         if chance > 0:
             lines.append(f"  short of {k:<15.15} in {chance:.0%} of futures, "
