@@ -173,6 +173,18 @@ def test_every_printed_figure_equals_a_fresh_solve_of_the_edited_problem(tmp_pat
             assert f - edited.solution.objective == pytest.approx(
                 row.saving_per_unit_of_capacity, abs=tolerance), row
             checked += 1
+        elif row.kind == "insurance value of a stockpile":
+            if row.insurance_value is None or np.isnan(float(row.insurance_value)):
+                assert row.finding
+                continue
+            key = next(key for key in plan.stockpiles if f"{key[0]} in {key[1]}" == row.name)
+            pile = plan.stockpiles[key]
+            bare = dataclasses.replace(pile, capacity=pile.initial_stock, target_stock=0.0,
+                                       target_days=0.0, end_stock=0.0)
+            edited = fresh(dataclasses.replace(plan, stockpiles={**plan.stockpiles, key: bare}))
+            assert edited.solution.objective - f == pytest.approx(row.insurance_value,
+                                                                  abs=tolerance), row
+            checked += 1
         elif row.kind.startswith("price of a supplier"):
             point = row.break_even if row.kind.endswith("used") else row.entry_price
             if point is None or np.isnan(point):

@@ -118,3 +118,34 @@ def test_a_tie_at_todays_price_gives_todays_price_as_the_break_even(tmp_path):
     assert bought(tmp_path, two_sellers(2, 3, 2.99), "C") == pytest.approx(2)
     assert bought(tmp_path, two_sellers(2, 3, 3.01), "C") == pytest.approx(0)
     assert bought(tmp_path, two_sellers(2, 2.99, 3), "B") == pytest.approx(2)
+
+
+def stored(capacity: float) -> dict:
+    # Demand 0 then 10; A sells (at 1, up to 10) in month 1 only; a stockpile of k starting
+    # empty, room for `capacity`, no holding cost; the rest unmet at 100.
+    sheets = one_commodity(2, [0, 10], [["A", 10, 1]], stock=[0, capacity, 0])
+    sheets["Suppliers"][0] += ["available_to"]
+    sheets["Suppliers"][1] += ["2027-01"]
+    return sheets
+
+
+def test_the_insurance_value_of_a_stockpile(tmp_path):
+    # With room: buy 10 in month 1 and store them: 10. Without room beyond its initial stock
+    # (0): the 10 units of month 2 go unmet at 100: 1000. Insurance value 990, expected cost
+    # +990, expected shortfall of k +10 t.
+    f, _, table = figures(tmp_path, stored(100))
+    assert f == pytest.approx(10)
+    row = table.set_index("kind").loc["insurance value of a stockpile"]
+    assert row["name"] == "k in home"
+    assert row["insurance_value"] == pytest.approx(990)
+    assert row["expected_cost_change"] == pytest.approx(990)
+    assert row["shortfall_change"] == pytest.approx(10)
+    assert objective(tmp_path, stored(0)) - f == pytest.approx(990)
+
+
+def test_the_summary_names_the_largest_stockpile_insurance(tmp_path):
+    from helpers import read_plan, solve, summary
+
+    outcome = solve(tmp_path, stored(100))
+    values = summary(read_plan(outcome.output_path))
+    assert values["largest stockpile insurance"] == pytest.approx(990)

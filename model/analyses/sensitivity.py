@@ -381,7 +381,7 @@ class Item:
 
 
 UNCHECKED_KINDS = ("limit points", "window points", "prices", "capacities",
-                   "supplier prices")
+                   "supplier prices", "stockpiles")
 
 
 class _Settle(Task):
@@ -449,10 +449,11 @@ def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: p
     price_items = _price_items(live, prices)
     capacity_items = _capacity_items(live)
     supplier_items = _supplier_items(live)
+    stockpile_items = _stockpile_items(live)
     limit_items, window_items, limits = ([], [], None) if concentration is None else \
         _limit_items(live)
     items = sorted(limit_items + [i for i in window_items if i is not None] + capacity_items
-                   + supplier_items + price_items, key=lambda i: i.priority)
+                   + supplier_items + stockpile_items + price_items, key=lambda i: i.priority)
     left_out = dict.fromkeys(UNCHECKED_KINDS, 0)
     spent = dict.fromkeys(UNCHECKED_KINDS, 0.0)  # seconds by kind, for bench/insight.py
     solves = dict.fromkeys(UNCHECKED_KINDS, 0)
@@ -481,7 +482,7 @@ def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: p
     table = prices.copy()
     for column in ("one_more_unit", "holds_up_to", "method", "note"):
         table[column] = [item.record[column] for item in price_items]
-    rows = [item.record for item in capacity_items + supplier_items]
+    rows = [item.record for item in capacity_items + supplier_items + stockpile_items]
     sensitivity = ordered(SENSITIVITY.frame([tuple(r.get(c) for c in SENSITIVITY.names)
                                              for r in rows]))
     info = {"solves": live.solves, "seconds": time.perf_counter() - started,
@@ -806,14 +807,102 @@ def _supplier_items(live: LiveModel) -> list[Item]:
     return items
 
 
+def _plan_figures(live: LiveModel, x: np.ndarray) -> tuple[float, np.ndarray]:
+    """(expected cost, expected shortfall per commodity in the plan's commodity order) of the
+    columns x, from the same cost terms as the plan's own results."""
+    ix = live.built.index
+    solution = Solution("optimal", None, 0.0, x)
+    solved = SolvedPlan(live.built, live.lp, solution)
+    p = np.asarray(ix.tree.probabilities, dtype=float)
+    expected = float(solved.scenario_parts().sum(axis=1) @ p)
+    unmet = solved.values("unmet").reshape(len(ix.stock_keys), len(ix.tree.nodes))
+    paths = np.asarray(ix.tree.node_of, dtype=np.int64)
+    by_pair = unmet[:, paths].sum(axis=2) @ p  # (pair,)
+    commodities = list(ix.plan.commodities)
+    shortfall = np.zeros(len(commodities))
+    for (k, _g), value in zip(ix.stock_keys, by_pair.tolist(), strict=True):
+        shortfall[commodities.index(k)] += value
+    return expected, shortfall
+
+
+def _stockpile_items(live: LiveModel) -> list[Item]:
+    """The insurance value of each stockpile: the plan re-solved with that stockpile unable to
+    hold more than its initial stock (its stock columns' upper bounds at the initial stock) and
+    without its target and end stock (those rows' lower bounds at 0); the change of the
+    objective, of the expected cost and of each commodity's expected shortfall."""
+    ix, lp = live.built.index, live.lp
+    plan = ix.plan
+    if not plan.stockpiles:
+        return []
+    money = plan.settings.currency
+    stock = lp.layout.columns["stock"]
+    rows = {family: lp.layout.rows.get(family) for family in ("stock_target", "end_stock")}
+    base = None
+    items = []
+    for (k, g), pile in plan.stockpiles.items():
+        cols = np.array([stock.start + i for i, key in enumerate(stock.keys)
+                         if key[0] == k and key[1] == g], dtype=np.int64)
+        if not cols.size:
+            continue
+        freed = np.array([block.start + i for block in rows.values() if block is not None
+                          for i, key in enumerate(block.keys) if key[0] == k and key[1] == g],
+                         dtype=np.int64)
+        unit = plan.commodities[k].unit
+        record = {"kind": "insurance value of a stockpile", "name": f"{k} in {g}",
+                  "commodity": k, "unit": unit,
+                  "finding": "not re-solved within the time budget", "method": "-"}
+
+        def settle(record: dict, cols: np.ndarray = cols, freed: np.ndarray = freed,
+                   pile=pile, k: str = k, unit: str = unit) -> None:
+            nonlocal base
+            if base is None:
+                base = _plan_figures(live, live.x)
+            solver = live.solver
+            upper = lp.col_upper[cols].copy()
+            lower_rows, upper_rows = lp.row_lower[freed].copy(), lp.row_upper[freed].copy()
+            solver.change_col_bounds(cols, lp.col_lower[cols],
+                                     np.minimum(upper, pile.initial_stock))
+            solver.change_row_bounds(freed, np.minimum(lower_rows, 0.0), upper_rows)
+            try:
+                found = live._solve()
+            finally:
+                solver.change_col_bounds(cols, lp.col_lower[cols], upper)
+                solver.change_row_bounds(freed, lower_rows, upper_rows)
+            if found is None:
+                record.update(finding="no plan without this stockpile's room to grow",
+                              method="re-solve")
+                return
+            objective, x, _ = found
+            expected, shortfall = _plan_figures(live, x)
+            change = shortfall - base[1]
+            mine = list(plan.commodities).index(k)
+            others = "; ".join(f"{name} {value:+,.3f} {plan.commodities[name].unit}"
+                               for name, value in zip(plan.commodities, change.tolist(),
+                                                      strict=True)
+                               if name != k and abs(value) > 1e-6)
+            record.update(
+                insurance_value=objective - live.objective,
+                expected_cost_change=expected - base[0], shortfall_change=float(change[mine]),
+                finding=(f"without room beyond its initial stock (and without its target and "
+                         f"end stock) the objective rises by {objective - live.objective:,.0f} "
+                         f"{money}, expected shortfall of {k} by {change[mine]:+,.3f} {unit}"
+                         + (f" (others: {others})" if others else "")),
+                method="re-solve (capacity = initial stock; target and end stock removed)")
+
+        items.append(Item(0.9, record, lambda record: True, settle, "stockpiles"))
+    return items
+
+
 def ordered(table: pd.DataFrame) -> pd.DataFrame:
     """Sensitivity rows in reading order: binding capacities by their saving, used suppliers
     by spend, suppliers left out by the price fall they need."""
     rank = table["kind"].map({"supplier capacity": 0, "route capacity": 1,
-                              "price of a supplier used": 2,
-                              "price of a supplier left out": 3}).fillna(4)
+                              "insurance value of a stockpile": 2,
+                              "price of a supplier used": 3,
+                              "price of a supplier left out": 4}).fillna(5)
     size = np.where(table["kind"] == "price of a supplier left out",
                     table["price_fall_to_enter"].astype(float).fillna(np.inf),
                     -table["saving_per_unit_of_capacity"].astype(float).fillna(
-                        table["spend_in_objective"].astype(float)).abs().fillna(0.0))
+                        table["spend_in_objective"].astype(float)).fillna(
+                        table["insurance_value"].astype(float)).abs().fillna(0.0))
     return table.iloc[np.lexsort((size, rank))].reset_index(drop=True)

@@ -111,6 +111,10 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
                       ("vss", "value of planning for the scenarios instead of their average")):
         items.append((key, result.extras.get(key), money, result.extras.get(f"{key}_text",
                                                                               note)))
+    insurance = _largest_insurance(result)
+    if insurance is not None:
+        items.append(("largest stockpile insurance", insurance.insurance_value, money,
+                      f"{insurance.name}: {insurance.finding} (all on the Sensitivity sheet)"))
     for part in COST_PARTS:
         items.append((part, result.cost_parts[part], money, PART_NOTES[part]))
     for name, file in result.extras.get("side_files", {}).items():
@@ -255,6 +259,18 @@ def _plural(basis: str, period_length: str) -> str:
     if basis == "year":
         return "years"
     return "windows"
+
+
+def _largest_insurance(result: PlanResult) -> Any:
+    """The Sensitivity row of the stockpile worth most as insurance (None without one)."""
+    table = result.sensitivity
+    if table is None or "insurance_value" not in table.columns:
+        return None
+    rows = table[table["kind"] == "insurance value of a stockpile"]
+    values = pd.to_numeric(rows["insurance_value"], errors="coerce")
+    if not values.notna().any():
+        return None
+    return rows.loc[values.idxmax()]
 
 
 def binding_limits(result: PlanResult, plan: PlanData) -> pd.DataFrame:

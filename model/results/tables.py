@@ -130,12 +130,18 @@ SENSITIVITY = OutTable("Sensitivity", (
     OutColumn("break_even", "price", "money/commodity unit", 16),
     OutColumn("entry_price", "price", "money/commodity unit", 16),
     OutColumn("price_fall_to_enter", "price", "money/commodity unit", 16),
+    _money("insurance_value", "money, objective without the stockpile's room to grow", 22),
+    _money("expected_cost_change", "money, present value", 18),
+    _qty("shortfall_change", "commodity unit, expected", 18),
     _text("unit", 10), _text("method", 36)),
     "How sure the plan is, one column per meaning: for a binding capacity, its capacity and "
     "what one more unit per period saves; for a used supplier, its price, its spend (as "
     "weighted in the objective) and the break-even price above which the plan buys less; for "
     "a supplier left out, its price, the entry price below which the plan would buy from it "
-    "and the fall that takes; `unit` is the commodity's unit.")
+    "and the fall that takes; for a stockpile, its insurance value: how much the objective, "
+    "the expected cost and the commodity's expected shortfall rise when it cannot hold more "
+    "than its initial stock and has no target or end stock (a re-solve); `unit` is the "
+    "commodity's unit.")
 
 SCENARIOS = OutTable("Scenarios", (
     _text("scenario", 18), OutColumn("probability", "share", "%"),
