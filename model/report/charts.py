@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model.domain.data import PlanData
@@ -151,11 +152,49 @@ def cap_lines(result: PlanResult, plan: PlanData, commodity: str) -> list[CapLin
         where = f" into {limit.region}" if limit.region != "*" and not everywhere else ""
         basis = {"period": "", "year": ", yearly limit", "horizon": ", limit on the horizon"}.get(
             limit.basis, f", {limit.basis_label}-period limit")
-        cap = (limit.max_share * supply).where(supply > 0)  # no supply, no line
-        lines.append(CapLine(
-            limit.name, f"{limit.name}: {_share_text(limit.max_share)} cap{what}{where}{basis}",
-            cap, countries, limit.basis_label))
-    return lines
+        name = f"{limit.name}: {_share_text(limit.max_share)} cap{what}{where}{basis}"
+        if limit.basis == "period":
+            cap = (limit.max_share * supply).where(supply > 0)  # no supply, no line
+        else:
+            # A cap on a longer window holds on the window's sum: a line over the periods'
+            # bars would read as a breach wherever one period exceeds it. It is named in the
+            # legend with the window's share beside it, and not drawn.
+            cap = pd.Series(np.nan, index=labels)
+            held = (orders[orders["route"].isin({r.name for r in scope if limit.value in
+                                                 values_of(plan, r, limit.attribute)})]
+                    .groupby("period")["quantity"].sum().reindex(labels, fill_value=0.0))
+            if limit.value != "*" and supply.sum() > 0:
+                if limit.basis == "year":
+                    years = pd.Series([label[:4] for label in labels], index=labels)
+                    shares = [f"{year} {_share_text(held[years == year].sum() / total)}"
+                              for year in dict.fromkeys(years)
+                              if (total := supply[years == year].sum()) > 0]
+                else:
+                    shares = [f"horizon {_share_text(held.sum() / supply.sum())}"]
+                name += f" (not drawn over {calendar_name(plan)}s; share {', '.join(shares)})"
+        lines.append(CapLine(limit.name, name, cap, countries, limit.basis_label))
+    return distinct(lines)
+
+
+def calendar_name(plan: PlanData) -> str:
+    """What a period is called: `month`, `quarter`, `year`."""
+    return plan.settings.calendar.period_length
+
+
+def distinct(lines: list[CapLine]) -> list[CapLine]:
+    """One line per distinct cap: limits with the same line over the same countries share it
+    (their names joined)."""
+    kept: list[CapLine] = []
+    for line in lines:
+        twin = next((k for k in kept if k.countries == line.countries and np.allclose(
+            k.values.to_numpy(dtype=float), line.values.to_numpy(dtype=float),
+            equal_nan=True) and line.values.notna().any()), None)
+        if twin is None:
+            kept.append(line)
+        else:
+            kept[kept.index(twin)] = CapLine(twin.limit, f"{twin.name} = {line.name}",
+                                             twin.values, twin.countries, twin.basis)
+    return kept
 
 
 @dataclass
@@ -336,8 +375,8 @@ def _supply_mix_charts(book: Any, layout: _Layout, data: _ChartData, result: Pla
             windows = {cap.basis for cap in caps} - {"period"}
             note = (f"; a cap line is max_share x each {period_name}'s supply in the limit's "
                     "scope" + (f" (a limit on a {', '.join(sorted(windows))} basis holds on "
-                               "sums over its window, so one period may exceed its line)"
-                               if windows else ""))
+                               "sums over its window: it is named with the window's share, "
+                               "not drawn)" if windows else ""))
         block = data.block(
             f"Supply of {k} by processing country ({commodity.unit} ordered per "
             f"{period_name}, {reference_label(plan)} scenario){note}", table, "period")
