@@ -177,7 +177,8 @@ def _rows(inputs: pd.DataFrame) -> dict[tuple[str, str, int], tuple[int | None, 
 
 def inputs_changed(old: PlanBook, new: PlanBook) -> pd.DataFrame:
     """Input cells that differ: rows matched by (sheet, key), cells by column; a row only in
-    one plan shows each of its cells with the other side blank."""
+    one plan shows each of its cells with the other side blank. Sheets without a key are
+    matched by content (`_keyless_changes`)."""
     if old.inputs is None or new.inputs is None:
         records = []
         for item in SUMMARY_FACTS:
@@ -187,8 +188,14 @@ def inputs_changed(old: PlanBook, new: PlanBook) -> pd.DataFrame:
         return INPUTS_CHANGED.frame(records)
     before, after = _rows(old.inputs), _rows(new.inputs)
     records = []
+    keyless = {key[0] for key in list(before) + list(after) if _keyless(key[1])}
+    for sheet in dict.fromkeys(sorted(keyless)):
+        records += _keyless_changes(sheet, [v for k, v in before.items() if k[0] == sheet],
+                                    [v for k, v in after.items() if k[0] == sheet])
     for key in list(before) + [k for k in after if k not in before]:
         sheet, name, _ = key
+        if sheet in keyless:
+            continue
         old_row, old_cells = before.get(key, (None, {}))
         new_row, new_cells = after.get(key, (None, {}))
         for column in list(old_cells) + [c for c in new_cells if c not in old_cells]:
@@ -196,6 +203,48 @@ def inputs_changed(old: PlanBook, new: PlanBook) -> pd.DataFrame:
             if not same_value(a, b):
                 records.append((sheet, old_row, new_row, name, column, a, b))
     return INPUTS_CHANGED.frame(records)
+
+
+def _keyless(key: str) -> bool:
+    """Whether a row key is a row number (`row 7`: a sheet without key columns)."""
+    return key.startswith("row ") and key[4:].isdigit()
+
+
+def _keyless_changes(sheet: str, old_rows: list[tuple[int | None, dict[str, str]]],
+                     new_rows: list[tuple[int | None, dict[str, str]]]) -> list[tuple]:
+    """Rows of a sheet without a key, matched by content (a longest common subsequence of
+    whole rows, so an inserted or deleted row leaves the rows after it matched): equal rows
+    are unchanged; a row only in the old plan is listed once as deleted, one only in the new
+    as inserted; rows replaced one for one are compared cell by cell."""
+    import difflib
+
+    def content(cells: dict[str, str]) -> tuple:
+        return tuple(sorted((c, v) for c, v in cells.items() if v != ""))
+
+    def whole(cells: dict[str, str]) -> str:
+        return "; ".join(f"{c}={v}" for c, v in cells.items() if v != "")
+
+    a, b = [content(c) for _, c in old_rows], [content(c) for _, c in new_rows]
+    records = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        pairs = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+        for offset in range(pairs):
+            (old_row, old_cells), (new_row, new_cells) = old_rows[i1 + offset], \
+                new_rows[j1 + offset]
+            for column in list(old_cells) + [c for c in new_cells if c not in old_cells]:
+                x, y = old_cells.get(column, ""), new_cells.get(column, "")
+                if not same_value(x, y):
+                    records.append((sheet, old_row, new_row, f"row {new_row}", column, x, y))
+        for old_row, cells in old_rows[i1 + pairs:i2]:
+            records.append((sheet, old_row, None, "row deleted", "(whole row)", whole(cells),
+                            ""))
+        for new_row, cells in new_rows[j1 + pairs:j2]:
+            records.append((sheet, None, new_row, "row inserted", "(whole row)", "",
+                            whole(cells)))
+    return records
 
 
 # --------------------------------------------------------------------------- results
