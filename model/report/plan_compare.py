@@ -303,25 +303,34 @@ def _limits(book: PlanBook) -> pd.DataFrame | None:
     if table is None or not {"limit", "binding", "marginal_cost_per_point"} <= set(table.columns):
         return None
     flags = table["binding"].map(lambda v: v is True or str(v).strip().lower() in ("true", "1"))
-    worth = pd.to_numeric(table["marginal_cost_per_point"], errors="coerce").fillna(0.0)
-    return (pd.DataFrame({"limit": table["limit"].map(_text), "binding": flags, "worth": worth})
-            .groupby("limit", sort=False).agg(binding=("binding", "any"), worth=("worth", "sum")))
+    worth = pd.to_numeric(table["marginal_cost_per_point"], errors="coerce")
+    frame = pd.DataFrame({"limit": table["limit"].map(_text), "binding": flags, "worth": worth})
+    grouped = frame.groupby("limit", sort=False)
+    # A rate that was not measured stays blank (min_count): never a 0.
+    return pd.DataFrame({"binding": grouped["binding"].any(),
+                         "worth": grouped["worth"].sum(min_count=1)})
+
+
+def _measured(value: Any) -> float | None:
+    """A number, or None where it is blank (not measured)."""
+    return None if value is None or value != value else float(value)
 
 
 def binding_limits(old: PlanBook, new: PlanBook) -> pd.DataFrame:
-    """Each limit of either plan: what one point is worth in each (summed over windows and
-    scenarios) and whether it binds; the costliest first."""
+    """Each limit of either plan: the dual's rate per point in each (summed over windows and
+    scenarios) and whether it binds; the costliest first. A figure not in a plan, or not
+    measured, is blank, and so is its change."""
     a, b = _limits(old), _limits(new)
     if a is None or b is None:
         return BINDING_LIMITS.frame([])
     records = []
     for limit in list(a.index) + [name for name in b.index if name not in a.index]:
-        x = float(a["worth"].get(limit, 0.0)) if limit in a.index else None
-        y = float(b["worth"].get(limit, 0.0)) if limit in b.index else None
-        records.append((limit, x, y, (y or 0.0) - (x or 0.0),
-                        ("yes" if a.loc[limit, "binding"] else "no") if x is not None
+        x = _measured(a["worth"].get(limit)) if limit in a.index else None
+        y = _measured(b["worth"].get(limit)) if limit in b.index else None
+        records.append((limit, x, y, y - x if x is not None and y is not None else None,
+                        ("yes" if a.loc[limit, "binding"] else "no") if limit in a.index
                         else "not in plan",
-                        ("yes" if b.loc[limit, "binding"] else "no") if y is not None
+                        ("yes" if b.loc[limit, "binding"] else "no") if limit in b.index
                         else "not in plan"))
     table = BINDING_LIMITS.frame(records)
     order = table[["new_worth", "old_worth"]].fillna(0.0).max(axis=1)

@@ -258,8 +258,10 @@ ORDERS_NOW = OutTable("Orders now", (
     "Orders of the first period by route, old plan against new.")
 
 BINDING_LIMITS = OutTable("Binding limits", (
-    _text("limit", 26), _money("old_worth", "money per 1%", 16),
-    _money("new_worth", "money per 1%", 16), _money("change", "money per 1%", 16),
+    _text("limit", 26), _money("old_worth", "money per 1%, dual's rate", 18),
+    _money("new_worth", "money per 1%, dual's rate", 18),
+    _money("change", "money per 1%, dual's rate", 18),
     _text("binding_old", 12), _text("binding_new", 12)),
-    "What one point of each limit is worth (summed over its windows and scenarios) and "
-    "whether it binds, old plan against new.")
+    "The dual's rate per point of each limit (summed over its windows and scenarios; the "
+    "cost of a whole point is on each plan's Summary) and whether it binds, old plan against "
+    "new; blank where a plan does not have it.")
