@@ -151,3 +151,18 @@ def test_tradeoff_point_where_the_limit_does_not_bind_shows_zero(tmp_path):
     assert tradeoff.loc[0.5, "objective"] == pytest.approx(100)
     assert tradeoff["marginal_cost_per_point"].tolist() == [0, 0]
     assert tradeoff["cost_of_one_more_point"].tolist() == [0, 0]
+
+
+def test_one_sided_rates_where_the_dual_is_not_unique(tmp_path):
+    # Oman 75 exactly (see above): tightening moves Qatar's units to Yemen at 4 a unit, a
+    # unit a point: 4 per point; loosening moves Oman's to Qatar at 1: 1 per point. The two
+    # rates differ (the dual is not unique), and each equals its whole point here.
+    _, table, _ = points(tmp_path, hormuz_sheets(0.25, oman=75))
+    row = table.iloc[0]
+    assert row["rate_of_one_more_point"] == pytest.approx(4)
+    assert row["rate_of_one_point_less"] == pytest.approx(1)
+    # Where the dual is unique (Oman 74.5) both sides have the dual's rate, 4.
+    _, table, _ = points(tmp_path, hormuz_sheets(0.25))
+    assert table.loc[0, "rate_of_one_more_point"] == pytest.approx(4)
+    assert table.loc[0, "rate_of_one_point_less"] == pytest.approx(4)
+    assert table.loc[0, "marginal_cost_per_point"] == pytest.approx(4)

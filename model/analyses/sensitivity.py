@@ -231,8 +231,9 @@ class LiveModel:
         self.solves += 1
         return self.solver.resolve(values)
 
-    def objective_with(self, change: Change) -> float | None:
-        """The optimal objective one step along the change (None without an optimal plan)."""
+    def objective_with(self, change: Change, values: bool = False):
+        """The optimal objective one step along the change (None without an optimal plan);
+        with `values`, (objective, columns, row duals)."""
         lp, solver = self.lp, self.solver
         rows, cols = change.rows, change.cols
         row_lower, row_upper = lp.row_lower[rows].copy(), lp.row_upper[rows].copy()
@@ -248,12 +249,14 @@ class LiveModel:
         solver.change_coefficients([(row, col, value + shift) for (row, col, value), (
             _, _, shift) in zip(base_entries, change.entries, strict=True)])
         try:
-            found = self._solve(values=False)
+            found = self._solve(values=values)
         finally:
             solver.change_row_bounds(rows, row_lower, row_upper)
             solver.change_col_bounds(cols, lp.col_lower[cols], col_upper)
             solver.change_coefficients(base_entries)
-        return None if found is None else found[0]
+        if found is None:
+            return None
+        return found if values else found[0]
 
     def along(self, direction: Direction, step: float
               ) -> tuple[float, np.ndarray, np.ndarray] | None:
@@ -497,6 +500,7 @@ def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: p
 
 
 POINT = 0.01  # one point of a share
+RATE_STEP = 1e-4  # a small step, in points, for a one-sided rate (1e-6 of the share)
 
 
 def point_change(live: LiveModel, rows: list[int], tighter: bool) -> Change | None:
@@ -526,9 +530,16 @@ def _point_item(live: LiveModel, rows: list[int], priority: float, kind: str) ->
     A window of one row is first tried exactly from the optimal basis (`coefficient_move`);
     what the basis cannot tell is re-solved (from the last basis: the optimum does not depend
     on where the simplex starts); blanks say why."""
-    record: dict = {"cost": None, "saving": None,
+    record: dict = {"cost": None, "saving": None, "rate_tighter": None, "rate_looser": None,
                     "method": "not re-solved within the time budget"}
     found: dict[bool, tuple[float | None, str]] = {}  # tighter -> (objective, how)
+    rates: dict[bool, float | None] = {}  # tighter -> one-sided rate per point
+
+    def rate_at(change: Change, x: np.ndarray, y: np.ndarray, tighter: bool) -> float:
+        # f moves by -shift * x_j * y_i per entry (the envelope theorem): the cost of a point
+        # tighter, or the saving of a point looser, at this rate.
+        move = sum(-shift * x[col] * y[row] for row, col, shift in change.entries)
+        return float(move if tighter else -move)
 
     def finish(record: dict) -> None:
         for tighter, (value, _how) in found.items():
@@ -537,6 +548,7 @@ def _point_item(live: LiveModel, rows: list[int], priority: float, kind: str) ->
                     value - live.objective if tighter else live.objective - value)
         hows = [how for _value, how in found.values()]
         record["method"] = "; ".join(dict.fromkeys(hows))
+        record["rate_tighter"], record["rate_looser"] = rates.get(True), rates.get(False)
 
     def check(record: dict) -> bool:
         for tighter in (True, False):
@@ -545,25 +557,40 @@ def _point_item(live: LiveModel, rows: list[int], priority: float, kind: str) ->
                 found[tighter] = (None, "a share of 0% cannot be tightened" if tighter == (
                     live.built.index.concentration[rows[0]].bound == "max")
                     else "a share of 100% cannot be loosened")
-            elif len(change.entries) == 1:
-                value = live.coefficient_move(*change.entries[0])
+                rates[tighter] = None
+                continue
+            if len(change.entries) == 1:
+                row, col, shift = change.entries[0]
+                value = live.coefficient_move(row, col, shift)
                 if value is not None:
                     found[tighter] = (value, "basis (exact: the optimal basis holds for the "
                                              "whole point)")
+                # The dual's rate holds on this side when the basis stays optimal for a
+                # small step of the point (else the dual is not unique: re-solved below).
+                if value is not None or live.coefficient_move(
+                        row, col, shift * RATE_STEP) is not None:
+                    rates[tighter] = rate_at(change, live.x, live.y, tighter)
         finish(record)
-        if len(found) < 2:
+        if len(found) < 2 or len(rates) < 2:
             record["method"] = "not re-solved within the time budget"
             return True
         return False
 
     def settle(record: dict) -> None:
         for tighter in (True, False):
-            if tighter in found:
-                continue
-            value = live.objective_with(point_change(live, rows, tighter))
-            found[tighter] = (value, "re-solve (share moved by 0.01)" if value is not None
-                              else "no plan meets the limit a point tighter" if tighter
-                              else "no plan at a point looser")
+            change = point_change(live, rows, tighter)
+            if tighter not in found:
+                value = live.objective_with(change)
+                found[tighter] = (value, "re-solve (share moved by 0.01)" if value is not None
+                                  else "no plan meets the limit a point tighter" if tighter
+                                  else "no plan at a point looser")
+            if tighter not in rates:
+                # The one-sided rate: the envelope slope at the optimum a small step along
+                # (the value function is piecewise linear, so it is the slope on that side).
+                small = Change(entries=[(r, c, shift * RATE_STEP)
+                                        for r, c, shift in change.entries])
+                at = live.objective_with(small, values=True)
+                rates[tighter] = None if at is None else rate_at(change, at[1], at[2], tighter)
         finish(record)
 
     return Item(priority, record, check, settle, kind)
@@ -601,17 +628,20 @@ def _window_columns(concentration: pd.DataFrame, live: LiveModel,
                     window_items: list[Item | None]) -> pd.DataFrame:
     """The Concentration table with each window's whole points on its scenario rows."""
     ix = live.built.index
-    cost, saving, method = [], [], []
+    cost, saving, tighter, looser, method = [], [], [], [], []
     for (_key, rows), item in zip(concentration_windows(ix), window_items, strict=True):
         shared = len(ix.concentration[rows[0]].scenarios)
         record = item.record if item is not None else {
-            "cost": None, "saving": None,
+            "cost": None, "saving": None, "rate_tighter": None, "rate_looser": None,
             "method": "not binding in this window: not re-solved"}
         cost += [record["cost"]] * shared
         saving += [record["saving"]] * shared
+        tighter += [record["rate_tighter"]] * shared
+        looser += [record["rate_looser"]] * shared
         method += [record["method"]] * shared
     return concentration.assign(cost_of_one_more_point=cost, saving_of_one_point_less=saving,
-                                point_method=method)
+                                rate_of_one_more_point=tighter,
+                                rate_of_one_point_less=looser, point_method=method)
 
 
 def _limit_table(names: list[str], items: list[Item], concentration: pd.DataFrame

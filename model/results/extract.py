@@ -441,7 +441,7 @@ def _concentration(solved: SolvedPlan) -> pd.DataFrame:
                 row.value, period, limit.basis_label, labels[row.window[-1]],
                 has / total if total > QUANTITY_EPSILON else None,
                 limit.max_share, limit.min_share, binding, worth * fraction,
-                None, None, "not measured", total))
+                None, None, None, None, "not measured", total))
     return CONCENTRATION.frame(records)
 
 

@@ -99,6 +99,8 @@ CONCENTRATION = OutTable("Concentration", (
     _money("marginal_cost_per_point", "money per 1%, rate of a small change", 22),
     _money("cost_of_one_more_point", "money, window's share 1% tighter, re-solved", 24),
     _money("saving_of_one_point_less", "money, window's share 1% looser, re-solved", 24),
+    _money("rate_of_one_more_point", "money per 1%, window's rate, tighter side", 22),
+    _money("rate_of_one_point_less", "money per 1%, window's rate, looser side", 22),
     _text("point_method", 40), _qty("supply", "unit", 14)),
     "Each limit's share of supply per scenario and window (period = the window's first period, "
     "or horizon), whether it binds, and what a point of the window's limit is worth: "
@@ -106,8 +108,11 @@ CONCENTRATION = OutTable("Concentration", (
     "split over the scenarios sharing the window in proportion to their probability); "
     "`cost_of_one_more_point` and `saving_of_one_point_less` are whole points re-solved with "
     "only this window's share moved by 0.01 (a cap down or a floor up; a cap up or a floor "
-    "down), the same figure on each scenario row sharing the window; `point_method` says how "
-    "they were found or why they are blank.")
+    "down), the same figure on each scenario row sharing the window; `rate_of_one_more_point` "
+    "and `rate_of_one_point_less` the window's one-sided rates (they differ where the dual is "
+    "not unique: the dual's rate where the optimal basis holds for a small step that way, "
+    "else the slope at a re-solve a small step along); `point_method` says how they were "
+    "found or why they are blank.")
 
 PRICES = OutTable("Prices", (
     _text("commodity", 14), _text("region", 12), _text("period", 10),
