@@ -914,8 +914,12 @@ def _stockpile_items(live: LiveModel) -> list[Item]:
                 insurance_value=objective - live.objective,
                 expected_cost_change=expected - base[0], shortfall_change=float(change[mine]),
                 finding=(f"without room beyond its initial stock (and without its target and "
-                         f"end stock) the objective rises by {objective - live.objective:,.0f} "
-                         f"{money}, expected shortfall of {k} by {change[mine]:+,.3f} {unit}"
+                         f"end stock) the objective "
+                         + (f"rises by {objective - live.objective:,.0f} {money}"
+                            if objective >= live.objective else
+                            f"falls by {live.objective - objective:,.0f} {money} (its target "
+                            "and end stock cost more than its room insures)")
+                         + f"; expected shortfall of {k} {change[mine]:+,.3f} {unit}"
                          + (f" (others: {others})" if others else "")),
                 method="re-solve (capacity = initial stock; target and end stock removed)")
 
