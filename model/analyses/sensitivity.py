@@ -913,8 +913,8 @@ def _stockpile_items(live: LiveModel) -> list[Item]:
             record.update(
                 insurance_value=objective - live.objective,
                 expected_cost_change=expected - base[0], shortfall_change=float(change[mine]),
-                finding=(f"without room beyond its initial stock (and without its target and "
-                         f"end stock) the objective "
+                finding=("without room beyond its initial stock (and without its target and "
+                         "end stock) the objective "
                          + (f"rises by {objective - live.objective:,.0f} {money}"
                             if objective >= live.objective else
                             f"falls by {live.objective - objective:,.0f} {money} (its target "
