@@ -215,3 +215,23 @@ def test_identical_caps_share_one_line(tmp_path):
     lines = cap_lines(outcome.result, outcome.plan, "k")
     assert [line.name for line in lines] == ["China cap A: 50% cap = China cap B: 50% cap"]
     assert lines[0].values.tolist() == pytest.approx([50, 50])
+
+
+def test_shortfalls_in_different_units_are_charted_as_shares_of_demand(tmp_path):
+    from helpers import one_commodity, solve
+
+    # k (t): demand 10, A sells 6: 4 unmet (40%); g (kt): demand 5, nobody sells: 5 unmet
+    # (100%); a `surge` scenario doubles k's demand: 14 of 20 unmet (70%).
+    sheets = one_commodity(1, 10, [["A", 6, 1]])
+    sheets["Commodities"].append(["g", "kt", 100])
+    sheets["Demand"].append(["g", "home", None, 5])
+    sheets["Scenarios"] = [["scenario", "probability"], ["base", 0.5], ["surge", 0.5]]
+    sheets["Disruptions"] = [["scenario", "target_type", "target", "start_period",
+                              "end_period", "demand_factor"],
+                             ["surge", "demand", "k", "2027-01", "2027-01", 2]]
+    outcome = solve(tmp_path, sheets)
+    chart = next(c for c in charts_of(outcome.output_path)
+                 if c.title.startswith("Cost and shortfall of each scenario"))
+    markers = {s.name: s.values for s in chart.series if s.kind == "lineChart"}
+    assert markers["k shortfall (% of its demand)"] == pytest.approx([0.4, 0.7])
+    assert markers["g shortfall (% of its demand)"] == pytest.approx([1.0, 1.0])

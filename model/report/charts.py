@@ -416,13 +416,27 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
     short = [k for k in plan.commodities if shortfall[k].abs().max() > 1e-6]
     table = pd.DataFrame({f"cost against {reference} ({unit})": costs["cost_change"] / scale},
                          index=costs.index)
+    # Markers share one axis: in the commodities' unit when they have one, else as a share of
+    # each commodity's demand over the horizon (kt of LNG and t of gallium on one axis would
+    # hide the smaller).
+    one_unit = len({plan.commodities[k].unit for k in short}) <= 1
+    demand = (result.stockpile.groupby(["scenario", "commodity"])["demand"].sum()
+              .unstack("commodity") if not one_unit else None)
     for k in short:
-        table[f"{k} shortfall ({plan.commodities[k].unit})"] = shortfall[k].reindex(
-            costs.index).to_numpy()
+        values = shortfall[k].reindex(costs.index)
+        if one_unit:
+            table[f"{k} shortfall ({plan.commodities[k].unit})"] = values.to_numpy()
+        else:
+            total = demand[k].reindex(costs.index) if k in demand else values * np.nan
+            table[f"{k} shortfall (% of its demand)"] = (values / total.where(total > 0)
+                                                         ).to_numpy()
     layout.section(f"Each scenario against {reference_label(plan)}")
     block = data.block(
         f"Cost of each scenario against {reference} ({unit}, present value) and its shortfall "
-        f"(unmet demand over the horizon, in each commodity's unit){shown}", table, "scenario")
+        "(unmet demand over the horizon, "
+        + ("in the commodities' unit" if one_unit else "as a share of each commodity's demand "
+           "over the horizon, as the commodities' units differ") + f"){shown}", table,
+        "scenario")
     chart = workbook.add_chart({"type": "column"})
     chart.add_series(block.series(1, gap=60, fill={"color": COST_COLOUR},
                                   border={"none": True}))
@@ -434,7 +448,10 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
                 2 + i, y2_axis=True, line={"none": True},
                 marker={"type": SHORTFALL_MARKERS[i % len(SHORTFALL_MARKERS)], "size": 8,
                         "fill": {"color": colour}, "border": {"color": colour}}))
-        markers.set_y2_axis({"name": "shortfall (commodity units)", "num_format": "#,##0",
+        markers.set_y2_axis({"name": (f"shortfall ({plan.commodities[short[0]].unit})"
+                                      if one_unit else "shortfall (% of each commodity's "
+                                      "demand)"),
+                             "num_format": "#,##0" if one_unit else "0.0%",
                              "num_font": _axis_font(), "min": 0})
         chart.combine(markers)
     chart.set_title(_title(f"Cost and shortfall of each scenario against {reference}"))
