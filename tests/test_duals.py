@@ -345,9 +345,9 @@ def test_sensitivity_names_the_largest_capacity_and_the_mean_unit_cost(tmp_path)
     assert "current" not in table.columns
     capacity = table[(table["kind"] == "supplier capacity") & (table["name"] == "cheap")]
     assert capacity["largest_capacity"].tolist() == [6]
-    assert capacity["mean_unit_cost"].isna().all()
+    assert capacity["price"].isna().all()
     price = table[(table["kind"] == "price of a supplier used") & (table["name"] == "cheap")]
-    assert price["mean_unit_cost"].tolist() == [pytest.approx(1.5)]
+    assert price["price"].tolist() == [pytest.approx(1.5)]
     assert price["largest_capacity"].isna().all()
 
 

@@ -312,6 +312,25 @@ class Evaluation:
         found = [v for v in self.replications if v is not None]
         return interval(found) if found else None
 
+    def bound_estimate_gap(self) -> tuple[float, float, float, str] | None:
+        """(bound, estimate, gap, why) shown alike on the terminal and the Evaluation sheet:
+        the one-sided 97.5% lower bound on the true optimal objective, the plan's objective
+        over the fresh futures, their difference, and why the gap can be negative; None
+        without replications."""
+        bound = self.lower_bound
+        if bound is None:
+            return None
+        estimate = self.objective_estimate
+        gap = estimate - bound[2]
+        why = ("the estimate can fall below the bound (and below the in-sample objective): a "
+               "fresh future is re-planned with foresight from the period it departs from the "
+               "plan's own futures, which flatters the plan, and both figures carry sampling "
+               "noise" if gap < 0 else
+               "how far the plan may be from the best possible, against the 97.5% bound; an "
+               "estimate: re-planning a fresh future with foresight after it departs from the "
+               "plan's own futures flatters the plan")
+        return bound[2], estimate, gap, why
+
     def shortfall(self) -> list[tuple[str, float, float, float]]:
         """Per commodity: (commodity, chance of a shortfall, mean shortfall when short, mean
         shortfall over all futures)."""

@@ -67,6 +67,11 @@ def _state(task: Task) -> Any:
     return state
 
 
+def forget(key: str) -> None:
+    """Drop this process's set-up of a task (one that must not outlive its caller)."""
+    _STATES.pop(key, None)
+
+
 def _run_chunk(task: Task, chunk: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
     state = _state(task)
     return [(index, task.run(state, item)) for index, item in chunk]

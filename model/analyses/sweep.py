@@ -10,7 +10,7 @@ import pandas as pd
 
 from model.analyses.parallel import Progress, Task, Where, run_tasks, task_key
 from model.formulation import BuiltModel
-from model.results.extract import SolvedPlan, cvar_of, worth_per_point
+from model.results.extract import SolvedPlan, cvar_of, same_unit, worth_per_point
 from model.results.tables import TRADEOFF
 from model.solver.plan import solve_plan
 from model.solver.solve import PlanSolver, Solution
@@ -38,8 +38,9 @@ def set_max_share(built: BuiltModel, solver: PlanSolver, limit: str, share: floa
 
 def point_figures(built: BuiltModel, solver: PlanSolver, solution: Solution
                   ) -> tuple[float, float, float, dict[str, float]]:
-    """(expected cost, CVaR, expected shortfall, worth of each limit per point) of a solved
-    point, from the same cost terms as the full results."""
+    """(expected cost, CVaR, expected shortfall (None when the commodities' units differ),
+    worth of each limit per point) of a solved point, from the same cost terms as the full
+    results."""
     solved = SolvedPlan(built, solver.lp, solution)
     ix = built.index
     p = np.asarray(ix.tree.probabilities, dtype=float)
@@ -53,7 +54,7 @@ def point_figures(built: BuiltModel, solver: PlanSolver, solution: Solution
         worth[row.limit] = worth.get(row.limit, 0.0) + worth_per_point(
             float(duals[i]), float(totals[row.scope]))
     return (float(costs @ p), cvar_of(costs.tolist(), p.tolist(), ix.plan.settings.cvar_level),
-            float(shortfall @ p), worth)
+            float(shortfall @ p) if same_unit(ix.plan) else None, worth)
 
 
 class SweepTask(Task):
@@ -77,14 +78,25 @@ class SweepTask(Task):
         solver.start_from(basis)
         try:
             solution = solver.solve()
+            if not solution.has_plan:
+                return (point.limit, point.max_share, solution.status, None, None, None, None,
+                        None, None)
+            expected, cvar, shortfall, worth = point_figures(built, solver, solution)
+            # One more point: the cap 0.01 lower, re-solved from this point's optimum. Where it
+            # costs nothing the limit does not bind here (the optimal cost cannot fall as the
+            # cap rises), so the rate is 0 whatever dual the solver returned.
+            more = None
+            if point.max_share >= 0.01 - 1e-12:
+                set_max_share(built, solver, point.limit, point.max_share - 0.01)
+                tighter = solver.resolve()
+                more = None if tighter is None else tighter[0] - solution.objective
         finally:
             set_max_share(built, solver, point.limit, original)
-        if not solution.has_plan:
-            return (point.limit, point.max_share, solution.status, None, None, None, None,
-                    None)
-        expected, cvar, shortfall, worth = point_figures(built, solver, solution)
+        rate = worth.get(point.limit, 0.0)
+        if more is not None and more <= 1e-9 * max(1.0, abs(solution.objective)):
+            rate, more = 0.0, max(0.0, more)
         return (point.limit, point.max_share, solution.status, solution.objective, expected,
-                cvar, shortfall, worth.get(point.limit, 0.0))
+                cvar, shortfall, rate, more)
 
 
 def run_sweep(built: BuiltModel, solver: PlanSolver, where: Where | None = None,

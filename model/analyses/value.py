@@ -49,10 +49,17 @@ class ValueOfInformation:
 
     @property
     def vss(self) -> float | None:
-        """EEV - RP: what planning for the scenarios instead of their average is worth."""
-        if self.eev is None:
+        """EEV - RP: what planning for the scenarios instead of their average is worth; None
+        when not computed, or not measured (no decision is taken before the scenarios diverge
+        and there is no investment: EEV fixes nothing, so EEV = RP says nothing)."""
+        if self.eev is None or self.unmeasured:
             return None
         return math.inf if math.isinf(self.eev) else max(0.0, self.eev - self.rp)
+
+    @property
+    def unmeasured(self) -> bool:
+        """Whether EEV fixes nothing (see `vss`)."""
+        return self.shared_periods == 0 and not self.has_investments
 
     def sentences(self, currency: str) -> tuple[str, str]:
         """The two values in words, for the Summary."""
@@ -60,16 +67,16 @@ class ValueOfInformation:
                 f"perfect warning of every disruption would save {self.evpi:,.0f} {currency}: "
                 "the plan's cost minus what it would cost if each scenario were known in "
                 "advance (RP - WS)")
-        if self.vss is None:
+        if self.eev is not None and self.unmeasured:
+            vss = ("not measured: the scenarios differ from the first period, so no decision is "
+                   "taken before they diverge and a plan for their average has nothing to fix "
+                   "(EEV = RP)")
+        elif self.vss is None:
             vss = "not computed"
         elif math.isinf(self.vss):
             vss = ("a plan made for the average scenario cannot be completed in every scenario "
                    "(fixing its first decisions leaves no feasible plan): planning for the "
                    "scenarios is indispensable")
-        elif self.shared_periods == 0 and not self.has_investments:
-            vss = ("not measured: the scenarios differ from the first period, so no decision is "
-                   "taken before they diverge and a plan for their average has nothing to fix "
-                   "(EEV = RP)")
         else:
             vss = (f"planning for the scenarios instead of for their average saves "
                    f"{self.vss:,.0f} {currency} (EEV - RP)")

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model.domain.data import PlanData
@@ -23,13 +24,15 @@ from model.report.book import COUNT, QUANTITY, write_cell
 from model.report.xlsx_internals import fit_cell_text, straight_lines
 from model.results.extract import PlanResult
 from model.results.scenario_compare import (
+    reference_label,
     reference_scenario,
     scenario_costs,
     shortfall_by_commodity,
 )
 from model.results.scenario_compare import supply_change_by_country as supply_change
 
-__all__ = ["add_charts", "plan_grid", "reference_scenario", "country_colours", "cap_lines"]
+__all__ = ["add_charts", "plan_grid", "reference_label", "reference_scenario", "country_colours",
+           "cap_lines"]
 
 ROWS_PER_CHART = 19
 COLUMNS_PER_CHART = 10
@@ -150,11 +153,49 @@ def cap_lines(result: PlanResult, plan: PlanData, commodity: str) -> list[CapLin
         where = f" into {limit.region}" if limit.region != "*" and not everywhere else ""
         basis = {"period": "", "year": ", yearly limit", "horizon": ", limit on the horizon"}.get(
             limit.basis, f", {limit.basis_label}-period limit")
-        cap = (limit.max_share * supply).where(supply > 0)  # no supply, no line
-        lines.append(CapLine(
-            limit.name, f"{limit.name}: {_share_text(limit.max_share)} cap{what}{where}{basis}",
-            cap, countries, limit.basis_label))
-    return lines
+        name = f"{limit.name}: {_share_text(limit.max_share)} cap{what}{where}{basis}"
+        if limit.basis == "period":
+            cap = (limit.max_share * supply).where(supply > 0)  # no supply, no line
+        else:
+            # A cap on a longer window holds on the window's sum: a line over the periods'
+            # bars would read as a breach wherever one period exceeds it. It is named in the
+            # legend with the window's share beside it, and not drawn.
+            cap = pd.Series(np.nan, index=labels)
+            held = (orders[orders["route"].isin({r.name for r in scope if limit.value in
+                                                 values_of(plan, r, limit.attribute)})]
+                    .groupby("period")["quantity"].sum().reindex(labels, fill_value=0.0))
+            if limit.value != "*" and supply.sum() > 0:
+                if limit.basis == "year":
+                    years = pd.Series([label[:4] for label in labels], index=labels)
+                    shares = [f"{year} {_share_text(held[years == year].sum() / total)}"
+                              for year in dict.fromkeys(years)
+                              if (total := supply[years == year].sum()) > 0]
+                else:
+                    shares = [f"horizon {_share_text(held.sum() / supply.sum())}"]
+                name += f" (not drawn over {calendar_name(plan)}s; share {', '.join(shares)})"
+        lines.append(CapLine(limit.name, name, cap, countries, limit.basis_label))
+    return distinct(lines)
+
+
+def calendar_name(plan: PlanData) -> str:
+    """What a period is called: `month`, `quarter`, `year`."""
+    return plan.settings.calendar.period_length
+
+
+def distinct(lines: list[CapLine]) -> list[CapLine]:
+    """One line per distinct cap: limits with the same line over the same countries share it
+    (their names joined)."""
+    kept: list[CapLine] = []
+    for line in lines:
+        twin = next((k for k in kept if k.countries == line.countries and np.allclose(
+            k.values.to_numpy(dtype=float), line.values.to_numpy(dtype=float),
+            equal_nan=True) and line.values.notna().any()), None)
+        if twin is None:
+            kept.append(line)
+        else:
+            kept[kept.index(twin)] = CapLine(twin.limit, f"{twin.name} = {line.name}",
+                                             twin.values, twin.countries, twin.basis)
+    return kept
 
 
 @dataclass
@@ -324,11 +365,11 @@ def _supply_mix_charts(book: Any, layout: _Layout, data: _ChartData, result: Pla
             windows = {cap.basis for cap in caps} - {"period"}
             note = (f"; a cap line is max_share x each {period_name}'s supply in the limit's "
                     "scope" + (f" (a limit on a {', '.join(sorted(windows))} basis holds on "
-                               "sums over its window, so one period may exceed its line)"
-                               if windows else ""))
+                               "sums over its window: it is named with the window's share, "
+                               "not drawn)" if windows else ""))
         block = data.block(
             f"Supply of {k} by processing country ({commodity.unit} ordered per "
-            f"{period_name}, {reference_scenario(plan)} scenario){note}", table, "period")
+            f"{period_name}, {reference_label(plan)} scenario){note}", table, "period")
         chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
         for c, country in enumerate(countries, start=1):
             chart.add_series(block.series(c, gap=40, fill={"color": colours[country]},
@@ -365,13 +406,27 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
     short = [k for k in plan.commodities if shortfall[k].abs().max() > 1e-6]
     table = pd.DataFrame({f"cost against {reference} ({unit})": costs["cost_change"] / scale},
                          index=costs.index)
+    # Markers share one axis: in the commodities' unit when they have one, else as a share of
+    # each commodity's demand over the horizon (kt of LNG and t of gallium on one axis would
+    # hide the smaller).
+    one_unit = len({plan.commodities[k].unit for k in short}) <= 1
+    demand = (result.stockpile.groupby(["scenario", "commodity"])["demand"].sum()
+              .unstack("commodity") if not one_unit else None)
     for k in short:
-        table[f"{k} shortfall ({plan.commodities[k].unit})"] = shortfall[k].reindex(
-            costs.index).to_numpy()
-    layout.section(f"Each scenario against {reference}")
+        values = shortfall[k].reindex(costs.index)
+        if one_unit:
+            table[f"{k} shortfall ({plan.commodities[k].unit})"] = values.to_numpy()
+        else:
+            total = demand[k].reindex(costs.index) if k in demand else values * np.nan
+            table[f"{k} shortfall (% of its demand)"] = (values / total.where(total > 0)
+                                                         ).to_numpy()
+    layout.section(f"Each scenario against {reference_label(plan)}")
     block = data.block(
         f"Cost of each scenario against {reference} ({unit}, present value) and its shortfall "
-        f"(unmet demand over the horizon, in each commodity's unit){shown}", table, "scenario")
+        "(unmet demand over the horizon, "
+        + ("in the commodities' unit" if one_unit else "as a share of each commodity's demand "
+           "over the horizon, as the commodities' units differ") + f"){shown}", table,
+        "scenario")
     chart = workbook.add_chart({"type": "column"})
     chart.add_series(block.series(1, gap=60, fill={"color": COST_COLOUR},
                                   border={"none": True}))
@@ -383,7 +438,10 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
                 2 + i, y2_axis=True, line={"none": True},
                 marker={"type": SHORTFALL_MARKERS[i % len(SHORTFALL_MARKERS)], "size": 8,
                         "fill": {"color": colour}, "border": {"color": colour}}))
-        markers.set_y2_axis({"name": "shortfall (commodity units)", "num_format": COUNT,
+        markers.set_y2_axis({"name": (f"shortfall ({plan.commodities[short[0]].unit})"
+                                      if one_unit else "shortfall (% of each commodity's "
+                                      "demand)"),
+                             "num_format": "#,##0" if one_unit else "0.0%",
                              "num_font": _axis_font(), "min": 0})
         chart.combine(markers)
     chart.set_title(_title(f"Cost and shortfall of each scenario against {reference}"))
@@ -429,7 +487,7 @@ def _stock_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanResu
     workbook = book.workbook
     found = stock_against_target(result, plan)
     if found:
-        layout.section(f"Stock against target, {reference_scenario(plan)} scenario")
+        layout.section(f"Stock against target, {reference_label(plan)} scenario")
     for k, g, table in found:
         unit = plan.commodities[k].unit
         block = data.block(f"Stock of {k} in {g} ({unit}, end of period)", table, "period")

@@ -42,7 +42,7 @@ class PlanResult:
     expected_cost: float
     cvar: float
     cost_parts: dict[str, float]
-    total_shortfall: float
+    total_shortfall: float | None  # None when the commodities' units differ
     shortfall_by_commodity: dict[str, float]
     end_shortfall_by_commodity: dict[str, float]
     orders: pd.DataFrame
@@ -153,16 +153,19 @@ def extract(built: BuiltModel, lp: CompiledLP, solution: Solution) -> PlanResult
     end_short = stock.end_shortfall_by_scenario()
     scenarios = SCENARIOS.frame(
         scenario=list(tree.scenario_names), probability=probabilities, cost=costs,
-        shortfall=shortfall.sum(axis=1),
+        shortfall=shortfall.sum(axis=1) if same_unit(plan) else np.nan,
         **{part: parts[:, i] for i, part in enumerate(COST_PARTS)})
-    orders = _orders(solved)
     commodities = list(plan.commodities)
+    scenarios = scenarios.assign(**{f"shortfall: {k}": shortfall[:, i]
+                                    for i, k in enumerate(commodities)})
+    orders = _orders(solved)
     return PlanResult(
         status=solution.status, objective=solution.objective,
         expected_cost=float(costs @ probabilities),
         cvar=cvar_of(costs.tolist(), probabilities.tolist(), plan.settings.cvar_level),
         cost_parts={part: float(parts[:, i] @ probabilities) for i, part in enumerate(COST_PARTS)},
-        total_shortfall=float(shortfall.sum(axis=1) @ probabilities),
+        total_shortfall=(float(shortfall.sum(axis=1) @ probabilities) if same_unit(plan)
+                         else None),
         shortfall_by_commodity={k: float(shortfall[:, i] @ probabilities)
                                 for i, k in enumerate(commodities)},
         end_shortfall_by_commodity={k: float(end_short[:, i] @ probabilities)
@@ -175,6 +178,11 @@ def extract(built: BuiltModel, lp: CompiledLP, solution: Solution) -> PlanResult
         highs_status=solution.highs_status, gap=solution.gap,
         max_residual=solution.max_residual, method=solution.method, tried=solution.tried,
         has_basis=solution.has_basis)
+
+
+def same_unit(plan) -> bool:
+    """Whether every commodity shares one unit (so that shortfalls may be added)."""
+    return len({c.unit for c in plan.commodities.values()}) <= 1
 
 
 def relevant_pairs(ix: ModelIndex) -> list[tuple[str, str]]:
@@ -380,10 +388,45 @@ def worth_per_point(dual: float, scope_supply: float) -> float:
     return 0.01 * abs(dual) * scope_supply
 
 
+def concentration_windows(ix: ModelIndex) -> list[tuple[tuple, list[int]]]:
+    """The Concentration sheet's windows in sheet order: (limit, commodity, value, scope) and
+    the concentration rows (positions in `ix.concentration`) of that window, one per bound.
+    Each window is one sheet row per scenario sharing it (`ix.concentration[i].scenarios`)."""
+    merged: dict[tuple, list[int]] = {}
+    for i, row in enumerate(ix.concentration):
+        merged.setdefault((row.limit, row.commodity, row.value, row.scope), []).append(i)
+    return list(merged.items())
+
+
+def row_binds(dual: float, slack: float, total: float) -> bool:
+    """A concentration row binds when its dual is not 0 or its share sits at the bound."""
+    return abs(dual) > 1e-9 or (total > QUANTITY_EPSILON and slack <= 1e-7 * max(1.0, total))
+
+
+def concentration_binding(solved: SolvedPlan) -> np.ndarray:
+    """Whether each concentration row binds (`row_binds`), in the rows' order."""
+    ix = solved.ix
+    order_col = {key: i for i, key in enumerate(ix.order_keys)}
+    x = solved.values("order")
+    totals = solved.values("scope_supply")
+    duals = solved.duals("concentration")
+    flags = np.zeros(len(ix.concentration), dtype=bool)
+    for i, row in enumerate(ix.concentration):
+        limit = ix.plan.limits[row.limit]
+        has = float(sum(x[order_col[key]] for key in row.has_orders))
+        total = float(totals[row.scope]) if totals.size else 0.0
+        share = limit.max_share if row.bound == "max" else limit.min_share
+        dual = float(duals[i]) if duals.size else 0.0
+        slack = share * total - has if row.bound == "max" else has - share * total
+        flags[i] = row_binds(dual, slack, total)
+    return flags
+
+
 def _concentration(solved: SolvedPlan) -> pd.DataFrame:
-    """Share of each limit per scenario and window, whether it binds, and what a point of the
-    limit is worth: 0.01 * |dual| * supply in scope, split over the scenarios sharing the row in
-    proportion to their probability. A limit with both bounds shows one row per window."""
+    """Share of each limit per scenario and window, whether it binds, and the dual's rate per
+    point of the limit: 0.01 * |dual| * supply in scope, split over the scenarios sharing the
+    row in proportion to their probability. A limit with both bounds shows one row per window.
+    What a whole point is worth (re-solved) is filled in by the sensitivity analysis."""
     ix = solved.ix
     plan, tree = ix.plan, ix.tree
     labels = _labels(ix)
@@ -391,24 +434,14 @@ def _concentration(solved: SolvedPlan) -> pd.DataFrame:
     x = solved.values("order")
     totals = solved.values("scope_supply")
     duals = solved.duals("concentration")
-    merged: dict[tuple, dict[str, Any]] = {}
-    for i, row in enumerate(ix.concentration):
-        limit = plan.limits[row.limit]
+    flags = concentration_binding(solved)
+    records = []
+    for _key, rows in concentration_windows(ix):
+        row = ix.concentration[rows[0]]
         has = float(sum(x[order_col[key]] for key in row.has_orders))
         total = float(totals[row.scope]) if totals.size else 0.0
-        share = limit.max_share if row.bound == "max" else limit.min_share
-        dual = float(duals[i]) if duals.size else 0.0
-        slack = share * total - has if row.bound == "max" else has - share * total
-        binding = abs(dual) > 1e-9 or (total > QUANTITY_EPSILON
-                                       and slack <= 1e-7 * max(1.0, total))
-        key = (row.limit, row.commodity, row.value, row.scope)
-        entry = merged.setdefault(key, {"row": row, "has": has, "total": total,
-                                        "binding": False, "worth": 0.0})
-        entry["binding"] |= bool(binding)
-        entry["worth"] += worth_per_point(dual, total)
-    records = []
-    for entry in merged.values():
-        row, total = entry["row"], entry["total"]
+        worth = sum(worth_per_point(float(duals[i]), total) for i in rows) if duals.size else 0.0
+        binding = bool(flags[rows].any())
         limit = plan.limits[row.limit]
         weights = np.array([tree.probabilities[w] for w in row.scenarios])
         fractions = weights / weights.sum() if weights.sum() > 0 else \
@@ -419,9 +452,9 @@ def _concentration(solved: SolvedPlan) -> pd.DataFrame:
             records.append((
                 row.limit, tree.scenario_names[w], row.commodity, row.region, row.attribute,
                 row.value, period, limit.basis_label, labels[row.window[-1]],
-                entry["has"] / total if total > QUANTITY_EPSILON else None,
-                limit.max_share, limit.min_share, entry["binding"], entry["worth"] * fraction,
-                total))
+                has / total if total > QUANTITY_EPSILON else None,
+                limit.max_share, limit.min_share, binding, worth * fraction,
+                None, None, None, None, "not measured", total))
     return CONCENTRATION.frame(records)
 
 

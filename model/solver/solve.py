@@ -195,6 +195,11 @@ IIS_STRATEGIES = (highspy.IisStrategy.kIisStrategyIrreducible,  # a true IIS fir
                   highspy.IisStrategy.kIisStrategyFromLp)       # then the cheaper elastic LP
 
 
+BASIS_LOWER, BASIS_BASIC, BASIS_UPPER, BASIS_ZERO = (
+    int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kBasic),
+    int(highspy.HighsBasisStatus.kUpper), int(highspy.HighsBasisStatus.kZero))
+
+
 class PlanSolver:
     """A live HiGHS instance holding one compiled LP; re-solvable after changes."""
 
@@ -467,6 +472,28 @@ class PlanSolver:
     def row_values(self) -> np.ndarray:
         """The row activities of the instance's current solution."""
         return np.asarray(self.highs.getSolution().row_value, dtype=float)
+
+    def basis_statuses(self) -> tuple[np.ndarray, np.ndarray]:
+        """The current basis as (column statuses, row statuses), each an int array of
+        BASIS_LOWER, BASIS_BASIC, BASIS_UPPER or BASIS_ZERO."""
+        kept = self.highs.getBasis()
+        return (np.array([int(v) for v in kept.col_status], dtype=np.int64),
+                np.array([int(v) for v in kept.row_status], dtype=np.int64))
+
+    def basis_inverse_col(self, column: int) -> np.ndarray | None:
+        """Column `column` of B^-1, or None when HiGHS cannot."""
+        status, values = self.highs.getBasisInverseCol(column)
+        return None if status != highspy.HighsStatus.kOk else np.asarray(values, dtype=float)
+
+    def basis_inverse_row(self, row: int) -> np.ndarray | None:
+        """Row `row` of B^-1, or None when HiGHS cannot."""
+        status, values = self.highs.getBasisInverseRow(row)[:2]
+        return None if status != highspy.HighsStatus.kOk else np.asarray(values, dtype=float)
+
+    def reduced_row(self, row: int) -> np.ndarray | None:
+        """Row `row` of B^-1 A (the tableau row of basic variable `row`), or None."""
+        status, values = self.highs.getReducedRow(row)[:2]
+        return None if status != highspy.HighsStatus.kOk else np.asarray(values, dtype=float)
 
     def basis_solve(self, rhs: np.ndarray) -> np.ndarray | None:
         """B^-1 rhs for the current basis matrix B, or None when HiGHS cannot."""
