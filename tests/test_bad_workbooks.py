@@ -171,7 +171,7 @@ def test_unknown_route_in_a_disruption(tmp_path, capsys):
 @pytest.mark.parametrize(("sheet", "row", "column", "value", "message"), [
     ("Demand", 2, "period", "soon",
      'Demand row 2, column "period": found "soon"; expected a date or a month label like '
-     "2027-01."),
+     "2027-01, a quarter like 2027-Q1 or a year like 2027."),
     ("Demand", 2, "period", "2030-01",
      'Demand row 2, column "period": found "2030-01"; expected a period inside the plan\'s '
      "horizon 2027-01 to 2027-03."),

@@ -24,7 +24,7 @@ from model.domain.data import (
     SweepPoint,
     Transfer,
 )
-from model.domain.periods import Calendar
+from model.domain.periods import SPAN_YEAR, Calendar, Span
 from model.inputs.cells import (
     INVALID,
     Collector,
@@ -83,7 +83,8 @@ DemandRows = dict[tuple[str, str], tuple[int | None, ...]]
 
 def check_demand(rows: list[Row], known: Known, issues: Collector
                  ) -> tuple[DemandTable, tuple[str, ...], DemandRows]:
-    """Demand: blank-period rows apply to every period, dated rows override one period.
+    """Demand: blank-period rows apply to every period; a year or quarter label sets every
+    period inside it; dated rows override one period (the finer label wins).
 
     Returns demand per (commodity, region), the regions in order of appearance, and per
     (commodity, region) the Excel row that sets each period's demand.
@@ -102,7 +103,10 @@ def check_demand(rows: list[Row], known: Known, issues: Collector
     n = calendar.periods
     base: dict[tuple[str, str], list[float]] = {}
     source: dict[tuple[str, str], list[int | None]] = {}
-    overrides = []
+    # How coarse the row that set each period was: a finer label wins (blank < year < quarter
+    # < period), whatever the order of the rows.
+    level: dict[tuple[str, str], list[int]] = {}
+    blank = SPAN_YEAR + 1
     for row in unique:
         if not check_reference(row, "commodity", known.commodities,
                                "commodity (Commodities sheet)", issues) or not row.ok("demand"):
@@ -110,16 +114,23 @@ def check_demand(rows: list[Row], known: Known, issues: Collector
         key = (row["commodity"], row["region"])
         base.setdefault(key, [0.0] * n)
         source.setdefault(key, [row.excel_row] * n)
-        if row["period"] is None:
-            base[key] = [row["demand"]] * n
-            source[key] = [row.excel_row] * n
+        level.setdefault(key, [blank + 1] * n)
+        span: Span | None = row["period"]
+        if span is None:
+            periods, rank = range(1, n + 1), blank
         else:
-            overrides.append((key, row))
-    for key, row in overrides:
-        t = to_plan_period(row, "period", calendar, issues, must_be_inside=True)
-        if t is not None:
-            base[key][t - 1] = row["demand"]
-            source[key][t - 1] = row.excel_row
+            first, last = calendar.period_of(span.first), calendar.period_of(span.last)
+            if last < 1 or first > n:
+                issues.error(row.title, row.excel_row, row.header("period"), row.raw("period"),
+                             f"a period inside the plan's horizon {calendar.label(1)} to "
+                             f"{calendar.label(n)}")
+                continue
+            periods, rank = range(max(first, 1), min(last, n) + 1), span.level
+        for t in periods:
+            if rank <= level[key][t - 1]:
+                base[key][t - 1] = row["demand"]
+                source[key][t - 1] = row.excel_row
+                level[key][t - 1] = rank
     return ({k: tuple(v) for k, v in base.items()}, tuple(regions),
             {k: tuple(v) for k, v in source.items()})
 

@@ -24,7 +24,8 @@ HUGE = 1e15  # a number this large is a typo, not a quantity
 class Column:
     """One column of an input sheet.
 
-    kind: key | text | number | int | share | period | enum | list | basis.
+    kind: key | text | number | int | share | period | span | enum | list | basis. A `span` is
+    a period or a calendar year or quarter label coarser than the plan's periods.
     Bounds `lo`/`hi` are inclusive unless `lo_open`/`hi_open`. A percent (`60%`) is read in
     share columns and where `percent` is set (rates and factors), nowhere else.
     """
@@ -58,7 +59,7 @@ class Column:
             return "a fraction between 0 and 1 (or a percent cell such as 60%)"
         if self.kind == "enum":
             return "one of " + ", ".join(self.choices)
-        if self.kind == "period":
+        if self.kind in ("period", "span"):
             return "a date or a period label such as 2027-01, 2027-Q1 or 2027"
         if self.kind == "basis":
             return "one of period, year, horizon, or rolling N (N a whole number of periods)"
@@ -161,8 +162,9 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet("Demand", True, (
         Column("commodity", "key", True, None, "", "commodity consumed"),
         Column("region", "key", True, None, "", "region that consumes and holds stock"),
-        Column("period", "period", False, None, "",
-               "blank = every period; a period overrides that one period"),
+        Column("period", "span", False, None, "",
+               "blank = every period; a year (2028) or quarter (2028-Q1) sets every period "
+               "inside it; a period overrides that one period (the finer label wins)"),
         _qty("demand", "units consumed per period", required=True),
     ), key=("commodity", "region", "period"),
         description="Demand per commodity, region and period."),
