@@ -35,3 +35,92 @@ def test_a_year_label_in_a_quarterly_plan(tmp_path):
     outcome = solve(tmp_path, sheets)
     assert outcome.plan.demand_of("k", "home") == (3.0, 3.0, 8.0, 8.0)
     assert summary(read_plan(outcome.output_path))["objective"] == 22
+
+
+# --- obligations: hard stock floors ---------------------------------------------------------
+
+def floor_sheets(min_stock: float = 5, floor_scenarios: str | None = None,
+                 crisis: bool = False) -> dict:
+    # Two months, demand 10 a month, one supplier at 1 (capacity 100), holding 2 a unit a month,
+    # storage unlimited, no initial stock, penalty 100.
+    sheets = one_commodity(2, 10, [["only", 100, 1]])
+    sheets["Stockpiles"] = [["commodity", "region", "initial_stock", "holding_cost",
+                             "min_stock", "floor_scenarios"],
+                            ["k", "home", 0, 2, min_stock, floor_scenarios]]
+    if crisis:
+        sheets["Scenarios"] = [["scenario", "probability"], ["base", 0.5], ["crisis", 0.5]]
+        sheets["Disruptions"] = [["scenario", "target_type", "target", "start_period",
+                                  "end_period"], ["crisis", "supplier", "only", "2027-02",
+                                                  "2027-02"]]
+    return sheets
+
+
+def test_a_stock_floor_is_held_at_the_end_of_every_period(tmp_path):
+    # Without the floor: buy 10 + 10 = 20. With min_stock 5: buy 15 then 10 (stock 5 at the
+    # end of both months): purchase 25 + holding 2 x 5 x 2 = 20 -> 45.
+    outcome = solve(tmp_path, floor_sheets())
+    tables = read_plan(outcome.output_path)
+    assert summary(tables)["objective"] == 45
+    assert list(tables["Stockpile"]["closing"]) == [5, 5]
+
+
+def test_min_days_is_a_floor_in_days_of_the_period_demand(tmp_path):
+    # Yearly plan, two years of demand 100, min_days 73 = 73/365 of a year's demand = 20 units.
+    # Buy 120 then 100 at 1, hold 20 in both years at 2: 220 + 80 = 300.
+    sheets = one_commodity(2, 100, [["only", 1000, 1]])
+    sheets["Settings"] = settings(2, start="2027", period_length="year")
+    sheets["Stockpiles"] = [["commodity", "region", "holding_cost", "min_days"],
+                            ["k", "home", 2, 73]]
+    outcome = solve(tmp_path, sheets, check=False)  # (year labels read back as numbers)
+    tables = read_plan(outcome.output_path)
+    assert summary(tables)["objective"] == 300
+    assert list(tables["Stockpile"]["closing"]) == [20, 20]
+
+
+def test_a_floor_of_base_may_be_drawn_in_a_crisis(tmp_path):
+    # The supplier halts in month 2 of `crisis` (p = 0.5). s = stock carried out of month 1.
+    # Floor in base only: month 1 is shared, so s >= 5 there; in month 2 base must end with 5,
+    # crisis may empty the store. Cost(s) = (10 + s) + 2s + 0.5 (15 - s + 2 x 5)
+    # + 0.5 x 100 (10 - s) for 5 <= s <= 10 falls with s (slope 3 - 0.5 - 50), and beyond 10
+    # rises (3 - 0.5 + 0.5 x 2): s = 10, cost 20 + 20 + 7.5 = 47.5.
+    outcome = solve(tmp_path, floor_sheets(floor_scenarios="base", crisis=True), name="base")
+    assert summary(read_plan(outcome.output_path))["objective"] == 47.5
+    # Floor in every scenario: crisis must end month 2 with 5 too, so u >= 15 - s and
+    # Cost(s) = (10 + s) + 2s + 0.5 (15 - s + 10) + 0.5 (100 (15 - s) + 10) falls up to
+    # s = 15: 25 + 30 + 5 + 5 = 65.
+    outcome = solve(tmp_path, floor_sheets(crisis=True), name="all")
+    assert summary(read_plan(outcome.output_path))["objective"] == 65
+
+
+def test_the_floor_dual_is_the_cost_of_one_more_unit_of_obligation(tmp_path):
+    # floor_sheets: buy 15, 10; stock 5, 5. One more unit of floor in month 2: buy it in
+    # month 2 and hold it (1 + 2 = 3). In month 1: buy it in month 1 and hold it a month, and
+    # buy one less in month 2 (1 + 2 - 1 = 2). Duals >= 0, in objective units.
+    from test_duals import planned
+
+    case = planned(tmp_path, floor_sheets())
+    assert case.dual("stock_floor", ("k", "home", 0)) == 2
+    assert case.dual("stock_floor", ("k", "home", 1)) == 3
+    # Raising min_stock by 0.5 moves both rows: the objective rises by 0.5 x (2 + 3).
+    higher = planned(tmp_path, floor_sheets(min_stock=5.5))
+    assert higher.objective - case.objective == 2.5
+
+
+def test_an_unreachable_obligation_names_its_row(tmp_path, capsys):
+    # Initial stock 3, demand 2 a month, min_stock 5; the only route takes 40 days (one month),
+    # so month 1 ends with at most 3 (all its demand left unmet) < 5 whatever is ordered.
+    from test_infeasible import named, run_infeasible
+
+    sheets = one_commodity(3, 2, [["far", 100, 1]],
+                           routes=[["route", "supplier", "region", "lead_time_days"],
+                                   ["sea", "far", "home", 40]])
+    sheets["Stockpiles"] = [["commodity", "region", "initial_stock", "min_stock"],
+                            ["k", "home", 3, 5]]
+    err, tables = run_infeasible(tmp_path, sheets, capsys)
+    assert ("Stockpiles", 2, "min_stock") in named(tables["Conflicts"])
+    assert ("Stockpiles row 2 min_stock: k in home must hold at least 5 t at the end of 2027-01 "
+            "(obligation); the initial stock 3 t and the pipeline arriving by then cannot reach "
+            "it (the earliest new order arrives in 2027-02)") in err
+    change = tables["Changes"].iloc[0]
+    assert (change["sheet"], change["row"], change["column"]) == ("Stockpiles", 2, "min_stock")
+    assert change["largest change (unit)"] == 2  # 5 - 3

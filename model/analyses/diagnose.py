@@ -156,8 +156,35 @@ class Describer:
             return [Source("Concentration", limit.row, column, share,
                            f'"{limit.name}": {row.attribute.replace("_", " ")} {row.value} '
                            f"{words} {share:.0%} of {row.commodity} supply in {scope}")], node
+        if family == "stock_floor":
+            k, g, n = index
+            return [self._floor(k, g, n)], n
         # Definitions (scope totals, node costs) are bookkeeping, not limits a user sets.
         return [], None
+
+    def _floor(self, k: str, g: str, n: int) -> Source:
+        """The Stockpiles cell behind an obligation at a node; when no new order can arrive
+        by then, says that the initial stock and the pipeline cannot reach it."""
+        plan, ix = self.plan, self.ix
+        stock = plan.stockpiles[(k, g)]
+        t = ix.t(n)
+        floor = ix.floor[(k, g, n)]
+        unit = self._unit(k)
+        days = floor > stock.min_stock + 1e-9
+        column = "min_days" if days else "min_stock"
+        value = stock.min_days if days else stock.min_stock
+        text = (f"{k} in {g} must hold at least {floor:,.6g} {unit} at the end of "
+                f"{self.calendar.label(t)} (obligation)")
+        leads = [lead for _r, lead in ix.arrivals[(k, g)]]
+        leads += [lead for _f, lead in ix.transfers_in[(k, g)]]
+        earliest = 1 + min(leads) if leads else None
+        if earliest is None or t < earliest:
+            arriving = (f"the earliest new order arrives in {self.calendar.label(earliest)}"
+                        if earliest is not None and earliest <= plan.settings.periods
+                        else "no new order can arrive")
+            text += (f"; the initial stock {stock.initial_stock:g} {unit} and the pipeline "
+                     f"arriving by then cannot reach it ({arriving})")
+        return Source("Stockpiles", stock.row, column, value, text, unit)
 
     def _supplier_capacity(self, s: str, n: int) -> list[Source]:
         plan, ix = self.plan, self.ix
@@ -275,7 +302,7 @@ def _elastic_sets(built: BuiltModel, solver: PlanSolver
         found = blocks.get(name)
         return range(found.start, found.stop) if found is not None else range(0)
 
-    rows_lower = list(block(rows, "take_or_pay"))
+    rows_lower = list(block(rows, "take_or_pay")) + list(block(rows, "stock_floor"))
     rows_upper = list(block(rows, "supplier_capacity"))
     bounds = [row.bound for row in built.index.concentration]
     for i, bound in zip(block(rows, "concentration"), bounds, strict=True):
@@ -354,6 +381,9 @@ def _change_text(entry: dict[str, Any]) -> str:
                 "supplied)")
     if column == "min_take":
         return f"lower min_take by {amount:,.6g}{unit} a period"
+    if column in ("min_stock", "min_days"):
+        return (f"lower {column} (the stock falls short of the obligation by {amount:,.6g}"
+                f"{unit}), or bring stock in sooner")
     if column == "max_share":
         share = entry.get("needed_share")
         target = f" to {share:.1%}" if share else ""

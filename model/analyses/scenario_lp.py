@@ -7,7 +7,8 @@ Pyomo for each would cost more than solving it, so `ScenarioModel` builds it onc
 factor 1 (the structure every scenario's LP fits in: factors only shrink capacities, and rows
 whose right-hand side a scenario makes 0 stay as harmless rows), and `set_scenario` pushes the
 numbers of another scenario into the live HiGHS instance: order bounds and costs, demand, the
-right-hand sides of capacity, take-or-pay and target rows, and which concentration rows bind.
+right-hand sides of capacity, take-or-pay, target and stock-floor rows, and which concentration
+rows and floors bind.
 The numbers come from the formulation's own formulas (`order_numbers`, `supplier_numbers`,
 `stock_numbers` of `formulation/index.py`, as arrays), so there is one definition of what a
 factor does.
@@ -23,9 +24,21 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from model.domain.data import PlanData
-from model.domain.scenarios import ScenarioFactors, ScenarioSet, build_tree, scenario_factors
+from model.domain.scenarios import (
+    ScenarioFactors,
+    ScenarioSet,
+    build_tree,
+    every_limit,
+    floor_key,
+    scenario_factors,
+)
 from model.formulation import BuiltModel, build_model
-from model.formulation.index import order_numbers, stock_numbers, supplier_numbers
+from model.formulation.index import (
+    floor_numbers,
+    order_numbers,
+    stock_numbers,
+    supplier_numbers,
+)
 from model.solver.handoff import compile_lp
 from model.solver.solve import PlanSolver, Solution
 
@@ -36,8 +49,7 @@ def one_scenario(plan: PlanData, factors: ScenarioFactors, name: str = "scenario
                  ) -> ScenarioSet:
     """A ScenarioSet of one scenario with probability 1, every limit binding."""
     tree = build_tree((name,), (1.0,), factors, plan.settings.periods)
-    n = plan.settings.periods
-    return ScenarioSet((name,), (1.0,), factors, tree, {limit: (n,) for limit in plan.limits})
+    return ScenarioSet((name,), (1.0,), factors, tree, every_limit(plan))
 
 
 def ones(plan: PlanData) -> ScenarioFactors:
@@ -117,6 +129,8 @@ class ScenarioModel:
         self.target_rows = at(rows, "stock_target", self.target_keys)
         self.take_keys = list(ix.take_or_pay)
         self.take_rows = at(rows, "take_or_pay", self.take_keys)
+        self.floor_keys = list(ix.floor)
+        self.floor_rows = at(rows, "stock_floor", self.floor_keys)
         self.capacity_keys = list(ix.capacity)
         self.capacity_rows = at(rows, "supplier_capacity", self.capacity_keys)
         plan = self.plan
@@ -142,6 +156,9 @@ class ScenarioModel:
         self.t_node = np.array(ix.periods_of_node, dtype=np.int64)
         self.at = _Positions(plan, self.order_keys, self.unmet_keys, self.target_keys,
                              self.take_keys, self.capacity_keys)
+        pair = {key: i for i, key in enumerate(plan.commodity_regions)}
+        self.floor_pair = np.array([pair[(k, g)] for k, g, _ in self.floor_keys], dtype=np.int64)
+        self.floor_node = np.array([n for _, _, n in self.floor_keys], dtype=np.int64)
 
     def set_scenario(self, factors: ScenarioFactors,
                      until: dict[str, int] | None = None) -> None:
@@ -173,6 +190,14 @@ class ScenarioModel:
                                     for row, col, supplier, n in self.project_entries])
         n = plan.settings.periods
         until = until if until is not None else {}
+        if len(self.floor_rows):
+            # A floor binds through the last period of its scenarios (all: the horizon).
+            floor = floor_numbers(plan, factors, t_node, w_node)[self.floor_pair,
+                                                                 self.floor_node]
+            last = np.array([until.get(floor_key(k, g), n) for k, g, _ in self.floor_keys])
+            solver.change_row_bounds(self.floor_rows,
+                                     np.where(t_node[self.floor_node] <= last, floor, -INF),
+                                     np.full(len(self.floor_rows), INF))
         rows = [(row, last <= until.get(limit, n), bound)
                 for limit, entries in self.limit_rows.items() for row, bound, last in entries]
         if rows:

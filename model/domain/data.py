@@ -55,6 +55,8 @@ class Stockpile:
 
     `end_stock` is E (units wanted at the end of period N, short of it costs the commodity's
     shortage penalty per unit); `terminal_value` is TV (money per unit still held then).
+    `min_stock` (units) and `min_days` (days of the period's demand) are the hard floor of an
+    obligation; `floor_scenarios` the scenarios it binds in (empty: all).
     """
 
     commodity: str
@@ -67,6 +69,14 @@ class Stockpile:
     end_stock: float = 0.0
     terminal_value: float = 0.0
     row: int | None = None
+    min_stock: float = 0.0
+    min_days: float = 0.0
+    floor_scenarios: tuple[str, ...] = ()
+
+    @property
+    def has_floor(self) -> bool:
+        """Whether an obligation (a hard floor) is set."""
+        return self.min_stock > 0 or self.min_days > 0
 
 
 @dataclass(frozen=True)

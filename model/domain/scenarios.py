@@ -222,9 +222,9 @@ class ScenarioSet:
     probabilities: tuple[float, ...]
     factors: ScenarioFactors
     tree: ScenarioTree
-    limit_until: dict[str, tuple[int, ...]]
+    limit_until: dict[str | tuple, tuple[int, ...]]
 
-    def binding(self, limit: str, last_period: int) -> list[int]:
+    def binding(self, limit: str | tuple, last_period: int) -> list[int]:
         """Scenarios a limit binds in over a window that ends in `last_period`."""
         return [w for w, until in enumerate(self.limit_until.get(limit, ()))
                 if until >= last_period]
@@ -241,22 +241,31 @@ def undisrupted_through(factors: ScenarioFactors) -> np.ndarray:
     return stirred - 1
 
 
+def floor_key(commodity: str, region: str) -> tuple[str, str, str]:
+    """The key of a stockpile's obligation (hard floor) among the limits of `limit_until`."""
+    return ("floor", commodity, region)
+
+
 def limit_until(plan: PlanData, names: tuple[str, ...], factors: ScenarioFactors,
-                sampled: bool) -> dict[str, tuple[int, ...]]:
+                sampled: bool) -> dict[str | tuple, tuple[int, ...]]:
     """How long each limit binds in each scenario. A limit binds over the whole horizon in
     the scenarios it names (all for `*`). In sampled futures there are no named scenarios: a
     limit that names any (as `base`) binds in each future until its first event, the
-    undisrupted path a limit of `base` follows in hand-written scenarios."""
+    undisrupted path a limit of `base` follows in hand-written scenarios. Stock floors
+    (obligations, keyed by `floor_key`) follow the same rule with their `floor_scenarios`."""
     n = plan.settings.periods
     calm = undisrupted_through(factors) if sampled else None
-    found = {}
-    for name, limit in plan.limits.items():
-        if not limit.scenarios:
+    found: dict[str | tuple, tuple[int, ...]] = {}
+    bound = [(name, limit.scenarios) for name, limit in plan.limits.items()]
+    bound += [(floor_key(*key), stock.floor_scenarios) for key, stock in plan.stockpiles.items()
+              if stock.has_floor]
+    for name, scenarios in bound:
+        if not scenarios:
             found[name] = (n,) * len(names)
         elif sampled:
             found[name] = tuple(int(t) for t in calm)
         else:
-            found[name] = tuple(n if w in limit.scenarios else 0 for w in names)
+            found[name] = tuple(n if w in scenarios else 0 for w in names)
     return found
 
 
@@ -287,5 +296,13 @@ def expected_value_scenario(plan: PlanData, base: ScenarioSet) -> ScenarioSet:
     factors = base.factors.mean(base.probabilities)
     names = ("expected value",)
     tree = build_tree(names, (1.0,), factors, plan.settings.periods)
+    return ScenarioSet(names, (1.0,), factors, tree, every_limit(plan))
+
+
+def every_limit(plan: PlanData) -> dict[str | tuple, tuple[int, ...]]:
+    """Every limit and stock floor binding over the whole horizon, in one scenario."""
     n = plan.settings.periods
-    return ScenarioSet(names, (1.0,), factors, tree, {name: (n,) for name in plan.limits})
+    found: dict[str | tuple, tuple[int, ...]] = {name: (n,) for name in plan.limits}
+    found.update({floor_key(*key): (n,) for key, stock in plan.stockpiles.items()
+                  if stock.has_floor})
+    return found

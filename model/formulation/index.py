@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.domain.data import PlanData
-from model.domain.scenarios import ScenarioFactors, ScenarioSet, ScenarioTree, plan_scenarios
+from model.domain.scenarios import (
+    ScenarioFactors,
+    ScenarioSet,
+    ScenarioTree,
+    floor_key,
+    plan_scenarios,
+)
 from model.domain.semantics import limit_commodities, limit_expansion, windows
 
 Key = tuple[str, str]  # (commodity, region)
@@ -68,6 +74,7 @@ class ModelIndex:
     capacity: dict[tuple[str, int], float] = field(default_factory=dict)  # C a (rows only)
     take_or_pay: dict[tuple[str, int], float] = field(default_factory=dict)  # > 0 only
     end_keys: list[StockKey] = field(default_factory=list)               # vE at leaf nodes
+    floor: dict[StockKey, float] = field(default_factory=dict)           # F > 0, binding only
     concentration: list[ConcentrationRow] = field(default_factory=list)
     scopes: list[list[OrderKey]] = field(default_factory=list)            # orders of each total
     discount: list[float] = field(default_factory=list)                  # d_t(n) per node
@@ -111,6 +118,7 @@ def build_index(plan: PlanData, scenarios: ScenarioSet | None = None,
     _index_orders(index)
     _index_suppliers(index)
     _index_stock(index)
+    _index_floors(index)
     if limits:
         _index_concentration(index)
     return index
@@ -197,6 +205,24 @@ def stock_numbers(plan: PlanData, factors: ScenarioFactors, t_node: np.ndarray,
         demand[i] = base[t_node - 1] * e
         target[i] = np.maximum(stock.target_stock, stock.target_days * demand[i] / dpp)
     return demand, target, pipeline
+
+
+def floor_numbers(plan: PlanData, factors: ScenarioFactors, t_node: np.ndarray,
+                  w_node: np.ndarray) -> np.ndarray:
+    """Per (commodity, region) pair (rows) and node (columns): the hard floor of an obligation
+    F = max(min_stock, min_days D e / dpp) (docs/model.md 15.2), 0 without one."""
+    dpp = plan.settings.calendar.days_per_period
+    pairs = plan.commodity_regions
+    floor = np.zeros((len(pairs), len(t_node)))
+    for i, (k, g) in enumerate(pairs):
+        stock = plan.stockpiles.get((k, g))
+        if stock is None or not stock.has_floor:
+            continue
+        base = np.asarray(plan.demand_of(k, g), dtype=float)
+        e = factors.demand[factors.demand_index[(k, g)], w_node, t_node - 1]
+        floor[i] = np.maximum(stock.min_stock, stock.min_days * base[t_node - 1] * e / dpp)
+    return floor
+
 
 def _index_orders(index: ModelIndex) -> None:
     """x[r, n] exists where its arrival t + L_r lies within the horizon: its upper bound
@@ -316,3 +342,22 @@ def _scope_id(index: ModelIndex, scope_ids: dict[tuple, int], key: tuple, names:
         found = scope_ids[key] = len(index.scopes)
         index.scopes.append([(r, n) for n in nodes for r in names if (r, n) in orders])
     return found
+
+
+def _index_floors(index: ModelIndex) -> None:
+    """F[k, g, n] > 0 at the nodes where the obligation binds: nodes that a scenario it binds
+    in passes through (`floor_scenarios`, as for limits naming scenarios)."""
+    plan = index.plan
+    if not any(stock.has_floor for stock in plan.stockpiles.values()):
+        return
+    t_node, w_node = _node_arrays(index)
+    floor = floor_numbers(plan, index.factors, t_node, w_node)
+    for i, (k, g) in enumerate(index.stock_keys):
+        stock = plan.stockpiles.get((k, g))
+        if stock is None or not stock.has_floor:
+            continue
+        until = index.scenarios.limit_until.get(floor_key(k, g))
+        for n in np.flatnonzero(floor[i] > 0).tolist():
+            node = index.tree.nodes[n]
+            if until is None or any(until[w] >= node.t for w in node.scenarios):
+                index.floor[(k, g, n)] = float(floor[i, n])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from model.domain.data import PlanData
 from model.domain.errors import InputError
-from model.inputs import crosssheet, sheets
+from model.inputs import crosssheet, money, sheets
 from model.inputs.cells import Collector, Row, parse_sheet
 from model.inputs.settings import read_settings
 from model.inputs.sheets import Known, ok_rows
@@ -49,6 +49,7 @@ def validate(raw: RawWorkbook) -> PlanData:
     pipeline = sheets.check_pipeline(rows_of("Pipeline"), known, issues)
     known.groups = sheets.check_groups(rows_of("Groups"), issues)
     known.scenarios = sheets.check_scenarios(rows_of("Scenarios"), issues)
+    stockpiles = money.add_floors(rows_of("Stockpiles"), stockpiles, known, issues)
     limits = sheets.check_limits(rows_of("Concentration"), known, issues)
     disruptions = sheets.check_disruptions(rows_of("Disruptions"), known, issues)
     transfers = sheets.check_transfers(rows_of("Transfers"), known, issues)

@@ -180,6 +180,13 @@ SHEETS: tuple[Sheet, ...] = (
         _qty("end_stock", "units wanted at the end of the last period (short of it costs the "
              "shortage penalty per unit)", default=0.0, unit="units"),
         _money("terminal_value", "value of a unit still held at the end of the last period"),
+        _qty("min_stock", "obligation: hard floor on the stock at the end of each period",
+             default=0.0, unit="units"),
+        Column("min_days", "number", False, 0.0, "days",
+               "obligation: hard floor in days of that period's demand", lo=0.0),
+        Column("floor_scenarios", "list", False, ("*",), "",
+               "scenarios the floor binds in, separated by ; (* = all; base: in sampled "
+               "futures until the first event)"),
     ), key=("commodity", "region"), description="Strategic or commercial stock per region."),
     Sheet("Suppliers", True, (
         Column("supplier", "key", True, None, "", "name of the supplier"),

@@ -1,0 +1,34 @@
+"""Constraint families of money and obligations (docs/model.md section 15), one function each,
+named after the family, with the formula in its docstring (notation of model.md)."""
+
+from __future__ import annotations
+
+import pyomo.core as pyo
+
+from model.formulation.index import ModelIndex
+from model.formulation.linear import linear, plus
+
+
+def add_money_and_obligations(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
+    """Every family of section 15 that the workbook uses (none: nothing is added)."""
+    if ix.floor:
+        add_stock_floor(m, ix)
+
+
+def add_stock_floor(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
+    """(10) Stock floor (an obligation), each k, g with min_stock or min_days and each node n
+    on the path of a scenario it binds in (floor_scenarios), where the floor is positive:
+
+        I[k, g, n] >= F[k, g, n] = max(min_stock, min_days * D[t] * e[n] / dpp)
+
+    A row, not a bound, so that it has a dual and a diagnosis can name it. Units: the
+    commodity's unit. Dual >= 0 (money per unit, present value, probability-weighted): what
+    one more unit of obligation at that node costs the plan.
+    """
+    stock = dict(m.stock.items())
+    m.FLOORS = pyo.Set(initialize=list(ix.floor), dimen=3, ordered=True,
+                       doc="(commodity, region, node) where an obligation binds")
+
+    @m.Constraint(m.FLOORS, doc="stock floor (10)")
+    def stock_floor(m, k, g, n):
+        return linear(plus([stock[k, g, n]])) >= ix.floor[(k, g, n)]
