@@ -3,6 +3,7 @@ budgets, indexed prices and currencies, storage investment, events with several 
 
 from __future__ import annotations
 
+import pytest
 from helpers import one_commodity, read_plan, settings, solve, summary, write_workbook
 
 from model.inputs import load_plan
@@ -124,3 +125,27 @@ def test_an_unreachable_obligation_names_its_row(tmp_path, capsys):
     change = tables["Changes"].iloc[0]
     assert (change["sheet"], change["row"], change["column"]) == ("Stockpiles", 2, "min_stock")
     assert change["largest change (unit)"] == 2  # 5 - 3
+
+
+def test_the_summary_lists_binding_obligations_and_periods_below_target(tmp_path):
+    # floor_sheets with a soft target of 8 and no target penalty: the plan keeps the floor, 5,
+    # so both months sit 3 below the target, with 5 x (365 / 12) / 10 = 15.2 days of cover.
+    # The floor binds in both months; one more unit in every month costs 2 + 3 = 5.
+    from openpyxl import load_workbook
+
+    sheets = floor_sheets()
+    sheets["Stockpiles"][0].append("target_stock")
+    sheets["Stockpiles"][1].append(8)
+    outcome = solve(tmp_path, sheets)
+    ws = load_workbook(outcome.output_path)["Summary"]
+    rows = [[c.value for c in row[5:12]] for row in ws.iter_rows()]
+    start = rows.index(["Obligations that bind (Stockpiles min_stock / min_days)"]
+                       + [None] * 6)
+    assert rows[start + 2][:3] == ["k in home (row 2)", "2 of 2 months", 5]
+    start = rows.index(["Stock below its target"] + [None] * 6)
+    assert rows[start + 1] == ["commodity", "region", "period", "scenarios",
+                               "lowest stock (units)", "target (units)", "days of cover"]
+    assert rows[start + 2] == ["k", "home", "2027-01", "base", 5, 8,
+                               pytest.approx(5 * 365 / 12 / 10)]
+    assert rows[start + 3][:6] == ["k", "home", "2027-02", "base", 5, 8]
+    assert rows[start + 4][0] is None

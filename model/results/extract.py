@@ -16,6 +16,7 @@ import pandas as pd
 from model.formulation import BuiltModel
 from model.formulation.costs import COST_PARTS, ONCE, CostTerms
 from model.formulation.index import ModelIndex
+from model.results.money import floor_table
 from model.results.tables import (
     CONCENTRATION,
     FIRST_ORDERS,
@@ -66,6 +67,7 @@ class PlanResult:
     tried: list[str] = field(default_factory=list)
     has_basis: bool = True
     extras: dict[str, Any] = field(default_factory=dict)
+    floors: pd.DataFrame | None = None     # stock-floor rows with their duals (model.md 15.2)
 
 
 def cvar_of(costs: list[float], probabilities: list[float], beta: float) -> float:
@@ -165,7 +167,7 @@ def extract(built: BuiltModel, lp: CompiledLP, solution: Solution) -> PlanResult
         model_size=(lp.num_cols, lp.num_rows, lp.num_nonzeros), tree_nodes=len(tree.nodes),
         highs_status=solution.highs_status, gap=solution.gap,
         max_residual=solution.max_residual, method=solution.method, tried=solution.tried,
-        has_basis=solution.has_basis)
+        has_basis=solution.has_basis, floors=floor_table(solved))
 
 
 def relevant_pairs(ix: ModelIndex) -> list[tuple[str, str]]:
