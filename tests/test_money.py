@@ -149,3 +149,96 @@ def test_the_summary_lists_binding_obligations_and_periods_below_target(tmp_path
                                pytest.approx(5 * 365 / 12 / 10)]
     assert rows[start + 3][:6] == ["k", "home", "2027-02", "base", 5, 8]
     assert rows[start + 4][0] is None
+
+
+# --- budgets --------------------------------------------------------------------------------
+
+def budget_sheets(max_spend: float = 60, year: object = 2027, **extra) -> dict:
+    # Two months, demand 10 a month, penalty 100; one supplier at 2 with freight 2 (spend 4 a
+    # unit, capacity 100). A budget for 2027 of `max_spend` on everything.
+    sheets = one_commodity(2, 10, [["only", 100, 2]],
+                           routes=[["route", "supplier", "region", "freight_cost"],
+                                   ["only route", "only", "home", 2]])
+    sheets["Budgets"] = [["year", "commodity", "region", "max_spend"],
+                         [year, "*", "*", max_spend]]
+    sheets["Settings"] += [[k, v] for k, v in extra.items()]
+    return sheets
+
+
+def test_a_budget_caps_purchases_plus_freight_in_its_plan_year(tmp_path):
+    # Unlimited: 20 units at 4 = 80. Budget 60: 15 units (60), 5 unmet at 100: 60 + 500 = 560.
+    outcome = solve(tmp_path, budget_sheets())
+    tables = read_plan(outcome.output_path)
+    assert summary(tables)["objective"] == 560
+    assert tables["Orders"]["cost"].sum() == 60
+
+
+def test_a_budget_is_undiscounted(tmp_path):
+    # With a discount rate the budget still counts money as paid: 15 units whatever the
+    # months' discount factors d = 1.2^(-1/12) for month 2. A shortfall is cheaper in month 2
+    # (100 d), so month 1 is met in full: 10 x 4 + d (5 x 4 + 5 x 100) = 40 + 520 d.
+    outcome = solve(tmp_path, budget_sheets(discount_rate=0.2))
+    tables = read_plan(outcome.output_path)
+    assert tables["Orders"]["cost"].sum() == pytest.approx(60)
+    assert summary(tables)["objective"] == pytest.approx(40 + 520 * 1.2 ** (-1 / 12))
+
+
+def test_the_budget_dual_is_what_one_more_unit_of_budget_saves(tmp_path):
+    # One more unit of budget buys 1/4 unit more, which meets 1/4 unit of demand: it saves
+    # 100 / 4 and spends 1: dual = 1 - 25 = -24 (<= 0), in objective units.
+    from test_duals import planned
+
+    case = planned(tmp_path, budget_sheets())
+    assert case.dual("budget", 0) == pytest.approx(-24)
+    assert planned(tmp_path, budget_sheets(61)).objective - case.objective == pytest.approx(-24)
+
+
+def test_a_budget_year_is_a_plan_year(tmp_path, capsys):
+    # A plan from July: plan years start in July, and a calendar year is not one of them.
+    from test_bad_workbooks import expect_error
+
+    sheets = budget_sheets(year="2027")
+    sheets["Settings"] = settings(14, start="2027-07")
+    expect_error(tmp_path, sheets, capsys, 'Budgets row 2, column "year": found "2027"; '
+                 "expected a plan year, written as the label of its first period (2027-07, "
+                 "2028-07).")
+    sheets["Budgets"][1][0] = "2028-07"
+    plan = load_plan(write_workbook(tmp_path / "july.xlsx", sheets))
+    assert plan.budgets[0].periods == (13, 14)
+
+
+def test_an_infeasible_budget_names_its_row(tmp_path, capsys):
+    # Take-or-pay 10 a month at 4 a unit spends 80 in 2027; the budget allows 60.
+    from test_infeasible import named, run_infeasible
+
+    sheets = budget_sheets()
+    sheets["Suppliers"][0].append("min_take")
+    sheets["Suppliers"][1].append(10)
+    err, tables = run_infeasible(tmp_path, sheets, capsys)
+    assert named(tables["Conflicts"]) == {("Budgets", 2, "max_spend"),
+                                          ("Suppliers", 2, "min_take")}
+    assert ("Budgets row 2 max_spend: purchases and freight of every commodity into every "
+            "region may cost at most 60 USD in the plan year 2027-01 to 2027-02") in err
+    # The smallest change counts units and money alike: 20 USD over budget is 5 units at 4 of
+    # take-or-pay, in one month or spread over both.
+    change = tables["Changes"].iloc[0]
+    assert (change["sheet"], change["row"], change["column"]) == ("Suppliers", 2, "min_take")
+    assert change["total change (unit)"] == 5
+
+
+def test_the_plan_shows_what_one_more_unit_of_budget_saves(tmp_path):
+    # budget_sheets: the budget binds (spend 60 of 60) and one more USD saves 24 (its dual).
+    from openpyxl import load_workbook
+
+    outcome = solve(tmp_path, budget_sheets())
+    tables = read_plan(outcome.output_path)
+    budgets = tables["Budgets"]
+    assert list(budgets.columns) == ["row", "year", "commodity", "region", "scenarios",
+                                     "spend", "max_spend", "saving_per_unit"]
+    assert budgets.iloc[0].tolist() == [2, "2027-01", "*", "*", "base", 60, 60, 24]
+    ws = load_workbook(outcome.output_path)["Summary"]
+    rows = [[c.value for c in row[5:8]] for row in ws.iter_rows()]
+    start = rows.index(["Budgets that bind (Budgets sheet)", None, None])
+    assert rows[start + 1] == ["budget", "binds on", "saving of 1 USD more, a rate (USD/USD)"]
+    assert rows[start + 2] == ["row 2: 2027-01, all commodities into all regions",
+                               "its only path", 24]

@@ -156,11 +156,31 @@ class Describer:
             return [Source("Concentration", limit.row, column, share,
                            f'"{limit.name}": {row.attribute.replace("_", " ")} {row.value} '
                            f"{words} {share:.0%} of {row.commodity} supply in {scope}")], node
+        if family == "budget":
+            return [self._budget(index)], None
         if family == "stock_floor":
             k, g, n = index
             return [self._floor(k, g, n)], n
         # Definitions (scope totals, node costs) are bookkeeping, not limits a user sets.
         return [], None
+
+    def _budget(self, i: int) -> Source:
+        """The Budgets cell behind a budget row."""
+        row = self.ix.budgets[i]
+        budget = self.plan.budgets[row.budget]
+        money = self.plan.settings.currency
+        what = ("every commodity" if budget.commodity == "*" else budget.commodity)
+        where = ("every region" if budget.region == "*" else budget.region)
+        label = self.calendar.label
+        years = (label(budget.periods[0]) if len(budget.periods) == 1 else
+                 f"{label(budget.periods[0])} to {label(budget.periods[-1])}")
+        tree = self.ix.tree
+        scenarios = ", ".join(tree.scenario_names[w] for w in row.scenarios)
+        shared = "" if len(row.scenarios) == len(tree.scenario_names) else \
+            f" (scenario {scenarios})"
+        return Source("Budgets", budget.row, "max_spend", budget.max_spend,
+                      f"purchases and freight of {what} into {where} may cost at most "
+                      f"{budget.max_spend:,.6g} {money} in the plan year {years}{shared}", money)
 
     def _floor(self, k: str, g: str, n: int) -> Source:
         """The Stockpiles cell behind an obligation at a node; when no new order can arrive
@@ -303,7 +323,7 @@ def _elastic_sets(built: BuiltModel, solver: PlanSolver
         return range(found.start, found.stop) if found is not None else range(0)
 
     rows_lower = list(block(rows, "take_or_pay")) + list(block(rows, "stock_floor"))
-    rows_upper = list(block(rows, "supplier_capacity"))
+    rows_upper = list(block(rows, "supplier_capacity")) + list(block(rows, "budget"))
     bounds = [row.bound for row in built.index.concentration]
     for i, bound in zip(block(rows, "concentration"), bounds, strict=True):
         (rows_upper if bound == "max" else rows_lower).append(i)

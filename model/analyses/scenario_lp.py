@@ -7,8 +7,8 @@ Pyomo for each would cost more than solving it, so `ScenarioModel` builds it onc
 factor 1 (the structure every scenario's LP fits in: factors only shrink capacities, and rows
 whose right-hand side a scenario makes 0 stay as harmless rows), and `set_scenario` pushes the
 numbers of another scenario into the live HiGHS instance: order bounds and costs, demand, the
-right-hand sides of capacity, take-or-pay, target and stock-floor rows, and which concentration
-rows and floors bind.
+right-hand sides of capacity, take-or-pay, target and stock-floor rows, the spend per unit in
+budget rows, and which concentration rows and floors bind.
 The numbers come from the formulation's own formulas (`order_numbers`, `supplier_numbers`,
 `stock_numbers` of `formulation/index.py`, as arrays), so there is one definition of what a
 factor does.
@@ -129,6 +129,13 @@ class ScenarioModel:
         self.target_rows = at(rows, "stock_target", self.target_keys)
         self.take_keys = list(ix.take_or_pay)
         self.take_rows = at(rows, "take_or_pay", self.take_keys)
+        order_position = {key: i for i, key in enumerate(self.order_keys)}
+        budget_rows = at(rows, "budget", list(range(len(ix.budgets))))
+        # (budget row, order column, position in order_keys) of every order a budget counts.
+        self.budget_entries = [(int(row), int(self.order_cols[order_position[key]]),
+                                order_position[key])
+                               for row, budget in zip(budget_rows, ix.budgets, strict=True)
+                               for key in budget.orders]
         self.floor_keys = list(ix.floor)
         self.floor_rows = at(rows, "stock_floor", self.floor_keys)
         self.capacity_keys = list(ix.capacity)
@@ -188,6 +195,10 @@ class ScenarioModel:
                                  capacity[at.capacity_supplier, at.capacity_node])
         solver.change_coefficients([(row, col, -float(a[supplier, n]))
                                     for row, col, supplier, n in self.project_entries])
+        # A budget counts the scenario's spend per unit, undiscounted.
+        spend = unit + freight
+        solver.change_coefficients([(row, col, float(spend[i]))
+                                    for row, col, i in self.budget_entries])
         n = plan.settings.periods
         until = until if until is not None else {}
         if len(self.floor_rows):

@@ -247,6 +247,19 @@ class EventKind:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """A yearly purchase budget (Budgets sheet): purchases plus freight of the orders placed in
+    plan periods `periods` (one plan year, inside the horizon) on routes of `commodity` into
+    `region` (`*`: all pooled), at most `max_spend` in the planning currency, undiscounted."""
+
+    periods: tuple[int, ...]
+    commodity: str
+    region: str
+    max_spend: float
+    row: int | None = None
+
+
+@dataclass(frozen=True)
 class PlanData:
     """Everything the model needs, validated. Dicts keep the workbook's row order."""
 
@@ -266,6 +279,7 @@ class PlanData:
     pipeline: tuple[PipelineArrival, ...] = ()
     sweep: tuple[SweepPoint, ...] = ()
     events: tuple[EventKind, ...] = ()
+    budgets: tuple[Budget, ...] = ()
     warnings: tuple[Issue, ...] = ()
     source: str = ""
     source_sha256: str = ""

@@ -51,6 +51,18 @@ class ConcentrationRow:
 
 
 @dataclass
+class BudgetRow:
+    """One row of constraint (11): a Budgets row (its position in plan.budgets), one path of
+    tree nodes through its plan year and the scenarios that take it, and the orders in scope
+    with their spend per unit (unit cost + freight, factor-scaled, undiscounted)."""
+
+    budget: int
+    scenarios: tuple[int, ...]
+    orders: list[OrderKey]
+    spend: list[float]
+
+
+@dataclass
 class ModelIndex:
     """Index lists and parameters of the LP, for one plan and one scenario set."""
 
@@ -75,6 +87,7 @@ class ModelIndex:
     take_or_pay: dict[tuple[str, int], float] = field(default_factory=dict)  # > 0 only
     end_keys: list[StockKey] = field(default_factory=list)               # vE at leaf nodes
     floor: dict[StockKey, float] = field(default_factory=dict)           # F > 0, binding only
+    budgets: list[BudgetRow] = field(default_factory=list)              # (11), model.md 15.3
     concentration: list[ConcentrationRow] = field(default_factory=list)
     scopes: list[list[OrderKey]] = field(default_factory=list)            # orders of each total
     discount: list[float] = field(default_factory=list)                  # d_t(n) per node
@@ -119,6 +132,7 @@ def build_index(plan: PlanData, scenarios: ScenarioSet | None = None,
     _index_suppliers(index)
     _index_stock(index)
     _index_floors(index)
+    _index_budgets(index)
     if limits:
         _index_concentration(index)
     return index
@@ -361,3 +375,31 @@ def _index_floors(index: ModelIndex) -> None:
             node = index.tree.nodes[n]
             if until is None or any(until[w] >= node.t for w in node.scenarios):
                 index.floor[(k, g, n)] = float(floor[i, n])
+
+
+def budget_scope(plan: PlanData, commodity: str, region: str) -> list[str]:
+    """Routes a budget's spend counts: of `commodity` into `region` (`*`: any)."""
+    return [name for name, r in plan.routes.items()
+            if (commodity == "*" or plan.commodity_of(r) == commodity)
+            and (region == "*" or r.region == region)]
+
+
+def _index_budgets(index: ModelIndex) -> None:
+    """One row per Budgets row and distinct path of nodes through its plan year (every
+    scenario: a budget is hard everywhere); rows with no order in scope are left out."""
+    plan, tree = index.plan, index.tree
+    if not plan.budgets:
+        return
+    orders = set(index.order_keys)
+    for b, budget in enumerate(plan.budgets):
+        scope = budget_scope(plan, budget.commodity, budget.region)
+        paths: dict[tuple[int, ...], list[int]] = {}
+        for w in range(len(tree.scenario_names)):
+            paths.setdefault(tuple(tree.node_of[w][t - 1] for t in budget.periods),
+                             []).append(w)
+        for nodes, members in paths.items():
+            keys = [(r, n) for n in nodes for r in scope if (r, n) in orders]
+            if keys:
+                index.budgets.append(BudgetRow(
+                    b, tuple(members), keys,
+                    [index.unit_cost[key] + index.freight_cost[key] for key in keys]))

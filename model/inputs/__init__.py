@@ -57,6 +57,7 @@ def validate(raw: RawWorkbook) -> PlanData:
     sweep = sheets.check_sweep(rows_of("Sweep"), limits, ok_rows(rows_of("Concentration"),
                                                                  "limit"), issues)
     events = sheets.check_events(rows_of("Events"), known, issues)
+    budgets = money.check_budgets(rows_of("Budgets"), known, issues)
     crosssheet.check_name_spellings(rows, issues)
     if settings is not None:
         _check_sampling(settings.sample_scenarios, events, issues)
@@ -68,7 +69,8 @@ def validate(raw: RawWorkbook) -> PlanData:
         demand=demand, stockpiles=stockpiles, suppliers=known.suppliers, routes=known.routes,
         groups=known.groups, limits=limits, scenarios=known.scenarios,
         disruptions=disruptions, transfers=transfers, projects=projects, pipeline=pipeline,
-        sweep=sweep, events=events, source=str(raw.path), source_sha256=raw.sha256,
+        sweep=sweep, events=events, budgets=budgets, source=str(raw.path),
+        source_sha256=raw.sha256,
         demand_rows=demand_rows)
     crosssheet.check_take_or_pay_routes(plan, issues)
     crosssheet.check_coverage(plan, issues)

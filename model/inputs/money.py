@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from model.domain.data import Stockpile
-from model.inputs.cells import Collector, Row, suggestion
+from model.domain.data import Budget, Stockpile
+from model.domain.periods import SPAN_PERIOD, SPAN_YEAR, Span
+from model.inputs.cells import Collector, Row, check_reference, suggestion
 from model.inputs.sheets import Known
 
 
@@ -46,3 +47,40 @@ def add_floors(rows: list[Row], stockpiles: dict[tuple[str, str], Stockpile], kn
         result[key] = replace(stock, min_stock=minimum, min_days=days,
                               floor_scenarios=scenarios)
     return result
+
+
+def check_budgets(rows: list[Row], known: Known, issues: Collector) -> tuple[Budget, ...]:
+    """Budgets: a plan year inside the horizon (the label of its first period, or the calendar
+    year for a plan starting in January), a known commodity and region or `*`."""
+    calendar = known.calendar
+    result = []
+    for row in rows:
+        ok = check_reference(row, "commodity", known.commodities,
+                             "commodity (Commodities sheet) or *", issues, allow_star=True)
+        ok &= check_reference(row, "region", known.regions, "region or *", issues,
+                              allow_star=True)
+        if not (ok and row.ok("year", "max_spend")) or calendar is None:
+            continue
+        t = _plan_year_start(row, row["year"], calendar, issues)
+        if t is None:
+            continue
+        last = min(t + calendar.periods_per_year - 1, calendar.periods)
+        result.append(Budget(tuple(range(t, last + 1)), row["commodity"], row["region"],
+                             row["max_spend"], row.excel_row))
+    return tuple(result)
+
+
+def _plan_year_start(row: Row, span: Span, calendar, issues: Collector) -> int | None:
+    """Plan period t starting the plan year a Budgets `year` cell names, or None (recorded)."""
+    ppy, n = calendar.periods_per_year, calendar.periods
+    starts = [calendar.label(t) for t in range(1, n + 1, ppy)]
+    january = calendar.start % ppy == 0
+    expected = ("a plan year, written as the label of its first period ("
+                + ", ".join(starts[:4]) + (", ..." if len(starts) > 4 else "")
+                + (") or as the calendar year" if january and ppy > 1 else ")"))
+    if span.level == SPAN_PERIOD or (span.level == SPAN_YEAR and january):
+        t = calendar.period_of(span.first)
+        if 1 <= t <= n and (t - 1) % ppy == 0:
+            return t
+    issues.error(row.title, row.excel_row, row.header("year"), row.raw("year"), expected)
+    return None

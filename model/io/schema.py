@@ -304,6 +304,15 @@ SHEETS: tuple[Sheet, ...] = (
         Column("max_duration", "int", True, None, "periods", "longest duration", lo=1),
     ), key=("event",),
         description="Kinds of disruption to sample futures from (Settings sample_scenarios)."),
+    Sheet("Budgets", False, (
+        Column("year", "span", True, None, "",
+               "plan year: the label of its first period (2027-07), or the calendar year (2027) "
+               "for a plan starting in January"),
+        Column("commodity", "key", False, "*", "", "a commodity, or * for all pooled"),
+        Column("region", "key", False, "*", "", "a region, or * for all pooled"),
+        _money("max_spend", "most spent in that plan year on purchases plus freight "
+               "(undiscounted), in every scenario", required=True, default=None, unit="money"),
+    ), description="Yearly purchase budgets: a hard limit in every scenario."),
 )
 
 SETTING_BY_KEY: dict[str, Column] = {normalise_name(c.name): c for c in SETTINGS_COLUMNS}

@@ -42,9 +42,10 @@ from model.report.book import (
 )
 from model.report.charts import add_charts, plan_grid, reference_scenario
 from model.results.extract import PlanResult
-from model.results.money import below_target, binding_obligations
+from model.results.money import below_target, binding_budgets, binding_obligations
 from model.results.scenario_compare import compare_scenarios
 from model.results.tables import (
+    BUDGETS,
     CONCENTRATION,
     FIRST_ORDERS,
     INPUTS,
@@ -335,6 +336,12 @@ SHOWN_BELOW_TARGET = 40  # periods below target listed on the Summary (the rest:
 Block = tuple[str, list[str], list[list[tuple[Any, str | None]]]]
 
 
+def _scope(commodity: str, region: str) -> str:
+    """`LNG into Japan`, `all commodities into all regions`."""
+    return (f"{'all commodities' if commodity == '*' else commodity} into "
+            f"{'all regions' if region == '*' else region}")
+
+
 def money_blocks(result: PlanResult, plan: PlanData) -> list[Block]:
     """(title, headers, records) of the Summary blocks of docs/model.md section 15: the
     obligations that bind, with the rate of one more unit (a dual), and every period a stock
@@ -350,6 +357,15 @@ def money_blocks(result: PlanResult, plan: PlanData) -> list[Block]:
             [[(f"{r.commodity} in {r.region} (row {r.row})", None),
               (f"{r.binding:,} of {r.periods:,} {period_length}s", None), (r.rate, MONEY)]
              for r in floors.itertuples(index=False)]))
+    budgets = binding_budgets(result.budgets)
+    if len(budgets):
+        blocks.append((
+            "Budgets that bind (Budgets sheet)",
+            ["budget", "binds on", f"saving of 1 {money} more, a rate ({money}/{money})"],
+            [[(f"row {r.row}: {r.year}, {_scope(r.commodity, r.region)}", None),
+              (f"{r.binding:,} of {r.paths:,} scenario paths" if r.paths > 1 else
+               "its only path", None), (r.saving_per_unit, "0.0000")]
+             for r in budgets.itertuples(index=False)]))
     low = below_target(result.stockpile)
     title = "Stock below its target" + (
         "" if len(low) <= SHOWN_BELOW_TARGET else
@@ -426,6 +442,7 @@ def detail_tables(result: PlanResult, plan: PlanData) -> list[tuple[OutTable, pd
         (TRANSFERS, result.transfers if plan.transfers else None),
         (PIPELINE, result.pipeline if plan.pipeline else None),
         (TRADEOFF, result.tradeoff), (SENSITIVITY, result.sensitivity),
+        (BUDGETS, result.budgets),
     ]
     return [(spec, table) for spec, table in found if table is not None]
 

@@ -16,7 +16,7 @@ import pandas as pd
 from model.formulation import BuiltModel
 from model.formulation.costs import COST_PARTS, ONCE, CostTerms
 from model.formulation.index import ModelIndex
-from model.results.money import floor_table
+from model.results.money import budget_table, floor_table
 from model.results.tables import (
     CONCENTRATION,
     FIRST_ORDERS,
@@ -68,6 +68,7 @@ class PlanResult:
     has_basis: bool = True
     extras: dict[str, Any] = field(default_factory=dict)
     floors: pd.DataFrame | None = None     # stock-floor rows with their duals (model.md 15.2)
+    budgets: pd.DataFrame | None = None    # budget rows: spend and duals (model.md 15.3)
 
 
 def cvar_of(costs: list[float], probabilities: list[float], beta: float) -> float:
@@ -167,7 +168,8 @@ def extract(built: BuiltModel, lp: CompiledLP, solution: Solution) -> PlanResult
         model_size=(lp.num_cols, lp.num_rows, lp.num_nonzeros), tree_nodes=len(tree.nodes),
         highs_status=solution.highs_status, gap=solution.gap,
         max_residual=solution.max_residual, method=solution.method, tried=solution.tried,
-        has_basis=solution.has_basis, floors=floor_table(solved))
+        has_basis=solution.has_basis, floors=floor_table(solved),
+        budgets=budget_table(solved) if plan.budgets else None)
 
 
 def relevant_pairs(ix: ModelIndex) -> list[tuple[str, str]]:

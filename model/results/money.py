@@ -78,3 +78,51 @@ def below_target(stockpile: pd.DataFrame) -> pd.DataFrame:
     found["position"] = found["period"].map(order)
     return found.sort_values(["commodity", "region", "position"], kind="stable")[
         columns].reset_index(drop=True)
+
+
+def budget_table(solved: Any) -> pd.DataFrame:
+    """One row per budget row (a Budgets row along one path of its plan year): the Budgets row,
+    the plan year, commodity and region, the scenarios on the path, the spend (undiscounted),
+    max_spend, and `saving_per_unit`: minus the dual, what one more unit of budget saves (money
+    per money, present value, probability-weighted; a rate)."""
+    ix = solved.ix
+    columns = ["row", "year", "commodity", "region", "scenarios", "spend", "max_spend",
+               "saving_per_unit"]
+    if not ix.budgets:
+        return pd.DataFrame(columns=columns)
+    plan = ix.plan
+    block = solved.lp.layout.columns["order"]
+    position = {key: block.start + i for i, key in enumerate(ix.order_keys)}
+    x = solved.x
+    duals = solved.duals("budget")
+    label = plan.settings.calendar.label
+    tree = ix.tree
+    records = []
+    for row, dual in zip(ix.budgets, duals.tolist(), strict=True):
+        budget = plan.budgets[row.budget]
+        spend = float(sum(c * x[position[key]] for c, key in zip(row.spend, row.orders,
+                                                                  strict=True)))
+        records.append([budget.row, label(budget.periods[0]), budget.commodity, budget.region,
+                        ", ".join(tree.scenario_names[w] for w in row.scenarios), spend,
+                        budget.max_spend, -dual + 0.0])
+    return pd.DataFrame(records, columns=columns)
+
+
+def binding_budgets(budgets: pd.DataFrame, tolerance: float = 1e-7) -> pd.DataFrame:
+    """Per Budgets row that binds on some path: on how many of its paths, and the sum of the
+    savings: the rate at which the expected objective falls per unit more max_spend."""
+    columns = ["row", "year", "commodity", "region", "binding", "paths", "saving_per_unit"]
+    if budgets is None or not len(budgets):
+        return pd.DataFrame(columns=columns)
+    table = budgets.assign(binds=(budgets["saving_per_unit"].abs() > 1e-9)
+                           | (budgets["max_spend"] - budgets["spend"]
+                              <= tolerance * np.maximum(1.0, budgets["max_spend"])))
+    keys = ["row", "year", "commodity", "region"]
+    grouped = table.groupby(keys, sort=False)
+    found = pd.DataFrame({
+        "binding": table[table["binds"]].groupby(keys, sort=False)["scenarios"].count(),
+        "paths": grouped["scenarios"].count(),
+        "saving_per_unit": grouped["saving_per_unit"].sum()}).reset_index()
+    found = found[found["binding"].fillna(0) > 0]
+    found["binding"] = found["binding"].astype(int)
+    return found.sort_values("saving_per_unit", ascending=False, kind="stable")[columns]
