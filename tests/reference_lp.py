@@ -442,6 +442,34 @@ def _build(plan: PlanData, worlds: list[World], *, shared_z: bool,
             for g in G:
                 E = plan.stockpile(k, g).end_stock
                 lp.row({B.I[k, g, N, w]: 1.0, B.vE[k, g, w]: 1.0}, E, INF)
+        # (10) obligations: a hard floor on the closing stock in the scenarios it binds in
+        # (the EV scenario: all). A floor of `base` also holds for scenarios while they share
+        # base's decisions: the non-anticipativity equalities below carry it over.
+        for (k, g), sp in plan.stockpiles.items():
+            if not (sp.min_stock > 0 or sp.min_days > 0):
+                continue
+            if not (wd.all_limits or not sp.floor_scenarios or w in sp.floor_scenarios):
+                continue
+            for t in T:
+                D = plan.demand_of(k, g)[t - 1] * F.e[k, g, t]
+                floor = max(sp.min_stock, sp.min_days * D / dpp)
+                if floor > 0:
+                    lp.row({B.I[k, g, t, w]: 1.0}, floor, INF)
+        # (11) budgets: purchases plus freight of the orders placed in the plan year, with
+        # this scenario's cost factors, undiscounted, in every scenario.
+        for budget in plan.budgets:
+            row = {}
+            for t in budget.periods:
+                for r, route in plan.routes.items():
+                    if budget.commodity not in ("*", plan.commodity_of(route)):
+                        continue
+                    if budget.region not in ("*", route.region):
+                        continue
+                    sup = plan.suppliers[route.supplier]
+                    _add(row, B.x[r, t, w],
+                         sup.unit_cost_per_period[t - 1] * F.cs[route.supplier, t]
+                         + route.freight_cost * F.cr[r, t])
+            lp.row(row, -INF, budget.max_spend)
 
     # (8) concentration
     for limit in plan.limits.values():

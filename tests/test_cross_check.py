@@ -152,7 +152,28 @@ def random_plan(seed: int) -> dict:
                                   "first_period"],
                                  ["P", rng.choice(names), rng.randint(1, 20),
                                   rng.choice([None, 10]), rng.choice([None, label[-1]])]]
+    add_money(sheets, seed, label, commodities, regions, scenario_names)
     return sheets
+
+
+def add_money(sheets: dict, seed: int, label: list[str], commodities: list[str],
+              regions: list[str], scenario_names: list[str]) -> None:
+    """Obligations and budgets (docs/model.md section 15), drawn from a stream of their own so
+    that the rest of each random plan stays as it was."""
+    rng = random.Random(10_000 + seed)
+    stock = sheets["Stockpiles"]
+    stock[0] += ["min_stock", "min_days", "floor_scenarios"]
+    for row in stock[1:]:
+        if rng.random() < 0.4:
+            capacity = row[3]
+            row += [rng.choice([0, min(3, capacity or 3)]), rng.choice([0, 5, 15]),
+                    rng.choice(["*", "base"] if len(scenario_names) > 1 else ["*"])]
+        else:
+            row += [None, None, None]
+    if rng.random() < 0.5:
+        sheets["Budgets"] = [["year", "commodity", "region", "max_spend"]] + [
+            [label[0], rng.choice(commodities + ["*"]), rng.choice(regions + ["*"]),
+             rng.choice([60, 150, 400])] for _ in range(rng.randint(1, 2))]
 
 
 @pytest.mark.parametrize("seed", range(60))
