@@ -86,9 +86,20 @@ def test_missing_required_sheet_suggests_the_near_name(tmp_path, capsys):
 
 def test_missing_required_column_suggests_the_near_name(tmp_path, capsys):
     sheets = valid()
+    sheets["Suppliers"][0][3] = "capacities"
+    expect_error(tmp_path, sheets, capsys, 'Suppliers row 1, column "capacity": the required '
+                 'column "capacity" is missing', 'did you mean "capacities"?')
+
+
+def test_a_missing_unit_cost_column_names_the_rows_that_need_one(tmp_path, capsys):
+    # unit_cost may be left out for suppliers priced by an index, so a missing column is
+    # reported row by row, beside the column that is not read.
+    sheets = valid()
     sheets["Suppliers"][0][4] = "unit costs"
-    expect_error(tmp_path, sheets, capsys, 'Suppliers row 1, column "unit_cost": the required '
-                 'column "unit_cost" is missing', 'did you mean "unit costs"?')
+    expect_error(tmp_path, sheets, capsys, 'Suppliers row 2, column "unit_cost": found an empty '
+                 "cell; expected a number >= 0 (a unit cost is needed unless price_index names "
+                 'an index)', 'Suppliers row 1, column "unit costs": this column is not read; did '
+                 'you mean "unit_cost"?')
 
 
 @pytest.mark.parametrize(("sheet", "row", "column", "value", "message"), [

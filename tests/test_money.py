@@ -242,3 +242,61 @@ def test_the_plan_shows_what_one_more_unit_of_budget_saves(tmp_path):
     assert rows[start + 1] == ["budget", "binds on", "saving of 1 USD more, a rate (USD/USD)"]
     assert rows[start + 2] == ["row 2: 2027-01, all commodities into all regions",
                                "its only path", 24]
+
+
+# --- indexed prices and currencies ----------------------------------------------------------
+
+def two_suppliers(first: list, second: list, extra_header: list[str]) -> dict:
+    sheets = one_commodity(2, 10, [["first", 100, first[0]], ["second", 100, second[0]]])
+    sheets["Suppliers"][0] += extra_header
+    sheets["Suppliers"][1] += first[1:]
+    sheets["Suppliers"][2] += second[1:]
+    sheets["Scenarios"] = [["scenario", "probability"], ["base", 0.5], ["other", 0.5]]
+    return sheets
+
+
+def test_an_indexed_price_follows_its_index_in_each_scenario(tmp_path):
+    # `first` pays 2 + 0.1 x Brent: Brent 80 (every scenario) gives 10, but 120 in month 2 of
+    # `other` gives 14, where `second` at 12 is cheaper. Demand 10 a month, no storage:
+    # 100 + 0.5 x 100 + 0.5 x 120 = 210. The index splits the tree in month 2.
+    sheets = two_suppliers([None, "Brent", 0.1, 2], [12, None, None, None],
+                           ["price_index", "index_slope", "index_constant"])
+    sheets["Indices"] = [["index", "period", "scenario", "value"],
+                         ["Brent", "2027-01", "*", 80], ["Brent", "2027-02", "*", 80],
+                         ["Brent", "2027-02", "other", 120]]
+    outcome = solve(tmp_path, sheets)
+    tables = read_plan(outcome.output_path)
+    assert summary(tables)["objective"] == pytest.approx(210)
+    assert outcome.result.tree_nodes == 3
+    orders = tables["Orders"].set_index(["scenario", "period", "supplier"])["unit_cost"]
+    assert orders[("other", "2027-02", "second")] == 12
+    assert orders[("base", "2027-02", "first")] == pytest.approx(10)
+
+
+def test_a_foreign_currency_is_converted_at_the_period_and_scenario_rate(tmp_path):
+    # `first` sells at 10 EUR with 1 EUR freight; EUR is 1.1 USD, 1.2 in month 2 of `other`.
+    # `second` sells at 12.5 USD. Month 1: 11 x 1.1 = 12.1 < 12.5; month 2 of `other`:
+    # 13.2 > 12.5. 121 + 0.5 x 121 + 0.5 x 125 = 244.
+    sheets = two_suppliers([10, "EUR"], [12.5, None], ["currency"])
+    sheets["Routes"] = [["route", "supplier", "region", "freight_cost"],
+                        ["a", "first", "home", 1], ["b", "second", "home", 0]]
+    sheets["FX"] = [["currency", "period", "scenario", "rate"],
+                    ["EUR", "2027-01", "*", 1.1], ["EUR", "2027-02", None, 1.1],
+                    ["EUR", "2027-02", "other", 1.2]]
+    outcome = solve(tmp_path, sheets)
+    assert summary(read_plan(outcome.output_path))["objective"] == pytest.approx(244)
+
+
+def test_a_missing_rate_or_index_value_is_named(tmp_path, capsys):
+    from test_bad_workbooks import expect_error
+
+    sheets = two_suppliers([10, "EUR"], [12.5, None], ["currency"])
+    sheets["FX"] = [["currency", "period", "scenario", "rate"], ["EUR", "2027-01", "*", 1.1],
+                    ["EUR", "2027-02", "base", 1.1]]
+    expect_error(tmp_path, sheets, capsys,
+                 'Suppliers row 2, column "currency": found "EUR"; expected a value of EUR on '
+                 "the FX sheet in every period; 2027-02 has none for scenario other")
+    sheets = two_suppliers([None, None], [12.5, None], ["price_index"])
+    expect_error(tmp_path, sheets, capsys,
+                 'Suppliers row 2, column "unit_cost": found an empty cell; expected a number '
+                 ">= 0 (a unit cost is needed unless price_index names an index)")

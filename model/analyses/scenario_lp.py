@@ -34,6 +34,7 @@ from model.domain.scenarios import (
 )
 from model.formulation import BuiltModel, build_model
 from model.formulation.index import (
+    capex_rates,
     floor_numbers,
     order_numbers,
     stock_numbers,
@@ -142,6 +143,8 @@ class ScenarioModel:
         self.capacity_rows = at(rows, "supplier_capacity", self.capacity_keys)
         plan = self.plan
         build = columns.get("build")
+        self.build_cols = (np.arange(build.start, build.stop, dtype=np.int64) if build is not None
+                           else np.zeros(0, dtype=np.int64))
         self.project_entries = []  # (capacity row, z column, supplier position, node)
         supplier_position = {s: i for i, s in enumerate(plan.suppliers)}
         if build is not None:
@@ -195,6 +198,11 @@ class ScenarioModel:
                                  capacity[at.capacity_supplier, at.capacity_node])
         solver.change_coefficients([(row, col, -float(a[supplier, n]))
                                     for row, col, supplier, n in self.project_entries])
+        if factors.currency_position and self.build_cols.size:
+            # Capex in the planning currency at this scenario's rate (docs/model.md 15.4).
+            rates = capex_rates(plan, factors, (1.0,))
+            solver.change_costs(self.build_cols, np.array(
+                [project.capex * rates[j] for j, project in plan.projects.items()]))
         # A budget counts the scenario's spend per unit, undiscounted.
         spend = unit + freight
         solver.change_coefficients([(row, col, float(spend[i]))

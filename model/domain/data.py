@@ -97,6 +97,10 @@ class Supplier:
     available_to: int = 1
     row: int | None = None
     period_rows: dict[int, int] = field(default_factory=dict, compare=False)
+    price_index: str | None = None   # an index: the unit cost is constant + slope x index
+    index_slope: float = 0.0
+    index_constant: float = 0.0
+    currency: str | None = None      # None: the planning currency
 
     def available(self, t: int) -> bool:
         """Whether period t lies inside the supplier's availability window."""
@@ -186,6 +190,7 @@ class Disruption:
     demand_factor: float = 1.0
     commodity: str | None = None
     row: int | None = None
+    index_factor: float = 1.0   # on rows of target_type `index` (sampled index moves)
 
 
 @dataclass(frozen=True)
@@ -244,6 +249,21 @@ class EventKind:
     demand_factor: float = 1.0
     commodity: str | None = None
     row: int | None = None
+    index: str | None = None      # an index the event moves, by index_factor
+    index_factor: float = 1.0
+
+
+Series = dict[str, tuple[float | None, ...]]  # scenario (or `*`) -> value per plan period
+
+
+def series_value(series: Series, scenario: str, t: int) -> float | None:
+    """The value of an index or exchange rate in plan period t for a scenario: the scenario's
+    own, else the `*` one (None where neither is given)."""
+    own = series.get(scenario)
+    if own is not None and own[t - 1] is not None:
+        return own[t - 1]
+    every = series.get("*")
+    return every[t - 1] if every is not None else None
 
 
 @dataclass(frozen=True)
@@ -280,6 +300,8 @@ class PlanData:
     sweep: tuple[SweepPoint, ...] = ()
     events: tuple[EventKind, ...] = ()
     budgets: tuple[Budget, ...] = ()
+    indices: dict[str, Series] = field(default_factory=dict)   # Indices sheet
+    fx: dict[str, Series] = field(default_factory=dict)        # FX sheet: rate per currency
     warnings: tuple[Issue, ...] = ()
     source: str = ""
     source_sha256: str = ""

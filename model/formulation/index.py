@@ -87,6 +87,7 @@ class ModelIndex:
     take_or_pay: dict[tuple[str, int], float] = field(default_factory=dict)  # > 0 only
     end_keys: list[StockKey] = field(default_factory=list)               # vE at leaf nodes
     floor: dict[StockKey, float] = field(default_factory=dict)           # F > 0, binding only
+    capex_rate: dict[str, float] = field(default_factory=dict)          # FX of each project
     budgets: list[BudgetRow] = field(default_factory=list)              # (11), model.md 15.3
     concentration: list[ConcentrationRow] = field(default_factory=list)
     scopes: list[list[OrderKey]] = field(default_factory=list)            # orders of each total
@@ -133,6 +134,7 @@ def build_index(plan: PlanData, scenarios: ScenarioSet | None = None,
     _index_stock(index)
     _index_floors(index)
     _index_budgets(index)
+    index.capex_rate = capex_rates(plan, index.factors, index.scenarios.probabilities)
     if limits:
         _index_concentration(index)
     return index
@@ -161,10 +163,51 @@ def order_numbers(plan: PlanData, factors: ScenarioFactors, r: np.ndarray, t: np
     upper = np.where(b == 0.0, 0.0, capacity * b)
     unit_cost = np.array([plan.suppliers[x.supplier].unit_cost_per_period for x in routes]
                          ).reshape(len(routes), horizon)[r, t - 1]
-    unit = unit_cost * factors.supplier_cost[supplier_factor, w, t - 1]
+    rate = np.ones(len(r))
+    if factors.index_position or factors.currency_position:
+        unit_cost, rate = _indexed_cost_and_rate(plan, factors, routes, unit_cost, r, t, w)
+    unit = unit_cost * factors.supplier_cost[supplier_factor, w, t - 1] * rate
     freight = np.array([x.freight_cost for x in routes])[r] * \
-        factors.route_cost[route_factor, w, t - 1]
+        factors.route_cost[route_factor, w, t - 1] * rate
     return upper, unit, freight
+
+
+def _indexed_cost_and_rate(plan: PlanData, factors: ScenarioFactors, routes: list,
+                           unit_cost: np.ndarray, r: np.ndarray, t: np.ndarray, w: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """The unit cost c = index_constant + index_slope x index value (x event factor) for
+    indexed suppliers, and the exchange rate of each supplier's currency (1: the planning
+    currency), for orders on routes r in periods t of scenarios w (docs/model.md 15.4)."""
+    suppliers = [plan.suppliers[x.supplier] for x in routes]
+    index = np.array([factors.index_position.get(s.price_index, -1) if s.price_index else -1
+                      for s in suppliers], dtype=np.int64)[r]
+    if (index >= 0).any():
+        slope = np.array([s.index_slope for s in suppliers])[r]
+        constant = np.array([s.index_constant for s in suppliers])[r]
+        at = index.clip(0)
+        value = factors.index_value[at, w, t - 1] * factors.index_factor[at, w, t - 1]
+        unit_cost = np.where(index >= 0, constant + slope * value, unit_cost)
+    currency = np.array([factors.currency_position.get(s.currency, -1) if s.currency else -1
+                         for s in suppliers], dtype=np.int64)[r]
+    rate = np.ones(len(r))
+    if (currency >= 0).any():
+        rate = np.where(currency >= 0, factors.fx_rate[currency.clip(0), w, t - 1], 1.0)
+    return unit_cost, rate
+
+
+def capex_rates(plan: PlanData, factors: ScenarioFactors, probabilities: tuple[float, ...]
+                ) -> dict[str, float]:
+    """Per project, the rate its capex is converted at: its supplier's currency in period 1,
+    the probability-weighted mean over the scenarios (1 in the planning currency)."""
+    p = np.asarray(probabilities, dtype=float)
+    p = p / p.sum() if p.sum() > 0 else np.full(len(p), 1.0 / max(len(p), 1))
+    found = {}
+    for name, project in plan.projects.items():
+        supplier = plan.suppliers.get(project.supplier)
+        currency = supplier.currency if supplier is not None else None
+        position = factors.currency_position.get(currency) if currency else None
+        found[name] = 1.0 if position is None else float(factors.fx_rate[position, :, 0] @ p)
+    return found
 
 
 def supplier_numbers(plan: PlanData, factors: ScenarioFactors, t_node: np.ndarray,

@@ -58,6 +58,12 @@ def validate(raw: RawWorkbook) -> PlanData:
                                                                  "limit"), issues)
     events = sheets.check_events(rows_of("Events"), known, issues)
     budgets = money.check_budgets(rows_of("Budgets"), known, issues)
+    indices = money.check_series(rows_of("Indices"), "index", "value", known, issues)
+    fx = money.check_series(rows_of("FX"), "currency", "rate", known, issues)
+    if settings is not None:
+        known.suppliers = money.check_supplier_money(
+            rows_of("Suppliers"), known.suppliers, indices, fx, known, settings.currency,
+            settings.sample_scenarios > 0, issues)
     crosssheet.check_name_spellings(rows, issues)
     if settings is not None:
         _check_sampling(settings.sample_scenarios, events, issues)
@@ -69,7 +75,8 @@ def validate(raw: RawWorkbook) -> PlanData:
         demand=demand, stockpiles=stockpiles, suppliers=known.suppliers, routes=known.routes,
         groups=known.groups, limits=limits, scenarios=known.scenarios,
         disruptions=disruptions, transfers=transfers, projects=projects, pipeline=pipeline,
-        sweep=sweep, events=events, budgets=budgets, source=str(raw.path),
+        sweep=sweep, events=events, budgets=budgets, indices=indices, fx=fx,
+        source=str(raw.path),
         source_sha256=raw.sha256,
         demand_rows=demand_rows)
     crosssheet.check_take_or_pay_routes(plan, issues)

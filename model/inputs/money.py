@@ -6,9 +6,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from model.domain.data import Budget, Stockpile
+from model.domain.data import Budget, Series, Stockpile, Supplier, series_value
 from model.domain.periods import SPAN_PERIOD, SPAN_YEAR, Span
-from model.inputs.cells import Collector, Row, check_reference, suggestion
+from model.inputs.cells import (
+    Collector,
+    Row,
+    check_reference,
+    check_unique,
+    suggestion,
+    to_plan_period,
+)
 from model.inputs.sheets import Known
 
 
@@ -84,3 +91,113 @@ def _plan_year_start(row: Row, span: Span, calendar, issues: Collector) -> int |
             return t
     issues.error(row.title, row.excel_row, row.header("year"), row.raw("year"), expected)
     return None
+
+
+def check_series(rows: list[Row], name_column: str, value_column: str, known: Known,
+                 issues: Collector) -> dict[str, Series]:
+    """Indices or FX: per name, per scenario (or `*`), a value per plan period (None where
+    none is given). Periods outside the horizon are ignored; scenarios must exist."""
+    calendar = known.calendar
+    found: dict[str, Series] = {}
+    if calendar is None:
+        return found
+    n = calendar.periods
+    for row in check_unique(rows, (name_column, "period", "scenario"), issues):
+        if not row.ok(value_column):
+            continue
+        scenario = row["scenario"] or "*"
+        if scenario != "*" and not check_reference(row, "scenario", known.scenarios,
+                                                   "scenario (Scenarios sheet) or *", issues):
+            continue
+        t = to_plan_period(row, "period", calendar, issues, must_be_inside=False)
+        if t is None or not 1 <= t <= n:
+            continue
+        values = found.setdefault(row[name_column], {}).setdefault(scenario, (None,) * n)
+        found[row[name_column]][scenario] = values[:t - 1] + (row[value_column],) + values[t:]
+    return found
+
+
+def check_supplier_money(rows: list[Row], suppliers: dict[str, Supplier],
+                         indices: dict[str, Series], fx: dict[str, Series], known: Known,
+                         planning_currency: str, sampled: bool, issues: Collector
+                         ) -> dict[str, Supplier]:
+    """Suppliers `unit_cost` (or `price_index` with `index_slope` and `index_constant`) and
+    `currency`: a known index and currency with a value in every period for every scenario,
+    and a unit cost that is never negative."""
+    result = dict(suppliers)
+    calendar = known.calendar
+    if calendar is None:
+        return result
+    scenarios = ["*"] if sampled else list(known.scenarios)
+    for row in rows:
+        supplier = suppliers.get(row["supplier"])
+        if supplier is None or supplier.row != row.excel_row:
+            continue
+        if not row.ok("price_index", "index_slope", "index_constant", "currency"):
+            result.pop(supplier.name)
+            continue
+        index, currency = row["price_index"], row["currency"]
+        ok = True
+        if index is None and row["unit_cost"] is None:
+            issues.error(row.title, row.excel_row, row.header("unit_cost"), None,
+                         "a number >= 0 (a unit cost is needed unless price_index names an "
+                         "index)")
+            ok = False
+        if index is not None:
+            ok &= check_reference(row, "price_index", indices, "index (Indices sheet)", issues)
+            if ok:
+                ok &= _covered(row, "price_index", index, indices[index], scenarios, calendar,
+                               "Indices", issues)
+            if ok:
+                slope, constant = row["index_slope"] or 0.0, row["index_constant"] or 0.0
+                ok &= _never_negative(row, indices[index], scenarios, slope, constant,
+                                      calendar, issues)
+        if currency == planning_currency:
+            currency = None
+        if currency is not None:
+            if currency not in fx:
+                issues.error(row.title, row.excel_row, row.header("currency"), currency,
+                             f"the Settings currency {planning_currency} or a currency with "
+                             "rates on the FX sheet" + suggestion(currency, list(fx)))
+                ok = False
+            else:
+                ok &= _covered(row, "currency", currency, fx[currency], scenarios, calendar,
+                               "FX", issues)
+        if not ok:
+            result.pop(supplier.name)
+            continue
+        result[supplier.name] = replace(
+            supplier, price_index=index, index_slope=row["index_slope"] or 0.0,
+            index_constant=row["index_constant"] or 0.0, currency=currency)
+    return result
+
+
+def _covered(row: Row, column: str, name: str, series: Series, scenarios: list[str],
+             calendar, sheet: str, issues: Collector) -> bool:
+    """Every plan period has a value of `name` for every scenario (its own or `*`)."""
+    for t in range(1, calendar.periods + 1):
+        missing = [w for w in scenarios if series_value(series, w, t) is None]
+        if missing:
+            whom = ("" if missing == ["*"] else " for scenario " + ", ".join(missing))
+            issues.error(row.title, row.excel_row, row.header(column), name,
+                         f"a value of {name} on the {sheet} sheet in every period; "
+                         f"{calendar.label(t)} has none{whom} (give a row with scenario * or "
+                         "one per scenario)")
+            return False
+    return True
+
+
+def _never_negative(row: Row, series: Series, scenarios: list[str], slope: float,
+                    constant: float, calendar, issues: Collector) -> bool:
+    """index_constant + index_slope x index value >= 0 in every period and scenario."""
+    for t in range(1, calendar.periods + 1):
+        for w in scenarios:
+            price = constant + slope * (series_value(series, w, t) or 0.0)
+            if price < 0:
+                issues.error(row.title, row.excel_row, row.header("index_slope"), slope,
+                             f"a formula whose unit cost is never negative; in "
+                             f"{calendar.label(t)}"
+                             + ("" if w == "*" else f" (scenario {w})")
+                             + f" it gives {price:g}")
+                return False
+    return True

@@ -229,7 +229,8 @@ def _supplier(row: Row, overrides: list[tuple[int, Row]], calendar: Calendar, in
                     f"{calendar.label(1)} to {calendar.label(n)}; this supplier can never "
                     "supply", "warning")
     capacity = [row["capacity"]] * n
-    unit_cost = [row["unit_cost"]] * n
+    # An indexed supplier's price comes from its index (model.inputs.money), not unit_cost.
+    unit_cost = [row["unit_cost"] or 0.0] * n
     period_rows = {}
     for t, override in overrides:
         period_rows[t] = override.excel_row
