@@ -300,3 +300,111 @@ def test_a_missing_rate_or_index_value_is_named(tmp_path, capsys):
     expect_error(tmp_path, sheets, capsys,
                  'Suppliers row 2, column "unit_cost": found an empty cell; expected a number '
                  ">= 0 (a unit cost is needed unless price_index names an index)")
+
+
+# --- events with several effects, seasons, index moves ------------------------------------
+
+def _old_draw(events, periods, ppy, seed, stream, index):
+    # The draw of one-row events without months before issue 22, copied here: existing seeds
+    # must keep giving the same futures.
+    import numpy as np
+
+    rng = np.random.default_rng([seed, stream, index])
+    found = []
+    for event in events:
+        for first in range(1, periods + 1, ppy):
+            block = list(range(first, min(first + ppy, periods + 1)))
+            if rng.random() >= event.probability_per_year * len(block) / ppy:
+                continue
+            start = block[int(rng.integers(len(block)))]
+            duration = int(rng.integers(event.min_duration, event.max_duration + 1))
+            found.append((event.name, start, min(periods, start + duration - 1)))
+    return found
+
+
+def test_one_row_events_draw_the_same_futures_as_before():
+    from model.domain.data import EventKind
+    from model.domain.sampling import draw_future
+
+    events = (EventKind("cut", "supplier", "s", 0.4, 2, 5),
+              EventKind("jam", "route", "r", 0.7, 1, 3))
+    for i in range(200):
+        new = [(o.event.name, o.start, o.end) for o in draw_future(events, 30, 12, 5, 0, i)]
+        assert new == _old_draw(events, 30, 12, 5, 0, i)
+
+
+def test_rows_sharing_an_event_name_are_drawn_together():
+    from model.domain.data import EventKind
+    from model.domain.sampling import describe, draw_future
+
+    closure = EventKind("Hormuz", "chokepoint", "Hormuz", 0.5, 1, 4)
+    spike = EventKind("Hormuz", "supplier", "spot", 0.5, 1, 4, 1.0, 2.0)
+    seen = 0
+    for i in range(300):
+        found = draw_future((closure, spike), 24, 12, 9, 0, i)
+        assert [o.event for o in found] == [closure, spike] * (len(found) // 2)
+        for a, b in zip(found[::2], found[1::2], strict=True):
+            assert (a.start, a.end) == (b.start, b.end)
+            seen += 1
+        if found:
+            assert describe(found[:2], str).count("Hormuz") == 1
+    assert seen > 100
+
+
+def test_an_event_with_months_starts_only_in_them():
+    # A winter event (12;1;2), certain each plan year: in a monthly plan from 2027-01 it starts
+    # in January, February or December; in 14 months the second plan year (Jan and Feb 2028)
+    # has 2 of its 3 eligible months, so a chance of 2/3.
+    from model.domain.data import EventKind
+    from model.domain.periods import parse_period
+    from model.domain.sampling import draw_future
+
+    winter = EventKind("cold", "demand", "k", 1.0, 1, 1, months=(12, 1, 2))
+    start = parse_period("2027-01", "month")
+    starts, second_year = set(), 0
+    for i in range(600):
+        for o in draw_future((winter,), 14, 12, 2, 0, i, start):
+            starts.add(o.start)
+            second_year += o.start > 12
+    assert starts == {1, 2, 12, 13, 14}
+    assert abs(second_year - 400) < 4 * (600 * 2 / 9) ** 0.5
+    # Quarterly plan from 2027-Q3: eligible quarters are Q4 (December) and Q1 (Jan, Feb).
+    start = parse_period("2027-Q3", "quarter")
+    starts = {o.start for i in range(300)
+              for o in draw_future((winter,), 8, 4, 2, 0, i, start)}
+    assert starts == {2, 3, 6, 7}
+
+
+def test_an_event_moves_an_index_in_sampled_futures(tmp_path):
+    # A one-year plan (one period), the supplier priced 2 + 0.1 x Brent with Brent 80 (10 a
+    # unit). An event certain each year multiplies Brent by 1.5 (120: 14 a unit) and, as a
+    # second effect of the same event, demand by 2 (20 units). Every future: 14 x 20 = 280.
+    sheets = one_commodity(1, 10, [["lng", 1000, None]])
+    sheets["Settings"] = settings(1, start="2027", period_length="year", sample_scenarios=3)
+    sheets["Suppliers"][0] += ["price_index", "index_slope", "index_constant"]
+    sheets["Suppliers"][1] += ["Brent", 0.1, 2]
+    sheets["Indices"] = [["index", "period", "value"], ["Brent", "2027", 80]]
+    sheets["Events"] = [["event", "target_type", "target", "demand_factor",
+                         "probability_per_year", "min_duration", "max_duration", "index",
+                         "index_factor"],
+                        ["war", None, None, None, 1, 1, 1, "Brent", 1.5],
+                        ["war", "demand", "k", 2, None, None, None, None, None]]
+    outcome = solve(tmp_path, sheets, check=False)  # (year labels read back as numbers)
+    assert summary(read_plan(outcome.output_path))["objective"] == pytest.approx(280)
+
+
+def test_a_later_row_of_an_event_may_not_change_its_timing(tmp_path, capsys):
+    from test_bad_workbooks import expect_error, valid
+
+    sheets = valid()
+    sheets["Events"] = [["event", "target_type", "target", "probability_per_year",
+                         "min_duration", "max_duration", "months"],
+                        ["winter", "supplier", "Lynas", 0.2, 1, 2, "12;1"],
+                        ["winter", "supplier", "Baotou", 0.3, None, None, None],
+                        ["typhoon", "supplier", "Baotou", 0.1, 1, 1, "13"]]
+    expect_error(tmp_path, sheets, capsys,
+                 'Events row 3, column "probability_per_year": found 0.3; expected blank or 0.2, '
+                 'as on the first row of event "winter" (row 2): an event is drawn once, with '
+                 "one chance, duration and season.",
+                 'Events row 4, column "months": found "13"; expected calendar months as numbers '
+                 "1 to 12 separated by ; (12;1;2).")

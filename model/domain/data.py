@@ -235,12 +235,15 @@ class SweepPoint:
 
 @dataclass(frozen=True)
 class EventKind:
-    """A kind of disruption for sampled futures (Events sheet): what it hits and how, the
-    chance it starts in a given plan year, and how long it lasts (periods, inclusive range)."""
+    """One effect of a kind of disruption for sampled futures (an Events row): what it hits
+    and how (a target, and/or an index it moves), the chance the event starts in a given plan
+    year, how long it lasts (periods, inclusive range) and the calendar months it may start in.
+    Effects with the same `name` are one event: drawn together, with one start and duration.
+    `target_type` is None on a row that only moves an index."""
 
     name: str
-    target_type: str
-    target: str
+    target_type: str | None
+    target: str | None
     probability_per_year: float
     min_duration: int
     max_duration: int
@@ -251,6 +254,7 @@ class EventKind:
     row: int | None = None
     index: str | None = None      # an index the event moves, by index_factor
     index_factor: float = 1.0
+    months: tuple[int, ...] = ()  # calendar months it may start in (empty: any)
 
 
 Series = dict[str, tuple[float | None, ...]]  # scenario (or `*`) -> value per plan period

@@ -56,10 +56,10 @@ def validate(raw: RawWorkbook) -> PlanData:
     projects = sheets.check_projects(rows_of("Investments"), known, issues)
     sweep = sheets.check_sweep(rows_of("Sweep"), limits, ok_rows(rows_of("Concentration"),
                                                                  "limit"), issues)
-    events = sheets.check_events(rows_of("Events"), known, issues)
     budgets = money.check_budgets(rows_of("Budgets"), known, issues)
     indices = money.check_series(rows_of("Indices"), "index", "value", known, issues)
     fx = money.check_series(rows_of("FX"), "currency", "rate", known, issues)
+    events = sheets.check_events(rows_of("Events"), known, indices, issues)
     if settings is not None:
         known.suppliers = money.check_supplier_money(
             rows_of("Suppliers"), known.suppliers, indices, fx, known, settings.currency,

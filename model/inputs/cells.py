@@ -332,7 +332,8 @@ def as_typed(row: Row, column: str) -> str:
     """A cell for a message as the user typed it: a period as its cell (`2027-03`, a date, an
     Excel number), never the planner's internal period number."""
     spec = row.sheet.spec.column_index.get(column)
-    value = row.raw(column) if spec is not None and spec.kind in ("period", "span") else row[column]
+    typed_as_cell = spec is not None and spec.kind in ("period", "span", "list")
+    value = row.raw(column) if typed_as_cell else row[column]
     shown = show_value(value)
     return value if isinstance(value, str) else shown
 

@@ -8,6 +8,7 @@ see a half-valid record.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from model.domain.data import (
@@ -29,6 +30,7 @@ from model.inputs.cells import (
     INVALID,
     Collector,
     Row,
+    as_typed,
     check_reference,
     check_unique,
     suggestion,
@@ -563,24 +565,95 @@ def check_sweep(rows: list[Row], limits: dict[str, Limit], limit_names: set[str]
     return tuple(result)
 
 
-def check_events(rows: list[Row], known: Known, issues: Collector) -> tuple[EventKind, ...]:
-    """Events: a known target, a chance per year and a duration range of whole periods."""
+EVENT_SHARED = ("probability_per_year", "min_duration", "max_duration", "months")
+
+
+def check_events(rows: list[Row], known: Known, indices: Iterable[str],
+                 issues: Collector) -> tuple[EventKind, ...]:
+    """Events: rows with the same name are one event with several effects. Each row hits a
+    known target and/or moves a known index; the event's first row gives its chance per year,
+    its duration range of whole periods and the months it may start in (later rows leave them
+    blank or repeat them)."""
+    indices = list(indices)
     result = []
-    for row in check_unique(rows, ("event",), issues):
-        ok = row.ok("target_type", "target", "capacity_factor", "cost_factor", "demand_factor",
-                    "commodity", "probability_per_year", "min_duration", "max_duration")
-        if not ok or not check_target(row, known, issues):
+    first: dict[str, Row] = {}
+    for row in rows:
+        ok = row.ok("event", "target_type", "target", "capacity_factor", "cost_factor",
+                    "demand_factor", "commodity", "index", "index_factor", *EVENT_SHARED)
+        if not ok:
             continue
-        if row["max_duration"] < row["min_duration"]:
-            issues.error(row.title, row.excel_row, row.header("max_duration"),
-                         row["max_duration"], f"at least min_duration ({row['min_duration']})")
+        lead = first.setdefault(row["event"], row)
+        if not _event_effect(row, known, indices, issues):
             continue
-        capacity, cost, demand = resolve_factors(row)
+        if lead is row:
+            if not _event_timing(row, issues):
+                first.pop(row["event"])
+                continue
+        else:
+            if not _same_as_first(row, lead, issues):
+                continue
+        months = tuple(int(m) for m in (lead["months"] or ()))
+        capacity, cost, demand = resolve_factors(row) if row["target_type"] else (1.0, 1.0, 1.0)
+        index_factor = 1.0 if row["index_factor"] is None else row["index_factor"]
         result.append(EventKind(row["event"], row["target_type"], row["target"],
-                                row["probability_per_year"], row["min_duration"],
-                                row["max_duration"], capacity, cost, demand, row["commodity"],
-                                row.excel_row))
+                                lead["probability_per_year"], lead["min_duration"],
+                                lead["max_duration"], capacity, cost, demand, row["commodity"],
+                                row.excel_row, row["index"], index_factor, months))
     return tuple(result)
+
+
+def _event_effect(row: Row, known: Known, indices: list[str], issues: Collector) -> bool:
+    """An Events row hits a target (target_type and target) and/or moves an index."""
+    kind, target, index = row["target_type"], row["target"], row["index"]
+    if kind is None and target is None and index is None:
+        issues.error(row.title, row.excel_row, row.header("target_type"), None,
+                     "a target_type and target, or an index the event moves")
+        return False
+    if (kind is None) != (target is None):
+        column = "target" if target is None else "target_type"
+        issues.error(row.title, row.excel_row, row.header(column), None,
+                     "a target_type together with a target")
+        return False
+    ok = True
+    if kind is not None:
+        ok = check_target(row, known, issues)
+    if index is not None:
+        ok &= check_reference(row, "index", indices, "index (Indices sheet)", issues)
+    return ok
+
+
+def _event_timing(row: Row, issues: Collector) -> bool:
+    """The first row of an event: chance, duration range (max >= min) and months 1..12."""
+    ok = True
+    for column in ("probability_per_year", "min_duration", "max_duration"):
+        if row[column] is None:
+            issues.error(row.title, row.excel_row, row.header(column), None,
+                         "a value on the event's first row")
+            ok = False
+    if ok and row["max_duration"] < row["min_duration"]:
+        issues.error(row.title, row.excel_row, row.header("max_duration"),
+                     row["max_duration"], f"at least min_duration ({row['min_duration']})")
+        ok = False
+    for month in row["months"] or ():
+        if not (month.isdigit() and 1 <= int(month) <= 12):
+            issues.error(row.title, row.excel_row, row.header("months"), month,
+                         "calendar months as numbers 1 to 12 separated by ; (12;1;2)")
+            ok = False
+    return ok
+
+
+def _same_as_first(row: Row, lead: Row, issues: Collector) -> bool:
+    """A later row of an event leaves the event's timing blank or repeats it."""
+    ok = True
+    for column in EVENT_SHARED:
+        value = row[column]
+        if value not in (None, ()) and value != lead[column]:
+            issues.error(row.title, row.excel_row, row.header(column), row.raw(column),
+                         f'blank or {as_typed(lead, column)}, as on the first row of event '
+                         f'"{row["event"]}" (row {lead.excel_row}): an event is drawn once, '
+                         "with one chance, duration and season")
+            ok = False
+    return ok
 
 
 def ok_rows(rows: list[Row], column: str) -> set[str]:
