@@ -170,6 +170,32 @@ def add_money(sheets: dict, seed: int, label: list[str], commodities: list[str],
                     rng.choice(["*", "base"] if len(scenario_names) > 1 else ["*"])]
         else:
             row += [None, None, None]
+    # Indexed prices and currencies: an index and a currency with a value in every period for
+    # every scenario, some periods overridden per scenario (which splits the tree).
+    if rng.random() < 0.5:
+        sheets["Indices"] = [["index", "period", "scenario", "value"]] + [
+            ["Brent", t, "*", rng.randint(50, 100)] for t in label]
+        sheets["FX"] = [["currency", "period", "scenario", "rate"]] + [
+            ["EUR", t, "*", rng.choice([0.8, 1.1, 1.3])] for t in label]
+        for w in scenario_names[1:]:
+            sheets["Indices"].append(["Brent", rng.choice(label), w, rng.randint(50, 150)])
+            sheets["FX"].append(["EUR", rng.choice(label), w, rng.choice([0.9, 1.5])])
+        suppliers = sheets["Suppliers"]
+        suppliers[0] += ["price_index", "index_slope", "index_constant", "currency"]
+        for row in suppliers[1:]:
+            indexed = rng.random() < 0.4
+            row += (["Brent", rng.choice([0.05, 0.1]), rng.choice([0, 1])] if indexed
+                    else [None, None, None]) + [rng.choice([None, None, "EUR"])]
+    # Storage room that can be built, at a stockpile with a capacity (or none: 0).
+    if rng.random() < 0.4:
+        k, g = rng.choice(commodities), rng.choice(regions)
+        projects = sheets.setdefault("Investments", [["project", "supplier", "capex",
+                                                      "max_capacity", "first_period"]])
+        projects[0] += ["commodity", "region"]
+        for row in projects[1:]:
+            row += [None, None]
+        projects.append(["room", None, rng.choice([1, 5]), rng.choice([None, 8]),
+                         rng.choice([None, label[-1]]), k, g])
     if rng.random() < 0.5:
         sheets["Budgets"] = [["year", "commodity", "region", "max_spend"]] + [
             [label[0], rng.choice(commodities + ["*"]), rng.choice(regions + ["*"]),

@@ -408,3 +408,38 @@ def test_a_later_row_of_an_event_may_not_change_its_timing(tmp_path, capsys):
                  "one chance, duration and season.",
                  'Events row 4, column "months": found "13"; expected calendar months as numbers '
                  "1 to 12 separated by ; (12;1;2).")
+
+
+# --- storage investment ---------------------------------------------------------------------
+
+def storage_sheets() -> dict:
+    # Two months, demand 10 a month, penalty 100. The only supplier sells in month 1 only (at
+    # 1, capacity 100). The store holds 4; a project adds room at 3 a unit.
+    sheets = one_commodity(2, 10, [["once", 100, 1]])
+    sheets["Suppliers"][0].append("available_to")
+    sheets["Suppliers"][1].append("2027-01")
+    sheets["Stockpiles"] = [["commodity", "region", "capacity"], ["k", "home", 4]]
+    sheets["Investments"] = [["project", "supplier", "commodity", "region", "capex"],
+                             ["tank", None, "k", "home", 3]]
+    return sheets
+
+
+def test_storage_room_can_be_built(tmp_path):
+    # Without building: month 2 gets the 4 held, 6 go unmet: 14 + 600 = 614. Building 6 units
+    # of room (18) lets month 1 buy 20 and carry 10: 20 + 18 = 38.
+    outcome = solve(tmp_path, storage_sheets())
+    tables = read_plan(outcome.output_path)
+    assert summary(tables)["objective"] == 38
+    investment = tables["Investments"].iloc[0]
+    assert (investment["supplier"], investment["capacity_built"]) == ("storage: k in home", 6)
+    assert list(tables["Stockpile"]["closing"]) == [10, 0]
+
+
+def test_the_storage_dual_prices_room_at_the_capex(tmp_path):
+    # Room binds at the end of month 1 only; with 0 < z < max the capex, 3, is minus the sum
+    # of the room duals over the periods it serves: -3 in month 1, 0 in month 2.
+    from test_duals import planned
+
+    case = planned(tmp_path, storage_sheets())
+    assert case.dual("storage_capacity", ("k", "home", 0)) == pytest.approx(-3)
+    assert case.dual("storage_capacity", ("k", "home", 1)) == pytest.approx(0)

@@ -156,6 +156,20 @@ class Describer:
             return [Source("Concentration", limit.row, column, share,
                            f'"{limit.name}": {row.attribute.replace("_", " ")} {row.value} '
                            f"{words} {share:.0%} of {row.commodity} supply in {scope}")], node
+        if family == "storage_capacity":
+            k, g, n = index
+            stock = plan.stockpiles.get((k, g))
+            unit = self._unit(k)
+            room = stock.capacity if stock is not None else 0.0
+            sources = [Source("Stockpiles", stock.row if stock else None, "capacity", room,
+                              f"{k} in {g} can hold at most {room:g} {unit}", unit)]
+            for j in ix.projects_of_stock[(k, g)]:
+                project = plan.projects[j]
+                sources.append(Source("Investments", project.row, "max_capacity",
+                                      project.max_capacity,
+                                      f"project {j} can add room from "
+                                      f"{self.calendar.label(project.first_period)}", unit))
+            return sources, n
         if family == "budget":
             return [self._budget(index)], None
         if family == "stock_floor":
@@ -323,7 +337,8 @@ def _elastic_sets(built: BuiltModel, solver: PlanSolver
         return range(found.start, found.stop) if found is not None else range(0)
 
     rows_lower = list(block(rows, "take_or_pay")) + list(block(rows, "stock_floor"))
-    rows_upper = list(block(rows, "supplier_capacity")) + list(block(rows, "budget"))
+    rows_upper = list(block(rows, "supplier_capacity")) + list(block(rows, "budget")) \
+        + list(block(rows, "storage_capacity"))
     bounds = [row.bound for row in built.index.concentration]
     for i, bound in zip(block(rows, "concentration"), bounds, strict=True):
         (rows_upper if bound == "max" else rows_lower).append(i)

@@ -214,14 +214,22 @@ class Transfer:
 
 @dataclass(frozen=True)
 class Project:
-    """Capacity that can be built at a supplier from `first_period` on."""
+    """Capacity that can be built from `first_period` on: supply at a supplier, or storage room
+    at the stockpile (`commodity`, `region`) when `supplier` is None."""
 
     name: str
-    supplier: str
+    supplier: str | None
     capex: float
     max_capacity: float | None = None
     first_period: int = 1
     row: int | None = None
+    commodity: str | None = None
+    region: str | None = None
+
+    @property
+    def stockpile(self) -> tuple[str, str] | None:
+        """(commodity, region) of a storage project, None for a supply project."""
+        return None if self.supplier is not None else (self.commodity, self.region)
 
 
 @dataclass(frozen=True)

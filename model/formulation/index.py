@@ -75,6 +75,7 @@ class ModelIndex:
     freight_cost: dict[OrderKey, float] = field(default_factory=dict)    # freight cr
     orders_of_supplier: dict[tuple[str, int], list[OrderKey]] = field(default_factory=dict)
     projects_of_supplier: dict[str, list[str]] = field(default_factory=dict)
+    projects_of_stock: dict[Key, list[str]] = field(default_factory=dict)  # storage (15.5)
     arrivals: dict[Key, list[tuple[str, int]]] = field(default_factory=dict)  # (route, L_r)
     pipeline: dict[StockKey, float] = field(default_factory=dict)        # sum Q b, > 0 only
     transfers_in: dict[Key, list[tuple[int, int]]] = field(default_factory=dict)  # (f, L_f)
@@ -314,7 +315,10 @@ def _index_suppliers(index: ModelIndex) -> None:
     plan, factors = index.plan, index.factors
     index.projects_of_supplier = {name: [] for name in plan.suppliers}
     for project in plan.projects.values():
-        index.projects_of_supplier[project.supplier].append(project.name)
+        if project.stockpile is not None:
+            index.projects_of_stock.setdefault(project.stockpile, []).append(project.name)
+        else:
+            index.projects_of_supplier[project.supplier].append(project.name)
     t_node, w_node = _node_arrays(index)
     names = list(plan.suppliers)
     a, capacity, need = supplier_numbers(plan, factors, t_node, w_node)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyomo.core as pyo
 
 from model.formulation.index import ModelIndex
-from model.formulation.linear import linear, plus
+from model.formulation.linear import linear, minus, plus
 
 
 def add_money_and_obligations(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
@@ -15,6 +15,8 @@ def add_money_and_obligations(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
         add_stock_floor(m, ix)
     if ix.budgets:
         add_budget(m, ix)
+    if ix.projects_of_stock:
+        add_storage_capacity(m, ix)
 
 
 def add_stock_floor(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
@@ -53,3 +55,27 @@ def add_budget(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
         row = ix.budgets[i]
         spend = [(c, x[key]) for c, key in zip(row.spend, row.orders, strict=True) if c]
         return linear(spend) <= ix.plan.budgets[row.budget].max_spend
+
+
+def add_storage_capacity(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
+    """(5') Storage with room that can be built, each k, g with a storage project and each
+    node n (period t), instead of the bound (5):
+
+        I[k, g, n] - sum_{j at (k, g), t >= first_j} z[j]  <=  capacity_k,g
+
+    (0 without a Stockpiles row). Units: the commodity's unit. Dual <= 0 (money per unit of
+    room at that node); at an optimum with 0 < z_j < max_capacity_j, capex_j equals minus
+    the sum of the duals over the nodes of periods t >= first_j.
+    """
+    plan = ix.plan
+    stock, z = dict(m.stock.items()), dict(m.build.items())
+    keys = [(k, g, n) for (k, g) in ix.stock_keys if (k, g) in ix.projects_of_stock
+            and plan.stockpile(k, g).capacity is not None for n in ix.nodes]
+    m.ROOMS = pyo.Set(initialize=keys, dimen=3, ordered=True,
+                      doc="(commodity, region, node) of stockpiles whose room can be built")
+
+    @m.Constraint(m.ROOMS, doc="storage capacity (5')")
+    def storage_capacity(m, k, g, n):
+        built = [z[j] for j in ix.projects_of_stock[(k, g)]
+                 if ix.t(n) >= plan.projects[j].first_period]
+        return linear(plus([stock[k, g, n]]), minus(built)) <= plan.stockpile(k, g).capacity

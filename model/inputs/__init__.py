@@ -80,6 +80,7 @@ def validate(raw: RawWorkbook) -> PlanData:
         source_sha256=raw.sha256,
         demand_rows=demand_rows)
     crosssheet.check_take_or_pay_routes(plan, issues)
+    money.check_storage_projects(plan, issues)
     crosssheet.check_coverage(plan, issues)
     crosssheet.check_targets_within_capacity(plan, issues)
     crosssheet.check_limits_satisfiable(plan, issues)

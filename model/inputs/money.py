@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from model.domain.data import Budget, Series, Stockpile, Supplier, series_value
+from model.domain.data import Budget, PlanData, Series, Stockpile, Supplier, series_value
 from model.domain.periods import SPAN_PERIOD, SPAN_YEAR, Span
 from model.inputs.cells import (
     Collector,
@@ -201,3 +201,15 @@ def _never_negative(row: Row, series: Series, scenarios: list[str], slope: float
                              + f" it gives {price:g}")
                 return False
     return True
+
+
+def check_storage_projects(plan: PlanData, issues: Collector) -> None:
+    """A storage project at a stockpile whose capacity is blank (unlimited) builds room that is
+    never needed: a warning."""
+    for project in plan.projects.values():
+        key = project.stockpile
+        if key is not None and key in plan.stockpiles and plan.stockpiles[key].capacity is None:
+            issues.note("Investments", project.row, "commodity",
+                        f"the stockpile of {key[0]} in {key[1]} has no capacity limit "
+                        "(Stockpiles capacity is blank), so room built there is never needed",
+                        "warning")

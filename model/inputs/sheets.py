@@ -528,12 +528,33 @@ def check_transfers(rows: list[Row], known: Known, issues: Collector) -> tuple[T
 
 
 def check_projects(rows: list[Row], known: Known, issues: Collector) -> dict[str, Project]:
-    """Investments: known supplier; first period clipped to the horizon."""
+    """Investments: a known supplier, or (storage) a known commodity and region; first period
+    clipped to the horizon."""
     calendar = known.calendar
     result = {}
     for row in check_unique(rows, ("project",), issues):
-        ok = check_reference(row, "supplier", known.supplier_names,
-                             "supplier (Suppliers sheet)", issues)
+        if not row.ok("supplier", "commodity", "region"):
+            continue
+        storage = row["supplier"] is None
+        if storage and (row["commodity"] is None or row["region"] is None):
+            issues.error(row.title, row.excel_row, row.header("supplier"), None,
+                         "a supplier, or a commodity and a region (a stockpile to build room "
+                         "at)")
+            continue
+        if not storage and (row["commodity"] is not None or row["region"] is not None):
+            column = "commodity" if row["commodity"] is not None else "region"
+            issues.error(row.title, row.excel_row, row.header(column), row[column],
+                         "blank on a project at a supplier (a project adds supply or storage, "
+                         "not both)")
+            continue
+        if storage:
+            ok = check_reference(row, "commodity", known.commodities,
+                                 "commodity (Commodities sheet)", issues)
+            ok &= check_reference(row, "region", known.regions,
+                                  "region (regions are named in Demand)", issues)
+        else:
+            ok = check_reference(row, "supplier", known.supplier_names,
+                                 "supplier (Suppliers sheet)", issues)
         if not (ok and row.ok("capex", "max_capacity", "first_period")) or calendar is None:
             continue
         first = to_plan_period(row, "first_period", calendar, issues, must_be_inside=False)
@@ -543,7 +564,8 @@ def check_projects(rows: list[Row], known: Known, issues: Collector) -> dict[str
                         f"{calendar.label(first)} is after the plan's horizon; this project "
                         "would never supply", "warning")
         result[row["project"]] = Project(row["project"], row["supplier"], row["capex"],
-                                         row["max_capacity"], first, row.excel_row)
+                                         row["max_capacity"], first, row.excel_row,
+                                         row["commodity"], row["region"])
     return result
 
 

@@ -420,9 +420,11 @@ def _investments(solved: SolvedPlan) -> pd.DataFrame:
     plan = solved.ix.plan
     built = solved.values("build")
     calendar = plan.settings.calendar
+    rate = solved.ix.capex_rate  # capex in the planning currency (docs/model.md 15.4)
     return INVESTMENTS.frame([
-        (j, p.supplier, calendar.label(p.first_period), float(built[i]), p.max_capacity,
-         p.capex, p.capex * float(built[i]))
+        (j, p.supplier if p.stockpile is None else f"storage: {p.commodity} in {p.region}",
+         calendar.label(p.first_period), float(built[i]), p.max_capacity,
+         p.capex * rate.get(j, 1.0), p.capex * rate.get(j, 1.0) * float(built[i]))
         for i, (j, p) in enumerate(plan.projects.items())])
 
 
