@@ -443,3 +443,44 @@ def test_the_storage_dual_prices_room_at_the_capex(tmp_path):
     case = planned(tmp_path, storage_sheets())
     assert case.dual("storage_capacity", ("k", "home", 0)) == pytest.approx(-3)
     assert case.dual("storage_capacity", ("k", "home", 1)) == pytest.approx(0)
+
+
+# --- template -------------------------------------------------------------------------------
+
+def test_the_template_has_the_new_sheets_columns_and_dropdowns(tmp_path):
+    import re
+
+    from openpyxl import load_workbook
+
+    from model.io.template import write_template
+
+    wb = load_workbook(write_template(tmp_path / "blank.xlsx"))
+    headers = {ws.title: [c.value for c in ws[1]] for ws in wb.worksheets}
+    assert headers["Budgets"][:4] == ["year", "commodity", "region", "max_spend (USD)"]
+    assert headers["Indices"][:4] == ["index", "period", "scenario", "value"]
+    assert headers["FX"][:4] == ["currency", "period", "scenario", "rate"]
+    for column in ("price_index", "index_slope", "index_constant (USD/unit)", "currency"):
+        assert column in headers["Suppliers"]
+    for column in ("min_stock (units)", "min_days (days)", "floor_scenarios"):
+        assert column in headers["Stockpiles"]
+    for column in ("index", "index_factor", "months"):
+        assert column in headers["Events"]
+    assert "commodity" in headers["Investments"] and "region" in headers["Investments"]
+
+    def validations(sheet: str) -> dict[str, str]:
+        found = {}
+        for dv in wb[sheet].data_validations.dataValidation:
+            for ref in str(dv.sqref).split():
+                found[re.sub(r"\d", "", ref.split(":")[0])] = f"{dv.type} {dv.formula1}"
+        return found
+
+    letter = {name: chr(ord("A") + i) for i, name in enumerate(
+        [h.split(" (")[0] for h in headers["Suppliers"]])}
+    assert validations("Suppliers")[letter["price_index"]] == "list =Indices!$A$2:$A$2000"
+    assert validations("Suppliers")[letter["currency"]] == "list =FX!$A$2:$A$2000"
+    assert validations("Budgets")["B"] == "list =Commodities!$A$2:$A$2000"
+    assert validations("Indices")["C"] == "list =Scenarios!$A$2:$A$2000"
+    assert validations("FX")["D"] == "decimal 0"  # rate
+    instructions = " ".join(str(c.value) for row in wb["Instructions"].iter_rows()
+                            for c in row if c.value)
+    assert "Budgets" in instructions and "min_days" in instructions and "FX" in instructions
