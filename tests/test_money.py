@@ -484,3 +484,24 @@ def test_the_template_has_the_new_sheets_columns_and_dropdowns(tmp_path):
     instructions = " ".join(str(c.value) for row in wb["Instructions"].iter_rows()
                             for c in row if c.value)
     assert "Budgets" in instructions and "min_days" in instructions and "FX" in instructions
+
+
+@pytest.mark.parametrize(("scenarios", "eventful"), [("base", 15), ("*", 30)])
+def test_a_base_floor_binds_in_sampled_futures_until_the_first_event(tmp_path, scenarios,
+                                                                     eventful):
+    # One month, 24 sampled futures. An event certain each year (a chance of 1/12 in a
+    # one-month plan) raises demand from 10 to 15. Supplier at 1, holding 2, min_stock 5.
+    # A future without the event keeps the floor: 15 + 5 x 2 = 25. With the event in month 1:
+    # a `base` floor no longer binds (15 bought, nothing held: 15); a `*` floor does
+    # (20 + 10 = 30). Objective = (25 (24 - c) + eventful c) / 24, c futures with the event.
+    sheets = one_commodity(1, 10, [["only", 100, 1]])
+    sheets["Settings"] = settings(1, sample_scenarios=24, sample_seed=4)
+    sheets["Stockpiles"] = [["commodity", "region", "holding_cost", "min_stock",
+                             "floor_scenarios"], ["k", "home", 2, 5, scenarios]]
+    sheets["Events"] = [["event", "target_type", "target", "demand_factor",
+                         "probability_per_year", "min_duration", "max_duration"],
+                        ["surge", "demand", "k", 1.5, 1, 1, 1]]
+    outcome = solve(tmp_path, sheets, name=scenarios.replace("*", "all"))
+    c = len({d.scenario for d in outcome.plan.disruptions})
+    assert 0 < c < 24
+    assert outcome.result.objective == pytest.approx((25 * (24 - c) + eventful * c) / 24)
