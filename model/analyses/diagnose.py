@@ -5,8 +5,9 @@ Two views of the same infeasibility:
 - HiGHS's irreducible infeasible subsystem (IIS): a minimal set of limits that cannot hold
   together, usually in one scenario and period;
 - an elastic re-solve: every hard limit a user can change (take-or-pay, capacities, storage,
-  concentration, transfers, projects) may bend at a cost of 1 per unit; the bends of the cheapest
-  such plan are the smallest changes that make the plan feasible.
+  concentration, transfers, projects, budgets, stock obligations) may bend at a cost of 1 per
+  unit; the bends of the cheapest such plan are the smallest changes that make the plan
+  feasible.
 Stock balances stay hard: surplus that cannot be used, stored or moved shows up as "demand too
 low to absorb it" on the Demand row.
 """
@@ -326,8 +327,8 @@ def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagn
 
 def _elastic_sets(built: BuiltModel, solver: PlanSolver
                   ) -> tuple[list[int], list[int], list[int], list[int]]:
-    """Rows and bounds the user can change: take-or-pay (lower), supplier capacity and
-    concentration (upper), finite upper bounds of orders, stock, transfers and projects, and
+    """Rows and bounds the user can change: take-or-pay and stock floors (lower), supplier
+    capacity, budgets, storage room and concentration (upper), finite upper bounds of orders, stock, transfers and projects, and
     the lower bound of unmet demand (a surplus to be thrown away)."""
     lp = solver.lp
     rows, columns = lp.layout.rows, lp.layout.columns
