@@ -328,8 +328,9 @@ def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagn
 def _elastic_sets(built: BuiltModel, solver: PlanSolver
                   ) -> tuple[list[int], list[int], list[int], list[int]]:
     """Rows and bounds the user can change: take-or-pay and stock floors (lower), supplier
-    capacity, budgets, storage room and concentration (upper), finite upper bounds of orders, stock, transfers and projects, and
-    the lower bound of unmet demand (a surplus to be thrown away)."""
+    capacity, budgets, storage room and concentration (upper), finite upper bounds of orders,
+    stock, transfers and projects, and the lower bound of unmet demand (a surplus to be thrown
+    away)."""
     lp = solver.lp
     rows, columns = lp.layout.rows, lp.layout.columns
 
