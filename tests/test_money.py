@@ -505,3 +505,21 @@ def test_a_base_floor_binds_in_sampled_futures_until_the_first_event(tmp_path, s
     c = len({d.scenario for d in outcome.plan.disruptions})
     assert 0 < c < 24
     assert outcome.result.objective == pytest.approx((25 * (24 - c) + eventful * c) / 24)
+
+
+def test_capex_in_a_foreign_currency_is_converted_at_the_first_period_rate(tmp_path):
+    # One month, demand 10, penalty 100. `euro` sells at 1 EUR but has no capacity until a
+    # project adds it at 2 EUR per unit; EUR is 1.5 USD. Building 10 costs 10 x 2 x 1.5 = 30,
+    # buying 10 x 1 x 1.5 = 15: 45 < 1,000 unmet.
+    sheets = one_commodity(1, 10, [["euro", 0, 1]])
+    sheets["Suppliers"][0].append("currency")
+    sheets["Suppliers"][1].append("EUR")
+    sheets["FX"] = [["currency", "period", "rate"], ["EUR", "2027-01", 1.5]]
+    sheets["Investments"] = [["project", "supplier", "capex"], ["mine", "euro", 2]]
+    outcome = solve(tmp_path, sheets)
+    tables = read_plan(outcome.output_path)
+    assert summary(tables)["objective"] == pytest.approx(45)
+    assert summary(tables)["investment_cost"] == pytest.approx(30)
+    investment = tables["Investments"].iloc[0]
+    assert investment["capex_per_unit"] == pytest.approx(3)
+    assert tables["Orders"]["unit_cost"].iloc[0] == pytest.approx(1.5)
