@@ -523,3 +523,13 @@ def test_capex_in_a_foreign_currency_is_converted_at_the_first_period_rate(tmp_p
     investment = tables["Investments"].iloc[0]
     assert investment["capex_per_unit"] == pytest.approx(3)
     assert tables["Orders"]["unit_cost"].iloc[0] == pytest.approx(1.5)
+
+
+def test_a_budget_nothing_flows_through_is_a_warning(tmp_path):
+    sheets = budget_sheets()
+    sheets["Demand"].append(["k", "away", None, 0])
+    sheets["Budgets"][1][2] = "away"
+    plan = load_plan(write_workbook(tmp_path / "in.xlsx", sheets))
+    assert [str(w) for w in plan.warnings if w.sheet == "Budgets"] == [
+        'Budgets row 2, column "commodity": no route carries this commodity into this region, '
+        "so the budget limits nothing."]

@@ -71,10 +71,21 @@ def check_budgets(rows: list[Row], known: Known, issues: Collector) -> tuple[Bud
         t = _plan_year_start(row, row["year"], calendar, issues)
         if t is None:
             continue
+        if not any(_in_scope(row, route, known) for route in known.routes.values()):
+            issues.note(row.title, row.excel_row, row.header("commodity"),
+                        "no route carries this commodity into this region, so the budget "
+                        "limits nothing", "warning")
         last = min(t + calendar.periods_per_year - 1, calendar.periods)
         result.append(Budget(tuple(range(t, last + 1)), row["commodity"], row["region"],
                              row["max_spend"], row.excel_row))
     return tuple(result)
+
+
+def _in_scope(row: Row, route, known: Known) -> bool:
+    """Whether a budget row's commodity and region (or `*`) take in a route."""
+    supplier = known.suppliers.get(route.supplier)
+    return (supplier is not None and row["commodity"] in ("*", supplier.commodity)
+            and row["region"] in ("*", route.region))
 
 
 def _plan_year_start(row: Row, span: Span, calendar, issues: Collector) -> int | None:
