@@ -419,8 +419,7 @@ def _change_text(entry: dict[str, Any]) -> str:
     if column == "min_take":
         return f"lower min_take by {amount:,.6g}{unit} a period"
     if column in ("min_stock", "min_days"):
-        return (f"lower {column} (the stock falls short of the obligation by {amount:,.6g}"
-                f"{unit}), or bring stock in sooner")
+        return f"lower {column} (the stock falls short of the obligation by {amount:,.6g}{unit})"
     if column == "max_share":
         share = entry.get("needed_share")
         target = f" to {share:.1%}" if share else ""
