@@ -533,3 +533,20 @@ def test_a_budget_nothing_flows_through_is_a_warning(tmp_path):
     assert [str(w) for w in plan.warnings if w.sheet == "Budgets"] == [
         'Budgets row 2, column "commodity": no route carries this commodity into this region, '
         "so the budget limits nothing."]
+
+
+def test_an_obligation_in_days_above_the_storage_capacity_names_both_rows(tmp_path, capsys):
+    # Demand 30 a month and min_days 30: a floor of 30 x 30 / (365 / 12) = 29.589 t, but the
+    # store holds 20 t. Short by 9.589 t in each of the three months.
+    from test_infeasible import named, run_infeasible
+
+    sheets = one_commodity(3, 30, [["s", 100, 1]])
+    sheets["Stockpiles"] = [["commodity", "region", "capacity", "min_days"],
+                            ["k", "home", 20, 30]]
+    err, tables = run_infeasible(tmp_path, sheets, capsys)
+    assert named(tables["Conflicts"]) == {("Stockpiles", 2, "min_days"),
+                                          ("Stockpiles", 2, "capacity")}
+    assert ("Stockpiles row 2 min_days: k in home must hold at least 29.589 t at the end of "
+            "2027-01 (obligation)") in err
+    change = tables["Changes"].iloc[0]
+    assert change["largest change (unit)"] == pytest.approx(30 * 30 / (365 / 12) - 20)
