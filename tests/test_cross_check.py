@@ -245,3 +245,57 @@ def test_the_live_single_scenario_model_matches_a_fresh_build(tmp_path, seed):
         assert found.status == expected.status, name
         if expected.status == "optimal":
             assert found.cost == pytest.approx(expected.objective, rel=1e-7, abs=1e-6), name
+
+
+def random_sampled_plan(seed: int) -> dict:
+    """A random plan made for futures sampled from Events with several effects, seasons and
+    index moves (docs/model.md 15.6). Limits and floors bind everywhere (`*`): a limit naming
+    `base` binds until the first event in sampled futures, which the plain formulation, given
+    the futures as scenarios, does not model."""
+    sheets = random_plan(seed)
+    rng = random.Random(20_000 + seed)
+    sheets.pop("Scenarios", None)
+    sheets.pop("Disruptions", None)
+    for row in sheets["Concentration"][1:]:
+        row[-1] = "*"
+    for row in sheets["Stockpiles"][1:]:
+        if row[-1] is not None:
+            row[-1] = "*"
+    for name in ("Indices", "FX"):  # sampled futures read the `*` values only
+        if name in sheets:
+            sheets[name] = [row for row in sheets[name] if row[2] in ("scenario", "*")]
+    n = sheets["Settings"][2][1]
+    sheets["Settings"] += [["sample_scenarios", rng.randint(3, 8)], ["sample_seed", seed]]
+    names = [row[0] for row in sheets["Suppliers"][1:]]
+    commodities = [row[0] for row in sheets["Commodities"][1:]]
+    events = [["event", "target_type", "target", "capacity_factor", "cost_factor",
+               "demand_factor", "probability_per_year", "min_duration", "max_duration",
+               "index", "index_factor", "months"]]
+    for e in range(rng.randint(1, 2)):
+        months = rng.choice([None, "12;1;2", "3;4"])
+        events.append([f"e{e}", "supplier", rng.choice(names), rng.choice([0, 0.5]), None,
+                       None, rng.choice([0.5, 1.0]), 1, min(n, 3), None, None, months])
+        if rng.random() < 0.6:
+            events.append([f"e{e}", "demand", rng.choice(commodities), None, None, 1.5, None,
+                           None, None, None, None, None])
+        if "Indices" in sheets and rng.random() < 0.7:
+            events.append([f"e{e}", None, None, None, None, None, None, None, None, "Brent",
+                           rng.choice([1.5, 0.5]), None])
+    sheets["Events"] = events
+    return sheets
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_sampled_futures_match_the_plain_formulation(tmp_path, seed):
+    from model.domain.sampling import sampled_plan
+
+    plan = load_plan(write_workbook(tmp_path / f"sampled{seed}.xlsx", random_sampled_plan(seed)))
+    futures = sampled_plan(plan, plan.settings.sample_scenarios, plan.settings.sample_seed)
+    status, expected = reference_objective(futures)
+    try:
+        solved = solve_plan(futures, progress=lambda _: None)
+    except InfeasiblePlan:
+        assert status == "Infeasible", f"planner: infeasible; reference: {status}"
+        return
+    assert status == "optimal", f"planner: {solved.solution.status}; reference: {status}"
+    assert solved.solution.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
