@@ -3,7 +3,9 @@
 The plans exercise every sheet: lead times, windows, price paths, take-or-pay, storage, targets,
 end stocks and terminal values, pipeline cargoes, transfers, investments, limits of every
 attribute and basis (period, year, rolling, horizon) with caps and floors, scenarios with
-disruptions of every kind (commodity filters, blank capacity factors), discounting and CVaR.
+disruptions of every kind (commodity filters, blank capacity factors), discounting and CVaR;
+and (docs/model.md section 15) stock obligations, budgets, indexed prices, currencies, storage
+room, and sampled futures with events of several effects, seasons and index moves.
 Objectives must agree to 1e-6 relative.
 """
 
