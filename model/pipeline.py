@@ -232,7 +232,8 @@ def sample_if_asked(plan: PlanData, progress: Progress) -> PlanData:
                                 "is made for futures sampled from the Events sheet; the "
                                 "Scenarios and Disruptions sheets are set aside", "warning"))
         progress(f"  warning: {notes[0]}")
-    kinds = f"{len(plan.events)} kind{'s' if len(plan.events) != 1 else ''} of event"
+    named = len({event.name for event in plan.events})  # rows of one event share its name
+    kinds = f"{named} kind{'s' if named != 1 else ''} of event"
     progress(f"sampled {count:,} futures from {kinds} "
              f"(seed {plan.settings.sample_seed}): {len(sampled.disruptions):,} events")
     return replace(sampled, warnings=plan.warnings + tuple(notes))

@@ -161,6 +161,10 @@ def check_residuals(plan: PlanData, tables: dict[str, pd.DataFrame]) -> None:
     lhs = stock.opening + stock.arrivals + stock.transfers_in - stock.transfers_out \
         + stock.shortfall
     assert ((lhs - stock.demand - stock.closing).abs() <= TOLERANCE).all(), "balance"
+    built_room = {}
+    if "Investments" in tables:
+        inv = tables["Investments"]
+        built_room = dict(zip(inv.project, inv.capacity_built, strict=True))
     arrived = _sums(orders, ["scenario", "commodity", "region", "arrival_period"])
     moved_in = _sums(transfers, ["scenario", "commodity", "to_region", "arrival_period"])
     piped: dict = {}
@@ -179,7 +183,10 @@ def check_residuals(plan: PlanData, tables: dict[str, pd.DataFrame]) -> None:
         assert row.closing >= -TOLERANCE
         stockpile = plan.stockpile(row.commodity, row.region)
         if stockpile.capacity is not None:
-            assert row.closing <= stockpile.capacity + TOLERANCE, row
+            room = sum(built_room.get(p.name, 0.0) for p in plan.projects.values()
+                       if p.stockpile == (row.commodity, row.region)
+                       and t_of[row.period] >= p.first_period)
+            assert row.closing <= stockpile.capacity + room + TOLERANCE, row
         if row.period == labels[-1] and stockpile.end_stock > 0:  # (7b)
             assert row.end_shortfall >= stockpile.end_stock - row.closing - TOLERANCE, row
 

@@ -86,9 +86,20 @@ def test_missing_required_sheet_suggests_the_near_name(tmp_path, capsys):
 
 def test_missing_required_column_suggests_the_near_name(tmp_path, capsys):
     sheets = valid()
+    sheets["Suppliers"][0][3] = "capacities"
+    expect_error(tmp_path, sheets, capsys, 'Suppliers row 1, column "capacity": the required '
+                 'column "capacity" is missing', 'did you mean "capacities"?')
+
+
+def test_a_missing_unit_cost_column_names_the_rows_that_need_one(tmp_path, capsys):
+    # unit_cost may be left out for suppliers priced by an index, so a missing column is
+    # reported row by row, beside the column that is not read.
+    sheets = valid()
     sheets["Suppliers"][0][4] = "unit costs"
-    expect_error(tmp_path, sheets, capsys, 'Suppliers row 1, column "unit_cost": the required '
-                 'column "unit_cost" is missing', 'did you mean "unit costs"?')
+    expect_error(tmp_path, sheets, capsys, 'Suppliers row 2, column "unit_cost": found an empty '
+                 "cell; expected a number >= 0 (a unit cost is needed unless price_index names "
+                 'an index)', 'Suppliers row 1, column "unit costs": this column is not read; did '
+                 'you mean "unit_cost"?')
 
 
 @pytest.mark.parametrize(("sheet", "row", "column", "value", "message"), [
@@ -171,7 +182,7 @@ def test_unknown_route_in_a_disruption(tmp_path, capsys):
 @pytest.mark.parametrize(("sheet", "row", "column", "value", "message"), [
     ("Demand", 2, "period", "soon",
      'Demand row 2, column "period": found "soon"; expected a date or a month label like '
-     "2027-01."),
+     "2027-01, a quarter like 2027-Q1 or a year like 2027."),
     ("Demand", 2, "period", "2030-01",
      'Demand row 2, column "period": found "2030-01"; expected a period inside the plan\'s '
      "horizon 2027-01 to 2027-03."),

@@ -3,7 +3,9 @@
 The plans exercise every sheet: lead times, windows, price paths, take-or-pay, storage, targets,
 end stocks and terminal values, pipeline cargoes, transfers, investments, limits of every
 attribute and basis (period, year, rolling, horizon) with caps and floors, scenarios with
-disruptions of every kind (commodity filters, blank capacity factors), discounting and CVaR.
+disruptions of every kind (commodity filters, blank capacity factors), discounting and CVaR;
+and (docs/model.md section 15) stock obligations, budgets, indexed prices, currencies, storage
+room, and sampled futures with events of several effects, seasons and index moves.
 Objectives must agree to 1e-6 relative. A stressed family adds to every plan a partial halt of
 a supplier with an investment project, overlapping cost rows and two scenarios whose factors
 differ only past the third significant digit.
@@ -158,6 +160,7 @@ def random_plan(seed: int, stress: bool = False) -> dict:
                                   rng.choice([None, 10]), rng.choice([None, label[-1]])]]
     if stress:
         add_stress(sheets, rng, label, suppliers[1:])
+    add_money(sheets, seed, label, commodities, regions, scenario_names)
     return sheets
 
 
@@ -186,6 +189,52 @@ def add_stress(sheets: dict, rng: random.Random, label: list[str], suppliers: li
     sheets["Investments"] = [["project", "supplier", "capex", "max_capacity", "first_period"],
                              ["P", supplier, rng.randint(1, 3), rng.choice([None, 10]),
                               rng.choice([None, first])]]
+
+
+def add_money(sheets: dict, seed: int, label: list[str], commodities: list[str],
+              regions: list[str], scenario_names: list[str]) -> None:
+    """Obligations and budgets (docs/model.md section 15), drawn from a stream of their own so
+    that the rest of each random plan stays as it was."""
+    rng = random.Random(10_000 + seed)
+    stock = sheets["Stockpiles"]
+    stock[0] += ["min_stock", "min_days", "floor_scenarios"]
+    for row in stock[1:]:
+        if rng.random() < 0.4:
+            capacity = row[3]
+            row += [rng.choice([0, min(3, capacity or 3)]), rng.choice([0, 5, 15]),
+                    rng.choice(["*", "base"] if len(scenario_names) > 1 else ["*"])]
+        else:
+            row += [None, None, None]
+    # Indexed prices and currencies: an index and a currency with a value in every period for
+    # every scenario, some periods overridden per scenario (which splits the tree).
+    if rng.random() < 0.5:
+        sheets["Indices"] = [["index", "period", "scenario", "value"]] + [
+            ["Brent", t, "*", rng.randint(50, 100)] for t in label]
+        sheets["FX"] = [["currency", "period", "scenario", "rate"]] + [
+            ["EUR", t, "*", rng.choice([0.8, 1.1, 1.3])] for t in label]
+        for w in scenario_names[1:]:
+            sheets["Indices"].append(["Brent", rng.choice(label), w, rng.randint(50, 150)])
+            sheets["FX"].append(["EUR", rng.choice(label), w, rng.choice([0.9, 1.5])])
+        suppliers = sheets["Suppliers"]
+        suppliers[0] += ["price_index", "index_slope", "index_constant", "currency"]
+        for row in suppliers[1:]:
+            indexed = rng.random() < 0.4
+            row += (["Brent", rng.choice([0.05, 0.1]), rng.choice([0, 1])] if indexed
+                    else [None, None, None]) + [rng.choice([None, None, "EUR"])]
+    # Storage room that can be built, at a stockpile with a capacity (or none: 0).
+    if rng.random() < 0.4:
+        k, g = rng.choice(commodities), rng.choice(regions)
+        projects = sheets.setdefault("Investments", [["project", "supplier", "capex",
+                                                      "max_capacity", "first_period"]])
+        projects[0] += ["commodity", "region"]
+        for row in projects[1:]:
+            row += [None, None]
+        projects.append(["room", None, rng.choice([1, 5]), rng.choice([None, 8]),
+                         rng.choice([None, label[-1]]), k, g])
+    if rng.random() < 0.5:
+        sheets["Budgets"] = [["year", "commodity", "region", "max_spend"]] + [
+            [label[0], rng.choice(commodities + ["*"]), rng.choice(regions + ["*"]),
+             rng.choice([60, 150, 400])] for _ in range(rng.randint(1, 2))]
 
 
 @pytest.mark.parametrize("seed", range(60))
@@ -232,7 +281,8 @@ def single_scenario(plan, base, w: int):
     return ScenarioSet(names, (1.0,), factors, tree, until)
 
 
-@pytest.mark.parametrize("seed", [3, 5, 12, 17, 27, 40])
+# 6, 9, 57 and 59 add floors, budgets, indexed prices, currencies with capex and storage room.
+@pytest.mark.parametrize("seed", [3, 5, 6, 9, 12, 17, 27, 40, 57, 59])
 def test_the_live_single_scenario_model_matches_a_fresh_build(tmp_path, seed):
     # The wait-and-see solves, EEV and the out-of-sample futures re-price one live model per
     # scenario (model/analyses/scenario_lp.py) instead of building each. For every scenario of
@@ -256,3 +306,57 @@ def test_the_live_single_scenario_model_matches_a_fresh_build(tmp_path, seed):
         assert found.status == expected.status, name
         if expected.status == "optimal":
             assert found.cost == pytest.approx(expected.objective, rel=1e-7, abs=1e-6), name
+
+
+def random_sampled_plan(seed: int) -> dict:
+    """A random plan made for futures sampled from Events with several effects, seasons and
+    index moves (docs/model.md 15.6). Limits and floors bind everywhere (`*`): a limit naming
+    `base` binds until the first event in sampled futures, which the plain formulation, given
+    the futures as scenarios, does not model."""
+    sheets = random_plan(seed)
+    rng = random.Random(20_000 + seed)
+    sheets.pop("Scenarios", None)
+    sheets.pop("Disruptions", None)
+    for row in sheets["Concentration"][1:]:
+        row[-1] = "*"
+    for row in sheets["Stockpiles"][1:]:
+        if row[-1] is not None:
+            row[-1] = "*"
+    for name in ("Indices", "FX"):  # sampled futures read the `*` values only
+        if name in sheets:
+            sheets[name] = [row for row in sheets[name] if row[2] in ("scenario", "*")]
+    n = sheets["Settings"][2][1]
+    sheets["Settings"] += [["sample_scenarios", rng.randint(3, 8)], ["sample_seed", seed]]
+    names = [row[0] for row in sheets["Suppliers"][1:]]
+    commodities = [row[0] for row in sheets["Commodities"][1:]]
+    events = [["event", "target_type", "target", "capacity_factor", "cost_factor",
+               "demand_factor", "probability_per_year", "min_duration", "max_duration",
+               "index", "index_factor", "months"]]
+    for e in range(rng.randint(1, 2)):
+        months = rng.choice([None, "12;1;2", "3;4"])
+        events.append([f"e{e}", "supplier", rng.choice(names), rng.choice([0, 0.5]), None,
+                       None, rng.choice([0.5, 1.0]), 1, min(n, 3), None, None, months])
+        if rng.random() < 0.6:
+            events.append([f"e{e}", "demand", rng.choice(commodities), None, None, 1.5, None,
+                           None, None, None, None, None])
+        if "Indices" in sheets and rng.random() < 0.7:
+            events.append([f"e{e}", None, None, None, None, None, None, None, None, "Brent",
+                           rng.choice([1.5, 0.5]), None])
+    sheets["Events"] = events
+    return sheets
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_sampled_futures_match_the_plain_formulation(tmp_path, seed):
+    from model.domain.sampling import sampled_plan
+
+    plan = load_plan(write_workbook(tmp_path / f"sampled{seed}.xlsx", random_sampled_plan(seed)))
+    futures = sampled_plan(plan, plan.settings.sample_scenarios, plan.settings.sample_seed)
+    status, expected = reference_objective(futures)
+    try:
+        solved = solve_plan(futures, progress=lambda _: None)
+    except InfeasiblePlan:
+        assert status == "Infeasible", f"planner: infeasible; reference: {status}"
+        return
+    assert status == "optimal", f"planner: {solved.solution.status}; reference: {status}"
+    assert solved.solution.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)

@@ -5,8 +5,9 @@ Two views of the same infeasibility:
 - HiGHS's irreducible infeasible subsystem (IIS): a minimal set of limits that cannot hold
   together, usually in one scenario and period;
 - an elastic re-solve: every hard limit a user can change (take-or-pay, capacities, storage,
-  concentration, transfers, projects) may bend at a cost of 1 per unit; the bends of the cheapest
-  such plan are the smallest changes that make the plan feasible.
+  concentration, transfers, projects, budgets, stock obligations) may bend at a cost of 1 per
+  unit; the bends of the cheapest such plan are the smallest changes that make the plan
+  feasible.
 Stock balances stay hard: surplus that cannot be used, stored or moved shows up as "demand too
 low to absorb it" on the Demand row.
 """
@@ -153,8 +154,69 @@ class Describer:
             return [Source("Concentration", limit.row, column, share,
                            f'"{limit.name}": {row.attribute.replace("_", " ")} {row.value} '
                            f"{words} {share:.0%} of {row.commodity} supply in {scope}")], node
+        if family == "storage_capacity":
+            k, g, n = index
+            stock = plan.stockpiles.get((k, g))
+            unit = self._unit(k)
+            room = stock.capacity if stock is not None else 0.0
+            sources = [Source("Stockpiles", stock.row if stock else None, "capacity", room,
+                              f"{k} in {g} can hold at most {room:g} {unit}", unit)]
+            for j in ix.projects_of_stock[(k, g)]:
+                project = plan.projects[j]
+                sources.append(Source("Investments", project.row, "max_capacity",
+                                      project.max_capacity,
+                                      f"project {j} can add room from "
+                                      f"{self.calendar.label(project.first_period)}", unit))
+            return sources, n
+        if family == "budget":
+            return [self._budget(index)], None
+        if family == "stock_floor":
+            k, g, n = index
+            return [self._floor(k, g, n)], n
         # Definitions (scope totals, node costs) are bookkeeping, not limits a user sets.
         return [], None
+
+    def _budget(self, i: int) -> Source:
+        """The Budgets cell behind a budget row."""
+        row = self.ix.budgets[i]
+        budget = self.plan.budgets[row.budget]
+        money = self.plan.settings.currency
+        what = ("every commodity" if budget.commodity == "*" else budget.commodity)
+        where = ("every region" if budget.region == "*" else budget.region)
+        label = self.calendar.label
+        years = (label(budget.periods[0]) if len(budget.periods) == 1 else
+                 f"{label(budget.periods[0])} to {label(budget.periods[-1])}")
+        tree = self.ix.tree
+        scenarios = ", ".join(tree.scenario_names[w] for w in row.scenarios)
+        shared = "" if len(row.scenarios) == len(tree.scenario_names) else \
+            f" (scenario {scenarios})"
+        return Source("Budgets", budget.row, "max_spend", budget.max_spend,
+                      f"purchases and freight of {what} into {where} may cost at most "
+                      f"{budget.max_spend:,.6g} {money} in the plan year {years}{shared}", money)
+
+    def _floor(self, k: str, g: str, n: int) -> Source:
+        """The Stockpiles cell behind an obligation at a node; when no new order can arrive
+        by then, says that the initial stock and the pipeline cannot reach it."""
+        plan, ix = self.plan, self.ix
+        stock = plan.stockpiles[(k, g)]
+        t = ix.t(n)
+        floor = ix.floor[(k, g, n)]
+        unit = self._unit(k)
+        days = floor > stock.min_stock + 1e-9
+        column = "min_days" if days else "min_stock"
+        value = stock.min_days if days else stock.min_stock
+        text = (f"{k} in {g} must hold at least {floor:,.6g} {unit} at the end of "
+                f"{self.calendar.label(t)} (obligation)")
+        leads = [lead for _r, lead in ix.arrivals[(k, g)]]
+        leads += [lead for _f, lead in ix.transfers_in[(k, g)]]
+        earliest = 1 + min(leads) if leads else None
+        if earliest is None or t < earliest:
+            arriving = (f"the earliest new order arrives in {self.calendar.label(earliest)}"
+                        if earliest is not None and earliest <= plan.settings.periods
+                        else "no new order can arrive")
+            text += (f"; the initial stock {stock.initial_stock:g} {unit} and the pipeline "
+                     f"arriving by then cannot reach it ({arriving})")
+        return Source("Stockpiles", stock.row, column, value, text, unit)
 
     def _supplier_capacity(self, s: str, n: int) -> list[Source]:
         plan, ix = self.plan, self.ix
@@ -262,9 +324,10 @@ def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagn
 
 def _elastic_sets(built: BuiltModel, solver: PlanSolver
                   ) -> tuple[list[int], list[int], list[int], list[int]]:
-    """Rows and bounds the user can change: take-or-pay (lower), supplier capacity and
-    concentration (upper), finite upper bounds of orders, stock, transfers and projects, and
-    the lower bound of unmet demand (a surplus to be thrown away)."""
+    """Rows and bounds the user can change: take-or-pay and stock floors (lower), supplier
+    capacity, budgets, storage room and concentration (upper), finite upper bounds of orders,
+    stock, transfers and projects, and the lower bound of unmet demand (a surplus to be thrown
+    away)."""
     lp = solver.lp
     rows, columns = lp.layout.rows, lp.layout.columns
 
@@ -272,8 +335,9 @@ def _elastic_sets(built: BuiltModel, solver: PlanSolver
         found = blocks.get(name)
         return range(found.start, found.stop) if found is not None else range(0)
 
-    rows_lower = list(block(rows, "take_or_pay"))
-    rows_upper = list(block(rows, "supplier_capacity"))
+    rows_lower = list(block(rows, "take_or_pay")) + list(block(rows, "stock_floor"))
+    rows_upper = list(block(rows, "supplier_capacity")) + list(block(rows, "budget")) \
+        + list(block(rows, "storage_capacity"))
     bounds = [row.bound for row in built.index.concentration]
     for i, bound in zip(block(rows, "concentration"), bounds, strict=True):
         (rows_upper if bound == "max" else rows_lower).append(i)
@@ -351,6 +415,8 @@ def _change_text(entry: dict[str, Any]) -> str:
                 "supplied)")
     if column == "min_take":
         return f"lower min_take by {amount:,.6g}{unit} a period"
+    if column in ("min_stock", "min_days"):
+        return f"lower {column} (the stock falls short of the obligation by {amount:,.6g}{unit})"
     if column == "max_share":
         share = entry.get("needed_share")
         target = f" to {share:.1%}" if share else ""

@@ -141,7 +141,7 @@ class EvaluationTask(Task):
         plan = self.plan
         calendar = plan.settings.calendar
         occurrences = draw_future(plan.events, calendar.periods, calendar.periods_per_year,
-                                  self.seed, self.stream, index)
+                                  self.seed, self.stream, index, calendar.start)
         name = future_name(self.stream, index)
         future = replace(plan, scenarios={name: Scenario(name, 1.0)},
                          disruptions=tuple(disruptions_of(name, occurrences)))

@@ -801,6 +801,11 @@ def _supplier_items(live: LiveModel) -> list[Item]:
         if not cols.size:
             continue
         price = float(np.mean(supplier.unit_cost_per_period))
+        if supplier.price_index is not None or supplier.currency is not None:
+            # Indexed or in another currency (docs/model.md 15.4): the mean of its unit costs
+            # in the planning currency over the plan's periods and scenarios.
+            price = float(np.mean([ix.unit_cost[key] for key in ix.order_keys
+                                   if plan.routes[key[0]].supplier == name]))
         unit = f"{money}/{plan.commodities[supplier.commodity].unit}"
         spend = float(lp.cost[cols] @ live.x[cols])
         used = float(probability @ live.x[cols]) > TOLERANCE

@@ -91,8 +91,10 @@ def cost_terms(ix: ModelIndex) -> CostTerms:
     lanes = plan.transfers
     add("transfer_cost", "transfer", ((i, n, lanes[f].cost) for i, (f, n)
                                       in enumerate(family_keys(ix)["transfer"])))
+    # Capex in the planning currency: at the project's currency rate of period 1 (model.md 15.4).
     add("investment_cost", "build",
-        ((i, ONCE, p.capex) for i, p in enumerate(plan.projects.values())))
+        ((i, ONCE, p.capex * ix.capex_rate.get(j, 1.0))
+         for i, (j, p) in enumerate(plan.projects.items())))
     add("end_stock_penalty", "end_shortfall",
         ((i, n, penalty[k]) for i, (k, _g, n) in enumerate(ix.end_keys)))
     leaves = set(ix.leaves)

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.domain.errors import Issue, issue_note, show_value
-from model.domain.periods import Calendar, PeriodError, expected_label, parse_period
+from model.domain.periods import (
+    Calendar,
+    PeriodError,
+    expected_label,
+    parse_period,
+    parse_span,
+)
 from model.io.schema import HUGE, Column, normalise_name
 from model.io.workbook import (
     NUMBER_KINDS,
@@ -256,14 +262,19 @@ def convert_cell(value: Any, column: Column, period_length: str | None,
     if kind == "basis":
         basis = read_basis(value)
         return (basis, None) if basis is not None else (INVALID, column.expectation())
-    if kind == "period":
+    if kind in ("period", "span"):
         if period_length is None:
             return value, None  # cannot check before Settings is valid; reported there
         try:
+            if kind == "span":
+                return parse_span(value, period_length, epoch), None
             return parse_period(value, period_length, epoch), None
         except PeriodError as exc:
             reason = f" ({exc.reason})" if exc.reason else ""
-            return INVALID, expected_label(period_length) + reason
+            coarser = {"month": ", a quarter like 2027-Q1 or a year like 2027",
+                       "quarter": " or a year like 2027", "year": ""}
+            return INVALID, expected_label(period_length) + (
+                coarser.get(period_length, "") if kind == "span" else "") + reason
         except (ValueError, OverflowError):
             return INVALID, expected_label(period_length)
     number, problem = read_number(value, percent_ok=column.percent_ok)
@@ -356,7 +367,8 @@ def as_typed(row: Row, column: str) -> str:
     """A cell for a message as the user typed it: a period as its cell (`2027-03`, a date, an
     Excel number), never the planner's internal period number."""
     spec = row.sheet.spec.column_index.get(column)
-    value = row.raw(column) if spec is not None and spec.kind == "period" else row[column]
+    typed_as_cell = spec is not None and spec.kind in ("period", "span", "list")
+    value = row.raw(column) if typed_as_cell else row[column]
     shown = show_value(value)
     return value if isinstance(value, str) else shown
 

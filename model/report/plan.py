@@ -43,8 +43,10 @@ from model.report.book import (
 )
 from model.report.charts import add_charts, plan_grid, reference_label, reference_scenario
 from model.results.extract import PlanResult
+from model.results.money import below_target, binding_budgets, binding_obligations
 from model.results.scenario_compare import compare_scenarios
 from model.results.tables import (
+    BUDGETS,
     CONCENTRATION,
     FIRST_ORDERS,
     INPUTS,
@@ -350,6 +352,10 @@ def _side_blocks(book: Book, grid: Grid, result: PlanResult, plan: PlanData,
     table(["limit", "binds in", f"cost of one more point ({money}, share 1% tighter, "
            "re-solved)", f"dual's rate ({money} per 1%)", "note"],
           records or [[("no concentration limit binds", None)]])
+    for title, headers, records in money_blocks(result, plan):
+        grid.put(row, first_col, title, section)
+        row += 1
+        table(headers, records)
     reference = reference_scenario(plan)
     grid.put(row, first_col, "Scenarios (details on the Scenario comparison sheet)", section)
     row += 1
@@ -360,6 +366,54 @@ def _side_blocks(book: Book, grid: Grid, result: PlanResult, plan: PlanData,
           [[(r.scenario, None), (r.probability, SHARE), (r.cost, MONEY),
             (r.shortfall, QUANTITY)] + ([(r.cost - base, MONEY)] if many else [])
            for r in result.scenarios.itertuples(index=False)])
+
+
+SHOWN_BELOW_TARGET = 40  # periods below target listed on the Summary (the rest: Stockpile)
+Block = tuple[str, list[str], list[list[tuple[Any, str | None]]]]
+
+
+def _scope(commodity: str, region: str) -> str:
+    """`LNG into Japan`, `all commodities into all regions`."""
+    return (f"{'all commodities' if commodity == '*' else commodity} into "
+            f"{'all regions' if region == '*' else region}")
+
+
+def money_blocks(result: PlanResult, plan: PlanData) -> list[Block]:
+    """(title, headers, records) of the Summary blocks of docs/model.md section 15: the
+    obligations that bind, with the rate of one more unit (a dual), and every period a stock
+    sits below its soft target, with the days of cover."""
+    money = plan.settings.currency
+    period_length = plan.settings.calendar.period_length
+    blocks: list[Block] = []
+    floors = binding_obligations(result.floors)
+    if len(floors):
+        blocks.append((
+            "Obligations that bind (Stockpiles min_stock / min_days)",
+            ["stockpile", "binds in", f"cost of 1 unit more, a rate ({money}/unit)"],
+            [[(f"{r.commodity} in {r.region} (row {r.row})", None),
+              (f"{r.binding:,} of {r.periods:,} {period_length}s", None), (r.rate, MONEY)]
+             for r in floors.itertuples(index=False)]))
+    budgets = binding_budgets(result.budgets)
+    if len(budgets):
+        blocks.append((
+            "Budgets that bind (Budgets sheet)",
+            ["budget", "binds on", f"saving of 1 {money} more, a rate ({money}/{money})"],
+            [[(f"row {r.row}: {r.year}, {_scope(r.commodity, r.region)}", None),
+              (f"{r.binding:,} of {r.paths:,} scenario paths" if r.paths > 1 else
+               "its only path", None), (r.saving_per_unit, "0.0000")]
+             for r in budgets.itertuples(index=False)]))
+    low = below_target(result.stockpile)
+    title = "Stock below its target" + (
+        "" if len(low) <= SHOWN_BELOW_TARGET else
+        f" (the first {SHOWN_BELOW_TARGET} of {len(low)} periods; all on the Stockpile sheet)")
+    blocks.append((title, ["commodity", "region", "period", "scenarios", "lowest stock (units)",
+                           "target (units)", "days of cover"],
+                   [[(r.commodity, None), (r.region, None), (r.period, None),
+                     (r.scenarios, None), (r.closing, QUANTITY), (r.target, QUANTITY),
+                     (r.days_of_cover, "0.0")]
+                    for r in low.head(SHOWN_BELOW_TARGET).itertuples(index=False)]
+                   or [[("no stock sits below its target", None)]]))
+    return blocks
 
 
 def _write_run(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
@@ -425,6 +479,7 @@ def detail_tables(result: PlanResult, plan: PlanData) -> list[tuple[OutTable, pd
         (TRANSFERS, result.transfers if plan.transfers else None),
         (PIPELINE, result.pipeline if plan.pipeline else None),
         (TRADEOFF, result.tradeoff), (SENSITIVITY, result.sensitivity),
+        (BUDGETS, result.budgets),
     ]
     return [(spec, table) for spec, table in found if table is not None]
 

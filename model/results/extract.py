@@ -16,6 +16,7 @@ import pandas as pd
 from model.formulation import BuiltModel
 from model.formulation.costs import COST_PARTS, ONCE, CostTerms
 from model.formulation.index import ModelIndex
+from model.results.money import budget_table, floor_table
 from model.results.tables import (
     CONCENTRATION,
     FIRST_ORDERS,
@@ -66,6 +67,8 @@ class PlanResult:
     tried: list[str] = field(default_factory=list)
     has_basis: bool = True
     extras: dict[str, Any] = field(default_factory=dict)
+    floors: pd.DataFrame | None = None     # stock-floor rows with their duals (model.md 15.2)
+    budgets: pd.DataFrame | None = None    # budget rows: spend and duals (model.md 15.3)
 
 
 def cvar_of(costs, probabilities, beta: float) -> float:
@@ -177,7 +180,8 @@ def extract(built: BuiltModel, lp: CompiledLP, solution: Solution) -> PlanResult
         model_size=(lp.num_cols, lp.num_rows, lp.num_nonzeros), tree_nodes=len(tree.nodes),
         highs_status=solution.highs_status, gap=solution.gap,
         max_residual=solution.max_residual, method=solution.method, tried=solution.tried,
-        has_basis=solution.has_basis)
+        has_basis=solution.has_basis, floors=floor_table(solved),
+        budgets=budget_table(solved) if plan.budgets else None)
 
 
 def same_unit(plan) -> bool:
@@ -462,9 +466,11 @@ def _investments(solved: SolvedPlan) -> pd.DataFrame:
     plan = solved.ix.plan
     built = solved.values("build")
     calendar = plan.settings.calendar
+    rate = solved.ix.capex_rate  # capex in the planning currency (docs/model.md 15.4)
     return INVESTMENTS.frame([
-        (j, p.supplier, calendar.label(p.first_period), float(built[i]), p.max_capacity,
-         p.capex, p.capex * float(built[i]))
+        (j, p.supplier if p.stockpile is None else f"storage: {p.commodity} in {p.region}",
+         calendar.label(p.first_period), float(built[i]), p.max_capacity,
+         p.capex * rate.get(j, 1.0), p.capex * rate.get(j, 1.0) * float(built[i]))
         for i, (j, p) in enumerate(plan.projects.items())])
 
 

@@ -149,6 +149,15 @@ SENSITIVITY = OutTable("Sensitivity", (
     "than its initial stock and has no target or end stock (a re-solve); `unit` is the "
     "commodity's unit.")
 
+BUDGETS = OutTable("Budgets", (
+    OutColumn("row", "count", "Budgets sheet row", 10), _text("year", 10),
+    _text("commodity", 14), _text("region", 12), _text("scenarios", 30),
+    _money("spend", "money, undiscounted"), _money("max_spend", "money"),
+    OutColumn("saving_per_unit", "price", "money per money, present value, a rate", 22)),
+    "Each budget per plan year and scenario path: the spend on purchases and freight "
+    "(undiscounted), the budget, and what one more unit of budget saves (minus the dual of the "
+    "budget row: a rate, exact for a small change).")
+
 SCENARIOS = OutTable("Scenarios", (
     _text("scenario", 18), OutColumn("probability", "share", "%"),
     _money("cost", "money, present value", 18), _qty("shortfall", "units, all commodities", 18),
