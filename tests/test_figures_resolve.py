@@ -193,10 +193,16 @@ def test_every_printed_figure_equals_a_fresh_solve_of_the_edited_problem(tmp_pat
             supplier = plan.suppliers[row.name]
 
             def priced(move, supplier=supplier, name=row.name):
-                path = tuple(c + move for c in supplier.unit_cost_per_period)
-                s = fresh(dataclasses.replace(plan, suppliers={
-                    **plan.suppliers, name: dataclasses.replace(
-                        supplier, unit_cost_per_period=path)}))
+                # The supplier's own price: its unit cost, or for an indexed supplier the
+                # constant of its price formula, in its own currency.
+                if supplier.price_index:
+                    edited = dataclasses.replace(
+                        supplier, index_constant=supplier.index_constant + move)
+                else:
+                    edited = dataclasses.replace(supplier, unit_cost_per_period=tuple(
+                        c + move for c in supplier.unit_cost_per_period))
+                s = fresh(dataclasses.replace(plan, suppliers={**plan.suppliers,
+                                                               name: edited}))
                 return s.solution.objective
 
             move = point - row.price

@@ -272,31 +272,35 @@ class LiveModel:
 
 def price_direction(built: BuiltModel, lp, supplier: str
                     ) -> tuple[Direction, np.ndarray, np.ndarray]:
-    """The change of the LP when a supplier's unit cost in the workbook rises by 1 in every
-    period (in every scenario, times its cost factor; objective coefficients, and with CVaR
-    the node-cost rows); its order columns and their nodes' probabilities."""
+    """The change of the LP when a supplier's own price in the workbook (its unit_cost, or for
+    an indexed supplier its index_constant) rises by 1 in every period: in every scenario the
+    unit cost in the planning currency rises by the cost factor times the exchange rate
+    (`ModelIndex.price_rate`), which moves the objective coefficients, with CVaR the node-cost
+    rows, and the budget rows the order counts in. Returns the direction, the supplier's order
+    columns and their nodes' probabilities."""
     ix = built.index
     order = lp.layout.columns["order"]
     node_rows = lp.layout.rows.get("node_cost_definition")
+    budget_rows = lp.layout.rows.get("budget")
     row_of_node = {n: i for i, n in enumerate(node_cost_rows(ix))}
     risk_weight = ix.plan.settings.risk_weight
     cols, rates, entries, probability = [], [], [], []
-    prices = ix.plan.suppliers[supplier].unit_cost_per_period
     for i, (r, n) in enumerate(order.keys):
         if ix.plan.routes[r].supplier != supplier:
             continue
         col = order.start + i
         d, p = ix.discount[n], ix.tree.nodes[n].probability
-        # A scenario's cost factor scales the workbook's price: a rise of 1 in the workbook
-        # is a rise of the factor in that scenario (1 where the price is 0 and the factor
-        # cannot be read off).
-        base = prices[ix.t(n) - 1]
-        factor = ix.unit_cost[order.keys[i]] / base if base else 1.0
+        factor = ix.price_rate[order.keys[i]]
         cols.append(col)
         rates.append(objective_coefficient(risk_weight, p, d) * factor)
         probability.append(p)
         if node_rows is not None:
             entries.append((node_rows.start + row_of_node[n], col, node_cost_entry(d) * factor))
+        if budget_rows is not None:  # spend is undiscounted: the entry moves by the factor
+            first, last = lp.start[col], lp.start[col + 1]
+            for row in lp.index[first:last].tolist():
+                if budget_rows.start <= row < budget_rows.stop:
+                    entries.append((row, col, factor))
     cols_array = np.asarray(cols, dtype=np.int64)
     return (Direction(cols_array, np.asarray(rates, dtype=float), entries), cols_array,
             np.asarray(probability, dtype=float))
@@ -817,7 +821,15 @@ def _supplier_items(live: LiveModel) -> list[Item]:
         record.update(finding="not searched within the time budget", method="-")
 
         def settle(record: dict, direction: Direction = direction, price: float = price,
-                   unit: str = unit, used: bool = used) -> None:
+                   unit: str = unit, used: bool = used, supplier=supplier) -> None:
+            budget_rows = lp.layout.rows.get("budget")
+            if budget_rows is not None and any(budget_rows.start <= row < budget_rows.stop
+                                               for row, _, _ in direction.entries):
+                record.update(finding="not searched: its price also counts against a budget, "
+                                      "so the plan's cost is not piecewise linear in it and "
+                                      "no breakpoint search holds; re-plan with the price "
+                                      "edited", method="-")
+                return
             reach = max(price, 1.0) if used else -price
             move, how = first_breakpoint(live, direction, reach)
             if move is None:
@@ -826,6 +838,23 @@ def _supplier_items(live: LiveModel) -> list[Item]:
             checked = side_check(live, direction, move)
             method = how + ("; checked by a re-solve past it" if checked else
                             "; the re-solve past it did not confirm it")
+            if not checked and abs(move) > TOLERANCE:  # blank: no re-solve stands behind it
+                record.update(finding="no break-even found that a re-solve confirms (the "
+                                      "optimal cost is not linear in this price, e.g. where "
+                                      "the price also counts against a budget)", method=method)
+                return
+            own = supplier.currency or money
+            if supplier.price_index is not None or own != money:
+                # The move is in the supplier's own price (its unit_cost, or the constant of
+                # its index formula) in its own currency; the price column is the mean cost in
+                # the planning currency, so no single planning-currency point exists.
+                what = "the constant of its price formula" if supplier.price_index else \
+                    "its unit cost"
+                record.update(finding=(f"the plan buys less from it if {what} rises by more "
+                                       f"than {move:,.2f} {own}" if used else
+                                       f"enters if {what} falls by more than {-move:,.2f} "
+                                       f"{own}"), method=method)
+                return
             if used:
                 record.update(finding=f"the plan buys less from it above {price + move:,.2f} "
                                       f"{unit} (+{move:,.2f})", break_even=price + move,

@@ -72,6 +72,9 @@ class ModelIndex:
     order_keys: list[OrderKey] = field(default_factory=list)             # x[r, n]
     order_upper: dict[OrderKey, float | None] = field(default_factory=dict)  # Cr b, 0 if b=0
     unit_cost: dict[OrderKey, float] = field(default_factory=dict)       # unit_cost cs
+    # d unit_cost / d the supplier's own price (cost factor x exchange rate): what one more
+    # unit of its unit_cost (or index_constant) in its currency costs in the planning currency
+    price_rate: dict[OrderKey, float] = field(default_factory=dict)
     freight_cost: dict[OrderKey, float] = field(default_factory=dict)    # freight cr
     orders_of_supplier: dict[tuple[str, int], list[OrderKey]] = field(default_factory=dict)
     projects_of_supplier: dict[str, list[str]] = field(default_factory=dict)
@@ -171,6 +174,20 @@ def order_numbers(plan: PlanData, factors: ScenarioFactors, r: np.ndarray, t: np
     freight = np.array([x.freight_cost for x in routes])[r] * \
         factors.route_cost[route_factor, w, t - 1] * rate
     return upper, unit, freight
+
+
+def order_price_rates(plan: PlanData, factors: ScenarioFactors, r: np.ndarray, t: np.ndarray,
+                      w: np.ndarray) -> np.ndarray:
+    """For orders on routes r in periods t of scenarios w: how much the unit cost in the
+    planning currency moves per unit of the supplier's own price (its unit_cost, or for an
+    indexed supplier its index_constant): the cost factor times the exchange rate."""
+    routes = list(plan.routes.values())
+    supplier_factor = np.array([factors.supplier_index[x.supplier] for x in routes],
+                               dtype=np.int64)[r]
+    rate = np.ones(len(r))
+    if factors.currency_position:
+        rate = _indexed_cost_and_rate(plan, factors, routes, np.zeros(len(r)), r, t, w)[1]
+    return factors.supplier_cost[supplier_factor, w, t - 1] * rate
 
 
 def _indexed_cost_and_rate(plan: PlanData, factors: ScenarioFactors, routes: list,
@@ -302,6 +319,8 @@ def _index_orders(index: ModelIndex) -> None:
     index.order_upper = dict(zip(keys, [None if v != v else v for v in upper.tolist()],
                                  strict=True))
     index.unit_cost = dict(zip(keys, unit.tolist(), strict=True))
+    index.price_rate = dict(zip(keys, order_price_rates(plan, factors, r, t_node[node],
+                                                        w_node[node]).tolist(), strict=True))
     index.freight_cost = dict(zip(keys, freight.tolist(), strict=True))
     suppliers = [routes[i].supplier for i in r.tolist()]
     for key, supplier in zip(keys, suppliers, strict=True):
