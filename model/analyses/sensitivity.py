@@ -271,6 +271,16 @@ class Item:
     settle: object = None  # callable(record)
 
 
+def not_checked(prices: pd.DataFrame, reason: str) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """What `insight` returns when it is left out (the run's time budget had no room): the
+    prices as the duals give them, with `reason` as their note, and a Sensitivity table of one
+    note."""
+    table = prices.assign(method="dual (not checked)", note=reason)
+    note = SENSITIVITY.frame([("note", "-", "-", f"no sensitivity: {reason}", None, None, "",
+                               None, "-")])
+    return table[PRICES.names], note, {"solves": 0, "seconds": 0.0}
+
+
 def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: pd.DataFrame,
             budget_seconds: float) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(Prices table with their ranges, Sensitivity table, figures about the work done).
