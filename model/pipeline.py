@@ -167,6 +167,9 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     budget = analyses_budget(solved, timings, run_started)
     add_analyses(result, plan, solved, progress, timings, options, budget)
     result.extras.setdefault("run", {}).update(budget.run_facts())
+    if solved.solver.lp.num_cols > LARGE_COLUMNS:  # no solve is left: free HiGHS's memory
+        solved.solver.release()
+        give_back_memory()
     result.timings = timings
     result.extras["inputs"] = inputs
     progress(f"writing {output}")

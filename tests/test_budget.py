@@ -85,3 +85,25 @@ def test_on_a_national_plan_with_room_every_analysis_runs(tmp_path, monkeypatch,
     run_facts = outcome.result.extras["run"]
     assert run_facts["analyses_left_out"] == 0
     assert outcome.result.extras["evpi"] is not None and outcome.result.tradeoff is not None
+
+
+def test_a_large_plan_frees_the_solver_before_the_plan_is_written(tmp_path, monkeypatch):
+    # Once the analyses are done, HiGHS's copy of the LP is freed so that writing the plan does
+    # not add its peak memory on top of the solver's; the plan written is the same plan.
+    import model.solver.plan as plan_module
+
+    monkeypatch.setattr(pipeline, "LARGE_COLUMNS", 0)
+    kept = {}
+    real_solve_plan = pipeline.solve_plan
+
+    def keep(*args, **kwargs):
+        kept["solved"] = real_solve_plan(*args, **kwargs)
+        return kept["solved"]
+
+    monkeypatch.setattr(pipeline, "solve_plan", keep)
+    outcome = run(write_workbook(tmp_path / "w.xlsx", valid()), tmp_path / "plan.xlsx",
+                  progress=lambda _: None)
+    assert kept["solved"].solver.highs is None
+    assert outcome.result.extras["evpi"] is not None  # the analyses ran before
+    check_residuals(outcome.plan, read_plan(outcome.output_path))
+    assert plan_module.LARGE_COLUMNS == 20_000  # only the pipeline's threshold was lowered

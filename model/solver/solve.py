@@ -406,6 +406,13 @@ class PlanSolver:
             raise RuntimeError("HiGHS refused changeRowsBounds")
         self.lp.row_lower[rows], self.lp.row_upper[rows] = lower, upper
 
+    def release(self) -> None:
+        """Free HiGHS's copy of the LP and its factorisation (the arrays in `lp` stay): once
+        every solve of a run is done, before the plan is written, so that writing does not add
+        its peak on top of the solver's."""
+        self.highs.clear()
+        self.highs = None  # the interrupt callbacks hold it too: the caller collects them
+
     def change_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Set the bounds of several columns (kept in the compiled arrays too)."""
         cols = np.asarray(cols, dtype=np.int32)
