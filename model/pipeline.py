@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from pathlib import Path
 from model.analyses.budget import TimeBudget
 from model.analyses.diagnose import diagnose
 from model.analyses.evaluate import evaluate
-from model.analyses.parallel import Where
+from model.analyses.parallel import Where, check_scheduler
 from model.analyses.sensitivity import insight, not_checked
 from model.analyses.sweep import run_sweep
 from model.analyses.value import value_of_information
@@ -25,11 +24,12 @@ from model.domain.errors import (
     InputError,
     Issue,
     OutputError,
+    UsageError,
     issue_note,
 )
 from model.domain.sampling import sampled_plan
 from model.inputs import validate
-from model.io.files import check_output_target, same_file
+from model.io.files import check_output_target, same_file, write_text_atomic
 from model.io.workbook import inputs_table, read_workbook
 from model.report import write_diagnosis, write_plan_workbook
 from model.results.extract import PlanResult, extract
@@ -51,6 +51,7 @@ class RunOptions:
     workers: int | None = None
     scheduler: str | None = None
     insight_seconds: float | None = None
+    force: bool = False
 
 
 @dataclass
@@ -108,13 +109,9 @@ def keep_full_list(error: InputError, input_path: Path, output_folder: Path) -> 
     text = error.text(None) + "\n"
     for folder in (input_path.parent, output_folder, Path(tempfile.gettempdir())):
         path = folder / name
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        except OSError:
-            with contextlib.suppress(OSError):
-                if path.is_file():  # half a list is no list
-                    path.unlink()
+        try:  # whole or not at all, and never through a link someone put at that name
+            write_text_atomic(path, text)
+        except (OSError, OutputError):
             continue
         error.full_list_path = path
         return path
@@ -130,11 +127,14 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
 
     input_path = Path(input_path)
     output = Path(output_path) if output_path is not None else default_output_path(input_path)
-    notes = check_output_target(output)
     if same_file(input_path, output):
-        raise InputError([Issue("File", None, "--output", str(output),
-                                "an output path other than the input workbook (the input is "
-                                "never written); choose another --output")], str(input_path))
+        raise UsageError(f"--output {output} is the input workbook itself (the input is never "
+                         "written); choose another --output")
+    if options.scheduler:
+        check_scheduler(options.scheduler)
+    notes = check_output_target(output, options.force)
+    if output.is_symlink():  # allowed by --force: the plan goes to the file it points to
+        output = output.resolve()
     for note in notes:
         progress(f"  warning: {note}")
     timings: dict[str, float] = {}
@@ -228,7 +228,9 @@ def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: P
         result.extras.update(evpi=None, vss=None, evpi_text=why, vss_text=why, ws=None,
                              ev=None, eev=None)
         timings["value_seconds"] = 0.0
-    if solved.solver.lp.num_cols > LARGE_COLUMNS:  # the single-scenario model is gone now
+    # run_tasks released the wait-and-see and sweep set-ups: hand their memory back before
+    # the evaluation builds its own models.
+    if solved.solver.lp.num_cols > LARGE_COLUMNS:
         give_back_memory()
     if options.evaluate or options.replications:
         progress(f"playing the plan in {options.evaluate:,} fresh futures ...")
@@ -325,7 +327,7 @@ def evaluation_lines(evaluation, money: str, units: dict[str, str]) -> list[str]
     mean, _, low, high = evaluation.cost_interval
     optimism = evaluation.optimism
     lines = [f"  out of sample    {mean:>18,.0f} {money} expected over "
-             f"{len(evaluation.futures):,} fresh futures (95%: {low:,.0f} to {high:,.0f})",
+             f"{evaluation.count:,} fresh futures (95%: {low:,.0f} to {high:,.0f})",
              f"  optimism         {abs(optimism):>18,.0f} {money} "
              f"{'above' if optimism >= 0 else 'below'} the in-sample expected cost"]
     bound = evaluation.lower_bound

@@ -21,6 +21,13 @@ class Formula(str):
     """A cell to be written as a formula (plain strings are always written as text)."""
 
 
+class Formatted:
+    """A cell written with an Excel number format (`hh:mm`, `yyyy-mm-dd`, `0%`)."""
+
+    def __init__(self, value: Any, number_format: str):
+        self.value, self.number_format = value, number_format
+
+
 def write_workbook(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
     """Each sheet is a list of rows; the first row is the header."""
     wb = Workbook()
@@ -30,6 +37,9 @@ def write_workbook(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row, start=1):
                 if value is None:
+                    continue
+                if isinstance(value, Formatted):
+                    ws.cell(r, c, value.value).number_format = value.number_format
                     continue
                 cell = ws.cell(r, c, value)
                 if isinstance(value, str) and not isinstance(value, Formula):

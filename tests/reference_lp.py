@@ -2,13 +2,13 @@
 
 Every decision is indexed by scenario (x[r,t,w], I[k,g,t,w], ...) and non-anticipativity is
 written as explicit equalities between scenarios whose factor histories agree, exactly as
-model.md states it. Nothing is shared with the planner (model/build, model/scenarios, ...):
-only the validated inputs (model.domain.data.PlanData) are common.
+model.md states it. Nothing is shared with the planner (model/formulation,
+model/domain/scenarios, ...): only the validated inputs (model.domain.data.PlanData) are common.
 
 Public functions
 - reference_objective(plan) -> (status, objective): the stochastic LP ("RP").
-- reference_values(plan) -> {rp, ws, ev, eev, evpi, vss} as model.md's "The value of knowing
-  and of hedging" defines them.
+- reference_values(plan) -> {rp, ws, ev, eev, evpi, vss} as model.md's section 10 ("The value
+  of information: EVPI and VSS") defines them.
 - reference_expected_cost_parts(plan) -> the RP optimum's expected cost parts, expected_cost
   and cvar.
 

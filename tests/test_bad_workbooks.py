@@ -304,8 +304,9 @@ def test_input_that_is_also_the_output(tmp_path, capsys):
     before = source.read_bytes()
     code = cli.main([str(source), "--output", str(source), "-q"])
     err = capsys.readouterr().err
-    assert code == 2
-    assert "expected an output path other than the input workbook" in err
+    assert code == 64  # a usage error, as with --compare
+    assert err == (f"usage error: --output {source} is the input workbook itself (the input "
+                   "is never written); choose another --output (see python run.py --help)\n")
     assert source.read_bytes() == before
 
 
@@ -366,8 +367,13 @@ def test_hidden_sheets_and_rows_are_read_with_a_warning(tmp_path, capsys):
      '"Idle" has no route in Routes, so it cannot deliver anywhere', 0),
     (lambda s: s["Commodities"].append(["Tb", "t", 100]),
      '"Tb" has no supplier in Suppliers', 0),
-    (lambda s: s["Demand"].append(["NdPr", "USA", None, 3]),
+    (lambda s: s["Demand"].append(["NdPr", "USA", None, 3])
+     or s["Routes"].append(["r3", "Lynas", "USA", 0, None]),
      "NdPr in USA has demand but no Stockpiles row", 0),
+    (lambda s: s["Demand"].append(["NdPr", "USA", None, 3]),
+     'Demand row 3, column "region": NdPr in USA has demand, but no route in Routes delivers '
+     "NdPr to USA (and no transfer lane brings it), so all its demand goes unmet: add a route "
+     "with region USA from a supplier of NdPr", 0),
     (lambda s: s["Concentration"].append(["no China", "NdPr", "origin_country", "Australia",
                                           0.1, "period"]) or s["Suppliers"].__setitem__(
         2, ["Baotou", "NdPr", "Australia", 20, 70, 0, None, None]),
@@ -415,7 +421,8 @@ def test_locked_output_goes_to_a_numbered_copy(tmp_path, capsys, monkeypatch):
     assert code == 0
     assert target.read_bytes() == b"open in Excel"
     assert (tmp_path / "plan (1).xlsx").exists()
-    assert "is open in another program (locked)" in out
+    assert (f"{target} cannot be replaced by this user (no permission), so the file was "
+            f"written to {tmp_path / 'plan (1).xlsx'} instead") in out
     assert f"plan written to  {tmp_path / 'plan (1).xlsx'}" in out
     assert not list(tmp_path.glob(".~*"))  # no temporary file left behind
 
@@ -472,3 +479,34 @@ def test_empty_workbook_lists_every_missing_sheet(tmp_path, capsys):
     assert code == 2
     for sheet in ("Settings", "Commodities", "Demand", "Suppliers", "Routes"):
         assert f"the required sheet {sheet} is missing" in err
+
+
+def test_a_bug_of_ours_while_reading_is_not_reported_as_a_damaged_file(tmp_path, monkeypatch):
+    # The reader turns what a damaged file raises into "the file is damaged"; an error of the
+    # planner's own code (here a TypeError in the zip-part reader) must surface as itself.
+    from model.io import workbook
+
+    source = write_workbook(tmp_path / "plan.xlsx", {"Settings": settings(2)})
+
+    def broken(self, path):
+        raise TypeError("a bug of ours")
+
+    monkeypatch.setattr(workbook._WorkbookParts, "__init__", broken)
+    with pytest.raises(TypeError, match="a bug of ours"):
+        workbook.read_workbook(source)
+
+
+def test_a_zip_with_a_damaged_member_is_a_damaged_file(tmp_path):
+    import zipfile
+
+    from model.domain.errors import InputError
+    from model.io.workbook import read_workbook
+
+    source = write_workbook(tmp_path / "plan.xlsx", {"Settings": settings(2)})
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(damaged, "w") as copy:
+        for item in original.infolist():
+            if item.filename != "xl/workbook.xml":
+                copy.writestr(item, original.read(item))
+    with pytest.raises(InputError, match="damaged|without a workbook"):
+        read_workbook(damaged)

@@ -4,7 +4,9 @@ The plans exercise every sheet: lead times, windows, price paths, take-or-pay, s
 end stocks and terminal values, pipeline cargoes, transfers, investments, limits of every
 attribute and basis (period, year, rolling, horizon) with caps and floors, scenarios with
 disruptions of every kind (commodity filters, blank capacity factors), discounting and CVaR.
-Objectives must agree to 1e-6 relative.
+Objectives must agree to 1e-6 relative. A stressed family adds to every plan a partial halt of
+a supplier with an investment project, overlapping cost rows and two scenarios whose factors
+differ only past the third significant digit.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ ATTRIBUTES = ["origin_country", "processing_country", "origin_group", "processin
               "supplier", "route", "chokepoint"]
 
 
-def random_plan(seed: int) -> dict:
+def random_plan(seed: int, stress: bool = False) -> dict:
+    """A random plan; with `stress`, every plan also carries what the plain draw rarely
+    combines (see `add_stress`)."""
     rng = random.Random(seed)
     n = rng.randint(2, 6)
     label = [f"2027-{t:02d}" for t in range(1, n + 1)]
@@ -97,7 +101,7 @@ def random_plan(seed: int) -> dict:
             for _ in range(rng.randint(1, 3))]
     sheets["Groups"] = [["country", "group"], ["China", "FEOC"], ["Myanmar", "FEOC"],
                         ["Australia", "Partners"], ["USA", "Partners"], ["Malaysia", "Partners"]]
-    scenario_names = ["base"] + [f"w{i}" for i in range(rng.randint(0, 2))]
+    scenario_names = ["base"] + [f"w{i}" for i in range(rng.randint(2 if stress else 0, 2))]
     if len(scenario_names) > 1:
         weights = [rng.randint(1, 5) for _ in scenario_names]
         total = sum(weights)
@@ -152,12 +156,47 @@ def random_plan(seed: int) -> dict:
                                   "first_period"],
                                  ["P", rng.choice(names), rng.randint(1, 20),
                                   rng.choice([None, 10]), rng.choice([None, label[-1]])]]
+    if stress:
+        add_stress(sheets, rng, label, suppliers[1:])
     return sheets
+
+
+def add_stress(sheets: dict, rng: random.Random, label: list[str], suppliers: list[list]
+               ) -> None:
+    """What the plain draw rarely combines, each of which a surviving mutant once hid behind:
+    - a partial halt (0 < capacity_factor < 1) of a supplier with an investment project
+      (investment capacity must shrink with the factor too);
+    - two cost rows hitting the same supplier in the same periods, one by name and one by its
+      origin country (their factors must multiply, not overwrite);
+    - two scenarios whose factors differ only past the third significant digit (they are
+      different scenario data and must not share a tree node).
+    """
+    supplier, _, origin = rng.choice(suppliers)[:3]
+    n = len(label)
+    start = rng.randrange(n)
+    first, last = label[start], label[rng.randrange(start, n)]
+    halt = rng.choice([0.3, 0.45, 0.6, 0.75])
+    nudge = rng.choice([0.0004, -0.0004, 0.00031])
+    rows = sheets["Disruptions"]
+    rows += [["w0", "supplier", supplier, first, last, halt, None, None, None],
+             ["w1", "supplier", supplier, first, last, halt + nudge, None, None, None],
+             ["w0", "supplier", supplier, label[0], label[-1], None, 1.5, None, None],
+             ["w0", "origin_country", origin, label[0], label[-1], None, 1.25, None, None],
+             ["w1", "supplier", supplier, label[0], label[-1], None, 1 + nudge, None, None]]
+    sheets["Investments"] = [["project", "supplier", "capex", "max_capacity", "first_period"],
+                             ["P", supplier, rng.randint(1, 3), rng.choice([None, 10]),
+                              rng.choice([None, first])]]
 
 
 @pytest.mark.parametrize("seed", range(60))
 def test_random_plan_matches_the_plain_formulation(tmp_path, seed):
-    plan = load_plan(write_workbook(tmp_path / f"random{seed}.xlsx", random_plan(seed)))
+    check_against_reference(tmp_path / f"random{seed}.xlsx", random_plan(seed))
+
+
+def check_against_reference(path, sheets: dict) -> None:
+    """The planner's optimum equals the reference LP's, and splits into expected cost and
+    CVaR as the objective says."""
+    plan = load_plan(write_workbook(path, sheets))
     status, expected = reference_objective(plan)
     try:
         solved = solve_plan(plan, progress=lambda _: None)
@@ -173,13 +212,33 @@ def test_random_plan_matches_the_plain_formulation(tmp_path, seed):
         (1 - lam) * result.expected_cost + lam * result.cvar, rel=1e-6, abs=1e-6)
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_stressed_random_plan_matches_the_plain_formulation(tmp_path, seed):
+    # Kills three mutants the plain draw let live: investment capacity not scaled by the
+    # capacity factor (formulation/constraints.py), cost factors overwriting instead of
+    # multiplying, and SIGNATURE_DIGITS 12 -> 3 (domain/scenarios.py).
+    check_against_reference(tmp_path / "stressed.xlsx", random_plan(1000 + seed, stress=True))
+
+
+def single_scenario(plan, base, w: int):
+    """Scenario w alone, with probability 1 (a wait-and-see subproblem): its own factors, its
+    limits, built through the planner's stochastic path."""
+    from model.domain.scenarios import ScenarioSet, build_tree
+
+    factors = base.factors.select([w])
+    names = (base.names[w],)
+    tree = build_tree(names, (1.0,), factors, plan.settings.periods)
+    until = {name: (periods[w],) for name, periods in base.limit_until.items()}
+    return ScenarioSet(names, (1.0,), factors, tree, until)
+
+
 @pytest.mark.parametrize("seed", [3, 5, 12, 17, 27, 40])
 def test_the_live_single_scenario_model_matches_a_fresh_build(tmp_path, seed):
     # The wait-and-see solves, EEV and the out-of-sample futures re-price one live model per
-    # scenario (model/futures.py) instead of building each. For every scenario of a random
-    # plan, that must give the optimum of the scenario's own model built from scratch.
+    # scenario (model/analyses/scenario_lp.py) instead of building each. For every scenario of
+    # a random plan, that must give the optimum of the scenario's own model built from scratch.
     from model.analyses.scenario_lp import ScenarioModel
-    from model.domain.scenarios import plan_scenarios, single_scenario
+    from model.domain.scenarios import plan_scenarios
     from model.formulation import build_model
     from model.solver.handoff import compile_lp
     from model.solver.solve import PlanSolver

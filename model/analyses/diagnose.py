@@ -17,9 +17,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.domain.semantics import hits_demand, hits_route, hits_supplier
+from model.domain.semantics import active, hits_demand, hits_route, hits_supplier
 from model.formulation import BuiltModel
-from model.solver.solve import PlanSolver, Solution, solve_elastic
+from model.solver.solve import PlanSolver, Solution, SolveStatus, solve_elastic
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Source:
 class Diagnosis:
     """Why the plan is infeasible (or unbounded), for the terminal and the Diagnosis workbook."""
 
-    status: str
+    status: SolveStatus  # INFEASIBLE or UNBOUNDED
     message: str
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
@@ -77,9 +77,7 @@ class Describer:
         info = tree.nodes[node]
         names = {tree.scenario_names[w] for w in info.scenarios}
         found = []
-        for d in self.plan.disruptions:
-            if d.scenario not in names or not d.start <= info.t <= d.end:
-                continue
+        for d in active(self.plan.disruptions, names, info.t):
             hit = False
             if supplier is not None:
                 hit = hits_supplier(d, self.plan.suppliers[supplier])
@@ -102,9 +100,8 @@ class Describer:
                        f"scenario {d.scenario} scales the demand of {k} in {g} by "
                        f"{d.demand_factor:g} from {self.calendar.label(d.start)} to "
                        f"{self.calendar.label(d.end)}")
-                for d in self.plan.disruptions
-                if d.scenario in names and d.start <= info.t <= d.end and d.demand_factor != 1
-                and hits_demand(d, k, g)]
+                for d in active(self.plan.disruptions, names, info.t)
+                if d.demand_factor != 1 and hits_demand(d, k, g)]
 
     def row(self, i: int) -> tuple[list[Source], int | None]:
         """Sources of LP row i, and its node (None for rows over several periods)."""
@@ -238,7 +235,7 @@ class Describer:
 
 def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagnosis:
     """Explain an infeasible or unbounded plan."""
-    if solution.status == "unbounded":
+    if solution.status == SolveStatus.UNBOUNDED:
         return _unbounded(built, solver)
     describe = Describer(built, solver)
     conflicts: list[dict[str, Any]] = []
@@ -260,7 +257,7 @@ def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagn
                                   "limit": source.text})
     changes = _smallest_changes(built, solver, describe)
     message = _message(conflicts, changes)
-    return Diagnosis("infeasible", message, conflicts, changes)
+    return Diagnosis(SolveStatus.INFEASIBLE, message, conflicts, changes)
 
 
 def _elastic_sets(built: BuiltModel, solver: PlanSolver
@@ -292,7 +289,7 @@ def _smallest_changes(built: BuiltModel, solver: PlanSolver,
     lp = solver.lp
     rows_lower, rows_upper, cols_upper, cols_lower = _elastic_sets(built, solver)
     relaxed = solve_elastic(lp, rows_lower, rows_upper, cols_upper, cols_lower)
-    if relaxed.status != "optimal":
+    if relaxed.status != SolveStatus.OPTIMAL:
         return []
     grouped: dict[tuple[str, int | None, str], dict[str, Any]] = {}
     items = [(describe.row(i), amount) for i, amount in relaxed.rows.items()]
@@ -413,4 +410,4 @@ def _unbounded(built: BuiltModel, solver: PlanSolver) -> Diagnosis:
     shown = ", ".join(names[:10]) or "unknown"
     message = ("the plan is unbounded: some decision can grow without limit while lowering the "
                f"cost ({shown}); check for negative costs or missing capacities")
-    return Diagnosis("unbounded", message, [{"limit": n} for n in names])
+    return Diagnosis(SolveStatus.UNBOUNDED, message, [{"limit": n} for n in names])

@@ -23,11 +23,18 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from model.domain.data import PlanData
-from model.domain.scenarios import ScenarioFactors, ScenarioSet, build_tree, scenario_factors
+from model.domain.scenarios import (
+    ScenarioFactors,
+    ScenarioSet,
+    build_tree,
+    scenario_factors,
+    single_scenario_node,
+)
 from model.formulation import BuiltModel, build_model
+from model.formulation.constraints import stock_balance_rhs
 from model.formulation.index import order_numbers, stock_numbers, supplier_numbers
 from model.solver.handoff import compile_lp
-from model.solver.solve import PlanSolver, Solution
+from model.solver.solve import PlanSolver, Solution, SolveStatus
 
 INF = float("inf")
 
@@ -49,7 +56,7 @@ def ones(plan: PlanData) -> ScenarioFactors:
 class Outcome:
     """One solved scenario: status, cost (present value), and the solution."""
 
-    status: str
+    status: SolveStatus
     cost: float | None
     solution: Solution
 
@@ -71,7 +78,8 @@ class _Positions:
         self.order_node = column(n for _, n in order_keys)
         self.unmet_pair = column(pair[(k, g)] for k, g, _ in unmet_keys)
         self.unmet_node = column(n for _, _, n in unmet_keys)
-        self.initial = np.array([plan.stockpile(k, g).initial_stock if n == 0 else 0.0
+        first = single_scenario_node(1)  # the initial stock enters the first period's balance
+        self.initial = np.array([plan.stockpile(k, g).initial_stock if n == first else 0.0
                                  for k, g, n in unmet_keys], dtype=float)
         self.target_pair = column(pair[(k, g)] for k, g, _ in target_keys)
         self.target_node = column(n for _, _, n in target_keys)
@@ -160,7 +168,7 @@ class ScenarioModel:
         columns = np.concatenate([self.order_cols, self.unmet_cols])
         solver.change_col_bounds(columns, self.lower[columns], np.concatenate([upper, unmet]))
         solver.change_costs(self.order_cols, (unit + freight) * self.discount[at.order_node])
-        rhs = unmet - pipeline[at.unmet_pair, at.unmet_node] - at.initial
+        rhs = stock_balance_rhs(unmet, pipeline[at.unmet_pair, at.unmet_node], at.initial)
         solver.change_row_bounds(self.balance_rows, rhs, rhs)
         a, capacity, need = supplier_numbers(plan, factors, t_node, w_node)
         solver.change_row_bounds(self.target_rows, target[at.target_pair, at.target_node],
@@ -195,15 +203,15 @@ class ScenarioModel:
         `solve_from_start` starts from that basis, so its result does not depend on which
         scenarios were solved before (or on which worker)."""
         self.first_solve_seconds = self.solve().solution.seconds
-        self.start_basis = self.solver.highs.getBasis()
+        self.start_basis = self.solver.basis()
 
     def solve_from_start(self) -> Outcome:
         """Solve the scenario now in the model from the basis `solve_once` kept."""
-        self.solver.highs.setBasis(self.start_basis)
+        self.solver.start_from(self.start_basis)
         return self.solve()
 
     def solve(self) -> Outcome:
         """Solve the scenario now in the model."""
         solution = self.solver.solve()
-        cost = solution.objective if solution.status == "optimal" else None
+        cost = solution.objective if solution.status == SolveStatus.OPTIMAL else None
         return Outcome(solution.status, cost, solution)

@@ -24,11 +24,11 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import highspy
 import numpy as np
 import pandas as pd
 
 from model.formulation import BuiltModel
+from model.formulation.objective import node_cost_entry, node_cost_rows, objective_coefficient
 from model.results.tables import PRICES, SENSITIVITY
 from model.solver.solve import PlanSolver, Solution
 
@@ -63,23 +63,20 @@ class LiveModel:
 
     def __init__(self, built: BuiltModel, solver: PlanSolver, solution: Solution):
         self.built, self.solver, self.lp = built, solver, solver.lp
-        highs = solver.highs
-        at_optimum = (highs.getModelStatus() == highspy.HighsModelStatus.kOptimal and abs(
-            highs.getInfo().objective_function_value - solution.objective)
-            <= 1e-9 * max(1.0, abs(solution.objective)))
-        if not at_optimum:  # another solve left the instance elsewhere: come back
+        if not solver.is_at(solution.objective):  # another solve moved the instance: come back
             solution = solver.solve()
         self.solution = solution
         self.x, self.y, self.d = solution.col_value, solution.row_dual, solution.col_dual
         self.objective = float(solution.objective)
         self.solves = 0
         self.basis_moved = False
-        status, basic = highs.getBasicVariables()
-        self.ok = status == highspy.HighsStatus.kOk and solution.has_basis
-        basic = np.asarray(basic, dtype=np.int64)
+        basic = solver.basic_variables()
+        self.ok = basic is not None and solution.has_basis
+        if basic is None:
+            basic = np.zeros(0, dtype=np.int64)
         cols = basic >= 0
         rows = -basic[~cols] - 1
-        activity = np.asarray(highs.getSolution().row_value, dtype=float)
+        activity = solver.row_values()
         lp = self.lp
         # HiGHS's logical of a basic row is minus the row activity, within minus its bounds.
         self.values = np.empty(len(basic))
@@ -124,10 +121,9 @@ class LiveModel:
                 rhs[lp.index[first:last]] -= lp.value[first:last] * shift
         if not rhs.any():
             return math.inf
-        status, direction = self.solver.highs.getBasisSolve(rhs)
-        if status != highspy.HighsStatus.kOk:
+        direction = self.solver.basis_solve(rhs)
+        if direction is None:
             return None
-        direction = np.asarray(direction, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             up = np.where(direction > 1e-12, (self.upper - self.values) / direction, np.inf)
             down = np.where(direction < -1e-12, (self.lower - self.values) / direction, np.inf)
@@ -182,7 +178,8 @@ def price_direction(built: BuiltModel, lp, supplier: str
     ix = built.index
     order = lp.layout.columns["order"]
     node_rows = lp.layout.rows.get("node_cost_definition")
-    weight = max(0.0, 1.0 - ix.plan.settings.risk_weight)
+    row_of_node = {n: i for i, n in enumerate(node_cost_rows(ix))}
+    risk_weight = ix.plan.settings.risk_weight
     cols, rates, entries, probability = [], [], [], []
     for i, (r, n) in enumerate(order.keys):
         if ix.plan.routes[r].supplier != supplier:
@@ -190,10 +187,10 @@ def price_direction(built: BuiltModel, lp, supplier: str
         col = order.start + i
         d, p = ix.discount[n], ix.tree.nodes[n].probability
         cols.append(col)
-        rates.append(weight * p * d)
+        rates.append(objective_coefficient(risk_weight, p, d))
         probability.append(p)
         if node_rows is not None:
-            entries.append((node_rows.start + n, col, -d))
+            entries.append((node_rows.start + row_of_node[n], col, node_cost_entry(d)))
     cols_array = np.asarray(cols, dtype=np.int64)
     return (Direction(cols_array, np.asarray(rates, dtype=float), entries), cols_array,
             np.asarray(probability, dtype=float))
@@ -276,8 +273,9 @@ def not_checked(prices: pd.DataFrame, reason: str) -> tuple[pd.DataFrame, pd.Dat
     prices as the duals give them, with `reason` as their note, and a Sensitivity table of one
     note."""
     table = prices.assign(method="dual (not checked)", note=reason)
-    note = SENSITIVITY.frame([("note", "-", "-", f"no sensitivity: {reason}", None, None, "",
-                               None, "-")])
+    words = {"kind": "note", "name": "-", "commodity": "-", "unit": "", "method": "-",
+             "finding": f"no sensitivity: {reason}"}
+    note = SENSITIVITY.frame([tuple(words.get(name) for name in SENSITIVITY.names)])
     return table[PRICES.names], note, {"solves": 0, "seconds": 0.0}
 
 
@@ -295,7 +293,7 @@ def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: p
         if solution.row_dual is None:
             table = table.assign(marginal_cost=np.nan)
         note = SENSITIVITY.frame([("note", "-", "-", f"no sensitivity: {reason}", None, None,
-                                   "", None, "-")])
+                                   None, "", None, "-")])
         return table[PRICES.names], note, {"solves": 0, "seconds": 0.0}
     live = LiveModel(built, solver, solution)
     price_items = _price_items(live, prices)
@@ -415,13 +413,14 @@ def _capacity_items(live: LiveModel) -> list[Item]:
         changes.append(("route capacity", r, plan.commodity_of(plan.routes[r]),
                         plan.routes[r].capacity, change))
     items = []
-    for kind, name, commodity, current, change in changes:
+    for kind, name, commodity, largest_capacity, change in changes:
         rate = live.rate(change)
         if abs(rate) <= TOLERANCE * max(1.0, abs(live.objective)) * 1e-3:
             continue
         unit = plan.commodities[commodity].unit
         record = {"kind": kind, "name": name, "commodity": commodity, "break_even": None,
-                  "current": current, "unit": f"{unit}/period"}
+                  "largest_capacity": largest_capacity, "mean_unit_cost": None,
+                  "unit": f"{unit}/period"}
 
         def finish(record: dict, worth: float, method: str, unit: str = unit) -> None:
             text = (f"one more {unit} per period saves {worth:,.0f} {money}" if worth >= 0 else
@@ -467,7 +466,8 @@ def _supplier_items(live: LiveModel) -> list[Item]:
         used = float(probability @ live.x[cols]) > TOLERANCE
         record = {"kind": "price of a supplier used" if used else
                   "price of a supplier left out", "name": name,
-                  "commodity": supplier.commodity, "current": price, "unit": unit,
+                  "commodity": supplier.commodity, "largest_capacity": None,
+                  "mean_unit_cost": price, "unit": unit,
                   "break_even": None, "worth": spend if used else None}
         record.update(finding="not searched within the time budget", method="-")
         if not used and not live.basic_cols[cols].any():

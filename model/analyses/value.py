@@ -1,4 +1,5 @@
-"""What knowing and hedging are worth (model.md, "The value of knowing and of hedging").
+"""What knowing and hedging are worth (docs/model.md, section 10,
+"The value of information: EVPI and VSS").
 
 - RP: the plan's own objective.
 - WS (wait and see): every decision, investments included, made per scenario with perfect
@@ -21,10 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.analyses.parallel import Task, Where, run_tasks
+from model.analyses.parallel import Task, Where, run_tasks, task_key
 from model.analyses.scenario_lp import ScenarioModel
 from model.domain.data import PlanData
+from model.domain.scenarios import single_scenario_period
 from model.results.extract import cvar_of
+from model.solver.solve import SolveStatus
 
 
 @dataclass
@@ -81,7 +84,7 @@ class WaitAndSeeTask(Task):
 
     def __init__(self, plan: PlanData, base):
         self.plan, self.base = plan, base
-        self.key = f"wait and see {id(self)}"
+        self.key = task_key("wait and see")
 
     def setup(self) -> ScenarioModel:
         """The single-scenario model, solved once so every scenario starts from one basis."""
@@ -144,9 +147,11 @@ def expected_value_plan_cost(solved, model: ScenarioModel, ev_solution) -> float
     root = tree.shared_periods
     node_of_period = {t: tree.node_of[0][t - 1] for t in range(1, root + 1)}
     columns, values = [], []
-    for family, period_of in (("order", lambda key: key[1] + 1),
-                              ("transfer", lambda key: key[1] + 1),
-                              ("unmet", lambda key: key[2] + 1), ("build", None)):
+    # The EV model has one scenario: its node n is period single_scenario_period(n).
+    for family, period_of in (("order", lambda key: single_scenario_period(key[1])),
+                              ("transfer", lambda key: single_scenario_period(key[1])),
+                              ("unmet", lambda key: single_scenario_period(key[2])),
+                              ("build", None)):
         ev_block, block = ev_layout.columns.get(family), layout.columns.get(family)
         if ev_block is None or block is None:
             continue
@@ -170,6 +175,6 @@ def expected_value_plan_cost(solved, model: ScenarioModel, ev_solution) -> float
         solution = solver.solve()
     finally:
         solver.change_col_bounds(cols, lower, upper)
-    if solution.status == "infeasible":
+    if solution.status == SolveStatus.INFEASIBLE:
         return math.inf
-    return float(solution.objective) if solution.status == "optimal" else None
+    return float(solution.objective) if solution.status == SolveStatus.OPTIMAL else None

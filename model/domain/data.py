@@ -10,6 +10,7 @@ on other cells are already resolved here (a blank `processing_country` is the or
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from model.domain.errors import Issue
 from model.domain.periods import Calendar
@@ -88,9 +89,10 @@ class Supplier:
     row: int | None = None
     period_rows: dict[int, int] = field(default_factory=dict, compare=False)
 
-    def available(self, t: int) -> bool:
-        """Whether period t lies inside the supplier's availability window."""
-        return self.available_from <= t <= self.available_to
+    def available(self, t: Any) -> Any:
+        """Whether period t lies inside the supplier's availability window (t an int, or a
+        numpy array of periods for an array of answers): the one statement of the window."""
+        return (self.available_from <= t) & (t <= self.available_to)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,10 @@ _QUARTER = re.compile(r"^(\d{4})\s*[-/ ]?\s*q([1-4])$|^q([1-4])\s*[-/ ]?\s*(\d{4
 _MONTH = re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})$")
 _MONTH_NAME = re.compile(r"^([a-z]{3,9})\.?\s*[-/ ]?\s*(\d{4})$")
 _YEAR = re.compile(r"^(\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t].*)?$")
+# A date, optionally with a time of day (as a date cell pasted as text shows it); anything
+# else after the date is refused rather than ignored.
+_ISO_DATE = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 
 
 class PeriodError(ValueError):
@@ -157,3 +160,10 @@ class Calendar:
     def lead_periods(self, lead_time_days: float) -> int:
         """L = floor(lead_time_days / dpp + 0.5): periods from order to arrival."""
         return math.floor(lead_time_days / self.days_per_period + 0.5)
+
+
+def year_blocks(periods: int, periods_per_year: int) -> list[range]:
+    """The plan years: blocks of ppy periods from period 1, the last possibly shorter. The one
+    definition for the `year` basis of limits and the yearly chance of sampled events."""
+    return [range(t, min(t + periods_per_year, periods + 1))
+            for t in range(1, periods + 1, periods_per_year)]

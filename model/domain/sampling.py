@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from model.domain.data import Disruption, EventKind, PlanData, Scenario
+from model.domain.periods import year_blocks
 
 PLAN, EVALUATION = 0, 1
 
@@ -37,12 +38,6 @@ class Occurrence:
     event: EventKind
     start: int
     end: int
-
-
-def year_blocks(periods: int, periods_per_year: int) -> list[range]:
-    """The plan years: blocks of ppy periods from period 1, the last possibly shorter."""
-    return [range(t, min(t + periods_per_year, periods + 1))
-            for t in range(1, periods + 1, periods_per_year)]
 
 
 def draw_future(events: tuple[EventKind, ...], periods: int, periods_per_year: int,

@@ -123,6 +123,30 @@ def significant(values: np.ndarray, digits: int = SIGNATURE_DIGITS) -> np.ndarra
     return np.round(values * scale) / scale
 
 
+def single_scenario_node(t: int) -> int:
+    """The node of period t in a tree of one scenario: one node a period, numbered t - 1
+    (`build_tree` numbers it so; the single-scenario LP's users rely on it)."""
+    return t - 1
+
+
+def single_scenario_period(node: int) -> int:
+    """The period of a node in a tree of one scenario (inverse of `single_scenario_node`)."""
+    return node + 1
+
+
+def rounded_factors(factors: ScenarioFactors, w: int | slice = slice(None),
+                    t_index: int | slice = slice(None)) -> np.ndarray:
+    """The tree signature's data: every factor array stacked in the order of `arrays()` and
+    rounded to SIGNATURE_DIGITS significant digits, for scenario(s) w and period index(es)
+    t - 1. Scenarios whose rounded factors agree cannot be told apart."""
+    return significant(np.concatenate([a[:, w, t_index] for a in factors.arrays()], axis=0))
+
+
+def period_signature(factors: ScenarioFactors, w: int, t: int) -> bytes:
+    """The factors of scenario w in period t, rounded as the tree compares them."""
+    return rounded_factors(factors, w, t - 1).tobytes()
+
+
 @dataclass(frozen=True)
 class Node:
     """One period's decision point shared by the scenarios that cannot yet be told apart."""
@@ -151,6 +175,26 @@ class ScenarioTree:
         node = self.nodes[node_id]
         return self.node_of[node.scenarios[0]][t - 1]
 
+    def sent_from(self, node_id: int, lead: int) -> int | None:
+        """The node a delivery arriving at `node_id` (period t) after `lead` periods left
+        from: anc(n, t - lead), or None when t - lead < 1 (sent before the horizon). The one
+        statement of this rule: the stock balance's arrivals (formulation) and the reported
+        arrivals (results, through `sent_from_all`) both use it."""
+        t = self.nodes[node_id].t
+        return self.ancestor(node_id, t - lead) if t - lead >= 1 else None
+
+    def sent_from_all(self, lead: int) -> np.ndarray:
+        """`sent_from(n, lead)` for every node n, -1 where there is none."""
+        return np.array([-1 if (m := self.sent_from(n, lead)) is None else m
+                         for n in range(len(self.nodes))], dtype=np.int64)
+
+    def along_paths(self, per_node: np.ndarray) -> np.ndarray:
+        """Sum of a (rows, nodes) array along each scenario's path: (rows, scenarios)."""
+        paths = np.asarray(self.node_of, dtype=np.int64)
+        if per_node.shape[0] == 0 or paths.size == 0:
+            return np.zeros((per_node.shape[0], len(self.node_of)))
+        return per_node[:, paths].sum(axis=2)
+
     def path(self, w: int) -> tuple[int, ...]:
         """Nodes of scenario w in periods 1..N."""
         return self.node_of[w]
@@ -175,8 +219,7 @@ def build_tree(names: tuple[str, ...], probabilities: tuple[float, ...],
                factors: ScenarioFactors, periods: int) -> ScenarioTree:
     """Group scenarios period by period into classes of identical factor histories."""
     n_w = len(names)
-    stacked = np.concatenate(factors.arrays(), axis=0) if n_w else np.zeros((0, 0, periods))
-    rounded = significant(stacked)
+    rounded = rounded_factors(factors) if n_w else np.zeros((0, 0, periods))
     nodes: list[Node] = []
     node_of = np.zeros((n_w, periods), dtype=np.int64)
     group = np.zeros(n_w, dtype=np.int64)     # the node each scenario sits in, per period
@@ -184,8 +227,10 @@ def build_tree(names: tuple[str, ...], probabilities: tuple[float, ...],
     p = np.asarray(probabilities, dtype=float)
     for t in range(1, periods + 1):
         if n_w == 1:  # one scenario: one node a period
-            nodes.append(Node(t - 1, t, (0,), float(p[0]), t - 2 if t > 1 else None))
-            node_of[0, t - 1] = t - 1
+            node = single_scenario_node(t)
+            nodes.append(Node(node, t, (0,), float(p[0]),
+                              single_scenario_node(t - 1) if t > 1 else None))
+            node_of[0, t - 1] = node
             continue
         # A scenario's class: its parent node and its factors in period t, compared as bytes.
         signature = np.ascontiguousarray(
@@ -270,22 +315,3 @@ def plan_scenarios(plan: PlanData) -> ScenarioSet:
     sampled = plan.settings.sample_scenarios > 0
     return ScenarioSet(names, probabilities, factors, tree,
                        limit_until(plan, names, factors, sampled))
-
-
-def single_scenario(plan: PlanData, base: ScenarioSet, w: int) -> ScenarioSet:
-    """Scenario w alone, with probability 1 (a wait-and-see subproblem): its own factors, its
-    limits."""
-    factors = base.factors.select([w])
-    names = (base.names[w],)
-    tree = build_tree(names, (1.0,), factors, plan.settings.periods)
-    until = {name: (periods[w],) for name, periods in base.limit_until.items()}
-    return ScenarioSet(names, (1.0,), factors, tree, until)
-
-
-def expected_value_scenario(plan: PlanData, base: ScenarioSet) -> ScenarioSet:
-    """The EV problem's one scenario: probability-weighted mean factors, every limit binding."""
-    factors = base.factors.mean(base.probabilities)
-    names = ("expected value",)
-    tree = build_tree(names, (1.0,), factors, plan.settings.periods)
-    n = plan.settings.periods
-    return ScenarioSet(names, (1.0,), factors, tree, {name: (n,) for name in plan.limits})

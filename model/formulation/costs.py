@@ -26,7 +26,8 @@ ONCE = -1  # the node of a term paid once in every scenario (investments), undis
 
 
 def family_keys(ix: ModelIndex) -> dict[str, list]:
-    """The keys of each variable family, in the order the variables are declared."""
+    """The keys of each variable family, in order: the one registry of key order, from which
+    variables.py declares the variables and the cost terms take their positions."""
     plan = ix.plan
     return {
         "order": ix.order_keys,

@@ -166,9 +166,8 @@ def supplier_numbers(plan: PlanData, factors: ScenarioFactors, t_node: np.ndarra
         open_route[s] = np.maximum(open_route[s], np.where(deliverable, b, 0.0))
     suppliers = [plan.suppliers[s] for s in names]
     min_take = np.array([s.min_take for s in suppliers])[:, None]
-    first = np.array([s.available_from for s in suppliers])[:, None]
-    last = np.array([s.available_to for s in suppliers])[:, None]
-    available = (first <= t_node[None, :]) & (t_node[None, :] <= last)  # Supplier.available
+    available = np.array([s.available(t_node) for s in suppliers], dtype=bool).reshape(
+        len(suppliers), len(t_node))
     need = np.where(available & (min_take > 0), min_take * a * open_route, 0.0)
     return a, capacity, need
 

@@ -38,6 +38,7 @@ def validate(raw: RawWorkbook) -> PlanData:
 
     known = Known(settings.calendar if settings else None)
     known.commodities = sheets.check_commodities(rows_of("Commodities"), issues)
+    known.commodity_names = ok_rows(rows_of("Commodities"), "commodity")
     demand, known.regions, demand_rows = sheets.check_demand(rows_of("Demand"), known, issues)
     stockpiles = sheets.check_stockpiles(rows_of("Stockpiles"), known, issues)
     known.supplier_names = ok_rows(rows_of("Suppliers"), "supplier")
@@ -74,6 +75,8 @@ def validate(raw: RawWorkbook) -> PlanData:
     crosssheet.check_targets_within_capacity(plan, issues)
     crosssheet.check_limits_satisfiable(plan, issues)
     crosssheet.check_coefficient_ranges(plan, issues)
+    if issues.has_errors:  # a cross-sheet check found a name that is surely misspelt
+        raise InputError(issues.issues, str(raw.path))
     warnings = tuple(i for i in issues.issues if i.severity != "error")
     for warning in warnings:
         log.info("warning: %s", warning)

@@ -31,8 +31,11 @@ from model.inputs.cells import (
     Row,
     check_reference,
     check_unique,
+    close_name,
+    split_list,
     suggestion,
     to_plan_period,
+    visible,
 )
 
 PROBABILITY_TOLERANCE = 1e-6
@@ -46,6 +49,7 @@ class Known:
 
     calendar: Calendar | None
     commodities: dict[str, Commodity] = field(default_factory=dict)
+    commodity_names: set[str] = field(default_factory=set)  # also those of rows with problems
     regions: tuple[str, ...] = ()
     supplier_names: set[str] = field(default_factory=set)
     suppliers: dict[str, Supplier] = field(default_factory=dict)
@@ -105,7 +109,8 @@ def check_demand(rows: list[Row], known: Known, issues: Collector
     overrides = []
     for row in unique:
         if not check_reference(row, "commodity", known.commodities,
-                               "commodity (Commodities sheet)", issues) or not row.ok("demand"):
+                               "commodity (Commodities sheet)", issues,
+                               defined=known.commodity_names) or not row.ok("demand"):
             continue
         key = (row["commodity"], row["region"])
         base.setdefault(key, [0.0] * n)
@@ -134,7 +139,7 @@ def check_stockpiles(rows: list[Row], known: Known, issues: Collector
                "end_stock", "terminal_value")
     for row in check_unique(rows, ("commodity", "region"), issues):
         ok = check_reference(row, "commodity", known.commodities, "commodity (Commodities sheet)",
-                             issues)
+                             issues, defined=known.commodity_names)
         ok &= check_reference(row, "region", known.regions,
                               "region (regions are named in Demand)", issues)
         if not (ok and row.ok(*columns)):
@@ -184,7 +189,7 @@ def check_suppliers(rows: list[Row], period_rows: list[Row], known: Known,
                "available_from", "available_to")
     for row in unique:
         ok = check_reference(row, "commodity", known.commodities, "commodity (Commodities sheet)",
-                             issues)
+                             issues, defined=known.commodity_names)
         if not (ok and row.ok(*columns)) or calendar is None:
             continue
         supplier = _supplier(row, overrides.get(row["supplier"], []), calendar,
@@ -333,7 +338,8 @@ def check_limits(rows: list[Row], known: Known, issues: Collector) -> dict[str, 
     group_names = sorted({g for names in known.groups.values() for g in names})
     for row in check_unique(rows, ("limit",), issues):
         ok = check_reference(row, "commodity", known.commodities,
-                             "commodity (Commodities sheet) or *", issues, allow_star=True)
+                             "commodity (Commodities sheet) or *", issues, allow_star=True,
+                             defined=known.commodity_names)
         ok &= check_reference(row, "region", known.regions, "region or *", issues,
                               allow_star=True)
         if not (ok and row.ok("attribute", "value", "max_share", "min_share", "basis",
@@ -376,13 +382,12 @@ def _check_limit_value(row: Row, known: Known, group_names: list[str],
     if attribute in ("origin_group", "processing_group"):
         return check_reference(row, "value", group_names, "country group (Groups sheet) or *",
                                issues, allow_star=True)
-    if value != "*" and value not in known.countries(attribute):
-        issues.note(row.title, row.excel_row, row.header("value"),
-                    f'no supplier or route has the {attribute.replace("_", " ")} "{value}"; '
-                    "this limit constrains nothing" + ("" if row["min_share"] is None else
-                                                        " (or, as a floor, forbids all supply)"),
-                    "warning")
-    return True
+    if value == "*":
+        return True
+    return check_country(row, "value", attribute, known, issues,
+                         "this limit constrains nothing" + (
+                             "" if row["min_share"] is None
+                             else " (or, as a floor, forbids all supply)"))
 
 
 def _check_shares(row: Row, issues: Collector) -> bool:
@@ -456,7 +461,8 @@ def check_target(row: Row, known: Known, issues: Collector) -> bool:
     commodity = row["commodity"]
     if commodity is not None:
         if not check_reference(row, "commodity", known.commodities,
-                               "commodity (Commodities sheet) or blank", issues):
+                               "commodity (Commodities sheet) or blank", issues,
+                               defined=known.commodity_names):
             return False
         if kind == "demand":
             issues.note(row.title, row.excel_row, row.header("commodity"),
@@ -484,10 +490,41 @@ def check_target(row: Row, known: Known, issues: Collector) -> bool:
             return False
         row.values["target"] = f"{k}@{region}" if region else k
         return True
-    if target not in known.countries(kind):
-        issues.note(row.title, row.excel_row, row.header("target"),
-                    f'no supplier or route has the {kind.replace("_", " ")} "{target}"; this '
-                    "row hits nothing", "warning")
+    return check_country(row, "target", kind, known, issues, "this row hits nothing")
+
+
+def check_country(row: Row, column: str, kind: str, known: Known, issues: Collector,
+                  consequence: str) -> bool:
+    """A country or chokepoint named in `column` that no supplier or route has: an error when
+    it is surely a misspelling of one that some have (case, spacing, invisible characters, one
+    edit), a warning otherwise. Nothing is said while a Suppliers or Routes row has problems
+    of its own (what they would define is unknown)."""
+    value = row[column]
+    if known.calendar is None or len(known.suppliers) < len(known.supplier_names) or (
+            kind == "chokepoint" and len(known.routes) < len(known.route_names)):
+        return True
+    names = known.countries(kind)
+    if value in names:
+        return True
+    what = kind.replace("_", " ")
+    near = close_name(value, sorted(names))
+    if near is not None:
+        issues.error(row.title, row.excel_row, row.header(column), visible(value),
+                     f"{'an' if what[0] in 'aeiou' else 'a'} {what} that some "
+                     f"{'route' if kind == 'chokepoint' else 'supplier'} "
+                     f"has{suggestion(value, [near])}; as written it matches none, so "
+                     f"{consequence}")
+        return False
+    separated = split_list(value) if kind == "chokepoint" else ()
+    if len(separated) > 1:
+        issues.error(row.title, row.excel_row, row.header(column), value,
+                     "one chokepoint: in Routes, ; and , separate chokepoints, so no route can "
+                     f'have "{value}"; give one row for each of ' + ", ".join(
+                         f'"{p}"' for p in separated))
+        return False
+    issues.note(row.title, row.excel_row, row.header(column),
+                f'no supplier or route has the {what} "{visible(value)}"; {consequence}',
+                "warning")
     return True
 
 
@@ -497,7 +534,7 @@ def check_transfers(rows: list[Row], known: Known, issues: Collector) -> tuple[T
     result = []
     for row in check_unique(rows, ("commodity", "from_region", "to_region"), issues):
         ok = check_reference(row, "commodity", known.commodities,
-                             "commodity (Commodities sheet)", issues)
+                             "commodity (Commodities sheet)", issues, defined=known.commodity_names)
         for column in ("from_region", "to_region"):
             ok &= check_reference(row, column, known.regions, "region (named in Demand)",
                                   issues)

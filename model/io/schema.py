@@ -204,7 +204,8 @@ SHEETS: tuple[Sheet, ...] = (
         Column("lead_time_days", "number", False, 0.0, "days", "door-to-door days", lo=0.0),
         _money("freight_cost", "freight per unit"),
         _qty("capacity", "units per period (blank = no route limit)"),
-        Column("chokepoints", "list", False, (), "", "straits or canals passed, separated by ;"),
+        Column("chokepoints", "list", False, (), "",
+               "straits or canals passed, separated by ; or ,"),
     ), key=("route",), description="How supply reaches each region."),
     Sheet("Pipeline", False, (
         Column("route", "key", True, None, "", "route the goods travel on"),
@@ -231,7 +232,7 @@ SHEETS: tuple[Sheet, ...] = (
                "period (every period), year (each plan year), rolling N (every N consecutive "
                "periods) or horizon (whole horizon)", choices=BASES),
         Column("scenarios", "list", False, ("*",), "",
-               "scenarios it binds in, separated by ; (* = all)"),
+               "scenarios it binds in, separated by ; or , (* = all)"),
     ), key=("limit",), description="Diversification limits on shares of supply."),
     Sheet("Scenarios", False, (
         Column("scenario", "key", True, None, "", "name of the scenario"),

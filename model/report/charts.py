@@ -19,7 +19,8 @@ import pandas as pd
 
 from model.domain.data import PlanData
 from model.domain.semantics import limit_commodities, limit_scope, values_of
-from model.report.book import write_cell
+from model.report.book import COUNT, QUANTITY, write_cell
+from model.report.xlsx_internals import fit_cell_text, straight_lines
 from model.results.extract import PlanResult
 from model.results.scenario_compare import (
     reference_scenario,
@@ -190,7 +191,7 @@ class _ChartData:
     def block(self, title: str, table: pd.DataFrame, index_name: str) -> Block:
         """Write title, header and rows."""
         bold = self.book.fmt(bold=True)
-        self.ws.write_string(self.row, 0, title, bold)
+        self.ws.write_string(self.row, 0, fit_cell_text(title), bold)
         header = self.row + 1
         write_cell(self.ws, header, 0, index_name, bold)
         for c, name in enumerate(table.columns, start=1):
@@ -226,8 +227,8 @@ class _Layout:
             self._next_row()
         if self.rows_on_page >= CHART_ROWS_PER_PAGE:
             self._page_break()
-        self.ws.write_string(self.row, 0, title, self.book.fmt(bold=True, font_size=12,
-                                                               font_color="#1F4E78"))
+        self.ws.write_string(self.row, 0, fit_cell_text(title),
+                             self.book.fmt(bold=True, font_size=12, font_color="#1F4E78"))
         self.row += 1
 
     def _page_break(self) -> None:
@@ -272,17 +273,6 @@ class _Layout:
 
 def _title(text: str) -> dict[str, Any]:
     return {"name": text, "name_font": {"size": 11, "bold": True}}
-
-
-def _straight(chart: Any) -> Any:
-    """Lines drawn straight between points: xlsxwriter leaves `<c:smooth val="0"/>` out, and
-    LibreOffice then smooths line charts (curves that overshoot the data)."""
-
-    def write_smooth(smooth: Any) -> None:
-        chart._xml_empty_tag("c:smooth", [("val", "1" if smooth else "0")])
-
-    chart._write_c_smooth = write_smooth
-    return chart
 
 
 def _axis_font() -> dict[str, Any]:
@@ -344,7 +334,7 @@ def _supply_mix_charts(book: Any, layout: _Layout, data: _ChartData, result: Pla
             chart.add_series(block.series(c, gap=40, fill={"color": colours[country]},
                                           border={"none": True}))
         if caps:
-            line = _straight(workbook.add_chart({"type": "line"}))
+            line = straight_lines(workbook.add_chart({"type": "line"}))
             for i in range(len(caps)):
                 line.add_series(block.series(
                     len(countries) + 1 + i, marker={"type": "none"},
@@ -352,7 +342,7 @@ def _supply_mix_charts(book: Any, layout: _Layout, data: _ChartData, result: Pla
                           "dash_type": "dash"}))
             chart.combine(line)
         chart.set_title(_title(f"{k}: supply by processing country"))
-        chart.set_y_axis({"name": f"{commodity.unit} per {period_name}", "num_format": "#,##0",
+        chart.set_y_axis({"name": f"{commodity.unit} per {period_name}", "num_format": COUNT,
                           "num_font": _axis_font()})
         chart.set_x_axis({"name": "order period", "num_font": _axis_font()})
         layout.place(chart, legend="bottom" if caps else "right")
@@ -386,18 +376,18 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
     chart.add_series(block.series(1, gap=60, fill={"color": COST_COLOUR},
                                   border={"none": True}))
     if short:
-        markers = _straight(workbook.add_chart({"type": "line"}))
+        markers = straight_lines(workbook.add_chart({"type": "line"}))
         for i in range(len(short)):
             colour = SHORTFALL_COLOURS[i % len(SHORTFALL_COLOURS)]
             markers.add_series(block.series(
                 2 + i, y2_axis=True, line={"none": True},
                 marker={"type": SHORTFALL_MARKERS[i % len(SHORTFALL_MARKERS)], "size": 8,
                         "fill": {"color": colour}, "border": {"color": colour}}))
-        markers.set_y2_axis({"name": "shortfall (commodity units)", "num_format": "#,##0",
+        markers.set_y2_axis({"name": "shortfall (commodity units)", "num_format": COUNT,
                              "num_font": _axis_font(), "min": 0})
         chart.combine(markers)
     chart.set_title(_title(f"Cost and shortfall of each scenario against {reference}"))
-    chart.set_y_axis({"name": f"cost against {reference} ({unit})", "num_format": "#,##0",
+    chart.set_y_axis({"name": f"cost against {reference} ({unit})", "num_format": COUNT,
                       "num_font": _axis_font()})
     chart.set_x_axis({"num_font": {"size": 8, "rotation": -30}, "label_position": "low"})
     layout.place(chart, legend="bottom")
@@ -416,7 +406,7 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
                                           border={"none": True}))
         chart.set_title(_title(f"{k}: supply gained and lost by processing country, against "
                                f"{reference}"))
-        chart.set_y_axis({"name": f"{commodity.unit} over the horizon", "num_format": "#,##0",
+        chart.set_y_axis({"name": f"{commodity.unit} over the horizon", "num_format": COUNT,
                           "num_font": _axis_font()})
         chart.set_x_axis({"num_font": {"size": 8, "rotation": -30}, "label_position": "low"})
         layout.place(chart)
@@ -443,12 +433,12 @@ def _stock_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanResu
     for k, g, table in found:
         unit = plan.commodities[k].unit
         block = data.block(f"Stock of {k} in {g} ({unit}, end of period)", table, "period")
-        chart = _straight(workbook.add_chart({"type": "line"}))
+        chart = straight_lines(workbook.add_chart({"type": "line"}))
         chart.add_series(block.series(1, line={"width": 2.25, "color": COST_COLOUR}))
         chart.add_series(block.series(2, line={"dash_type": "dash", "width": 1.5,
                                                "color": "#C00000"}))
         chart.set_title(_title(f"{k} in {g}: stock against target"))
-        chart.set_y_axis({"name": unit, "num_format": "#,##0", "num_font": _axis_font(),
+        chart.set_y_axis({"name": unit, "num_format": COUNT, "num_font": _axis_font(),
                           "min": 0})
         chart.set_x_axis({"name": "end of period", "num_font": _axis_font()})
         layout.place(chart, legend="bottom")
@@ -475,7 +465,7 @@ def _tradeoff_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
         table.columns = [f"objective ({unit})"]
         block = data.block(f"Trade-off of {limit}: objective ({unit}) per max_share", table,
                            "max_share")
-        chart = _straight(workbook.add_chart({"type": "scatter",
+        chart = straight_lines(workbook.add_chart({"type": "scatter",
                                               "subtype": "straight_with_markers"}))
         chart.add_series(block.series(1, line={"color": COST_COLOUR, "width": 2},
                                       marker={"type": "circle", "size": 6,
@@ -494,7 +484,7 @@ def _tradeoff_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
         values = table.iloc[:, 0]
         y_min, y_max, step = near_data(float(values.min()), float(values.max()))
         chart.set_y_axis({"name": f"objective ({unit})",
-                          "num_format": "#,##0" if step >= 1 else "#,##0.0##",
+                          "num_format": COUNT if step >= 1 else "#,##0.0##",
                           "min": y_min, "max": y_max, "major_unit": step,
                           "num_font": _axis_font()})
         layout.place(chart, legend="none")
@@ -505,7 +495,7 @@ def add_charts(book: Any, result: PlanResult, plan: PlanData) -> int:
     charts_ws = book.sheet("Charts")
     data_ws = book.sheet("Chart data")
     data_ws.set_column(0, 0, 20)
-    data_ws.set_column(1, 40, 13, book.fmt("#,##0.###"))
+    data_ws.set_column(1, 40, 13, book.fmt(QUANTITY))
     scenario = reference_scenario(plan)
     charts_ws.write_string(0, 0, f"Charts of the plan: the {scenario} scenario, and each "
                            f"scenario against {scenario} (numbers on the Chart data sheet)",

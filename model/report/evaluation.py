@@ -13,6 +13,7 @@ from model.domain.data import PlanData
 from model.report.book import (
     HEADER,
     MONEY,
+    PRICE,
     SECTION,
     SHARE,
     Book,
@@ -47,8 +48,10 @@ def summary_items(evaluation: Evaluation, money: str) -> list[tuple[str, Any, st
     """(item, value, unit, note) of the evaluation."""
     mean, sd, low, high = evaluation.cost_interval
     items = [
-        ("fresh futures", len(evaluation.futures), "", "drawn from the Events sheet (seed in "
-         "Settings), each played with the plan"),
+        ("fresh futures", evaluation.count, "", "drawn from the Events sheet (seed in "
+         "Settings), each played with the plan"
+         + ("" if len(evaluation.futures) >= evaluation.count else
+            f"; the first {len(evaluation.futures):,} are listed one per row")),
         ("with a plan", len(evaluation.costs), "", "futures the plan could be completed in"),
         ("expected cost", mean, money, "mean cost of the fresh futures (present value)"),
         ("95% interval: low", low, money, "confidence interval of the expected cost"),
@@ -99,7 +102,7 @@ def add_evaluation(book: Book, evaluation: Evaluation, plan: PlanData) -> None:
         ws.set_column(column, column, width)
     grid = Grid()
     header, section = book.fmt(**HEADER), book.fmt(**SECTION)
-    grid.put(0, 0, f"How the plan does in {len(evaluation.futures):,} fresh futures", section)
+    grid.put(0, 0, f"How the plan does in {evaluation.count:,} fresh futures", section)
     for c, text in enumerate(("item", "value", "unit", "note")):
         grid.put(1, c, text, header)
     row = 2
@@ -126,7 +129,7 @@ def add_evaluation(book: Book, evaluation: Evaluation, plan: PlanData) -> None:
     row += 1
     costs = evaluation.costs
     chart_top = row
-    if costs:
+    if len(costs):
         table, scale = histogram(costs)
         grid.put(row, 5, f"cost of a future ({scale}{money}, bin centre)", header)
         grid.put(row, 6, "futures", header)
@@ -141,7 +144,7 @@ def add_evaluation(book: Book, evaluation: Evaluation, plan: PlanData) -> None:
         chart.set_title({"name": "Cost of the plan in fresh futures",
                          "name_font": {"size": 11, "bold": True}})
         chart.set_x_axis({"name": f"cost of a future ({scale}{money}, present value)",
-                          "num_format": "#,##0.00", "num_font": {"rotation": -45}})
+                          "num_format": PRICE, "num_font": {"rotation": -45}})
         chart.set_y_axis({"name": "futures", "num_format": "0"})
         chart.set_legend({"none": True})
         chart.set_size({"width": 620, "height": 300})

@@ -62,7 +62,7 @@ from model.results.tables import (
     TRANSFERS,
     OutTable,
 )
-from model.solver.solve import solver_version
+from model.solver.solve import SolveStatus, solver_version
 
 Progress = Callable[[str], None]
 PROGRESS_ROWS = 100_000
@@ -89,7 +89,7 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
         ("cvar", result.cvar, money,
          f"mean cost of the worst {100 * (1 - plan.settings.cvar_level):g}% of outcomes"),
     ]
-    if result.status == "time_limit":
+    if result.status == SolveStatus.TIME_LIMIT:
         items.append(("gap", result.gap, "", "relative distance to the best possible plan "
                       "when the time limit stopped the solver (blank: unknown)"))
     items.append(("total_shortfall", result.total_shortfall, "units",

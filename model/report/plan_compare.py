@@ -369,7 +369,7 @@ def default_comparison_path(old: Path, new: Path) -> Path:
 
 
 def compare_plans(old: Path, new: Path, output: Path | None = None,
-                  progress: Progress | None = None) -> Path:
+                  progress: Progress | None = None, force: bool = False) -> Path:
     """Read two plan workbooks and write their comparison; returns where it went."""
     say: Progress = progress or (lambda _: None)
     old, new = Path(old), Path(new)
@@ -378,8 +378,10 @@ def compare_plans(old: Path, new: Path, output: Path | None = None,
         if output.exists() and plan.exists() and same_file(plan, output):
             raise UsageError(f"the comparison would overwrite the plan {plan}; choose another "
                              "--output")
-    for note in check_output_target(output):
+    for note in check_output_target(output, force):
         say(f"  warning: {note}")
+    if output.is_symlink():  # allowed by --force: write the file it points to
+        output = output.resolve()
     say(f"reading {old}")
     before = read_plan_book(old)
     say(f"reading {new}")

@@ -28,7 +28,7 @@ from model.results.tables import (
     TRANSFERS,
 )
 from model.solver.handoff import CompiledLP
-from model.solver.solve import Solution
+from model.solver.solve import Solution, SolveStatus
 
 QUANTITY_EPSILON = 1e-9
 
@@ -37,7 +37,7 @@ QUANTITY_EPSILON = 1e-9
 class PlanResult:
     """Everything the plan workbook shows, as figures and tables."""
 
-    status: str
+    status: SolveStatus
     objective: float | None
     expected_cost: float
     cvar: float
@@ -68,17 +68,26 @@ class PlanResult:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def cvar_of(costs: list[float], probabilities: list[float], beta: float) -> float:
+def cvar_of(costs, probabilities, beta: float) -> float:
     """CVaR_beta = min_zeta zeta + sum_w p_w max(0, Cost_w - zeta) / (1 - beta).
 
-    The minimum lies at one of the scenario costs, so it is found by trying each.
+    For a discrete distribution the minimum is the probability-weighted mean of the worst
+    costs that make up a tail of mass 1 - beta (the last one counted in part): found by one
+    sort, so that millions of costs (out-of-sample futures) take O(n log n) time and O(n)
+    memory.
     """
-    if not costs:
-        return 0.0
     c = np.asarray(costs, dtype=float)
+    if c.size == 0:
+        return 0.0
     p = np.asarray(probabilities, dtype=float)
-    tails = np.maximum(0.0, c[None, :] - c[:, None]) @ p
-    return float((c + tails / (1.0 - beta)).min())
+    order = np.argsort(-c, kind="stable")
+    c, p = c[order], p[order]
+    tail = 1.0 - beta
+    if tail <= 0.0:
+        return float(c[0])
+    before = np.concatenate(([0.0], np.cumsum(p)[:-1]))
+    weight = np.clip(tail - before, 0.0, p)
+    return float(c @ weight / tail)
 
 
 class SolvedPlan:
@@ -256,30 +265,28 @@ class _Stock:
         self.pipeline = np.zeros(shape)
         for (k, g, n), value in ix.pipeline.items():
             self.pipeline[pair_of[(k, g)], n] = value
-        ancestors = np.array([[tree.ancestor(n, t) if t <= node.t else -1
-                               for t in range(1, plan.settings.periods + 1)]
-                              for n, node in enumerate(tree.nodes)], dtype=np.int64).reshape(
-            n_nodes, plan.settings.periods)
-        periods = np.asarray(ix.periods_of_node, dtype=np.int64)
+        sent_from: dict[int, np.ndarray] = {}  # lead -> the node each arrival left from
+
+        def departures(lead: int) -> tuple[np.ndarray, np.ndarray]:
+            if lead not in sent_from:
+                sent_from[lead] = tree.sent_from_all(lead)
+            ok = np.flatnonzero(sent_from[lead] >= 0)
+            return ok, sent_from[lead][ok]
+
         matrix, route_of = _order_matrix(solved)
         self.arrivals = self.pipeline.copy()
         for (k, g), routes in ix.arrivals.items():
             for r, lead in routes:
-                placed = periods - lead
-                ok = placed >= 1
-                source = ancestors[np.flatnonzero(ok), placed[ok] - 1]
-                self.arrivals[pair_of[(k, g)], np.flatnonzero(ok)] += matrix[route_of[r], source]
+                ok, source = departures(lead)
+                self.arrivals[pair_of[(k, g)], ok] += matrix[route_of[r], source]
         flows = solved.values("transfer").reshape(len(plan.transfers), n_nodes) \
             if plan.transfers else np.zeros((0, n_nodes))
         self.moved_in = np.zeros(shape)
         self.moved_out = np.zeros(shape)
         for f, lane in enumerate(plan.transfers):
             self.moved_out[pair_of[(lane.commodity, lane.from_region)]] += flows[f]
-            placed = periods - lane.lead_periods
-            ok = placed >= 1
-            source = ancestors[np.flatnonzero(ok), placed[ok] - 1]
-            self.moved_in[pair_of[(lane.commodity, lane.to_region)], np.flatnonzero(ok)] += \
-                flows[f, source]
+            ok, source = departures(lane.lead_periods)
+            self.moved_in[pair_of[(lane.commodity, lane.to_region)], ok] += flows[f, source]
         self.pair_of = pair_of
         self.paths = np.asarray(tree.node_of, dtype=np.int64)
 
@@ -287,7 +294,7 @@ class _Stock:
         """Unmet demand per (scenario, commodity), summed over regions and periods."""
         ix = self.ix
         commodities = {k: i for i, k in enumerate(ix.plan.commodities)}
-        along = self.unmet[:, self.paths].sum(axis=2)          # (pairs, W)
+        along = self.ix.tree.along_paths(self.unmet)           # (pairs, W)
         result = np.zeros((self.paths.shape[0], len(commodities)))
         for (k, _g), i in self.pair_of.items():
             result[:, commodities[k]] += along[i]
@@ -367,6 +374,12 @@ def _prices(solved: SolvedPlan) -> pd.DataFrame:
         method="dual (not checked)", note="")
 
 
+def worth_per_point(dual: float, scope_supply: float) -> float:
+    """What one percentage point of a concentration limit's share is worth on one row (money):
+    0.01 * |mu| * S, mu the row's dual and S the supply in its scope (docs/model.md, (8))."""
+    return 0.01 * abs(dual) * scope_supply
+
+
 def _concentration(solved: SolvedPlan) -> pd.DataFrame:
     """Share of each limit per scenario and window, whether it binds, and what a point of the
     limit is worth: 0.01 * |dual| * supply in scope, split over the scenarios sharing the row in
@@ -392,7 +405,7 @@ def _concentration(solved: SolvedPlan) -> pd.DataFrame:
         entry = merged.setdefault(key, {"row": row, "has": has, "total": total,
                                         "binding": False, "worth": 0.0})
         entry["binding"] |= bool(binding)
-        entry["worth"] += 0.01 * abs(dual) * total
+        entry["worth"] += worth_per_point(dual, total)
     records = []
     for entry in merged.values():
         row, total = entry["row"], entry["total"]

@@ -114,12 +114,15 @@ PRICES = OutTable("Prices", (
 SENSITIVITY = OutTable("Sensitivity", (
     _text("kind", 26), _text("name", 28), _text("commodity", 14), _text("finding", 70),
     OutColumn("break_even", "price", "money/unit", 16),
-    OutColumn("current", "price", "", 14), _text("unit", 16),
+    OutColumn("largest_capacity", "quantity", "", 14),
+    OutColumn("mean_unit_cost", "price", "", 14), _text("unit", 16),
     _money("worth", "money", 16), _text("method", 28)),
     "How sure the plan is: what one more unit of a binding capacity is worth, how far a used "
     "supplier's price can rise before the plan buys less, and the price at which a supplier "
     "left out would enter; `worth` is the saving of one more unit per period for a capacity, "
-    "the expected spend for a used supplier and the price fall needed for one left out.")
+    "the expected spend for a used supplier and the price fall needed for one left out. "
+    "`largest_capacity` is a capacity row's largest capacity over the periods, "
+    "`mean_unit_cost` a supplier row's unit cost averaged over the periods, each in `unit`.")
 
 SCENARIOS = OutTable("Scenarios", (
     _text("scenario", 18), OutColumn("probability", "share", "%"),
