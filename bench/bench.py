@@ -3,6 +3,8 @@
     python bench/bench.py                          # small (shipped example), medium, large
     python bench/bench.py --sizes large,xl,xxl     # 342k, ~550k and ~1.2M variables
     python bench/bench.py --sizes demand200k       # 200,000 demand rows read and validated
+    python bench/bench.py --sizes national --workbook tests/data/national_solve_error.xlsx \
+        --repeat 2                                 # national plans against the plain LP
 
 For each size, in separate processes (so peak memory is per process):
 - ours: `python run.py` on a generated workbook (bench/generate.py), with the stage timings the
@@ -11,8 +13,13 @@ For each size, in separate processes (so peak memory is per process):
   process, imports included; peak resident memory;
 - raw: the identical LP (arrays saved by our run) assembled column-wise with numpy, passed to
   highspy, solved, and its solution fetched; its peak memory.
+- plain: tests/reference_lp.py's independent LP of the same data (every decision per scenario,
+  no scenario tree), solved by highspy with its defaults: "the plain LP's HiGHS time", measured
+  in the same run as ours (its status is printed: HiGHS can fail on it too).
 `core` is the seven stages of the plan itself; `core/raw` is the ratio the target is about;
-`wall/raw` includes the analyses too.
+`whole` is the whole run with its analyses (the process's wall time, imports included), and
+`whole/plain` its ratio to the plain LP's HiGHS time. The machine may be shared: ours, raw and
+plain run one after the other in the same invocation, and `--repeat` repeats the three.
 """
 
 from __future__ import annotations
@@ -64,7 +71,9 @@ def measure_ours(workbook: str, arrays: str, output: str) -> dict:
     result = outcome.result
     timings = {k.removesuffix("_seconds"): v for k, v in result.timings.items()}
     return {"times": timings, "peak_mb": peak_mb(), "variables": result.model_size[0],
-            "rows": result.model_size[1], "objective": result.objective}
+            "rows": result.model_size[1], "objective": result.objective,
+            "left_out": result.extras.get("run", {}).get("analyses_left_out", 0),
+            "method": result.method}
 
 
 def measure_raw(arrays: str) -> dict:
@@ -95,6 +104,29 @@ def measure_raw(arrays: str) -> dict:
             "objective": h.getInfo().objective_function_value}
 
 
+def measure_plain(workbook: str) -> dict:
+    """HiGHS's default solve of tests/reference_lp.py's plain LP of the same workbook (its
+    construction in Python is not timed: only passModel, run and fetching the solution)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import reference_lp
+
+    from model.pipeline import read_plan_data
+
+    plan = read_plan_data(Path(workbook), lambda _: None, {})
+    worlds, factors = reference_lp._worlds(plan)
+    built = reference_lp._build(plan, worlds, shared_z=True,
+                                na_classes=reference_lp._na_classes(plan, factors), fixed=None)
+    start = time.perf_counter()
+    h = built.lp._highs()
+    h.run()
+    solution = h.getSolution()
+    np_col = list(solution.col_value)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "status": h.modelStatusToString(h.getModelStatus()),
+            "objective": h.getInfo().objective_function_value, "columns": len(np_col),
+            "peak_mb": peak_mb()}
+
+
 def measure_read(workbook: str) -> dict:
     """Reading and validating only."""
     from model.inputs import validate
@@ -116,6 +148,8 @@ def child(argv: list[str]) -> None:
         result = measure_ours(*argv[1:4])
     elif kind == "raw":
         result = measure_raw(argv[1])
+    elif kind == "plain":
+        result = measure_plain(argv[1])
     else:
         result = measure_read(argv[1])
     print(json.dumps(result))
@@ -141,28 +175,39 @@ def workbook_for(size: str, folder: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="small,medium,large")
+    parser.add_argument("--workbook", action="append", default=[],
+                        help="also benchmark this workbook (repeatable)")
+    parser.add_argument("--repeat", type=int, default=1, help="measure each plan N times")
+    parser.add_argument("--no-plain", action="store_true",
+                        help="skip the plain reference LP (slow to build on large plans)")
     args = parser.parse_args()
     rows, reads = [], []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for size in args.sizes.split(","):
-            workbook = workbook_for(size, folder)
+        plans = [(size, None) for size in args.sizes.split(",") if size]
+        plans += [(Path(w).stem[:7], Path(w)) for w in args.workbook]
+        for size, given in plans:
+            workbook = given or workbook_for(size, folder)
             if size == "demand200k":
                 reads.append((size, *run_child("read", str(workbook))))
                 continue
-            arrays = str(folder / f"{size}.npz")
-            ours, wall = run_child("ours", str(workbook), arrays,
-                                   str(folder / f"{size}_plan.xlsx"))
-            raw, _ = run_child("raw", arrays)
-            rows.append((size, ours, wall, raw))
-            print(f"measured {size}", file=sys.stderr, flush=True)
+            for _ in range(args.repeat):
+                arrays = str(folder / f"{size}.npz")
+                ours, wall = run_child("ours", str(workbook), arrays,
+                                       str(folder / f"{size}_plan.xlsx"))
+                raw, _ = run_child("raw", arrays)
+                plain = None if args.no_plain else run_child("plain", str(workbook))[0]
+                rows.append((size, ours, wall, raw, plain))
+                print(f"measured {size}", file=sys.stderr, flush=True)
     header = (f"{'size':<7}{'vars':>10}{'rows':>9}" + "".join(f"{s[:6]:>7}" for s in STAGES)
               + f"{'core':>8}{'raw':>7}{'core/raw':>9}" + "".join(f"{s[:6]:>8}" for s in EXTRAS)
-              + f"{'wall':>7}{'wall/raw':>9}{'MB':>7}{'rawMB':>7}{'mem':>6}")
+              + f"{'whole':>7}{'wh/raw':>7}{'plain':>7}{'wh/plain':>9}"
+              + f"  {'plain status':<14}{'left':>5}"
+              + f"{'MB':>7}{'rawMB':>7}{'mem':>6}")
     if rows:
         print(header)
         print("-" * len(header))
-    for size, ours, wall, raw in rows:
+    for size, ours, wall, raw, plain in rows:
         t = ours["times"]
         core = sum(t.get(s, 0.0) for s in STAGES)
         assert abs(ours["objective"] - raw["objective"]) <= 1e-6 * max(1, abs(raw["objective"]))
@@ -170,7 +215,11 @@ def main() -> None:
               + "".join(f"{t.get(s, 0.0):>7.2f}" for s in STAGES)
               + f"{core:>8.2f}{raw['seconds']:>7.2f}{core / raw['seconds']:>9.2f}"
               + "".join(f"{t.get(s, 0.0):>8.2f}" for s in EXTRAS)
-              + f"{wall:>7.1f}{wall / raw['seconds']:>9.2f}{ours['peak_mb']:>7.0f}"
+              + f"{wall:>7.1f}{wall / raw['seconds']:>7.2f}"
+              + (f"{plain['seconds']:>7.2f}{wall / plain['seconds']:>9.2f}  "
+                 f"{plain['status']:<14.14}" if plain else f"{'-':>7}{'-':>9}  {'-':<14}")
+              + f"{ours['left_out']:>5}"
+              + f"{ours['peak_mb']:>7.0f}"
               f"{raw['peak_mb']:>7.0f}{ours['peak_mb'] / raw['peak_mb']:>6.2f}")
     for size, found, wall in reads:
         print(f"\n{size}: {found['rows']:,} rows read in {found['read']:.1f} s and validated in "
@@ -180,8 +229,11 @@ def main() -> None:
         print("\nseconds; core = read + validate + build + hand-off + solve + extract + write (the "
               "plan itself); raw = numpy assembly + passModel + solve + solution of the same LP "
               "by highspy alone; insight, sweep and value are the analyses' own re-solves; "
-              "wall = the whole process as the user waits for it, imports included; MB = peak "
-              "resident memory of each process")
+              "whole = the whole run with its analyses, as the user waits for it, imports "
+              "included; plain = HiGHS's default solve of tests/reference_lp.py's plain LP of "
+              "the same data, in the same invocation; left = analyses left out by the "
+              "run's shared time budget; MB = peak resident memory of each "
+              "process")
 
 
 if __name__ == "__main__":

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from model.analyses.budget import TimeBudget
 from model.analyses.diagnose import diagnose
 from model.analyses.evaluate import evaluate
 from model.analyses.parallel import Where, check_scheduler
-from model.analyses.sensitivity import insight
+from model.analyses.sensitivity import insight, not_checked
 from model.analyses.sweep import run_sweep
 from model.analyses.value import value_of_information
 from model.domain.data import PlanData
@@ -122,6 +123,7 @@ def keep_full_list(error: InputError, input_path: Path, output_folder: Path) -> 
 def run(input_path: str | Path, output_path: str | Path | None = None,
         progress: Progress = log.info, options: RunOptions | None = None) -> RunOutcome:
     """Read, validate, solve and write the plan; returns where it went."""
+    run_started = time.perf_counter()
     options = options or RunOptions()
     solver_log = options.solver_log
 
@@ -164,7 +166,12 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     started = time.perf_counter()
     result = extract(solved.built, solved.solver.lp, solved.solution)
     timings["extract_seconds"] = time.perf_counter() - started
-    add_analyses(result, plan, solved, progress, timings, options)
+    budget = analyses_budget(solved, timings, run_started)
+    add_analyses(result, plan, solved, progress, timings, options, budget)
+    result.extras.setdefault("run", {}).update(budget.run_facts())
+    if solved.solver.lp.num_cols > LARGE_COLUMNS:  # no solve is left: free HiGHS's memory
+        solved.solver.release()
+        give_back_memory()
     result.timings = timings
     result.extras["inputs"] = inputs
     progress(f"writing {output}")
@@ -174,19 +181,55 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     return RunOutcome(result, written, plan, notes + write_notes)
 
 
+NATIONAL_COLUMNS = 100_000  # from here on, the whole run's time is capped (see below)
+WHOLE_RUN_FACTOR = 2.0      # the whole run, analyses included, within 2x the plan's solve
+SWEEP_WARM_SHARE = 0.5      # a sweep point, from the plan's basis, against the plan's solve
+
+
+def analyses_budget(solved: Solved, timings: dict[str, float], run_started: float
+                    ) -> TimeBudget:
+    """The analyses' shared time budget. On a national plan (NATIONAL_COLUMNS columns or more)
+    the whole run should take at most WHOLE_RUN_FACTOR times the plan's own HiGHS solve: the
+    analyses get what is left of that after the time spent so far and the writing still to
+    come (estimated as long as the build, both being per-row Python work). Smaller plans get
+    no shared cap: each analysis keeps its own default."""
+    if solved.solver.lp.num_cols < NATIONAL_COLUMNS:
+        return TimeBudget()
+    spent = time.perf_counter() - run_started
+    whole = WHOLE_RUN_FACTOR * timings.get("solve_seconds", 0.0)
+    return TimeBudget(max(0.0, whole - spent - timings.get("build_seconds", 0.0)))
+
+
 def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: Progress,
-                 timings: dict[str, float], options: RunOptions) -> None:
+                 timings: dict[str, float], options: RunOptions,
+                 budget: TimeBudget | None = None) -> None:
     """What the plan is worth and how sure it is, each from its own solves: prices and
-    break-evens (insight), the trade-off sweep, EVPI and VSS, and out-of-sample evaluation."""
+    break-evens (insight), the trade-off sweep, EVPI and VSS (all three within the one shared
+    `budget`), and out-of-sample evaluation (asked for explicitly, so never left out)."""
+    budget = budget or TimeBudget()
     where = Where(options.workers, options.scheduler)
-    add_insight(result, solved, progress, timings, options, where)
-    if plan.sweep:
+    add_insight(result, solved, progress, timings, options, where, budget)
+    solve_seconds = solved.solution.seconds
+    if plan.sweep and budget.fits("sweep", SWEEP_WARM_SHARE * solve_seconds * len(plan.sweep),
+                                  f"{len(plan.sweep)} re-solves from the plan's basis, each "
+                                  "about half the plan's solve"):
         progress(f"sweeping {len(plan.sweep)} trade-off points ...")
         started = time.perf_counter()
         result.tradeoff = run_sweep(solved.built, solved.solver, where,
                                     item_seconds=solved.solution.seconds)
         timings["sweep_seconds"] = time.perf_counter() - started
-    add_value_of_information(result, plan, solved, progress, timings, where)
+    elif plan.sweep:
+        progress(f"  warning: the trade-off sweep is left out: {budget.left_out[-1][1]}")
+    if len(plan.scenarios) <= 1 or budget.fits(
+            "EVPI and VSS", solve_seconds, "the wait-and-see, expected-value and EEV solves "
+            "together, about one solve of the plan"):
+        add_value_of_information(result, plan, solved, progress, timings, where)
+    else:
+        why = budget.left_out[-1][1]
+        progress(f"  warning: EVPI and VSS are left out: {why}")
+        result.extras.update(evpi=None, vss=None, evpi_text=why, vss_text=why, ws=None,
+                             ev=None, eev=None)
+        timings["value_seconds"] = 0.0
     # run_tasks released the wait-and-see and sweep set-ups: hand their memory back before
     # the evaluation builds its own models.
     if solved.solver.lp.num_cols > LARGE_COLUMNS:
@@ -261,17 +304,27 @@ def insight_budget(options: RunOptions, columns: int, solve_seconds: float) -> f
 
 def add_insight(result: PlanResult, solved: Solved, progress: Progress,
                 timings: dict[str, float], options: RunOptions,
-                where: Where | None = None) -> None:
+                where: Where | None = None, shared: TimeBudget | None = None) -> None:
     """Prices that hold for one more unit, whole points of each limit, and the Sensitivity
-    table, within a time budget; what it leaves unchecked is counted by kind on the Run
-    sheet."""
+    table, within a time budget (`insight_budget`); left out when the run's `shared` budget
+    has no room for it; what it leaves unchecked is counted by kind on the Run sheet."""
     budget = insight_budget(options, solved.solver.lp.num_cols,
                             timings.get("solve_seconds", 0.0))
-    progress("testing how sure the plan is (prices, break-evens, points of each limit; "
-             + ("every check" if budget == float("inf") else f"up to {round(budget, 1):g} s")
-             + ") ...")
-    prices, table, info = insight(solved.built, solved.solver, solved.solution, result.prices,
-                                  budget, result.concentration, where)
+    shared = shared or TimeBudget()
+    if options.insight_seconds is None and not shared.fits(
+            "prices and sensitivity", budget, "half the plan's solve, at least "
+            f"{INSIGHT_MIN_SECONDS:g} s, the checks' default on a plan of this size"):
+        why = shared.left_out[-1][1]
+        progress(f"  warning: the checks of prices and break-evens are left out: {why}")
+        prices, table, info = not_checked(result.prices, why)
+    else:
+        if options.insight_seconds is None:
+            budget = min(budget, shared.left())
+        progress("testing how sure the plan is (prices, break-evens, points of each limit; "
+                 + ("every check" if budget == float("inf") else
+                    f"up to {round(budget, 1):g} s") + ") ...")
+        prices, table, info = insight(solved.built, solved.solver, solved.solution,
+                                      result.prices, budget, result.concentration, where)
     result.prices, result.sensitivity = prices, table
     if "concentration" in info:
         result.concentration = info["concentration"]

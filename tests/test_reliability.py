@@ -67,28 +67,28 @@ def fail_first(monkeypatch, how_many: int = 1, status=Status.kSolveError) -> lis
 # --------------------------------------------------------------------------- 1. solver ladder
 
 
-def test_a_solve_error_falls_back_to_dantzig_pricing_and_says_so(tmp_path, monkeypatch):
+def test_a_solve_error_falls_back_to_no_presolve_and_says_so(tmp_path, monkeypatch):
     tried = fail_first(monkeypatch)
     source = write_workbook(tmp_path / "input.xlsx", valid())
     said: list[str] = []
     outcome = run(source, tmp_path / "plan.xlsx", progress=said.append)
-    assert tried[:2] == ["dual simplex", "dual simplex with Dantzig pricing"]
+    assert tried[:2] == ["dual simplex", "dual simplex without presolve"]
     assert "  dual simplex: Solve error; tried other settings" in said
     assert any(line.startswith("solved: optimal") and
-               line.endswith(" by dual simplex with Dantzig pricing") for line in said), said
+               line.endswith(" by dual simplex without presolve") for line in said), said
     tables = read_plan(outcome.output_path)
     check_residuals(outcome.plan, tables)
     items = summary(tables)
     assert items["status"] == "optimal"
     notes = dict(zip(tables["Summary"]["item"], tables["Summary"]["note"], strict=True))
-    assert notes["solve_seconds"] == "solved by dual simplex with Dantzig pricing"
+    assert notes["solve_seconds"] == "solved by dual simplex without presolve"
     run_sheet = tables["Run"]
     assert run_sheet.loc[run_sheet["item"] == "solved_by", "value"].tolist() == \
-        ["dual simplex with Dantzig pricing"]
+        ["dual simplex without presolve"]
     assert run_sheet.loc[run_sheet["item"] == "tried first", "value"].tolist() == \
         ["dual simplex: Solve error"]
     assert ("HiGHS failed with its usual settings (dual simplex: Solve error); the plan was "
-            "solved by dual simplex with Dantzig pricing") in tables["Warnings"]["message"].tolist()
+            "solved by dual simplex without presolve") in tables["Warnings"]["message"].tolist()
 
 
 @pytest.mark.parametrize("status", [Status.kUnknown, Status.kPostsolveError])
@@ -100,7 +100,7 @@ def test_unknown_and_postsolve_errors_climb_the_ladder_too(tmp_path, monkeypatch
 
     solved = solve_plan(plan, **QUIET)
     assert solved.solution.status == "optimal"
-    assert solved.solution.method == "dual simplex with Dantzig pricing"
+    assert solved.solution.method == "dual simplex without presolve"
     assert solved.solution.objective == pytest.approx(3 * (4 * 1 + 6 * 3))
 
 
@@ -172,7 +172,7 @@ def test_a_plan_that_breaks_a_limit_is_numerical_trouble_and_climbs_on(tmp_path,
     monkeypatch.setattr(solve_module, "max_residual",
                         lambda lp, values: next(residuals, None) or real(lp, values))
     solution = solver.solve()
-    assert solution.method == "dual simplex with Dantzig pricing"
+    assert solution.method == "dual simplex without presolve"
     assert solution.tried == ["dual simplex: a plan that breaks a limit by 1 (numerical "
                               "trouble)"]
     assert solution.max_residual < 1e-9
@@ -187,12 +187,12 @@ def test_the_rung_that_worked_is_tried_first_on_the_next_solve(tmp_path, monkeyp
 
     solver = PlanSolver(compile_lp(build_model(plan).model))
     first = solver.solve()
-    assert first.method == "dual simplex with Dantzig pricing"
+    assert first.method == "dual simplex without presolve"
     assert first.tried == ["dual simplex: Solve error"]
     second = solver.solve()  # a sweep point or a re-solve: no second failed dual simplex
-    assert tried == ["dual simplex", "dual simplex with Dantzig pricing",
-                     "dual simplex with Dantzig pricing"]
-    assert second.method == "dual simplex with Dantzig pricing" and second.tried == []
+    assert tried == ["dual simplex", "dual simplex without presolve",
+                     "dual simplex without presolve"]
+    assert second.method == "dual simplex without presolve" and second.tried == []
     assert second.objective == pytest.approx(first.objective)
 
 
@@ -231,8 +231,10 @@ def test_the_time_limit_running_out_between_rungs_is_said_plainly(tmp_path, monk
     err = capsys.readouterr().err
     assert code == EXIT_SOLVER
     assert ("error: the solver stopped without a plan (dual simplex: Solve error; dual simplex "
-            "with Dantzig pricing: Solve error; primal simplex, interior point with crossover, "
-            "interior point without crossover: not tried: the time limit of 0.5 s was used up); "
+            "without presolve: Solve error; dual simplex with another scaling, dual simplex with "
+            "another random seed, dual simplex with Dantzig pricing, primal simplex, interior "
+            "point with crossover, interior point without crossover: not tried: the time limit "
+            "of 0.5 s was used up); "
             "the time limit ran out before every fallback setting was tried: raise "
             "time_limit_seconds in Settings") in err
 

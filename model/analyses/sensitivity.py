@@ -429,6 +429,17 @@ def _settle_all(live: LiveModel, items: list[Item], deadline: float, where: Wher
         forget(_Settle.key)
 
 
+def not_checked(prices: pd.DataFrame, reason: str) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """What `insight` returns when it is left out (the run's time budget had no room): the
+    prices as the duals give them, with `reason` as their note, and a Sensitivity table of one
+    note."""
+    table = prices.assign(method="dual (not checked)", note=reason)
+    words = {"kind": "note", "name": "-", "commodity": "-", "unit": "", "method": "-",
+             "finding": f"no sensitivity: {reason}"}
+    note = SENSITIVITY.frame([tuple(words.get(name) for name in SENSITIVITY.names)])
+    return table[PRICES.names], note, {"solves": 0, "seconds": 0.0}
+
+
 def insight(built: BuiltModel, solver: PlanSolver, solution: Solution, prices: pd.DataFrame,
             budget_seconds: float, concentration: pd.DataFrame | None = None,
             where: Where | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:

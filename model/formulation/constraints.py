@@ -133,8 +133,8 @@ def add_concentration(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
         sum_{t in W} sum_{r in scope, r has v} x[r, n_t] >= m0 * sum_{t in W} sum_{r in scope} x
 
     Scope: routes of k into the limit's region (all regions for `*`). Written with the scope's
-    total as its own variable, shared by every value of the expansion (the same feasible set,
-    sparser):
+    total as its own variable, shared by every value of the expansion and by every limit over the
+    same routes and window (the same feasible set, sparser, and no pair of totals forced equal):
 
         scope_supply[j] = sum_{t in W} sum_{r in scope} x[r, n_t]      (definition, per scope j)
         sum_{has} x - m * scope_supply[j] <= 0   (max)   and   >= 0 with m0 (min)

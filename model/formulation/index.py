@@ -399,8 +399,8 @@ def _index_concentration(index: ModelIndex) -> None:
                         paths.setdefault(tuple(tree.node_of[w][t - 1] for t in span),
                                          []).append(w)
                     for nodes, members in paths.items():
-                        j = _scope_id(index, scope_ids, (limit.name, k, nodes), names, nodes,
-                                      orders)
+                        key = scope_key(limit.name, names, nodes)
+                        j = _scope_id(index, scope_ids, key, names, nodes, orders)
                         has_orders = [(r, n) for n in nodes for r in has if (r, n) in orders]
                         for bound in bounds:
                             if bound == "max" and not has_orders:
@@ -412,10 +412,19 @@ def _index_concentration(index: ModelIndex) -> None:
                                 tuple(members), has_orders, j))
 
 
+def scope_key(limit: str, routes: list[str], nodes: tuple[int, ...]) -> tuple:
+    """What makes two scope totals one: the routes counted and the tree nodes of the window,
+    whichever limit asks (`limit` is not part of it; tests/test_highs_solve_error.py puts it
+    back to rebuild the LP on which HiGHS 1.16 fails)."""
+    return tuple(routes), nodes
+
+
 def _scope_id(index: ModelIndex, scope_ids: dict[tuple, int], key: tuple, names: list[str],
               nodes: tuple[int, ...], orders: set[OrderKey]) -> int:
-    """One shared total per (limit, commodity, nodes of a window): every value row of a `*`
-    expansion compares against the same scope supply."""
+    """One shared total per (scope's routes, nodes of a window): every value row of a `*`
+    expansion, and every limit over the same routes and window, compares against the same
+    scope supply (two totals of the same orders are a redundant pair of columns forced equal,
+    which made HiGHS's dual simplex fail on a national plan: docs/highs_solve_error.md)."""
     found = scope_ids.get(key)
     if found is None:
         found = scope_ids[key] = len(index.scopes)
