@@ -311,9 +311,13 @@ def add_insight(result: PlanResult, solved: Solved, progress: Progress,
     budget = insight_budget(options, solved.solver.lp.num_cols,
                             timings.get("solve_seconds", 0.0))
     shared = shared or TimeBudget()
+    # Every check of a small plan has no time of its own to ask the shared budget for: it
+    # asks for half the plan's solve, the least the checks get on a larger plan.
+    estimate = budget if budget < float("inf") else \
+        INSIGHT_SHARE_OF_SOLVE * timings.get("solve_seconds", 0.0)
     if options.insight_seconds is None and not shared.fits(
-            "prices and sensitivity", budget, "half the plan's solve, at least "
-            f"{INSIGHT_MIN_SECONDS:g} s, the checks' default on a plan of this size"):
+            "prices and sensitivity", estimate, "half the plan's solve, at least "
+            f"{INSIGHT_MIN_SECONDS:g} s on a plan past {INSIGHT_FULL_COLUMNS:,} variables"):
         why = shared.left_out[-1][1]
         progress(f"  warning: the checks of prices and break-evens are left out: {why}")
         prices, table, info = not_checked(result.prices, why)
