@@ -44,6 +44,7 @@ from model.solver.solve import INF, new_highs, pass_arrays, set_option
 
 PROGRESS_PREFIX = "@@ "
 ROOT = "ROOT"
+ZETA_SCALE_SHARE = 0.01  # the CVaR threshold's scale: this share of the dearest total cost
 RHO_FLOOR_SHARE = 1e-3  # a decision without a cost gets rho = this share of the median rho
 
 
@@ -175,7 +176,8 @@ class FutureModels:
 
     def scales(self, m: Any, ix: Any) -> dict[int, float]:
         """A quantity scale per shared decision (id -> units): its commodity's demand a
-        period; money for the CVaR threshold (the horizon's demand at the dearest price)."""
+        period; money for the CVaR threshold (1% of the horizon's demand at the dearest
+        price)."""
         plan = self.plan
         unit = self.commodity_scale()
         found: dict[int, float] = {}
@@ -192,7 +194,9 @@ class FutureModels:
             for s in plan.suppliers.values():
                 dearest[s.commodity] = max(dearest[s.commodity],
                                            float(max(s.unit_cost_per_period)))
-            found[id(m.cvar_threshold)] = max(1.0, sum(
+            # zeta moves with the spread of the futures' costs, a small share of the cost
+            # itself: measured against the whole cost, its weights would barely move.
+            found[id(m.cvar_threshold)] = max(1.0, ZETA_SCALE_SHARE * sum(
                 unit[k] * plan.settings.periods * dearest[k] for k in plan.commodities))
         return found
 
