@@ -4,11 +4,13 @@ plan (docs/scale.md, section 4; docs/model.md, "Solving by scenario decompositio
 The planner starts K ranks itself (`mpiexec -n K python -m model.solver.ph_ranks JOB`, with the
 mpiexec of the `mpich` wheel of `.[mpi]`, or the site's launcher given by `--mpiexec`), reads
 their progress lines, and takes back the x-hat spoke's best plan: every future's decisions.
-`solve_fixed_plan` then builds the plan's extensive form with the shared orders, transfers and
-investments fixed at the x-hat's values (unmet demand, stock and below-target left to follow,
-shared by construction) and solves it: that LP splits into one small LP per path of the tree,
-its objective is the plan's cost (an upper bound on the optimum), and its duals are the
-per-future prices with the shared decisions fixed. The Lagrangian spoke's bound is the lower
+`solve_fixed_plan` then builds the plan's extensive form with the orders and transfers of the
+nodes two or more futures share, and the investments, fixed at the x-hat's values (unmet
+demand, stock and below-target left free on the tree's nodes, so shared by construction, and
+each future's own path re-planned for it alone) and solves it: that LP splits into one small LP
+per path of the tree, its objective is the plan's cost (an upper bound on the optimum: it is a
+plan of the extensive form), and its duals are the per-future prices with the shared decisions
+fixed. The Lagrangian spoke's bound is the lower
 bound; the gap is (upper - lower) / |upper|.
 """
 
@@ -171,8 +173,13 @@ def _launch(command: list[str], env: dict, job: Path, progress: Progress, solver
                 progress(progress_line(message))
         process.wait(timeout=max(60.0, limit))
     except BaseException:
-        process.kill()
-        process.wait()
+        # SIGTERM first: the launcher passes it on to every rank; SIGKILL would orphan them.
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         raise
     reader.join(timeout=5)
     return failed, "".join(errors)
@@ -207,9 +214,10 @@ SHARED_FAMILIES = ("order", "transfer", "build")
 
 def solve_fixed_plan(plan: PlanData, found: Decomposed, progress: Progress,
                      timings: dict[str, float]) -> Solved:
-    """The plan's extensive form with the x-hat's orders, transfers and investments fixed
-    (unmet demand, stock and below-target follow, shared by construction), solved: the plan
-    the workbook shows, its cost the upper bound."""
+    """The plan's extensive form with the x-hat's investments and the orders and transfers
+    of its shared nodes fixed (the rest free: unmet demand shared by construction, each
+    future's own path re-planned), solved: the plan the workbook shows, its cost the upper
+    bound."""
     started = time.perf_counter()
     built = build_model(plan)
     timings["build_seconds"] = time.perf_counter() - started
@@ -235,7 +243,10 @@ def solve_fixed_plan(plan: PlanData, found: Decomposed, progress: Progress,
                 if family == "build":
                     target = key
                 else:  # the future's own node t - 1 is the plan's node of period t
-                    target = (*key[:-1], tree.node_of[w][key[-1]])
+                    node = tree.node_of[w][key[-1]]
+                    if len(tree.nodes[node].scenarios) < 2:
+                        continue  # a future's own path stays free: re-planned for it alone
+                    target = (*key[:-1], node)
                 if target in done or value is None:
                     continue
                 done.add(target)
