@@ -19,6 +19,7 @@ with their bounds, one `add_<family>` per constraint family, then the objective.
 | (3), (5), (7)   | bounds of `order`, `stock`, `transfer` |                                  |
 | (6), (7b), (8)  | `stock_target`, `end_stock`, `concentration` (+ `scope_supply_definition`) |
 | (9)             | by construction: decisions live on scenario-tree nodes                    |
+| (10), (11)      | `stock_floor`, `budget` (`money.py`, model.md section 15)                 |
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from model.formulation.constraints import (
 )
 from model.formulation.costs import CostTerms, cost_terms
 from model.formulation.index import ModelIndex, build_index
+from model.formulation.money import add_money_and_obligations
 from model.formulation.objective import add_objective
 from model.formulation.variables import add_variables
 
@@ -70,6 +72,7 @@ def build_model(plan: PlanData, scenarios: ScenarioSet | None = None,
         add_stock_target(m, ix)
         add_end_stock(m, ix)
         add_concentration(m, ix)
+        add_money_and_obligations(m, ix)
         terms = cost_terms(ix)
         add_objective(m, ix, terms)
     return BuiltModel(m, ix, terms)
