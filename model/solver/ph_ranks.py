@@ -35,7 +35,12 @@ import numpy as np
 import pyomo.core as pyo
 
 from model.domain.data import PlanData
-from model.domain.scenarios import ScenarioSet, ScenarioTree, plan_scenarios, single_scenario
+from model.domain.scenarios import (
+    ScenarioSet,
+    ScenarioTree,
+    build_tree,
+    plan_scenarios,
+)
 from model.formulation import build_model
 from model.formulation.costs import ONCE
 from model.formulation.objective import term_variables
@@ -119,6 +124,15 @@ def tree_layout(base: ScenarioSet) -> TreeLayout:
         children[parent] = children.get(parent, 0) + 1
     return TreeLayout(order, probability, members, names, shared,
                       [ROOT] + list(names.values()) + leaves, periods)
+
+
+def future_alone(plan: PlanData, base: ScenarioSet, w: int) -> ScenarioSet:
+    """Future w alone, with probability 1: its own factors and binding limits."""
+    factors = base.factors.select([w])
+    names = (base.names[w],)
+    tree = build_tree(names, (1.0,), factors, plan.settings.periods)
+    until = {name: (periods[w],) for name, periods in base.limit_until.items()}
+    return ScenarioSet(names, (1.0,), factors, tree, until)
 
 
 class FutureModels:
@@ -206,7 +220,7 @@ class FutureModels:
 
         plan, base, layout = self.plan, self.base, self.layout
         w = self.position[scenario_name]
-        built = build_model(plan, single_scenario(plan, base, w))
+        built = build_model(plan, future_alone(plan, base, w))
         m, ix = built.model, built.index
         tree = base.tree
         # In the future's own model node id = t - 1: the decisions of each period, shared
