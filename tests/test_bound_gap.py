@@ -10,9 +10,12 @@ from model.report.evaluation import summary_items
 
 
 def evaluation(costs: list[float], replications: list[float]) -> Evaluation:
-    futures = [FutureOutcome(i, "no event", 1, "optimal", c, (0.0,), (0.0,))
-               for i, c in enumerate(costs)]
-    return Evaluation(futures, ["k"], 100.0, 100.0, 0.0, 0.9, replications)
+    e = Evaluation.tally(len(costs), ["k"], in_sample_expected_cost=100.0, risk_weight=0.0,
+                         cvar_level=0.9, replications=replications)
+    for i, c in enumerate(costs):
+        e.add(i, FutureOutcome(i, "no event", 1, "optimal", c, (0.0,), (0.0,)))
+    e.finish()
+    return e
 
 
 @pytest.mark.parametrize("costs, replications, negative", [
