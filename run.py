@@ -83,7 +83,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run independent solves on a Dask distributed cluster at ADDRESS "
                              "(e.g. tcp://10.0.0.5:8786) instead of local processes")
+    parser.add_argument("--decompose", action="store_true",
+                        help="solve the plan by progressive hedging on MPI ranks (mpi-sppy) "
+                             "instead of one extensive-form LP; needs "
+                             "python -m pip install \".[mpi]\"")
+    parser.add_argument("--ranks", type=int, default=3, metavar="K",
+                        help="with --decompose: MPI ranks in all, a multiple of 3 (the PH hub, "
+                             "a lower-bound and an upper-bound spoke, each on K/3 ranks); "
+                             "default 3")
+    parser.add_argument("--mpiexec", metavar="LAUNCHER",
+                        help="with --decompose: the site's MPI launcher (mpiexec, mpirun, srun) "
+                             "instead of the one .[mpi] installs")
     args = parser.parse_args(argv)
+    if (args.ranks != 3 or args.mpiexec is not None) and not args.decompose:
+        raise UsageProblem("--ranks and --mpiexec go with --decompose")
+    if args.ranks < 3 or args.ranks % 3:
+        raise UsageProblem(f"--ranks needs a multiple of 3 (found {args.ranks}): the PH hub and "
+                           "its two bound spokes each take a third of the ranks")
     for name in ("evaluate", "replications"):
         if getattr(args, name) < 0:
             raise UsageProblem(f"--{name} needs a whole number >= 0")
@@ -223,6 +239,7 @@ def _main(args: argparse.Namespace, console: object) -> int:
         options = RunOptions(solver_log=args.solver_log, evaluate=args.evaluate,
                              replications=args.replications, workers=args.workers,
                              scheduler=args.scheduler, insight_seconds=args.insight_seconds,
+                             decompose=args.decompose, ranks=args.ranks, mpiexec=args.mpiexec,
                              force=args.force)
         outcome = run(source, args.output, progress=console.say, options=options)
         for line in summary_lines(outcome):

@@ -19,7 +19,7 @@ from model.analyses.evaluate import evaluate
 from model.analyses.parallel import Where, check_scheduler
 from model.analyses.sensitivity import insight, not_checked
 from model.analyses.sweep import run_sweep
-from model.analyses.value import value_of_information
+from model.analyses.value import ValueOfInformation, value_of_information, wait_and_see
 from model.domain.data import PlanData
 from model.domain.errors import (
     InfeasiblePlan,
@@ -35,6 +35,7 @@ from model.io.files import check_output_target, same_file, write_text_atomic
 from model.io.workbook import inputs_table, read_workbook
 from model.report import write_diagnosis, write_plan_workbook
 from model.results.extract import PlanResult, extract
+from model.solver.decompose import find_mpiexec, run_ranks, solve_fixed_plan
 from model.solver.plan import LARGE_COLUMNS, Solved, give_back_memory, solve_notes, solve_plan
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ class RunOptions:
     workers: int | None = None
     scheduler: str | None = None
     insight_seconds: float | None = None
+    decompose: bool = False
+    ranks: int = 3
+    mpiexec: str | None = None
     force: bool = False
 
 
@@ -139,6 +143,7 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
         output = output.resolve()
     for note in notes:
         progress(f"  warning: {note}")
+    launcher = find_mpiexec(options.mpiexec) if options.decompose else None
     timings: dict[str, float] = {}
     inputs: list = []
     try:
@@ -148,6 +153,8 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
         raise
     check_evaluation_inputs(plan, options, input_path)
     plan = sample_if_asked(plan, progress)
+    if launcher is not None:
+        return run_decomposed(plan, launcher, output, notes, inputs, timings, progress, options)
     try:
         solved = solve_plan(plan, None, progress, timings, solver_log, keep_model=False,
                             diagnose=diagnose)
@@ -198,6 +205,64 @@ def analyses_budget(solved: Solved, timings: dict[str, float], run_started: floa
     spent = time.perf_counter() - run_started
     whole = WHOLE_RUN_FACTOR * timings.get("solve_seconds", 0.0)
     return TimeBudget(max(0.0, whole - spent - timings.get("build_seconds", 0.0)))
+
+
+def run_decomposed(plan: PlanData, launcher: str, output: Path, notes: list[str], inputs: list,
+                   timings: dict[str, float], progress: Progress,
+                   options: RunOptions) -> RunOutcome:
+    """`--decompose`: progressive hedging on MPI ranks, the best plan found completed by one
+    LP with its shared decisions fixed, and the plan workbook written from it."""
+    found = run_ranks(plan, options.ranks, launcher, progress, options.solver_log)
+    timings["decompose_seconds"] = found.seconds
+    solved = solve_fixed_plan(plan, found, progress, timings)
+    upper = float(solved.solution.objective)
+    lower = found.lower
+    gap = None if lower is None else max(0.0, upper - lower) / max(1.0, abs(upper))
+    reached = gap is not None and gap <= plan.settings.ph_gap
+    started = time.perf_counter()
+    result = extract(solved.built, solved.solver.lp, solved.solution)
+    timings["extract_seconds"] = time.perf_counter() - started
+    result.method = (f"progressive hedging (mpi-sppy), then {result.method} with the shared "
+                     "decisions fixed")
+    if not reached:
+        result.status = "time_limit"
+        shown = "unknown (no lower bound yet)" if gap is None else f"{gap:.4%}"
+        notes.append(f"progressive hedging stopped at the time limit before the gap of "
+                     f"{plan.settings.ph_gap:g} was reached; this is the best plan found, "
+                     f"within {shown} of the optimum; raise time_limit_seconds in Settings")
+    where = Where(options.workers, options.scheduler)
+    values = ValueOfInformation(upper, wait_and_see(plan, solved.built.index.scenarios, where)
+                                if len(plan.scenarios) > 1 else upper, None, None)
+    evpi_text, _ = values.sentences(plan.settings.currency)
+    result.extras.update(
+        evpi=values.evpi, evpi_text=evpi_text, ws=values.ws, vss=None,
+        vss_text="not computed with --decompose: it needs another decomposed solve (the plan "
+                 "for the average future played in every future)")
+    share = None if values.evpi in (None, 0.0) or gap is None else \
+        (upper - lower) / values.evpi
+    result.extras.setdefault("run", {}).update(
+        ph_lower_bound=(lower, plan.settings.currency, "Lagrangian bound: no plan costs less"),
+        ph_upper_bound=(upper, plan.settings.currency, "this plan's objective"),
+        ph_gap=(gap, "", "(upper - lower) / upper"),
+        ph_gap_asked=(plan.settings.ph_gap, "", "Settings ph_gap"),
+        ph_gap_share_of_evpi=(share, "", "the gap against the value of perfect warning (EVPI "
+                              "= this plan's objective - WS): how much of what planning can "
+                              "change is still uncertain"),
+        ph_iterations=(found.iterations, "", "PH iterations of the hub"),
+        mpi_ranks=(found.ranks, "", "hub, Lagrangian spoke and x-hat spoke, a third each"),
+        prices=("per future, shared decisions fixed", "", "Prices and marginal costs are the "
+                "duals of each future's LP with the plan's shared decisions fixed"),
+        left_out=("Sensitivity, trade-off sweep, VSS", "", "each would need another "
+                  "decomposed solve"))
+    result.timings = timings
+    result.extras["inputs"] = inputs
+    for note in notes:
+        progress(f"  warning: {note}")
+    progress(f"writing {output}")
+    started = time.perf_counter()
+    written, write_notes = write_plan_workbook(result, plan, output, notes, progress=progress)
+    timings["write_seconds"] = time.perf_counter() - started
+    return RunOutcome(result, written, plan, notes + write_notes)
 
 
 def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: Progress,

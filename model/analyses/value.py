@@ -106,6 +106,30 @@ class WaitAndSeeTask(Task):
         return model.solve_from_start().cost
 
 
+def wait_and_see(plan: PlanData, base, where: Where | None = None) -> float | None:
+    """WS: (1 - lambda) E[C*] + lambda CVaR[C*] of every scenario's own optimum (None when a
+    scenario cannot be solved)."""
+    first_of: dict[tuple, int] = {}
+    for w in range(len(base.names)):
+        until = tuple(periods[w] for periods in base.limit_until.values())
+        first_of.setdefault((base.tree.node_of[w][-1], until), w)
+    task = WaitAndSeeTask(plan, base)
+    model = task.setup()
+    distinct = list(first_of.values())
+    found = dict(zip(distinct, run_tasks(task, distinct, where, state=model,
+                                         label="wait-and-see scenarios",
+                                         item_seconds=model.first_solve_seconds), strict=True))
+    costs = [found[first_of[(base.tree.node_of[w][-1],
+                             tuple(p[w] for p in base.limit_until.values()))]]
+             for w in range(len(base.names))]
+    if any(c is None for c in costs):
+        return None
+    p = list(base.probabilities)
+    lam = plan.settings.risk_weight
+    return (1 - lam) * float(np.dot(costs, p)) + lam * cvar_of(costs, p,
+                                                               plan.settings.cvar_level)
+
+
 def value_of_information(plan: PlanData, solved, where: Where | None = None
                          ) -> ValueOfInformation:
     """EVPI and VSS of a solved plan (`runner.Solved`), from their own solves."""

@@ -28,6 +28,7 @@ class Settings:
     time_limit_seconds: float = 600.0
     sample_scenarios: int = 0
     sample_seed: int = 1
+    ph_gap: float = 1e-4  # --decompose stops at this relative gap between its bounds
 
     @property
     def periods(self) -> int:

@@ -102,5 +102,6 @@ def read_settings(raw: RawSheet | None, issues: Collector, epoch: Any) -> Settin
         time_limit_seconds=typed["time_limit_seconds"],
         sample_scenarios=typed["sample_scenarios"],
         sample_seed=typed["sample_seed"],
+        ph_gap=typed["ph_gap"],
     )
     return SettingsRead(settings, length)

@@ -145,6 +145,9 @@ SETTINGS_COLUMNS = (
     Column("sample_seed", "int", False, 1, "",
            "seed of the sampled futures (the same seed gives the same futures)", lo=0,
            hi=2**31 - 1),
+    Column("ph_gap", "number", False, 1e-4, "",
+           "with --decompose: stop when the bounds are this close (relative to the plan's "
+           "cost)", lo=0.0, lo_open=True, hi=1.0),
 )
 
 SHEETS: tuple[Sheet, ...] = (

@@ -171,7 +171,8 @@ def run_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, s
         ("run_at", dt.datetime.now().replace(microsecond=0).isoformat(sep=" "), "", ""),
     ]
     for key, value in result.extras.get("run", {}).items():
-        items.append((key, value, "", ""))
+        # A value may come with its unit and a note: (value, unit, note).
+        items.append((key, *value) if isinstance(value, tuple) else (key, value, "", ""))
     return items
 
 

@@ -1,0 +1,697 @@
+"""What each MPI rank runs for `--decompose`: progressive hedging on mpi-sppy (docs/scale.md,
+section 4; docs/model.md, "Solving by scenario decomposition").
+
+`python -m model.solver.ph_ranks JOB_FOLDER`, started K times by `mpiexec` (the planner starts
+it, see `model.solver.decompose`): the job folder holds the plan (the validated, sampled
+PlanData, pickled by the planner) and the run's settings; the ranks form three cylinders of
+K / 3 ranks each, a PH hub, a Lagrangian lower-bound spoke and an x-hat upper-bound spoke,
+and split the futures among each cylinder's ranks. The hub reports progress on stdout in lines
+that start with `@@ ` (JSON), which the planner reads; the x-hat spoke that found the best plan
+writes it (every shared decision, by tree node) to `xhat.pickle` in the job folder.
+
+Each future is its own Pyomo model, built by the formulation the extensive form uses
+(`build_model` on the future alone, with probability 1, so its objective is
+(1 - lambda) Cost_w + lambda (zeta + eta_w / (1 - beta)), which mpi-sppy weighs by p_w). The
+future's decisions of period t sit on the mpi-sppy node of the tree node that holds the
+future in period t; periods 1..N-1 are the non-leaf stages, period N is each future's own
+recourse. Non-anticipative at each node: the orders, transfers and unmet demand of its
+period; at the root also the capacity built and the CVaR threshold zeta. Stock and
+below-target follow from them through the balance.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyomo.core as pyo
+
+from model.domain.data import PlanData
+from model.domain.scenarios import (
+    ScenarioSet,
+    ScenarioTree,
+    build_tree,
+    plan_scenarios,
+)
+from model.formulation import build_model
+from model.formulation.costs import ONCE
+from model.formulation.objective import term_variables
+from model.solver.handoff import compile_lp
+from model.solver.solve import INF, new_highs, pass_arrays, set_option
+
+PROGRESS_PREFIX = "@@ "
+ROOT = "ROOT"
+ZETA_SCALE_SHARE = 0.01  # the CVaR threshold's scale: this share of the dearest total cost
+RHO_FLOOR_SHARE = 1e-3  # a decision without a cost gets rho = this share of the median rho
+
+
+@dataclass(frozen=True)
+class TreeLayout:
+    """The plan's scenario tree in mpi-sppy's terms.
+
+    Futures with the same data and the same binding limits throughout are one future to PH
+    (with their probabilities summed: the extensive form takes the same decisions in both).
+    The non-leaf stages are periods 1..T, T the last period in which a tree node still holds
+    two of these; later periods are each future's own recourse (its leaf). mpi-sppy numbers a
+    node's children `<parent>_0`, `<parent>_1`, ... and wants the scenarios of every node
+    contiguous in the list of names and every leaf at the same depth: futures are listed in
+    the order of their paths, and each has a leaf of its own."""
+
+    futures: tuple[int, ...]                  # one future per group, in mpi-sppy's order
+    probability: dict[int, float]             # of each group (summed)
+    members: dict[int, tuple[int, ...]]       # the futures each stands for
+    node_name: dict[int, str]                 # our node id (periods 1..T) -> mpi-sppy name
+    shared: frozenset[int]                    # nodes held by two or more of these futures
+    all_nodenames: list[str] | None           # None: a two-stage tree (T = 0)
+    stages: int                               # T: periods with a shared node (then ROOT)
+
+    @staticmethod
+    def cond_prob(tree: ScenarioTree, node: int) -> float:
+        """The node's probability over its parent's (ROOT's is 1)."""
+        parent = tree.nodes[node].parent
+        return tree.nodes[node].probability / (1.0 if parent is None else
+                                               tree.nodes[parent].probability)
+
+
+def tree_layout(base: ScenarioSet) -> TreeLayout:
+    """Group identical futures, find the shared periods, name the nodes, order the futures.
+
+    mpi-sppy's ROOT comes before period 1 (futures may differ from the first period on): it
+    holds the decisions taken once for every future (investments, the CVaR threshold); the
+    node of period t is at mpi-sppy's stage t + 1."""
+    tree = base.tree
+    groups: dict[tuple, list[int]] = {}
+    for w in range(len(base.names)):
+        until = tuple(periods[w] for periods in base.limit_until.values())
+        groups.setdefault((tree.node_of[w][-1], until), []).append(w)
+    representatives = [members[0] for members in groups.values()]
+    members = {members[0]: tuple(members) for members in groups.values()}
+    probability = {w: float(sum(base.probabilities[v] for v in members[w]))
+                   for w in representatives}
+    holders: dict[int, int] = {}
+    for w in representatives:
+        for node in tree.node_of[w]:
+            holders[node] = holders.get(node, 0) + 1
+    shared = frozenset(node for node, count in holders.items() if count >= 2)
+    # T: the last shared period, before the last (the last period is always recourse).
+    periods = max([0] + [tree.nodes[node].t for node in shared if tree.nodes[node].t
+                         < tree.periods])
+    order = tuple(sorted(representatives, key=lambda w: tree.path(w)[:periods]))
+    names: dict[int, str] = {}
+    children: dict[str, int] = {}
+    for w in order:
+        parent = ROOT
+        for t in range(1, periods + 1):
+            node = tree.node_of[w][t - 1]
+            if node not in names:
+                names[node] = f"{parent}_{children.get(parent, 0)}"
+                children[parent] = children.get(parent, 0) + 1
+            parent = names[node]
+    if periods == 0:
+        return TreeLayout(order, probability, members, names, shared, None, 0)
+    leaves: list[str] = []
+    for w in order:
+        parent = names[tree.node_of[w][periods - 1]]
+        leaves.append(f"{parent}_{children.get(parent, 0)}")
+        children[parent] = children.get(parent, 0) + 1
+    return TreeLayout(order, probability, members, names, shared,
+                      [ROOT] + list(names.values()) + leaves, periods)
+
+
+def future_alone(plan: PlanData, base: ScenarioSet, w: int) -> ScenarioSet:
+    """Future w alone, with probability 1: its own factors and binding limits."""
+    factors = base.factors.select([w])
+    names = (base.names[w],)
+    tree = build_tree(names, (1.0,), factors, plan.settings.periods)
+    until = {name: (periods[w],) for name, periods in base.limit_until.items()}
+    return ScenarioSet(names, (1.0,), factors, tree, until)
+
+
+class FutureModels:
+    """Builds one future's Pyomo model for mpi-sppy (its `scenario_creator`)."""
+
+    def __init__(self, plan: PlanData, base: ScenarioSet | None = None):
+        self.plan = plan
+        self.base = base if base is not None else plan_scenarios(plan)
+        self.layout = tree_layout(self.base)
+        self.position = {name: w for w, name in enumerate(self.base.names)}
+        # mpi-sppy wants as many shared decisions in every future: count them per period
+        # (orders exist where t + L <= N, whatever the future) and pad the shorter futures.
+        horizon = plan.settings.periods
+        per_period = {t: sum(1 for r in plan.routes.values() if t + r.lead_periods <= horizon)
+                      + len(plan.transfers) + len(plan.commodity_regions)
+                      for t in range(1, horizon + 1)}
+        extra = len(plan.projects) + (1 if plan.settings.risk_weight > 0 else 0)
+        tree = self.base.tree
+        self.shared_count = {
+            w: extra + sum(per_period[t] for t in range(1, self.layout.stages + 1)
+                           if tree.node_of[w][t - 1] in self.layout.shared)
+            for w in self.layout.futures}
+        self.most_shared = max(self.shared_count.values())
+
+    def scenario_names(self) -> list[str]:
+        """One future of each group, in the tree layout's order."""
+        return [self.base.names[w] for w in self.layout.futures]
+
+    def commodity_scale(self) -> dict[str, float]:
+        """Units of each commodity a period: its mean demand per period over all regions
+        (the size a shared decision's deviation is measured against)."""
+        plan = self.plan
+        found = {}
+        for k in plan.commodities:
+            total = sum(float(sum(plan.demand_of(k, g))) for kk, g in plan.commodity_regions
+                        if kk == k)
+            found[k] = max(total / max(1, plan.settings.periods), 1e-6)
+        return found
+
+    def cost_reach(self) -> float:
+        """Ten times what any future could cost at most: the horizon's demand at the dearest
+        of price and shortage penalty, every project built in full, every stock's terminal
+        value credited."""
+        plan = self.plan
+        unit = self.commodity_scale()
+        total = 0.0
+        for k, commodity in plan.commodities.items():
+            dearest = max([commodity.shortage_penalty + commodity.target_penalty] + [
+                float(max(s.unit_cost_per_period)) for s in plan.suppliers.values()
+                if s.commodity == k])
+            total += unit[k] * plan.settings.periods * dearest * 2
+        total += sum(p.capex * p.max_capacity for p in plan.projects.values()
+                     if p.max_capacity is not None)
+        return 10.0 * max(total, 1.0)
+
+    def scales(self, m: Any, ix: Any) -> dict[int, float]:
+        """A quantity scale per shared decision (id -> units): its commodity's demand a
+        period; money for the CVaR threshold (1% of the horizon's demand at the dearest
+        price)."""
+        plan = self.plan
+        unit = self.commodity_scale()
+        found: dict[int, float] = {}
+        for (r, _n), v in m.order.items():
+            found[id(v)] = unit[plan.commodity_of(plan.routes[r])]
+        for (k, _g, _n), v in m.unmet.items():
+            found[id(v)] = unit[k]
+        for (f, _n), v in m.transfer.items():
+            found[id(v)] = unit[plan.transfers[f].commodity]
+        for j, v in m.build.items():
+            found[id(v)] = unit[plan.suppliers[plan.projects[j].supplier].commodity]
+        if hasattr(m, "cvar_threshold"):
+            dearest = {k: 0.0 for k in plan.commodities}
+            for s in plan.suppliers.values():
+                dearest[s.commodity] = max(dearest[s.commodity],
+                                           float(max(s.unit_cost_per_period)))
+            # zeta moves with the spread of the futures' costs, a small share of the cost
+            # itself: measured against the whole cost, its weights would barely move.
+            found[id(m.cvar_threshold)] = max(1.0, ZETA_SCALE_SHARE * sum(
+                unit[k] * plan.settings.periods * dearest[k] for k in plan.commodities))
+        return found
+
+    def create(self, scenario_name: str, **_: Any) -> Any:
+        """The future's model with mpi-sppy's probability and node list attached."""
+        from mpisppy.scenario_tree import ScenarioNode
+
+        plan, base, layout = self.plan, self.base, self.layout
+        w = self.position[scenario_name]
+        built = build_model(plan, future_alone(plan, base, w))
+        m, ix = built.model, built.index
+        tree = base.tree
+        # In the future's own model node id = t - 1: the decisions of each period, shared
+        # only where the tree node holds another future; ROOT (index 0) before period 1.
+        stages = layout.stages
+        shared = {t: tree.node_of[w][t - 1] in layout.shared for t in range(1, stages + 1)}
+        per_period: dict[int, list] = {t: [] for t in range(0, stages + 1)}
+        unmet: dict[int, list] = {t: [] for t in range(0, stages + 1)}
+        for key in ix.order_keys:
+            if key[1] + 1 <= stages and shared[key[1] + 1]:
+                per_period[key[1] + 1].append(m.order[key])
+        for key in m.FLOWS:
+            if key[1] + 1 <= stages and shared[key[1] + 1]:
+                per_period[key[1] + 1].append(m.transfer[key])
+        for key in ix.stock_index:
+            if key[2] + 1 <= stages and shared[key[2] + 1]:
+                unmet[key[2] + 1].append(m.unmet[key])
+        per_period[0] = [m.build[j] for j in m.PROJECTS]
+        if hasattr(m, "cvar_threshold"):
+            per_period[0].append(m.cvar_threshold)
+        # Padding, on the future's last node before its leaf (every future through that
+        # node shares all its earlier nodes too, so needs the same padding): decisions fixed
+        # at 0 that cost nothing.
+        padding = self.most_shared - sum(len(v) for v in per_period.values()) - sum(
+            len(v) for v in unmet.values())
+        if padding:
+            m.ph_padding = pyo.Var(range(padding), bounds=(0.0, 0.0), doc="PH padding")
+            per_period[stages] += list(m.ph_padding.values())
+        # Unmet demand is shared like the orders (PH pulls it together), but the x-hat spoke
+        # leaves it free (mpi-sppy's "surrogate" non-anticipative variables): with orders,
+        # transfers and unmet demand all fixed, the stock would follow exactly, and the
+        # smallest disagreement between futures would make it negative. The plan's final
+        # solve (model.solver.decompose) makes it shared again.
+        nodes = [ScenarioNode(ROOT, 1.0, 1, 0.0, per_period[0], m)]
+        for t in range(1, stages + 1):
+            node = tree.node_of[w][t - 1]
+            nodes.append(ScenarioNode(layout.node_name[node], layout.cond_prob(tree, node),
+                                      t + 1, 0.0, per_period[t], m,
+                                      surrogate_nonant_list=unmet[t] or None,
+                                      parent_name=nodes[-1].name))
+        if hasattr(m, "cvar_threshold"):
+            # zeta lies between the cheapest and the dearest future's cost at the optimum;
+            # bounded by far more than either, it keeps every Lagrangian subproblem bounded.
+            reach = self.cost_reach()
+            m.cvar_threshold.setlb(-reach)
+            m.cvar_threshold.setub(reach)
+        m._mpisppy_node_list = nodes
+        m._mpisppy_probability = layout.probability[w]
+        m._planner_cost_of = cost_of_variables(built)
+        m._planner_scale_of = self.scales(m, ix)
+        m._planner_lp = compile_lp(m)
+        m.name = scenario_name
+        # ArrayHighs puts the solution into the variables itself; mpi-sppy's call to load it
+        # from the results object has nothing left to do.
+        m.solutions.load_from = lambda *args, **kwargs: None
+        return m
+
+
+def cost_of_variables(built) -> dict[int, float]:
+    """|objective coefficient| of each variable with a cost (id -> money per unit)."""
+    settings = built.index.plan.settings
+    weight = max(0.0, 1.0 - settings.risk_weight)
+    discounted = built.costs.discounted(built.index.discount)
+    found: dict[int, float] = {}
+    for v, c, n in zip(term_variables(built.model, built.costs), discounted.tolist(),
+                       built.costs.node.tolist(), strict=True):
+        share = 1.0 if n == ONCE else weight
+        found[id(v)] = found.get(id(v), 0.0) + share * c
+    if hasattr(built.model, "cvar_threshold"):
+        found[id(built.model.cvar_threshold)] = settings.risk_weight
+    return {k: abs(v) for k, v in found.items()}
+
+
+def rho_setter(multiplier: float):
+    """Rho per shared decision from its cost: multiplier x |its objective coefficient| / its
+    quantity scale (money per unit squared: a deviation of one scale costs as much as the
+    decision itself); a decision without a cost gets a small share of the median."""
+
+    def setter(scenario: Any, **_: Any) -> list[tuple[int, float]]:
+        costs, scales = scenario._planner_cost_of, scenario._planner_scale_of
+        ids = list(scenario._mpisppy_data.varid_to_nonant_index)
+        raw = {i: costs.get(i, 0.0) / scales.get(i, 1.0) for i in ids}
+        positive = sorted(r for r in raw.values() if r > 0)
+        floor = RHO_FLOOR_SHARE * (positive[len(positive) // 2] if positive else 1.0)
+        return [(i, multiplier * max(raw[i], floor)) for i in ids]
+
+    return setter
+
+
+PROX_BREAKPOINTS = (1.0, 16.0)  # |x - xbar| / delta where the slope steps
+PROX_DELTA_SHARE = 0.01     # delta: this share of the decision's quantity scale
+PROX_REACH = 1e4            # the last segment ends here (x delta): the LP stays bounded
+
+
+class ArrayHighs:
+    """mpi-sppy's solver for one future: HiGHS fed from the future's compiled arrays.
+
+    Pyomo's own HiGHS interfaces rewrite the whole model for every solve (about a second a
+    future here, more than the solve), and HiGHS's quadratic solver is far slower than its
+    simplex on PH's proximal terms. The future's constraints never change during PH, so they
+    are handed to HiGHS once (`model._planner_lp`, compiled by the planner's hand-off); each
+    solve reads what mpi-sppy has set (the weights W, x-bar, rho, whether each term is on,
+    and the variables it has fixed) and re-solves from the previous basis. The proximal term
+    rho/2 (x - xbar)^2 is replaced by its piecewise-linear interpolation at
+    xbar +- delta (1, 16) (then one more segment), through deviation columns and
+    one row x - d+ + d- = xbar per shared decision: PH stays a proximal method on LPs, and
+    the bounds never depend on it (the Lagrangian spoke and the x-hat spoke solve without
+    it)."""
+
+    def __init__(self, **_: Any):
+        self.options: dict[str, Any] = {}
+        self.highs = None
+        self.fixed = np.zeros(0, dtype=bool)
+        self.prox_rows: np.ndarray | None = None
+
+    def available(self, exception_flag: bool = True) -> bool:
+        """Always: highspy is a dependency of the planner."""
+        return True
+
+    def has_capability(self, what: str) -> bool:
+        """Linear objectives, and PH's proximal terms (made linear here)."""
+        return what in ("linear", "quadratic_objective")
+
+    def _start(self, model: Any, lp: Any) -> None:
+        self.highs = new_highs(False)
+        pass_arrays(self.highs, lp.num_cols, lp.num_rows, lp.cost, 0.0, lp.col_lower,
+                    lp.col_upper, lp.row_lower, lp.row_upper, lp.start, lp.index, lp.value)
+        self.fixed = np.zeros(lp.num_cols, dtype=bool)
+        self.all_cols = np.arange(lp.num_cols, dtype=np.int32)
+        data = getattr(model, "_mpisppy_data", None)
+        nonants = data.nonant_indices if data is not None else {}
+        self.nonant_keys = list(nonants)
+        self.nonant_cols = np.array([lp.col_of[id(v)] for v in nonants.values()],
+                                    dtype=np.int64)
+
+    def _data(self, terms: Any, name: str) -> list:
+        """mpi-sppy's parameter `name` for each shared decision (looked up once)."""
+        cache = self.__dict__.setdefault("_params", {})
+        if name not in cache:
+            component = getattr(terms, name)
+            cache[name] = [component[k] for k in self.nonant_keys]
+        return cache[name]
+
+    def _add_prox(self, model: Any) -> None:
+        """Deviation columns and rows of the piecewise-linear proximal term, with delta a
+        share of each decision's quantity scale."""
+        count = len(self.nonant_cols)
+        scales = model._planner_scale_of
+        self.delta = np.array([PROX_DELTA_SHARE * scales.get(id(v), 1.0)
+                               for v in model._mpisppy_data.nonant_indices.values()])
+        points = np.concatenate([[0.0], PROX_BREAKPOINTS, [PROX_REACH]])
+        widths = np.diff(points)
+        # Secant slopes of rho/2 d^2 per unit of rho and delta; the last segment's slope is
+        # that of its chord too.
+        self.unit_slopes = 0.5 * (points[:-1] + points[1:])
+        k = len(widths)
+        first_row, first_col = self.highs.getNumRow(), self.highs.getNumCol()
+        # x - sum d+ + sum d- = xbar, one row per shared decision.
+        starts = np.arange(count, dtype=np.int32)
+        self.highs.addRows(count, np.zeros(count), np.zeros(count), count, starts,
+                           self.nonant_cols.astype(np.int32), np.ones(count))
+        self.prox_rows = np.arange(first_row, first_row + count, dtype=np.int32)
+        n = count * 2 * k
+        rows = np.repeat(self.prox_rows, 2 * k)
+        signs = np.tile(np.repeat([-1.0, 1.0], k), count)
+        upper = (self.delta[:, None, None] * np.ones((1, 2, 1)) * widths[None, None, :]).ravel()
+        self.highs.addCols(n, np.zeros(n), np.zeros(n), upper, n,
+                           np.arange(n, dtype=np.int32), rows.astype(np.int32), signs)
+        self.segment_cols = np.arange(first_col, first_col + n, dtype=np.int32)
+        self.segment_upper = upper
+
+    def solve(self, model: Any, load_solutions: bool = False, tee: bool = False,
+              **_: Any) -> Any:
+        """Solve the future with mpi-sppy's current terms; the values go into its variables."""
+        import highspy
+        from pyomo.core import value
+
+        lp = model._planner_lp
+        if self.highs is None:
+            self._start(model, lp)
+        highs = self.highs
+        set_option(highs, "output_flag", bool(tee))
+        limit = self.options.get("time_limit")
+        if limit:
+            set_option(highs, "time_limit", float(limit))
+        terms = getattr(model, "_mpisppy_model", None)
+        cost = lp.cost.copy()
+        prox_on = False
+        if terms is not None and len(self.nonant_cols):
+            # The terms count only once mpi-sppy has put them into the objective.
+            if hasattr(terms, "WExpr") and value(terms.W_on):
+                cost[self.nonant_cols] += np.array([w.value for w in self._data(terms, "W")])
+            prox_on = hasattr(terms, "ProxExpr") and bool(value(terms.prox_on))
+        highs.changeColsCost(lp.num_cols, self.all_cols, cost)
+        if prox_on and self.prox_rows is None:
+            self._add_prox(model)
+        if self.prox_rows is not None:
+            keys = self.nonant_keys
+            if prox_on:
+                rho = np.array([r.value for r in self._data(terms, "rho")])
+                xbar = np.array([x.value for x in self._data(terms, "xbars")])
+                per = (rho * self.delta)[:, None] * self.unit_slopes[None, :]
+                slopes = np.repeat(per[:, None, :], 2, axis=1).ravel()
+                reach = self.segment_upper
+            else:  # the rows stay, their deviations free and costless
+                xbar = np.zeros(len(keys))
+                slopes = np.zeros(len(self.segment_cols))
+                reach = np.full(len(self.segment_cols), INF)
+            highs.changeColsCost(len(self.segment_cols), self.segment_cols, slopes)
+            highs.changeColsBounds(len(self.segment_cols), self.segment_cols,
+                                   np.zeros(len(self.segment_cols)), reach)
+            highs.changeRowsBounds(len(self.prox_rows), self.prox_rows, xbar, xbar)
+        fixed = np.fromiter((v.fixed for v in lp.variables), dtype=bool, count=lp.num_cols)
+        if fixed.any() or self.fixed.any():
+            lower, upper = lp.col_lower.copy(), lp.col_upper.copy()
+            at = np.flatnonzero(fixed)
+            values = np.array([lp.variables[j].value for j in at.tolist()], dtype=float)
+            lower[at] = upper[at] = values
+            highs.changeColsBounds(lp.num_cols, self.all_cols, lower, upper)
+            self.fixed = fixed
+        highs.run()
+        if highs.getModelStatus() not in (highspy.HighsModelStatus.kOptimal,
+                                          highspy.HighsModelStatus.kUnbounded,
+                                          highspy.HighsModelStatus.kInfeasible):
+            highs.clearSolver()  # a basis the changes spoiled: once more from scratch
+            highs.run()
+        return self._results(model, lp)
+
+    def _results(self, model: Any, lp: Any) -> Any:
+        import highspy
+        from pyomo.opt import (
+            Solution,
+            SolutionStatus,
+            SolverResults,
+            SolverStatus,
+            TerminationCondition,
+        )
+
+        highs = self.highs
+        status = highs.getModelStatus()
+        results = SolverResults()
+        solution = Solution()
+        if status == highspy.HighsModelStatus.kOptimal:
+            objective = float(highs.getInfo().objective_function_value) + lp.offset
+            x = highs.getSolution().col_value
+            for j, v in enumerate(lp.variables):
+                if not self.fixed[j]:
+                    v.set_value(x[j], skip_validation=True)
+            results.solver.status = SolverStatus.ok
+            results.solver.termination_condition = TerminationCondition.optimal
+            results.problem.lower_bound = objective
+            results.problem.upper_bound = objective
+            solution.status = SolutionStatus.optimal
+        elif status == highspy.HighsModelStatus.kUnbounded:
+            # Only a Lagrangian subproblem can be unbounded (weights W that outweigh a
+            # decision's cost): its bound is -infinity, never the last one found.
+            results.solver.status = SolverStatus.ok
+            results.solver.termination_condition = TerminationCondition.optimal
+            results.problem.lower_bound = -math.inf
+            results.problem.upper_bound = math.inf
+            solution.status = SolutionStatus.optimal
+            highs.clearSolver()
+        else:
+            infeasible = status == highspy.HighsModelStatus.kInfeasible
+            results.solver.status = SolverStatus.warning
+            results.solver.termination_condition = (
+                TerminationCondition.infeasible if infeasible else TerminationCondition.error)
+            results.solver.message = highs.modelStatusToString(status)
+            solution.status = (SolutionStatus.infeasible if infeasible
+                               else SolutionStatus.unknown)
+            data = getattr(model, "_mpisppy_data", None)
+            if data is not None:  # no stale bound may outlive a failed solve
+                data.outer_bound = -math.inf
+            highs.clearSolver()  # the next solve starts afresh
+        results.solution.insert(solution)
+        return results
+
+
+def fast_objective(cls: type) -> type:
+    """`cls` (an mpi-sppy optimiser) whose expected objective adds up the objective values
+    of the last solves, which ArrayHighs computes exactly, instead of evaluating each
+    future's Pyomo objective (over a second a future with PH's terms in it)."""
+
+    class Fast(cls):
+        def Eobjective(self, verbose: bool = False) -> float:  # noqa: N802 - mpi-sppy's name
+            from mpi4py import MPI
+
+            local = math.fsum(s._mpisppy_probability * float(s._mpisppy_data.inner_bound)
+                              for s in self.local_scenarios.values())
+            found = np.zeros(1)
+            self.mpicomm.Allreduce(np.array([local]), found, op=MPI.SUM)
+            return float(found[0])
+
+    Fast.__name__ = cls.__name__
+    return Fast
+
+
+def register_solver() -> str:
+    """Make `ArrayHighs` known to Pyomo's SolverFactory (mpi-sppy asks for it by name)."""
+    from pyomo.opt import SolverFactory
+
+    name = "planner_highs"
+    if name not in SolverFactory:
+        SolverFactory.register(name, doc="HiGHS on the planner's compiled arrays")(ArrayHighs)
+    return name
+
+
+def say(kind: str, **fields: Any) -> None:
+    """One progress line for the planner."""
+    print(PROGRESS_PREFIX + json.dumps({"kind": kind, **fields}), flush=True)
+
+
+def progress_extension(every_seconds: float):
+    """A PH extension that reports the hub's iteration, bounds and gap every few seconds, and
+    any future whose solve fails, by name."""
+    from mpisppy.extensions.extension import Extension
+
+    class Progress(Extension):
+        def __init__(self, ph: Any):
+            super().__init__(ph)
+            self.last = 0.0
+            self.started = time.time()
+
+        def post_solve(self, s: Any, results: Any) -> Any:
+            # Any failed solve of a future is reported by its name before mpi-sppy stops.
+            from pyomo.opt import TerminationCondition
+
+            if results is None:
+                say("failed", future=s.name, status="no answer from the solver")
+            else:
+                condition = results.solver.termination_condition
+                if condition not in (TerminationCondition.optimal,
+                                     TerminationCondition.locallyOptimal):
+                    say("failed", future=s.name, status=str(
+                        getattr(results.solver, "message", None) or condition))
+            return results
+
+        def _report(self, force: bool = False) -> None:
+            now = time.time()
+            if not force and now - self.last < every_seconds:
+                return
+            self.last = now
+            hub = self.opt.spcomm
+            if hub is None or self.opt.cylinder_rank != 0:
+                return
+            lower, upper = hub.BestOuterBound, hub.BestInnerBound
+            say("progress", iteration=self.opt._PHIter, lower=_number(lower),
+                upper=_number(upper), seconds=now - self.started)
+
+        def miditer(self) -> None:
+            self._report()
+
+        def enditer(self) -> None:
+            self._report()
+
+        def post_everything(self) -> None:
+            self._report(force=True)
+
+    return Progress
+
+
+def _number(value: float) -> float | None:
+    return None if value is None or math.isinf(value) or math.isnan(value) else float(value)
+
+
+def configuration(settings: dict) -> Any:
+    """mpi-sppy's configuration for the run (its `Config` with the planner's values)."""
+    from mpisppy.utils import config
+
+    cfg = config.Config()
+    cfg.popular_args()
+    cfg.two_sided_args()
+    cfg.ph_args()
+    cfg.lagrangian_args()
+    cfg.xhatshuffle_args()
+    cfg.solver_name = register_solver()
+    cfg.default_rho = 1.0
+    cfg.max_iterations = settings["max_iterations"]
+    cfg.time_limit = settings["time_limit_seconds"]
+    cfg.rel_gap = settings["ph_gap"]
+    cfg.abs_gap = settings.get("abs_gap", 0.0)
+    cfg.display_progress = False
+    cfg.tee_rank0_solves = False
+    return cfg
+
+
+def run(job: Path) -> int:
+    """Spin the PH hub and its two bound spokes; the winner writes the best plan."""
+    from mpi4py import MPI
+    from mpisppy.spin_the_wheel import WheelSpinner
+    from mpisppy.utils import cfg_vanilla as vanilla
+
+    with open(job / "plan.pickle", "rb") as handle:
+        plan, settings = pickle.load(handle)
+    futures = FutureModels(plan)
+    names = futures.scenario_names()
+    cfg = configuration(settings)
+    rho = rho_setter(settings["rho_multiplier"])
+    all_nodenames = futures.layout.all_nodenames
+    hub = vanilla.ph_hub(cfg, futures.create, None, names, rho_setter=rho,
+                         all_nodenames=all_nodenames,
+                         ph_extensions=progress_extension(settings["progress_seconds"]))
+    hub["opt_kwargs"]["options"]["display_progress"] = False
+    lagrangian = vanilla.lagrangian_spoke(cfg, futures.create, None, names, rho_setter=rho,
+                                          all_nodenames=all_nodenames)
+    xhat = vanilla.xhatshuffle_spoke(cfg, futures.create, None, names,
+                                     all_nodenames=all_nodenames)
+    hub["opt_class"] = fast_objective(hub["opt_class"])
+    xhat["opt_class"] = fast_objective(xhat["opt_class"])
+    wheel = WheelSpinner(hub, [lagrangian, xhat])
+    wheel.spin()
+    world = MPI.COMM_WORLD
+    if wheel.on_hub() and wheel.cylinder_rank == 0:
+        hub_object = wheel.spcomm
+        summary = {"lower": _number(wheel.BestOuterBound), "upper": _number(wheel.BestInnerBound),
+                   "iterations": int(hub_object.opt._PHIter)}
+    else:
+        summary = None
+    summary = world.bcast(summary, root=0)
+    winner = wheel._determine_innerbound_winner()
+    found = None
+    if winner and wheel.spcomm.opt.load_best_solution():
+        found = local_decisions(wheel.spcomm.opt, futures)
+    if winner:
+        gathered = wheel.spcomm.opt.mpicomm.gather(found, root=0)
+        if wheel.cylinder_rank == 0:
+            decisions: dict = {}
+            for part in gathered:
+                if part:
+                    decisions.update(part)
+            with open(job / "xhat.pickle.part", "wb") as handle:
+                pickle.dump({**summary, "decisions": decisions}, handle)
+            (job / "xhat.pickle.part").rename(job / "xhat.pickle")
+    if world.Get_rank() == 0:
+        if not (job / "xhat.pickle").exists() and summary is not None:
+            with open(job / "summary.pickle", "wb") as handle:
+                pickle.dump(summary, handle)
+    world.Barrier()
+    return 0
+
+
+def local_decisions(opt: Any, futures: FutureModels) -> dict:
+    """Every variable's value in the best plan, per future (name -> {component: {key: v}})."""
+    found = {}
+    for name, model in opt.local_scenarios.items():
+        values = {}
+        for family in ("order", "transfer", "unmet", "build", "stock", "below_target",
+                       "end_shortfall"):
+            component = getattr(model, family, None)
+            if component is not None:
+                values[family] = {key: var.value for key, var in component.items()}
+        if hasattr(model, "cvar_threshold"):
+            values["cvar_threshold"] = model.cvar_threshold.value
+        found[name] = values
+    return found
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of each rank."""
+    job = Path(argv[0])
+    try:
+        return run(job)
+    except Exception:  # a rank that fails says why, then MPI stops the others
+        text = traceback.format_exc()
+        say("error", text=text)
+        print(text, file=sys.stderr, flush=True)
+        from mpi4py import MPI
+
+        MPI.COMM_WORLD.Abort(1)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
