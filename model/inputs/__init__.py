@@ -14,7 +14,7 @@ from pathlib import Path
 
 from model.domain.data import PlanData
 from model.domain.errors import InputError
-from model.inputs import crosssheet, sheets
+from model.inputs import contracts, crosssheet, sheets
 from model.inputs.cells import Collector, Row, parse_sheet
 from model.inputs.settings import read_settings
 from model.inputs.sheets import Known, ok_rows
@@ -56,6 +56,7 @@ def validate(raw: RawWorkbook) -> PlanData:
     sweep = sheets.check_sweep(rows_of("Sweep"), limits, ok_rows(rows_of("Concentration"),
                                                                  "limit"), issues)
     events = sheets.check_events(rows_of("Events"), known, issues)
+    contract_rows = contracts.check_contracts(rows_of("Contracts"), known, issues)
     crosssheet.check_name_spellings(rows, issues)
     if settings is not None:
         _check_sampling(settings.sample_scenarios, events, issues)
@@ -67,13 +68,16 @@ def validate(raw: RawWorkbook) -> PlanData:
         demand=demand, stockpiles=stockpiles, suppliers=known.suppliers, routes=known.routes,
         groups=known.groups, limits=limits, scenarios=known.scenarios,
         disruptions=disruptions, transfers=transfers, projects=projects, pipeline=pipeline,
-        sweep=sweep, events=events, source=str(raw.path), source_sha256=raw.sha256,
-        demand_rows=demand_rows)
+        sweep=sweep, events=events, contracts=contract_rows, source=str(raw.path),
+        source_sha256=raw.sha256, demand_rows=demand_rows)
     crosssheet.check_take_or_pay_routes(plan, issues)
     crosssheet.check_coverage(plan, issues)
     crosssheet.check_targets_within_capacity(plan, issues)
     crosssheet.check_limits_satisfiable(plan, issues)
     crosssheet.check_coefficient_ranges(plan, issues)
+    contracts.check_lots_and_options(plan, issues)
+    if issues.has_errors:
+        raise InputError(issues.issues, str(raw.path))
     warnings = tuple(i for i in issues.issues if i.severity != "error")
     for warning in warnings:
         log.info("warning: %s", warning)

@@ -100,5 +100,6 @@ def read_settings(raw: RawSheet | None, issues: Collector, epoch: Any) -> Settin
         time_limit_seconds=typed["time_limit_seconds"],
         sample_scenarios=typed["sample_scenarios"],
         sample_seed=typed["sample_seed"],
+        mip_gap=typed["mip_gap"],
     )
     return SettingsRead(settings, length)
