@@ -65,6 +65,9 @@ class PlanResult:
     method: str = ""
     tried: list[str] = field(default_factory=list)
     has_basis: bool = True
+    mip_bound: float | None = None    # a MIP's best bound (model.md 14.5), None for an LP
+    mip_gap: float | None = None
+    mip_seconds: float | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -165,7 +168,8 @@ def extract(built: BuiltModel, lp: CompiledLP, solution: Solution) -> PlanResult
         model_size=(lp.num_cols, lp.num_rows, lp.num_nonzeros), tree_nodes=len(tree.nodes),
         highs_status=solution.highs_status, gap=solution.gap,
         max_residual=solution.max_residual, method=solution.method, tried=solution.tried,
-        has_basis=solution.has_basis)
+        has_basis=solution.has_basis, mip_bound=solution.mip_bound, mip_gap=solution.mip_gap,
+        mip_seconds=solution.mip_seconds)
 
 
 def relevant_pairs(ix: ModelIndex) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import signal
 import sys
@@ -119,6 +120,17 @@ RESET = {"simplex_dual_edge_weight_strategy": -1, "simplex_strategy": 1, "solver
          "run_crossover": "on", "presolve": "choose"}
 RETRY = (Status.kSolveError, Status.kUnknown, Status.kPostsolveError, Status.kPresolveError,
          Status.kNotset)
+# The MIP's ladder (model.md 14.5): branch and bound with HiGHS's defaults, then without
+# presolve, then with other heuristics; as a last resort the LP relaxation rounded up.
+MIP_LADDER = (
+    Attempt("branch and bound", {}),
+    Attempt("branch and bound without presolve", {"presolve": "off"}),
+    Attempt("branch and bound with more heuristics, no symmetry detection",
+            {"mip_heuristic_effort": 0.3, "mip_detect_symmetry": False}),
+)
+MIP_RESET = {"presolve": "choose", "mip_heuristic_effort": 0.05, "mip_detect_symmetry": True}
+ROUNDED = "the LP relaxation rounded up to whole cargoes and lots (a feasible plan, not an " \
+    "optimal one)"
 STOPPED = (Status.kTimeLimit, Status.kIterationLimit, Status.kInterrupt,
            Status.kHighsInterrupt)
 
@@ -139,6 +151,9 @@ class Solution:
     method: str = "dual simplex"   # the rung of the ladder that gave this answer
     has_basis: bool = True         # duals from a simplex basis (False: interior point only)
     tried: list[str] = field(default_factory=list)  # rungs that failed before, with why
+    mip_bound: float | None = None  # a MIP's best bound on the optimum (model.md 14.5)
+    mip_gap: float | None = None    # its relative gap (objective - bound) / |objective|
+    mip_seconds: float | None = None  # branch and bound alone, before the fixed LP's solve
 
     @property
     def has_plan(self) -> bool:
@@ -177,7 +192,7 @@ class PlanSolver:
     """A live HiGHS instance holding one compiled LP; re-solvable after changes."""
 
     def __init__(self, lp: CompiledLP, time_limit_seconds: float = 600.0,
-                 verbose: bool = False):
+                 verbose: bool = False, mip_gap: float = 1e-6):
         started = time.perf_counter()
         self.lp = lp
         self.time_limit_seconds = float(time_limit_seconds)
@@ -188,6 +203,24 @@ class PlanSolver:
         self.pass_seconds = time.perf_counter() - started
         self.scale = _scale(lp)
         self.worked: Attempt | None = None  # the rung of the ladder that last solved this LP
+        # A MIP until its integer columns are fixed at the plan's values (`fix_integers`);
+        # from then on the live model is that LP, for prices and every re-solve.
+        self.integer_values: np.ndarray | None = None
+        if lp.is_mip:
+            self._set_integrality(highspy.HighsVarType.kInteger)
+            set_option(self.highs, "mip_rel_gap", float(mip_gap))
+
+    @property
+    def is_mip(self) -> bool:
+        """Whether the live model still has integer columns."""
+        return self.lp.is_mip and self.integer_values is None
+
+    def _set_integrality(self, kind: Any) -> None:
+        cols = self.lp.integer_columns.astype(np.int32)
+        types = np.full(cols.size, int(kind), dtype=np.uint8)
+        if self.highs.changeColsIntegrality(int(cols.size), cols, types) == \
+                highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS refused changeColsIntegrality")
 
     @property
     def size(self) -> tuple[int, int, int]:
@@ -254,7 +287,10 @@ class PlanSolver:
     def solve(self, ladder: tuple[Attempt, ...] = LADDER) -> Solution:
         """Solve, climbing the ladder while HiGHS fails without an answer or returns a plan
         that breaks a limit (numerical trouble); the first optimal plan wins. Once a rung has
-        solved this LP, later solves (a sweep, a re-solve) start with it."""
+        solved this LP, later solves (a sweep, a re-solve) start with it. A MIP climbs its own
+        ladder (`solve_mip`)."""
+        if self.is_mip:
+            return self.solve_mip()
         worked = self.worked
         if worked is not None and worked in ladder and worked is not ladder[0]:
             ladder = (worked, *(a for a in ladder if a is not worked))
@@ -308,6 +344,105 @@ class PlanSolver:
             return fallback
         return Solution("error", None, seconds, highs_status="; ".join(tried),
                         method="none", tried=tried)
+
+    def solve_mip(self) -> Solution:
+        """Branch and bound within the time limit, climbing MIP_LADDER on solver errors, then
+        the plan's integer columns fixed and the LP re-solved for its duals (model.md 14.5);
+        as a last resort the LP relaxation rounded up."""
+        started = time.perf_counter()
+        tried: list[str] = []
+        for i, attempt in enumerate(MIP_LADDER):
+            left = self.time_limit_seconds - (time.perf_counter() - started)
+            if left <= 0 and i > 0:
+                tried.append(f"{', '.join(a.name for a in MIP_LADDER[i:])}: not tried: the "
+                             f"time limit of {self.time_limit_seconds:g} s was used up")
+                return Solution("error", None, time.perf_counter() - started,
+                                highs_status="; ".join(tried), method="none", tried=tried)
+            if i > 0:
+                self.highs.clearSolver()
+            for name, value in MIP_RESET.items():
+                set_option(self.highs, name, value)
+            status = self._run(attempt, left)
+            seconds = time.perf_counter() - started
+            text = self.highs.modelStatusToString(status)
+            info = self.highs.getInfo()
+            found = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+            if status == Status.kOptimal or (status in STOPPED and found):
+                values = np.asarray(self.highs.getSolution().col_value, dtype=float)
+                objective = float(info.objective_function_value)
+                bound = float(info.mip_dual_bound)
+                solution = self.fix_integers(values, started)
+                solution.status = "optimal" if status == Status.kOptimal else "time_limit"
+                solution.highs_status = text
+                solution.method, solution.tried = attempt.name, tried
+                solution.mip_seconds = seconds
+                solution.mip_bound = bound if math.isfinite(bound) else None
+                solution.mip_gap = (max(0.0, objective - bound) / max(1e-9, abs(objective))
+                                    if math.isfinite(bound) else None)
+                if solution.status == "time_limit":
+                    solution.gap = solution.mip_gap
+                return solution
+            if status in STOPPED:
+                return Solution("time_limit", None, seconds, highs_status=text,
+                                method=attempt.name, tried=tried)
+            if status == Status.kInfeasible:
+                return Solution("infeasible", None, seconds, highs_status=text,
+                                method=attempt.name, tried=tried)
+            if status == Status.kUnbounded:
+                return Solution("unbounded", None, seconds, highs_status=text,
+                                method=attempt.name, tried=tried)
+            if status not in RETRY:
+                return Solution("error", None, seconds, highs_status=text,
+                                method=attempt.name, tried=tried)
+            log.info("HiGHS %s ended with %s; trying the next settings", attempt.name, text)
+            tried.append(f"{attempt.name}: {text}")
+        return self.rounded_relaxation(started, tried)
+
+    def rounded_relaxation(self, started: float, tried: list[str]) -> Solution:
+        """The last rung: the LP relaxation, every cargo count, lot and option rounded up (a
+        make-up switch down, so no deficiency is forbidden), the rest re-solved as an LP."""
+        cols = self.lp.integer_columns
+        self._set_integrality(highspy.HighsVarType.kContinuous)
+        self.highs.clearSolver()
+        status = self._run(LADDER[0], self.time_limit_seconds)
+        if status != Status.kOptimal:
+            self._set_integrality(highspy.HighsVarType.kInteger)
+            text = self.highs.modelStatusToString(status)
+            tried.append(f"the LP relaxation: {text}")
+            kind = {Status.kInfeasible: "infeasible"}.get(status, "error")
+            return Solution(kind, None, time.perf_counter() - started, highs_status=text,
+                            method="none", tried=tried)
+        relaxed = np.asarray(self.highs.getSolution().col_value, dtype=float)
+        rounded = relaxed.copy()
+        down = self._columns_of("make_up_on")
+        rounded[cols] = np.ceil(relaxed[cols] - 1e-6)
+        rounded[down] = np.floor(relaxed[down] + 1e-6)
+        solution = self.fix_integers(rounded, started)
+        if solution.has_plan:
+            solution.status = "rounded"
+        solution.method, solution.tried = ROUNDED, tried
+        return solution
+
+    def _columns_of(self, family: str) -> np.ndarray:
+        block = self.lp.layout.columns.get(family)
+        return np.arange(block.start, block.stop) if block is not None else \
+            np.zeros(0, dtype=np.int64)
+
+    def fix_integers(self, values: np.ndarray, started: float | None = None) -> Solution:
+        """Fix every integer column at `values` (rounded, within its bounds), make the model
+        an LP and solve it: the plan with its duals, from which Prices, Sensitivity and the
+        worth of limits are read (model.md 14.5). The live model stays that LP."""
+        started = time.perf_counter() if started is None else started
+        cols = self.lp.integer_columns
+        whole = np.clip(np.round(values[cols]), self.lp.col_lower[cols], self.lp.col_upper[cols])
+        self.integer_bounds = (self.lp.col_lower[cols].copy(), self.lp.col_upper[cols].copy())
+        self._set_integrality(highspy.HighsVarType.kContinuous)
+        self.change_col_bounds(cols, whole, whole)
+        self.integer_values = whole
+        self.highs.clearSolver()
+        solution = self.solve()
+        solution.seconds = time.perf_counter() - started
+        return solution
 
     def resolve(self, values: bool = False
                 ) -> tuple[float, np.ndarray | None, np.ndarray | None] | None:
