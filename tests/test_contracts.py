@@ -173,3 +173,54 @@ def test_the_summary_shows_the_mip_bound_and_gap(tmp_path):
     items = summary(read_plan(outcome.output_path))
     assert items["mip_bound"] == pytest.approx(1_060, rel=1e-6)
     assert 0 <= items["mip_gap"] <= 1e-6
+
+
+def test_prices_come_from_the_lp_with_cargoes_fixed_and_equal_a_re_solve(tmp_path):
+    # The cargo case: with one cargo of 70 fixed, one more unit of demand comes from dear at
+    # 12, and the MIP re-solved with demand 101 costs 1,072 = 1,060 + 12 (still one cargo).
+    sheets = one_commodity(1, 100, [["cheap", 1000, 10], ["dear", 1000, 12]], penalty=10_000)
+    sheets["Routes"] = [["route", "supplier", "region", "cargo_size"],
+                        ["ship", "cheap", "home", 70], ["truck", "dear", "home", None]]
+    outcome = solve(tmp_path, sheets)
+    prices = read_plan(outcome.output_path)["Prices"].set_index("period")
+    assert prices.loc["2027-01", "marginal_cost"] == pytest.approx(12, rel=1e-9)
+    assert "fixed at the plan's" in prices.loc["2027-01", "method"]
+    more = one_commodity(1, 101, [["cheap", 1000, 10], ["dear", 1000, 12]], penalty=10_000)
+    more["Routes"] = sheets["Routes"]
+    again = solve(tmp_path, more, "more").result.objective
+    assert again - outcome.result.objective == pytest.approx(
+        prices.loc["2027-01", "marginal_cost"], rel=1e-9)
+
+
+def _crisis_with_cargoes(cargo: float) -> dict:
+    # model.md 12.2 at p = 0.10 with the supplier's route shipping whole cargoes: two months,
+    # demand 10 a month, supplier `only` at cost 0 halted in month 2 of `crisis`, holding 5 a
+    # unit a month, shortage penalty 100, unlimited storage.
+    return {
+        "Settings": settings(2),
+        "Commodities": [["commodity", "unit", "shortage_penalty"], ["k", "t", 100]],
+        "Demand": [["commodity", "region", "demand"], ["k", "home", 10]],
+        "Stockpiles": [["commodity", "region", "holding_cost"], ["k", "home", 5]],
+        "Suppliers": [["supplier", "commodity", "origin_country", "capacity", "unit_cost"],
+                      ["only", "k", "X", 100, 0]],
+        "Routes": [["route", "supplier", "region", "cargo_size"], ["lane", "only", "home", cargo]],
+        "Scenarios": [["scenario", "probability"], ["base", 0.9], ["crisis", 0.1]],
+        "Disruptions": [["scenario", "target_type", "target", "start_period", "end_period"],
+                        ["crisis", "supplier", "only", "2027-02", "2027-02"]],
+    }
+
+
+@pytest.mark.parametrize(("cargo", "evpi", "vss"), [
+    # Cargoes of 10 change nothing: model.md 12.2's RP 50, WS 5 (EVPI 45), EEV 100 (VSS 50).
+    (10, 45, 50),
+    # Cargoes of 20: month 1 must take a whole cargo of 20 anyway, holding 10 into month 2
+    # (50) in every plan, with or without warning: RP = WS = EEV = 50, EVPI = VSS = 0.
+    (20, 0, 0),
+])
+def test_evpi_and_vss_solve_their_problems_as_mips(tmp_path, cargo, evpi, vss):
+    outcome = solve(tmp_path, _crisis_with_cargoes(cargo))
+    extras = outcome.result.extras
+    assert outcome.result.objective == pytest.approx(50, rel=1e-9)
+    assert extras["evpi"] == pytest.approx(evpi, abs=1e-6)
+    assert extras["vss"] == pytest.approx(vss, abs=1e-6)
+    assert "given the gaps of the MIPs" in extras["evpi_text"]

@@ -192,7 +192,7 @@ class PlanSolver:
     """A live HiGHS instance holding one compiled LP; re-solvable after changes."""
 
     def __init__(self, lp: CompiledLP, time_limit_seconds: float = 600.0,
-                 verbose: bool = False, mip_gap: float = 1e-6):
+                 verbose: bool = False, mip_gap: float = 1e-6, fix_after_mip: bool = True):
         started = time.perf_counter()
         self.lp = lp
         self.time_limit_seconds = float(time_limit_seconds)
@@ -206,6 +206,9 @@ class PlanSolver:
         # A MIP until its integer columns are fixed at the plan's values (`fix_integers`);
         # from then on the live model is that LP, for prices and every re-solve.
         self.integer_values: np.ndarray | None = None
+        # False: every solve stays a MIP and returns its primal plan without duals (the
+        # single-scenario models of EVPI and VSS, which only need optimal costs).
+        self.fix_after_mip = fix_after_mip
         if lp.is_mip:
             self._set_integrality(highspy.HighsVarType.kInteger)
             set_option(self.highs, "mip_rel_gap", float(mip_gap))
@@ -371,7 +374,11 @@ class PlanSolver:
                 values = np.asarray(self.highs.getSolution().col_value, dtype=float)
                 objective = float(info.objective_function_value)
                 bound = float(info.mip_dual_bound)
-                solution = self.fix_integers(values, started)
+                if self.fix_after_mip:
+                    solution = self.fix_integers(values, started)
+                else:
+                    solution = Solution("optimal", objective, seconds, values, has_basis=False,
+                                        max_residual=max_residual(self.lp, values))
                 solution.status = "optimal" if status == Status.kOptimal else "time_limit"
                 solution.highs_status = text
                 solution.method, solution.tried = attempt.name, tried
@@ -443,6 +450,24 @@ class PlanSolver:
         solution = self.solve()
         solution.seconds = time.perf_counter() - started
         return solution
+
+    def release_integers(self) -> None:
+        """Undo `fix_integers`: the integer columns get their own bounds back and the model is
+        a MIP again (for EEV's re-solve, model.md 14.5); `refix_integers` restores the LP."""
+        if self.integer_values is None:
+            return
+        cols = self.lp.integer_columns
+        self.change_col_bounds(cols, *self.integer_bounds)
+        self._set_integrality(highspy.HighsVarType.kInteger)
+        self.plan_integers, self.integer_values = self.integer_values, None
+
+    def refix_integers(self) -> None:
+        """Fix the integer columns at the plan's values again, as after its solve."""
+        cols = self.lp.integer_columns
+        self._set_integrality(highspy.HighsVarType.kContinuous)
+        self.change_col_bounds(cols, self.plan_integers, self.plan_integers)
+        self.integer_values = self.plan_integers
+        self.highs.clearSolver()
 
     def resolve(self, values: bool = False
                 ) -> tuple[float, np.ndarray | None, np.ndarray | None] | None:
