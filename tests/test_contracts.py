@@ -224,3 +224,29 @@ def test_evpi_and_vss_solve_their_problems_as_mips(tmp_path, cargo, evpi, vss):
     assert extras["evpi"] == pytest.approx(evpi, abs=1e-6)
     assert extras["vss"] == pytest.approx(vss, abs=1e-6)
     assert "given the gaps of the MIPs" in extras["evpi_text"]
+
+
+def test_a_cargo_larger_than_storage_can_receive_is_diagnosed(tmp_path):
+    # `seller` must be taken at 30 a month (take-or-pay) and ships cargoes of 70; nothing is
+    # used and only 50 can be stored. Fractional cargoes (30 = 3/7 of a cargo) would fit, so
+    # the LP relaxation has a plan; whole ones do not (0 breaks take-or-pay, 70 > 50): the
+    # diagnosis names the cargo size and the storage.
+    from helpers import write_workbook
+
+    from model.domain.errors import InfeasiblePlan
+    from model.pipeline import run
+
+    sheets = one_commodity(1, 0, [], penalty=10_000, stock=[0, 50, 0])
+    sheets["Suppliers"] = [["supplier", "commodity", "origin_country", "capacity", "unit_cost",
+                            "min_take"], ["seller", "k", "X", 100, 10, 30]]
+    sheets["Routes"] = [["route", "supplier", "region", "cargo_size"],
+                        ["ship", "seller", "home", 70]]
+    source = write_workbook(tmp_path / "cargo.xlsx", sheets)
+    with pytest.raises(InfeasiblePlan) as raised:
+        run(source, tmp_path / "cargo_plan.xlsx", progress=lambda _: None)
+    message = str(raised.value)
+    assert "a plan would exist if they could be fractional" in message
+    assert "Routes row 2 cargo_size: route ship carries whole cargoes of 70 t" in message
+    conflicts = raised.value.diagnosis.conflicts
+    assert {(c["sheet"], c["row"], c["column"]) for c in conflicts} == {
+        ("Routes", 2, "cargo_size"), ("Stockpiles", 2, "capacity")}

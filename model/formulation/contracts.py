@@ -177,8 +177,8 @@ def _index_contract_rows(ix: ModelIndex, found: ContractIndex, tree) -> None:
                 row = YearRow(c, y, n_e, [(c, n) for n in path if (c, n) in takes],
                               nominal[y] * mean_alpha, nominal[y], ceiling,
                               [(c, y0, y, n_e) for y0 in vintages])
-                if row.top <= 0 and row.ceiling is None and not row.make_ups:
-                    continue
+                if nominal[y] <= 0 and row.ceiling is None:
+                    continue  # no obligation and no cap: the year needs no row
                 rows_of_year.setdefault(y, {})[n_e] = row
                 found.years.append(row)
                 if nominal[y] > 0:

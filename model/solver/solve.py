@@ -209,6 +209,7 @@ class PlanSolver:
         # False: every solve stays a MIP and returns its primal plan without duals (the
         # single-scenario models of EVPI and VSS, which only need optimal costs).
         self.fix_after_mip = fix_after_mip
+        self.relaxed = False  # the LP relaxation of a MIP, for its diagnosis
         if lp.is_mip:
             self._set_integrality(highspy.HighsVarType.kInteger)
             set_option(self.highs, "mip_rel_gap", float(mip_gap))
@@ -216,10 +217,31 @@ class PlanSolver:
     @property
     def is_mip(self) -> bool:
         """Whether the live model still has integer columns."""
-        return self.lp.is_mip and self.integer_values is None
+        return self.lp.is_mip and self.integer_values is None and not self.relaxed
 
-    def _set_integrality(self, kind: Any) -> None:
-        cols = self.lp.integer_columns.astype(np.int32)
+    def make_continuous(self) -> None:
+        """The LP relaxation in the live model (for the diagnosis of an infeasible MIP); the
+        model is then an LP until `make_integer`."""
+        self._set_integrality(highspy.HighsVarType.kContinuous)
+        self.relaxed = True
+
+    def make_integer(self, families: list[str] | None = None) -> None:
+        """Whole numbers again, for all integer columns or only those of `families` (the
+        others continuous)."""
+        self._set_integrality(highspy.HighsVarType.kContinuous)
+        if families is None:
+            self._set_integrality(highspy.HighsVarType.kInteger)
+        else:
+            cols = np.concatenate([self._columns_of(f) for f in families] +
+                                  [np.zeros(0, dtype=np.int64)])
+            self._set_integrality(highspy.HighsVarType.kInteger, cols)
+        self.relaxed = False
+        self.highs.clearSolver()
+
+    def _set_integrality(self, kind: Any, columns: np.ndarray | None = None) -> None:
+        cols = (self.lp.integer_columns if columns is None else columns).astype(np.int32)
+        if not cols.size:
+            return
         types = np.full(cols.size, int(kind), dtype=np.uint8)
         if self.highs.changeColsIntegrality(int(cols.size), cols, types) == \
                 highspy.HighsStatus.kError:
@@ -348,7 +370,7 @@ class PlanSolver:
         return Solution("error", None, seconds, highs_status="; ".join(tried),
                         method="none", tried=tried)
 
-    def solve_mip(self) -> Solution:
+    def solve_mip(self, fix: bool | None = None) -> Solution:
         """Branch and bound within the time limit, climbing MIP_LADDER on solver errors, then
         the plan's integer columns fixed and the LP re-solved for its duals (model.md 14.5);
         as a last resort the LP relaxation rounded up."""
@@ -374,7 +396,7 @@ class PlanSolver:
                 values = np.asarray(self.highs.getSolution().col_value, dtype=float)
                 objective = float(info.objective_function_value)
                 bound = float(info.mip_dual_bound)
-                if self.fix_after_mip:
+                if (self.fix_after_mip if fix is None else fix):
                     solution = self.fix_integers(values, started)
                 else:
                     solution = Solution("optimal", objective, seconds, values, has_basis=False,
