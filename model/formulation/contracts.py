@@ -293,6 +293,8 @@ def add_contract_allocation(m: pyo.ConcreteModel, ix: ModelIndex, cx: ContractIn
 
 
 def _year_take(m: pyo.ConcreteModel, row: YearRow) -> list:
+    if not row.take_keys:
+        return []  # the supplier cannot deliver in this year at all
     w = m.contract_take
     return [w[key] for key in row.take_keys]
 
