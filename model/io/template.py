@@ -178,6 +178,10 @@ def _write_instructions(wb: Workbook, currency: str) -> None:
         "inside the period or a label: 2027-01 (month), 2027-Q1 (quarter), 2027 (year).",
         "Quantities are in the commodity's unit (Commodities sheet) per period; money in the "
         "currency of Settings. Run: python run.py this_workbook.xlsx",
+        "Whole cargoes (Routes cargo_size, max_cargoes), minimum lots (Suppliers min_lot) and "
+        "long-term contracts (Contracts sheet: ACQ, take-or-pay, flex, make-up, options) make "
+        "the plan a mixed-integer programme, solved to Settings mip_gap; leave them blank for "
+        "continuous orders.",
     ]
     row = 2
     for line in lines:

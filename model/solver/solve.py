@@ -128,7 +128,8 @@ MIP_LADDER = (
     Attempt("branch and bound with more heuristics, no symmetry detection",
             {"mip_heuristic_effort": 0.3, "mip_detect_symmetry": False}),
 )
-MIP_RESET = {"presolve": "choose", "mip_heuristic_effort": 0.05, "mip_detect_symmetry": True}
+MIP_RESET = {"presolve": "choose", "mip_heuristic_effort": 0.05,
+             "mip_detect_symmetry": True}
 ROUNDED = "the LP relaxation rounded up to whole cargoes and lots (a feasible plan, not an " \
     "optimal one)"
 STOPPED = (Status.kTimeLimit, Status.kIterationLimit, Status.kInterrupt,
@@ -213,6 +214,13 @@ class PlanSolver:
         if lp.is_mip:
             self._set_integrality(highspy.HighsVarType.kInteger)
             set_option(self.highs, "mip_rel_gap", float(mip_gap))
+            # HiGHS judges a candidate plan by an absolute 1e-6 by default; on plans of
+            # thousands of units its own candidates miss that by ~1e-5 after postsolve and
+            # are all rejected ("infeasible" with a plan at hand). The LP's residual check
+            # allows 1e-6 of the largest bound; the MIP allows 1e-8 of it, between 1e-6 and
+            # 1e-4 (a cargo count within 1e-4 of a whole number is rounded, then rechecked).
+            set_option(self.highs, "mip_feasibility_tolerance",
+                       min(1e-4, max(1e-6, 1e-8 * self.scale)))
 
     @property
     def is_mip(self) -> bool:
