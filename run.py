@@ -12,6 +12,7 @@ infeasible (a Diagnosis workbook is written), 4 solver failure or time limit wit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gc
 import logging
@@ -59,7 +60,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="write a blank input workbook with instructions and dropdowns to "
                              "PATH, then stop")
     parser.add_argument("--force", action="store_true",
-                        help="with --template: replace an existing file")
+                        help="with --template: replace an existing file; with an --output that "
+                             "is a symbolic link: write the file the link points to")
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     parser.add_argument("--solver-log", action="store_true", help="show HiGHS's own log")
     parser.add_argument("--compare", nargs=2, metavar=("OLD_PLAN", "NEW_PLAN"),
@@ -114,6 +116,18 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _carry_on_after_hangup(signum: int, frame: object) -> None:
+    """The terminal was closed (or the SSH session dropped): finish the run and write the plan,
+    as `nohup` would; what it would still print goes to the null device."""
+    import os
+
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        for fd in (1, 2):
+            os.dup2(null, fd)
+        os.close(null)
+
+
 def write_bug_log(text: str) -> Path | None:
     """Append the traceback to the bug log; fall back to a temporary folder. None if nowhere
     is writable."""
@@ -145,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     with_handler = signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None)
     if with_handler:
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    hangup = getattr(signal, "SIGHUP", None)
+    on_hangup = hangup is not None and signal.getsignal(hangup) in (signal.SIG_DFL, None)
+    if on_hangup:
+        signal.signal(hangup, _carry_on_after_hangup)
     previous_hook, sys.unraisablehook = sys.unraisablehook, _quiet_unraisable
     try:
         return _main(args, console)
@@ -153,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.unraisablehook = previous_hook
         if with_handler:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if on_hangup:
+            signal.signal(hangup, signal.SIG_DFL)
 
 
 def _quiet_unraisable(info: object) -> None:
@@ -196,13 +216,14 @@ def _main(args: argparse.Namespace, console: object) -> int:
 
             written = compare_plans(Path(args.compare[0]), Path(args.compare[1]),
                                     Path(args.output) if args.output else None,
-                                    progress=console.say)
+                                    progress=console.say, force=args.force)
             console.say(f"comparison written to {written}")
             return 0
         source = args.input if args.input is not None else str(DEFAULT_INPUT)
         options = RunOptions(solver_log=args.solver_log, evaluate=args.evaluate,
                              replications=args.replications, workers=args.workers,
-                             scheduler=args.scheduler, insight_seconds=args.insight_seconds)
+                             scheduler=args.scheduler, insight_seconds=args.insight_seconds,
+                             force=args.force)
         outcome = run(source, args.output, progress=console.say, options=options)
         for line in summary_lines(outcome):
             console.say(line)
@@ -236,8 +257,10 @@ def _template(path: Path, force: bool, console: object) -> int:
     if path.exists() and path.is_file() and not force:
         raise UsageError(f"{path} exists; --template never replaces a file unless --force is "
                          "given")
-    for note in check_output_target(path):
+    for note in check_output_target(path, force):
         console.say(f"  warning: {note}")
+    if path.is_symlink():  # allowed by --force: write the file it points to
+        path = path.resolve()
     written, notes = atomic_save(write_template, path)
     for note in notes:
         console.say(f"  note: {note}")

@@ -5,16 +5,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pandas as pd
+
 from model.analyses.diagnose import diagnose
 from model.analyses.evaluate import evaluate
-from model.analyses.parallel import Where
+from model.analyses.parallel import Where, check_scheduler
 from model.analyses.sensitivity import insight
 from model.analyses.sweep import run_sweep
 from model.analyses.value import value_of_information
@@ -24,11 +25,12 @@ from model.domain.errors import (
     InputError,
     Issue,
     OutputError,
+    UsageError,
     issue_note,
 )
 from model.domain.sampling import sampled_plan
 from model.inputs import validate
-from model.io.files import check_output_target, same_file
+from model.io.files import check_output_target, same_file, write_text_atomic
 from model.io.workbook import inputs_table, read_workbook
 from model.report import write_diagnosis, write_plan_workbook
 from model.results.extract import PlanResult, extract
@@ -50,6 +52,7 @@ class RunOptions:
     workers: int | None = None
     scheduler: str | None = None
     insight_seconds: float | None = None
+    force: bool = False
 
 
 @dataclass
@@ -107,13 +110,9 @@ def keep_full_list(error: InputError, input_path: Path, output_folder: Path) -> 
     text = error.text(None) + "\n"
     for folder in (input_path.parent, output_folder, Path(tempfile.gettempdir())):
         path = folder / name
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        except OSError:
-            with contextlib.suppress(OSError):
-                if path.is_file():  # half a list is no list
-                    path.unlink()
+        try:  # whole or not at all, and never through a link someone put at that name
+            write_text_atomic(path, text)
+        except (OSError, OutputError):
             continue
         error.full_list_path = path
         return path
@@ -128,11 +127,14 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
 
     input_path = Path(input_path)
     output = Path(output_path) if output_path is not None else default_output_path(input_path)
-    notes = check_output_target(output)
     if same_file(input_path, output):
-        raise InputError([Issue("File", None, "--output", str(output),
-                                "an output path other than the input workbook (the input is "
-                                "never written); choose another --output")], str(input_path))
+        raise UsageError(f"--output {output} is the input workbook itself (the input is never "
+                         "written); choose another --output")
+    if options.scheduler:
+        check_scheduler(options.scheduler)
+    notes = check_output_target(output, options.force)
+    if output.is_symlink():  # allowed by --force: the plan goes to the file it points to
+        output = output.resolve()
     for note in notes:
         progress(f"  warning: {note}")
     timings: dict[str, float] = {}
@@ -177,7 +179,7 @@ def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: P
     """What the plan is worth and how sure it is, each from its own solves: prices and
     break-evens (insight), the trade-off sweep, EVPI and VSS, and out-of-sample evaluation."""
     where = Where(options.workers, options.scheduler)
-    add_insight(result, solved, progress, timings, options)
+    add_insight(result, solved, progress, timings, options, where)
     if plan.sweep:
         progress(f"sweeping {len(plan.sweep)} trade-off points ...")
         started = time.perf_counter()
@@ -185,7 +187,9 @@ def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: P
                                     item_seconds=solved.solution.seconds)
         timings["sweep_seconds"] = time.perf_counter() - started
     add_value_of_information(result, plan, solved, progress, timings, where)
-    if solved.solver.lp.num_cols > LARGE_COLUMNS:  # the single-scenario model is gone now
+    # run_tasks released the wait-and-see and sweep set-ups: hand their memory back before
+    # the evaluation builds its own models.
+    if solved.solver.lp.num_cols > LARGE_COLUMNS:
         give_back_memory()
     if options.evaluate or options.replications:
         progress(f"playing the plan in {options.evaluate:,} fresh futures ...")
@@ -228,26 +232,46 @@ def sample_if_asked(plan: PlanData, progress: Progress) -> PlanData:
                                 "is made for futures sampled from the Events sheet; the "
                                 "Scenarios and Disruptions sheets are set aside", "warning"))
         progress(f"  warning: {notes[0]}")
-    kinds = f"{len(plan.events)} kind{'s' if len(plan.events) != 1 else ''} of event"
+    named = len({event.name for event in plan.events})  # rows of one event share its name
+    kinds = f"{named} kind{'s' if named != 1 else ''} of event"
     progress(f"sampled {count:,} futures from {kinds} "
              f"(seed {plan.settings.sample_seed}): {len(sampled.disruptions):,} events")
     return replace(sampled, warnings=plan.warnings + tuple(notes))
 
 
 INSIGHT_SHARE_OF_SOLVE = 0.5
+# Every check of the shipped example (10,402 columns; 252 prices, 142 binding windows, 4
+# limits, 22 capacities, 23 suppliers: about 550 re-solves) takes 7 to 10 s of CPU on this
+# project's 2-core machine (bench/insight.py), about half that on both cores. By default a plan
+# up to twice its size is checked in full, whatever the machine's load; a larger one within
+# half its solve time, at least INSIGHT_MIN_SECONDS, and the Run sheet counts what is left.
+INSIGHT_FULL_COLUMNS = 20_000
+INSIGHT_MIN_SECONDS = 15.0
+
+
+def insight_budget(options: RunOptions, columns: int, solve_seconds: float) -> float:
+    """Seconds for the insight's checks: `--insight-seconds`, else unlimited for a plan up to
+    INSIGHT_FULL_COLUMNS columns, else half the solve time and at least INSIGHT_MIN_SECONDS."""
+    if options.insight_seconds is not None:
+        return options.insight_seconds
+    if columns <= INSIGHT_FULL_COLUMNS:
+        return float("inf")
+    return max(INSIGHT_MIN_SECONDS, INSIGHT_SHARE_OF_SOLVE * solve_seconds)
 
 
 def add_insight(result: PlanResult, solved: Solved, progress: Progress,
-                timings: dict[str, float], options: RunOptions) -> None:
-    """Prices that hold for one more unit, and the Sensitivity table, within a time budget."""
-    # By default the checks take at most half as long as the plan's own solve (at least a
-    # second): enough for every figure of a small plan, a bounded share of a national one.
-    budget = options.insight_seconds if options.insight_seconds is not None else max(
-        1.0, INSIGHT_SHARE_OF_SOLVE * timings.get("solve_seconds", 0.0))
-    progress(f"testing how sure the plan is (prices, break-evens; up to {round(budget, 1):g} s)"
-             " ...")
+                timings: dict[str, float], options: RunOptions,
+                where: Where | None = None) -> None:
+    """Prices that hold for one more unit, whole points of each limit, and the Sensitivity
+    table, within a time budget; what it leaves unchecked is counted by kind on the Run
+    sheet."""
+    budget = insight_budget(options, solved.solver.lp.num_cols,
+                            timings.get("solve_seconds", 0.0))
+    progress("testing how sure the plan is (prices, break-evens, points of each limit; "
+             + ("every check" if budget == float("inf") else f"up to {round(budget, 1):g} s")
+             + ") ...")
     prices, table, info = insight(solved.built, solved.solver, solved.solution, result.prices,
-                                  budget)
+                                  budget, result.concentration, where)
     if solved.solution.mip_bound is not None or solved.solution.status == "rounded":
         # model.md 14.5: these figures are the duals and re-solves of the LP with every cargo
         # count, lot and contract decision fixed at the plan's values.
@@ -256,9 +280,15 @@ def add_insight(result: PlanResult, solved: Solved, progress: Progress,
             if frame is not None and len(frame) and "method" in frame:
                 frame["method"] = frame["method"].astype(str) + fixed
     result.prices, result.sensitivity = prices, table
+    if "concentration" in info:
+        result.concentration = info["concentration"]
+        result.extras["limits"] = info["limits"]
     timings["insight_seconds"] = info["seconds"]
-    result.extras.setdefault("run", {}).update(
-        insight_resolves=info["solves"], insight_left_for_budget=info.get("left_for_budget", 0))
+    run_items = result.extras.setdefault("run", {})
+    run_items.update(insight_resolves=info["solves"],
+                     insight_left_for_budget=info.get("left_for_budget", 0))
+    for kind, count in info.get("unchecked", {}).items():
+        run_items[f"unchecked {kind}"] = count
 
 
 def add_value_of_information(result: PlanResult, plan: PlanData, solved: Solved,
@@ -279,19 +309,20 @@ def evaluation_lines(evaluation, money: str, units: dict[str, str]) -> list[str]
     mean, _, low, high = evaluation.cost_interval
     optimism = evaluation.optimism
     lines = [f"  out of sample    {mean:>18,.0f} {money} expected over "
-             f"{len(evaluation.futures):,} fresh futures (95%: {low:,.0f} to {high:,.0f})",
+             f"{evaluation.count:,} fresh futures (95%: {low:,.0f} to {high:,.0f})",
              f"  optimism         {abs(optimism):>18,.0f} {money} "
              f"{'above' if optimism >= 0 else 'below'} the in-sample expected cost"]
-    bound = evaluation.lower_bound
-    if bound is not None:
-        estimate = evaluation.objective_estimate
+    found = evaluation.bound_estimate_gap()
+    if found is not None:
+        bound, estimate, gap, why = found
         lines += [f"  objective out    {estimate:>18,.0f} {money} the plan's objective over the "
                   "fresh futures",
-                  f"  lower bound      {bound[2]:>18,.0f} {money} (the true optimum is "
+                  f"  lower bound      {bound:>18,.0f} {money} (the true optimum is "
                   f"above it with 97.5% confidence, from {len(evaluation.replications)} "
                   "replications)",
-                  f"  gap estimate     {estimate - bound[0]:>18,.0f} {money} how far the plan "
-                  "may be from the true optimum"]
+                  f"  gap estimate     {gap:>18,.0f} {money} objective out minus the lower "
+                  "bound",
+                  f"                   {why}"]
     for k, chance, size, _ in evaluation.shortfall():
         if chance > 0:
             lines.append(f"  short of {k:<15.15} in {chance:.0%} of futures, "
@@ -313,16 +344,17 @@ def summary_lines(outcome: RunOutcome) -> list[str]:
         value = result.extras.get(key)
         if value is not None:
             shown = "infinite" if value == float("inf") else f"{value:,.0f} {money}"
-            if key == "vss" and result.extras.get("vss_text", "").startswith("not measured"):
-                shown = "not measured"
             lines.append(f"  {label:<16} {shown:>22}")
-    table = result.concentration
-    if len(table):
-        binding = (table[table["binding"].astype(bool)]
-                   .groupby("limit", sort=False)["marginal_cost_per_point"].sum()
-                   .sort_values(ascending=False))
-        for limit, worth in binding.head(5).items():
-            lines.append(f"  binding limit    {limit:<24.24} {worth:>12,.0f} {money} per point")
+        elif str(result.extras.get(f"{key}_text", "")).startswith("not measured"):
+            lines.append(f"  {label:<16} {'not measured':>22}")
+    points = result.extras.get("limits")
+    if points is not None:
+        for r in points.head(5).itertuples(index=False):
+            cost = r.cost_of_one_more_point
+            shown = (f"{cost:>12,.0f} {money} for one more point" if cost is not None
+                     and not pd.isna(cost) else f"{'':>12} one more point not measured: "
+                     f"{r.method}")
+            lines.append(f"  binding limit    {r.limit:<24.24} {shown}")
     evaluation = result.extras.get("evaluation")
     if evaluation is not None:
         lines += evaluation_lines(evaluation, money,

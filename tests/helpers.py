@@ -21,6 +21,13 @@ class Formula(str):
     """A cell to be written as a formula (plain strings are always written as text)."""
 
 
+class Formatted:
+    """A cell written with an Excel number format (`hh:mm`, `yyyy-mm-dd`, `0%`)."""
+
+    def __init__(self, value: Any, number_format: str):
+        self.value, self.number_format = value, number_format
+
+
 def write_workbook(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
     """Each sheet is a list of rows; the first row is the header."""
     wb = Workbook()
@@ -30,6 +37,9 @@ def write_workbook(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row, start=1):
                 if value is None:
+                    continue
+                if isinstance(value, Formatted):
+                    ws.cell(r, c, value.value).number_format = value.number_format
                     continue
                 cell = ws.cell(r, c, value)
                 if isinstance(value, str) and not isinstance(value, Formula):
@@ -151,6 +161,10 @@ def check_residuals(plan: PlanData, tables: dict[str, pd.DataFrame]) -> None:
     lhs = stock.opening + stock.arrivals + stock.transfers_in - stock.transfers_out \
         + stock.shortfall
     assert ((lhs - stock.demand - stock.closing).abs() <= TOLERANCE).all(), "balance"
+    built_room = {}
+    if "Investments" in tables:
+        inv = tables["Investments"]
+        built_room = dict(zip(inv.project, inv.capacity_built, strict=True))
     arrived = _sums(orders, ["scenario", "commodity", "region", "arrival_period"])
     moved_in = _sums(transfers, ["scenario", "commodity", "to_region", "arrival_period"])
     piped: dict = {}
@@ -169,7 +183,10 @@ def check_residuals(plan: PlanData, tables: dict[str, pd.DataFrame]) -> None:
         assert row.closing >= -TOLERANCE
         stockpile = plan.stockpile(row.commodity, row.region)
         if stockpile.capacity is not None:
-            assert row.closing <= stockpile.capacity + TOLERANCE, row
+            room = sum(built_room.get(p.name, 0.0) for p in plan.projects.values()
+                       if p.stockpile == (row.commodity, row.region)
+                       and t_of[row.period] >= p.first_period)
+            assert row.closing <= stockpile.capacity + room + TOLERANCE, row
         if row.period == labels[-1] and stockpile.end_stock > 0:  # (7b)
             assert row.end_shortfall >= stockpile.end_stock - row.closing - TOLERANCE, row
 

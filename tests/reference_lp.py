@@ -2,13 +2,13 @@
 
 Every decision is indexed by scenario (x[r,t,w], I[k,g,t,w], ...) and non-anticipativity is
 written as explicit equalities between scenarios whose factor histories agree, exactly as
-model.md states it. Nothing is shared with the planner (model/build, model/scenarios, ...):
-only the validated inputs (model.domain.data.PlanData) are common.
+model.md states it. Nothing is shared with the planner (model/formulation,
+model/domain/scenarios, ...): only the validated inputs (model.domain.data.PlanData) are common.
 
 Public functions
 - reference_objective(plan) -> (status, objective): the stochastic LP ("RP").
-- reference_values(plan) -> {rp, ws, ev, eev, evpi, vss} as model.md's "The value of knowing
-  and of hedging" defines them.
+- reference_values(plan) -> {rp, ws, ev, eev, evpi, vss} as model.md's section 10 ("The value
+  of information: EVPI and VSS") defines them.
 - reference_expected_cost_parts(plan) -> the RP optimum's expected cost parts, expected_cost
   and cvar.
 
@@ -146,9 +146,11 @@ class Factors:
     b: dict = field(default_factory=dict)
     cr: dict = field(default_factory=dict)
     e: dict = field(default_factory=dict)
+    P: dict = field(default_factory=dict)  # index value keyed (index, t), event moves included
+    X: dict = field(default_factory=dict)  # exchange rate keyed (currency, t)
 
     def tables(self) -> tuple[dict, ...]:
-        return (self.a, self.cs, self.b, self.cr, self.e)
+        return (self.a, self.cs, self.b, self.cr, self.e, self.P, self.X)
 
 
 def _scenario_names(plan: PlanData) -> list[str]:
@@ -175,6 +177,7 @@ def scenario_factors(plan: PlanData, w: str) -> Factors:
         for k in K:
             for g in G:
                 F.e[k, g, t] = 1.0
+    _money_factors(plan, w, F)
     for d in plan.disruptions:
         if d.scenario != w:
             continue
@@ -205,7 +208,43 @@ def scenario_factors(plan: PlanData, w: str) -> Factors:
                     for g in G:
                         if d.target == k or d.target == f"{k}@{g}":
                             F.e[k, g, t] *= d.demand_factor
+            elif d.target_type == "index" and (d.target, t) in F.P:
+                F.P[d.target, t] *= d.index_factor
     return F
+
+
+def _money_factors(plan: PlanData, w: str, F: Factors) -> None:
+    """Index values and exchange rates of scenario w (its own value, else the `*` one), for
+    the indices and currencies some supplier uses."""
+    def value(series: dict, t: int) -> float:
+        own = series.get(w)
+        if own is not None and own[t - 1] is not None:
+            return own[t - 1]
+        return series["*"][t - 1]
+
+    for sup in plan.suppliers.values():
+        for t in range(1, plan.settings.periods + 1):
+            if sup.price_index is not None:
+                F.P[sup.price_index, t] = value(plan.indices[sup.price_index], t)
+            if sup.currency is not None:
+                F.X[sup.currency, t] = value(plan.fx[sup.currency], t)
+
+
+def unit_price(plan: PlanData, s: str, t: int, F: Factors) -> float:
+    """What one unit costs at supplier s in period t, in the planning currency before the
+    disruption cost factor: the index formula or unit_cost, times the exchange rate."""
+    sup = plan.suppliers[s]
+    if sup.price_index is not None:
+        price = sup.index_constant + sup.index_slope * F.P[sup.price_index, t]
+    else:
+        price = sup.unit_cost_per_period[t - 1]
+    return price * rate_of(plan, s, t, F)
+
+
+def rate_of(plan: PlanData, s: str, t: int, F: Factors) -> float:
+    """Planning currency per unit of supplier s's currency in period t."""
+    currency = plan.suppliers[s].currency
+    return 1.0 if currency is None else F.X[currency, t]
 
 
 def _sig(value: float) -> str:
@@ -220,7 +259,7 @@ def _histories(plan: PlanData, factors: dict[str, Factors]) -> dict[str, list[tu
     hist: dict[str, list[tuple]] = {}
     for w, F in factors.items():
         per_period: dict[int, list] = defaultdict(list)
-        for name, table in zip("a cs b cr e".split(), F.tables(), strict=True):
+        for name, table in zip("a cs b cr e P X".split(), F.tables(), strict=True):
             for key in sorted(table):
                 per_period[key[-1]].append((name, key, _sig(table[key])))
         acc: list[tuple] = []
@@ -361,7 +400,10 @@ def _build(plan: PlanData, worlds: list[World], *, shared_z: bool,
         parts = {name: defaultdict(float) for name in PARTS}
         B.parts[w] = parts
         for j, pr in plan.projects.items():
-            parts["investment_cost"][B.z[zkey(j, w)]] += pr.capex  # once, not discounted
+            # once, not discounted; in the planning currency at the period-1 rate, averaged
+            # over the scenarios that share the decision (z is shared: all of them)
+            parts["investment_cost"][B.z[zkey(j, w)]] += pr.capex * capex_rate(
+                plan, pr, worlds if shared_z else [wd])
         for name, col in B.sign.items():
             parts["option_fee"][col] += plan.contracts[name].option_fee  # once, now
         for t in T:
@@ -376,14 +418,25 @@ def _build(plan: PlanData, worlds: list[World], *, shared_z: bool,
                     upper = route.capacity * F.b[r, t]
                 B.x[r, t, w] = lp.var(0.0, upper)
                 parts["purchase_cost"][B.x[r, t, w]] += (
-                    d * sup.unit_cost_per_period[t - 1] * F.cs[route.supplier, t])
-                parts["freight_cost"][B.x[r, t, w]] += d * route.freight_cost * F.cr[r, t]
+                    d * unit_price(plan, route.supplier, t, F) * F.cs[route.supplier, t])
+                parts["freight_cost"][B.x[r, t, w]] += (
+                    d * route.freight_cost * F.cr[r, t] * rate_of(plan, route.supplier, t, F))
             for k in K:
                 com = plan.commodities[k]
                 for g in G:
                     sp = plan.stockpile(k, g)
                     D = plan.demand_of(k, g)[t - 1] * F.e[k, g, t]
-                    B.I[k, g, t, w] = lp.var(0.0, INF if sp.capacity is None else sp.capacity)
+                    room = [j for j, pr in plan.projects.items()
+                            if pr.supplier is None and (pr.commodity, pr.region) == (k, g)]
+                    B.I[k, g, t, w] = lp.var(0.0, INF if sp.capacity is None or room
+                                             else sp.capacity)
+                    if room and sp.capacity is not None:
+                        # storage room that can be built: I - sum of z (built by t) <= capacity
+                        row = {B.I[k, g, t, w]: 1.0}
+                        for j in room:
+                            if t >= plan.projects[j].first_period:
+                                _add(row, B.z[zkey(j, w)], -1.0)
+                        lp.row(row, -INF, sp.capacity)
                     B.u[k, g, t, w] = lp.var(0.0, D)
                     B.v[k, g, t, w] = lp.var()
                     parts["holding_cost"][B.I[k, g, t, w]] += d * sp.holding_cost
@@ -462,6 +515,34 @@ def _build(plan: PlanData, worlds: list[World], *, shared_z: bool,
             for g in G:
                 E = plan.stockpile(k, g).end_stock
                 lp.row({B.I[k, g, N, w]: 1.0, B.vE[k, g, w]: 1.0}, E, INF)
+        # (10) obligations: a hard floor on the closing stock in the scenarios it binds in
+        # (the EV scenario: all). A floor of `base` also holds for scenarios while they share
+        # base's decisions: the non-anticipativity equalities below carry it over.
+        for (k, g), sp in plan.stockpiles.items():
+            if not (sp.min_stock > 0 or sp.min_days > 0):
+                continue
+            if not (wd.all_limits or not sp.floor_scenarios or w in sp.floor_scenarios):
+                continue
+            for t in T:
+                D = plan.demand_of(k, g)[t - 1] * F.e[k, g, t]
+                floor = max(sp.min_stock, sp.min_days * D / dpp)
+                if floor > 0:
+                    lp.row({B.I[k, g, t, w]: 1.0}, floor, INF)
+        # (11) budgets: purchases plus freight of the orders placed in the plan year, with
+        # this scenario's cost factors, undiscounted, in every scenario.
+        for budget in plan.budgets:
+            row = {}
+            for t in budget.periods:
+                for r, route in plan.routes.items():
+                    if budget.commodity not in ("*", plan.commodity_of(route)):
+                        continue
+                    if budget.region not in ("*", route.region):
+                        continue
+                    sup = plan.suppliers[route.supplier]
+                    _add(row, B.x[r, t, w],
+                         unit_price(plan, route.supplier, t, F) * F.cs[route.supplier, t]
+                         + route.freight_cost * F.cr[r, t] * rate_of(plan, route.supplier, t, F))
+            lp.row(row, -INF, budget.max_spend)
 
     # (8) concentration
     for limit in plan.limits.values():
@@ -675,6 +756,19 @@ def _na_classes(plan: PlanData, factors: dict[str, Factors]) -> dict[int, list[l
             classes[hist[w][t - 1]].append(w)
         out[t] = [m for m in classes.values() if len(m) > 1]
     return out
+
+
+def capex_rate(plan: PlanData, project, worlds: list[World]) -> float:
+    """The rate a project's capex is converted at: its supplier's currency in period 1, the
+    probability-weighted mean over the worlds sharing the decision (1 in the planning
+    currency or for storage)."""
+    if project.supplier is None or plan.suppliers[project.supplier].currency is None:
+        return 1.0
+    currency = plan.suppliers[project.supplier].currency
+    total = sum(wd.prob for wd in worlds)
+    if total <= 0:
+        return sum(wd.F.X[currency, 1] for wd in worlds) / len(worlds)
+    return sum(wd.prob * wd.F.X[currency, 1] for wd in worlds) / total
 
 
 def _solve_rp(plan: PlanData, fixed: dict[tuple, float] | None = None

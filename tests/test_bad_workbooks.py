@@ -86,9 +86,20 @@ def test_missing_required_sheet_suggests_the_near_name(tmp_path, capsys):
 
 def test_missing_required_column_suggests_the_near_name(tmp_path, capsys):
     sheets = valid()
+    sheets["Suppliers"][0][3] = "capacities"
+    expect_error(tmp_path, sheets, capsys, 'Suppliers row 1, column "capacity": the required '
+                 'column "capacity" is missing', 'did you mean "capacities"?')
+
+
+def test_a_missing_unit_cost_column_names_the_rows_that_need_one(tmp_path, capsys):
+    # unit_cost may be left out for suppliers priced by an index, so a missing column is
+    # reported row by row, beside the column that is not read.
+    sheets = valid()
     sheets["Suppliers"][0][4] = "unit costs"
-    expect_error(tmp_path, sheets, capsys, 'Suppliers row 1, column "unit_cost": the required '
-                 'column "unit_cost" is missing', 'did you mean "unit costs"?')
+    expect_error(tmp_path, sheets, capsys, 'Suppliers row 2, column "unit_cost": found an empty '
+                 "cell; expected a number >= 0 (a unit cost is needed unless price_index names "
+                 'an index)', 'Suppliers row 1, column "unit costs": this column is not read; did '
+                 'you mean "unit_cost"?')
 
 
 @pytest.mark.parametrize(("sheet", "row", "column", "value", "message"), [
@@ -171,7 +182,7 @@ def test_unknown_route_in_a_disruption(tmp_path, capsys):
 @pytest.mark.parametrize(("sheet", "row", "column", "value", "message"), [
     ("Demand", 2, "period", "soon",
      'Demand row 2, column "period": found "soon"; expected a date or a month label like '
-     "2027-01."),
+     "2027-01, a quarter like 2027-Q1 or a year like 2027."),
     ("Demand", 2, "period", "2030-01",
      'Demand row 2, column "period": found "2030-01"; expected a period inside the plan\'s '
      "horizon 2027-01 to 2027-03."),
@@ -304,8 +315,9 @@ def test_input_that_is_also_the_output(tmp_path, capsys):
     before = source.read_bytes()
     code = cli.main([str(source), "--output", str(source), "-q"])
     err = capsys.readouterr().err
-    assert code == 2
-    assert "expected an output path other than the input workbook" in err
+    assert code == 64  # a usage error, as with --compare
+    assert err == (f"usage error: --output {source} is the input workbook itself (the input "
+                   "is never written); choose another --output (see python run.py --help)\n")
     assert source.read_bytes() == before
 
 
@@ -366,8 +378,13 @@ def test_hidden_sheets_and_rows_are_read_with_a_warning(tmp_path, capsys):
      '"Idle" has no route in Routes, so it cannot deliver anywhere', 0),
     (lambda s: s["Commodities"].append(["Tb", "t", 100]),
      '"Tb" has no supplier in Suppliers', 0),
-    (lambda s: s["Demand"].append(["NdPr", "USA", None, 3]),
+    (lambda s: s["Demand"].append(["NdPr", "USA", None, 3])
+     or s["Routes"].append(["r3", "Lynas", "USA", 0, None]),
      "NdPr in USA has demand but no Stockpiles row", 0),
+    (lambda s: s["Demand"].append(["NdPr", "USA", None, 3]),
+     'Demand row 3, column "region": NdPr in USA has demand, but no route in Routes delivers '
+     "NdPr to USA (and no transfer lane brings it), so all its demand goes unmet: add a route "
+     "with region USA from a supplier of NdPr", 0),
     (lambda s: s["Concentration"].append(["no China", "NdPr", "origin_country", "Australia",
                                           0.1, "period"]) or s["Suppliers"].__setitem__(
         2, ["Baotou", "NdPr", "Australia", 20, 70, 0, None, None]),
@@ -415,7 +432,8 @@ def test_locked_output_goes_to_a_numbered_copy(tmp_path, capsys, monkeypatch):
     assert code == 0
     assert target.read_bytes() == b"open in Excel"
     assert (tmp_path / "plan (1).xlsx").exists()
-    assert "is open in another program (locked)" in out
+    assert (f"{target} cannot be replaced by this user (no permission), so the file was "
+            f"written to {tmp_path / 'plan (1).xlsx'} instead") in out
     assert f"plan written to  {tmp_path / 'plan (1).xlsx'}" in out
     assert not list(tmp_path.glob(".~*"))  # no temporary file left behind
 
@@ -472,3 +490,34 @@ def test_empty_workbook_lists_every_missing_sheet(tmp_path, capsys):
     assert code == 2
     for sheet in ("Settings", "Commodities", "Demand", "Suppliers", "Routes"):
         assert f"the required sheet {sheet} is missing" in err
+
+
+def test_a_bug_of_ours_while_reading_is_not_reported_as_a_damaged_file(tmp_path, monkeypatch):
+    # The reader turns what a damaged file raises into "the file is damaged"; an error of the
+    # planner's own code (here a TypeError in the zip-part reader) must surface as itself.
+    from model.io import workbook
+
+    source = write_workbook(tmp_path / "plan.xlsx", {"Settings": settings(2)})
+
+    def broken(self, path):
+        raise TypeError("a bug of ours")
+
+    monkeypatch.setattr(workbook._WorkbookParts, "__init__", broken)
+    with pytest.raises(TypeError, match="a bug of ours"):
+        workbook.read_workbook(source)
+
+
+def test_a_zip_with_a_damaged_member_is_a_damaged_file(tmp_path):
+    import zipfile
+
+    from model.domain.errors import InputError
+    from model.io.workbook import read_workbook
+
+    source = write_workbook(tmp_path / "plan.xlsx", {"Settings": settings(2)})
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(damaged, "w") as copy:
+        for item in original.infolist():
+            if item.filename != "xl/workbook.xml":
+                copy.writestr(item, original.read(item))
+    with pytest.raises(InputError, match="damaged|without a workbook"):
+        read_workbook(damaged)

@@ -154,7 +154,9 @@ def test_percent_cells_in_share_and_rate_columns_are_fractions(tmp_path):
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    (lambda s: s["Demand"].append(["NdPr", "JAPAN", None, 3]),
+    # (With a route there: without one, JAPAN would be an error, see test_hostile_inputs.)
+    (lambda s: s["Demand"].append(["NdPr", "JAPAN", None, 3])
+     or s["Routes"].append(["r3", "Lynas", "JAPAN", 0, None]),
      'Demand row 3, column "region": found "JAPAN"; expected the same region as "Japan" '
      '(Demand row 2): did you mean "Japan"? The two differ only in case, spacing or look-alike '
      "letters, so they are read as two different region names."),
@@ -171,11 +173,6 @@ def test_percent_cells_in_share_and_rate_columns_are_fractions(tmp_path):
      'Routes row 3, column "chokepoints": found "suez"; expected the same chokepoint as "Suez" '
      '(Routes row 2): did you mean "Suez"? The two differ only in case, spacing or look-alike '
      "letters, so they are read as two different chokepoint names."),
-    (lambda s: s["Disruptions"].append(["cut", "chokepoint", "malacca", "2027-01", "2027-02",
-                                        0]),
-     'Disruptions row 3, column "target": found "malacca"; expected the same chokepoint as '
-     '"Malacca" (Routes row 2): did you mean "Malacca"? The two differ only in case, spacing '
-     "or look-alike letters, so they are read as two different chokepoint names."),
     (lambda s: s["Suppliers"][2].__setitem__(2, "South-Africa")
      or s["Suppliers"][1].__setitem__(2, "South Africa"),
      'Suppliers row 3, column "origin_country": found "South-Africa"; expected the same '
@@ -193,6 +190,7 @@ def test_names_that_differ_only_by_case_or_spacing_are_warned_naming_both_rows(
 def test_a_region_spelled_twice_is_warned_on_the_terminal_and_in_the_plan(tmp_path, capsys):
     sheets = valid()
     sheets["Demand"].append(["NdPr", "JAPAN", None, 3])
+    sheets["Routes"].append(["r3", "Lynas", "JAPAN", 0, None])
     warned_by_the_cli(tmp_path, sheets, capsys,
                       'Demand row 3, column "region": found "JAPAN"; expected the same region as '
                       '"Japan" (Demand row 2): did you mean "Japan"? The two differ only in case, '
@@ -268,26 +266,40 @@ def test_a_star_limit_warns_only_where_every_open_route_shares_a_value(tmp_path)
 # --------------------------------------------------------------------------- periods as typed
 
 
+SPANS = "a date or a month label like 2027-01, a quarter like 2027-Q1 or a year like 2027"
+
+
 @pytest.mark.parametrize(("value", "message"), [
-    (202803, 'Demand row 3, column "period": found 202803; expected a date or a month label like '
-             "2027-01 (a number such as 202803 is not read as a period: type 2028-03)."),
-    ("202803", 'Demand row 3, column "period": found "202803"; expected a date or a month label '
-               "like 2027-01 (a number such as 202803 is not read as a period: type 2028-03)."),
-    ("2027-Q1", 'Demand row 3, column "period": found "2027-Q1"; expected a date or a month '
-                "label like 2027-01 (this is a quarter label, and the plan's periods are "
-                "months)."),
-    (2027, 'Demand row 3, column "period": found 2027; expected a date or a month label like '
-           "2027-01 (this is a year label, and the plan's periods are months)."),
-    ("2027-13", 'Demand row 3, column "period": found "2027-13"; expected a date or a month label '
-                "like 2027-01 (there is no month 13)."),
+    (202803, f'Demand row 3, column "period": found 202803; expected {SPANS} (a number such as '
+             "202803 is not read as a period: type 2028-03)."),
+    ("202803", f'Demand row 3, column "period": found "202803"; expected {SPANS} (a number such '
+               "as 202803 is not read as a period: type 2028-03)."),
+    ("2027-13", f'Demand row 3, column "period": found "2027-13"; expected {SPANS} (there is no '
+                "month 13)."),
     (dt.datetime(2031, 5, 1), 'Demand row 3, column "period": found 2031-05-01; expected a '
                               "period inside the plan's horizon 2027-01 to 2027-03."),
+    ("2031", 'Demand row 3, column "period": found "2031"; expected a period inside the plan\'s '
+             "horizon 2027-01 to 2027-03."),
 ])
 def test_periods_are_quoted_as_typed(tmp_path, capsys, value, message):
     sheets = valid()
     sheets["Demand"].append(["NdPr", "Japan", value, 4])
     err = expect_error(tmp_path, sheets, capsys, message)
     assert "2455" not in err
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("2027-Q1", 'Pipeline row 2, column "arrival_period": found "2027-Q1"; expected a date or a '
+                "month label like 2027-01 (this is a quarter label, and the plan's periods are "
+                "months)."),
+    (2027, 'Pipeline row 2, column "arrival_period": found 2027; expected a date or a month '
+           "label like 2027-01 (this is a year label, and the plan's periods are months)."),
+])
+def test_a_coarser_label_is_refused_where_one_period_is_meant(tmp_path, capsys, value, message):
+    # Only Demand reads a year or a quarter as every period inside it.
+    sheets = valid()
+    sheets["Pipeline"] = [["route", "arrival_period", "quantity"], ["r1", value, 4]]
+    expect_error(tmp_path, sheets, capsys, message)
 
 
 def test_a_start_period_typed_as_a_number_is_quoted_as_typed(tmp_path, capsys):

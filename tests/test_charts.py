@@ -129,10 +129,16 @@ def test_caps_are_lines_on_the_supply_mix_they_constrain():
             ("LNG", "LNG one origin: 40% cap on each origin country", 0.4)):
         chart = charts[f"{commodity}: supply by processing country"]
         lines = [s for s in chart.series if s.kind == "lineChart"]
-        assert [s.name for s in lines] == [name]
+        assert len(lines) == 1 and lines[0].name.startswith(name)
         supply = base[base.commodity == commodity].groupby("period")["quantity"].sum()
         labels = lines[0].categories
         assert labels == plan.settings.calendar.labels()
+        if "yearly" in name:
+            # A yearly cap is not drawn over the months (it would read as a monthly breach):
+            # the legend gives each year's share beside the cap instead.
+            assert all(value is None for value in lines[0].values)
+            assert re.search(r"\(not drawn over months; share 20\d\d \d+(\.\d+)?%", lines[0].name)
+            continue
         for label, value in zip(labels, lines[0].values, strict=True):
             total = supply.get(label, 0.0)
             if total > 0:
@@ -196,3 +202,36 @@ def test_many_scenarios_chart_the_twenty_whose_cost_changes_most(tmp_path):
     assert cost.values[1:] == pytest.approx([10 - i / 3 for i in range(1, 21)])
     change = charts["k: supply gained and lost by processing country, against base"]
     assert change.series[0].categories == [f"cut {i}" for i in range(1, 21)]
+
+
+def test_identical_caps_share_one_line(tmp_path):
+    from helpers import one_commodity, solve
+
+    sheets = one_commodity(2, 100, [["China", 1000, 1], ["Australia", 1000, 2]])
+    sheets["Concentration"] = [["limit", "commodity", "attribute", "value", "max_share"],
+                               ["China cap A", "k", "origin_country", "China", 0.5],
+                               ["China cap B", "k", "origin_country", "China", 0.5]]
+    outcome = solve(tmp_path, sheets)
+    lines = cap_lines(outcome.result, outcome.plan, "k")
+    assert [line.name for line in lines] == ["China cap A: 50% cap = China cap B: 50% cap"]
+    assert lines[0].values.tolist() == pytest.approx([50, 50])
+
+
+def test_shortfalls_in_different_units_are_charted_as_shares_of_demand(tmp_path):
+    from helpers import one_commodity, solve
+
+    # k (t): demand 10, A sells 6: 4 unmet (40%); g (kt): demand 5, nobody sells: 5 unmet
+    # (100%); a `surge` scenario doubles k's demand: 14 of 20 unmet (70%).
+    sheets = one_commodity(1, 10, [["A", 6, 1]])
+    sheets["Commodities"].append(["g", "kt", 100])
+    sheets["Demand"].append(["g", "home", None, 5])
+    sheets["Scenarios"] = [["scenario", "probability"], ["base", 0.5], ["surge", 0.5]]
+    sheets["Disruptions"] = [["scenario", "target_type", "target", "start_period",
+                              "end_period", "demand_factor"],
+                             ["surge", "demand", "k", "2027-01", "2027-01", 2]]
+    outcome = solve(tmp_path, sheets)
+    chart = next(c for c in charts_of(outcome.output_path)
+                 if c.title.startswith("Cost and shortfall of each scenario"))
+    markers = {s.name: s.values for s in chart.series if s.kind == "lineChart"}
+    assert markers["k shortfall (% of its demand)"] == pytest.approx([0.4, 0.7])
+    assert markers["g shortfall (% of its demand)"] == pytest.approx([1.0, 1.0])

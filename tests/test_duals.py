@@ -327,3 +327,49 @@ def test_storage_bound_reduced_cost(tmp_path):
     # Prices: month 1 bought at 1; month 2 short at 50.
     assert prices(case.result) == pytest.approx({"2027-01": 1, "2027-02": 50})
 
+
+
+def test_sensitivity_names_the_largest_capacity_and_the_mean_unit_cost(tmp_path):
+    # Two periods; cheap (unit cost 1) can sell 4 in period 1 and 6 in period 2 (SupplierPeriods,
+    # unit cost 2 there), dear (3) 100; demand 10 a period. cheap's row binds in both periods,
+    # so it is a binding capacity, and it is used: its rows carry the largest capacity (6) and
+    # the mean unit cost ((1 + 2) / 2 = 1.5), each in its own column, the other one blank.
+    from model.analyses.sensitivity import insight
+
+    sheets = one_commodity(2, 10, [["cheap", 4, 1], ["dear", 100, 3]],
+                           SupplierPeriods=[["supplier", "period", "capacity", "unit_cost"],
+                                            ["cheap", "2027-02", 6, 2]])
+    case = planned(tmp_path, sheets)
+    solved = case.solved
+    _, table, _ = insight(solved.built, solved.solver, solved.solution, case.result.prices, 5.0)
+    assert "current" not in table.columns
+    capacity = table[(table["kind"] == "supplier capacity") & (table["name"] == "cheap")]
+    assert capacity["largest_capacity"].tolist() == [6]
+    assert capacity["price"].isna().all()
+    price = table[(table["kind"] == "price of a supplier used") & (table["name"] == "cheap")]
+    assert price["price"].tolist() == [pytest.approx(1.5)]
+    assert price["largest_capacity"].isna().all()
+
+
+def test_sensitivity_moves_a_price_along_the_objective_and_cvar_rows_the_lp_has(tmp_path):
+    # With CVaR and discounting, one unit more on a supplier's price must change exactly the
+    # coefficients the objective wrote: the order column's cost by (1 - lambda) P d and its
+    # node-cost row entry by -d. With freight 0 and no cost factors, both are the LP's own
+    # coefficients divided by the unit cost (4).
+    from model.analyses.sensitivity import price_direction
+
+    sheets = one_commodity(2, 10, [["only", 100, 4]])
+    sheets["Settings"] = sheets["Settings"] + [["risk_weight", 0.4], ["cvar_level", 0.5],
+                                               ["discount_rate", 0.2]]
+    solved = planned(tmp_path, sheets).solved
+    lp = solved.solver.lp
+    direction, cols, _ = price_direction(solved.built, lp, "only")
+    assert cols.size == 2 and len(direction.entries) == 2
+    assert lp.cost[cols] / 4 == pytest.approx(direction.cost_rate)
+    # Period 1: (1 - 0.4) * 1 * 1 = 0.6; period 2 is discounted, so less.
+    assert direction.cost_rate[0] == pytest.approx(0.6)
+    assert 0 < direction.cost_rate[1] < 0.6
+    for row, col, rate in direction.entries:
+        column = lp.index[lp.start[col]:lp.start[col + 1]].tolist()
+        value = lp.value[lp.start[col]:lp.start[col + 1]][column.index(row)]
+        assert value / 4 == pytest.approx(rate)

@@ -146,8 +146,9 @@ def test_template_has_every_sheet_instructions_and_dropdowns(tmp_path):
     assert validations("Concentration")["G"] == "decimal 0"  # min_share
     assert validations("Pipeline")["A"] == "list =Routes!$A$2:$A$2000"
     assert validations("Disruptions")["F"] == "list =Commodities!$A$2:$A$2000"  # commodity
-    assert [c.value for c in wb["Stockpiles"][1]][-3:-1] == ["end_stock (units)",
-                                                          "terminal_value (USD/unit)"]
+    assert [c.value for c in wb["Stockpiles"][1]][-6:-1] == [
+        "end_stock (units)", "terminal_value (USD/unit)", "min_stock (units)", "min_days (days)",
+        "floor_scenarios"]
     assert validations("Scenarios")["B"] == "decimal 0"
     assert validations("Disruptions")["G"] == "decimal 0"  # capacity_factor
     assert validations("Settings")["B"] in ('list "month,quarter,year"', "decimal 0")

@@ -564,6 +564,8 @@ def test_stale_temporary_files_of_killed_runs_are_removed_by_the_next_run(tmp_pa
     out = tmp_path / "out"
     out.mkdir()
     pid = dead_pid()
+    # Files of older planners (named by process id, without a lock): a process id proves
+    # nothing (another container, another host), so only files older than a day go.
     stale = [out / f".~plan.{pid}.k3x9_q.tmp", out / f".~plan.{pid}.k3x9_q.tmp.rows",
              out / f".~other.{pid}.abc.tmp", out / ".~plan.xlsx.tmp"]
     for path in stale:
@@ -571,7 +573,10 @@ def test_stale_temporary_files_of_killed_runs_are_removed_by_the_next_run(tmp_pa
     scratch = out / f".~planner-{pid}-zz1"
     scratch.mkdir()
     (scratch / "sheet1.xml").write_text("<x/>")
-    alive = out / f".~plan.{os.getppid()}.live1.tmp"   # a run still going: left alone
+    two_days_ago = time.time() - 2 * 86400
+    for path in [*stale, scratch]:
+        os.utime(path, (two_days_ago, two_days_ago))
+    alive = out / f".~plan.{pid}.live1.tmp"   # young: perhaps a run still going, left alone
     alive.write_bytes(b"being written")
     mine = out / "notes.~tmp"
     mine.write_text("the user's own file")
@@ -903,7 +908,15 @@ def test_an_output_that_is_a_symlink_writes_the_file_it_points_to(tmp_path, caps
     os.chmod(real, 0o640)
     link = tmp_path / "plan.xlsx"
     link.symlink_to(real)
-    assert cli.main([str(source), "-o", str(link), "-q"]) == 0
+    # Refused without --force (it would replace the file the link points to) ...
+    assert cli.main([str(source), "-o", str(link), "-q"]) == 64
+    assert capsys.readouterr().err == (
+        f"usage error: the output {link} is a link to {real}; the plan would replace that "
+        "file: give --force to write it there, or choose another --output (see python run.py "
+        "--help)\n")
+    assert real.read_bytes() == b"yesterday's plan"
+    # ... and written there with it.
+    assert cli.main([str(source), "-o", str(link), "-q", "--force"]) == 0
     assert link.is_symlink() and link.resolve() == real
     assert summary(read_plan(real))["status"] == "optimal"
     assert stat.S_IMODE(real.stat().st_mode) == 0o640
@@ -985,3 +998,18 @@ def test_a_zip_a_library_cannot_close_on_a_full_disk_prints_no_traceback(tmp_pat
     assert done.stderr == (f"error: the file could not be written to {tmp_path / 'out'}"
                            "/plan.xlsx: No space left on device\n")
     no_leftovers(tmp_path / "out")
+
+
+def test_a_closed_terminal_lets_the_run_finish_and_write_its_plan(tmp_path):
+    """SIGHUP (the terminal closed, an SSH session dropped) is what nohup ignores: the plan is
+    still written, nothing temporary is left, and what would have been printed is dropped."""
+    source = write_workbook(tmp_path / "input.xlsx", light())
+    output = tmp_path / "plan.xlsx"
+    process = start_planner(source, output)
+    wait_for(process, "validated")
+    process.send_signal(signal.SIGHUP)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert err == "" and "plan written to" not in out  # the rest went to the null device
+    assert summary(read_plan(output))["status"] == "optimal"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["input.xlsx", "plan.xlsx"]

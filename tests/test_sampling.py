@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from helpers import one_commodity, read_plan, settings, summary, write_workbook
 
+from model.analyses import parallel
 from model.analyses.evaluate import evaluate, interval
 from model.analyses.parallel import Where
 from model.domain.data import EventKind
@@ -118,6 +119,10 @@ def test_serial_process_pool_and_dask_give_the_same_numbers(tmp_path):
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         dasked = evaluate(plan, solved, 30, where=Where(scheduler=client))
+        # Released on the Dask worker (in this process: processes=False) and here.
+        assert client.run(lambda: len(parallel._STATES)) == {
+            address: 0 for address in client.scheduler_info()["workers"]}
+    assert parallel._STATES == {}
     for other in (pooled, dasked):
         assert [f.cost for f in other.futures] == pytest.approx([f.cost for f in
                                                                  serial.futures], rel=1e-12)
@@ -205,3 +210,43 @@ def test_evaluation_that_would_measure_nothing_is_refused_before_solving(tmp_pat
     err = capsys.readouterr().err
     assert expected in err, err
     assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_many_futures_are_counted_as_they_come_without_keeping_them(tmp_path, monkeypatch):
+    """The statistics of M futures are built as each one comes in: only the first few are kept
+    whole (KEEP_FUTURES, lowered here to 25), yet the figures count all M, and equal those
+    computed from every future kept. Progress lines come at every tenth."""
+    import model.analyses.evaluate as evaluate_module
+
+    plan = load_plan(write_workbook(tmp_path / "cut.xlsx", _cut_sheets(10)))
+    plan = sample_if_asked(plan, lambda _: None)
+    solved = solve_plan(plan, progress=lambda _: None)
+    everything = evaluate(plan, solved, 200, where=Where(1))
+    monkeypatch.setattr(evaluate_module, "KEEP_FUTURES", 25)
+    lines: list[str] = []
+    streamed = evaluate(plan, solved, 200, where=Where(1), progress=lines.append)
+    assert [f.index for f in streamed.futures] == list(range(25))
+    assert streamed.count == 200 and len(streamed.costs) == 200
+    assert streamed.cost_interval == pytest.approx(everything.cost_interval, rel=1e-12)
+    assert streamed.objective_estimate == pytest.approx(everything.objective_estimate)
+    # Each future costs 120, or 160 when the cheap supplier is cut (see above); the chance of
+    # a cut is what the figures say, computed here from the costs themselves.
+    cut = float(np.mean(np.asarray(everything.costs) > 130))
+    (k, chance, _, _), = streamed.shortfall()
+    assert chance == 0.0  # the dear supplier always covers the cut: never short
+    assert 0.2 < cut < 0.8
+    assert lines[-1] == "  200 of 200 futures done"
+    assert len([line for line in lines if "futures done" in line]) == 10
+
+
+def test_cvar_by_sorting_equals_the_minimum_over_thresholds():
+    """CVaR_0.75 of the equally likely costs 1, 2, 3, 10: the worst quarter is the 10, so 10;
+    CVaR_0.5 is the mean of 3 and 10 = 6.5; at beta 0.6 the tail of 0.4 is 10 (0.25) and
+    0.15 of 3: (2.5 + 0.45) / 0.4 = 7.375."""
+    from model.results.extract import cvar_of
+
+    p = [0.25] * 4
+    assert cvar_of([3, 1, 10, 2], p, 0.75) == pytest.approx(10.0)
+    assert cvar_of([3, 1, 10, 2], p, 0.5) == pytest.approx(6.5)
+    assert cvar_of([3, 1, 10, 2], p, 0.6) == pytest.approx(7.375)
+    assert cvar_of([3, 1, 10, 2], p, 0.0) == pytest.approx(4.0)

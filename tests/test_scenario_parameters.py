@@ -161,6 +161,7 @@ def test_scenarios_that_differ_from_the_first_period_leave_the_value_of_hedging_
 
     solved, _ = solved_result(tmp_path, two_limit_sheets())
     values = value_of_information(solved.built.index.plan, solved)
-    assert values.shared_periods == 0 and values.vss == pytest.approx(0, abs=1e-6)
+    assert values.shared_periods == 0 and values.eev == pytest.approx(values.rp)
+    assert values.vss is None  # blank, not 0
     assert values.sentences("USD")[1].startswith("not measured: the scenarios differ from the "
                                                  "first period")

@@ -5,8 +5,9 @@ Two views of the same infeasibility:
 - HiGHS's irreducible infeasible subsystem (IIS): a minimal set of limits that cannot hold
   together, usually in one scenario and period;
 - an elastic re-solve: every hard limit a user can change (take-or-pay, capacities, storage,
-  concentration, transfers, projects) may bend at a cost of 1 per unit; the bends of the cheapest
-  such plan are the smallest changes that make the plan feasible.
+  concentration, transfers, projects, budgets, stock obligations) may bend at a cost of 1 per
+  unit; the bends of the cheapest such plan are the smallest changes that make the plan
+  feasible.
 Stock balances stay hard: surplus that cannot be used, stored or moved shows up as "demand too
 low to absorb it" on the Demand row.
 """
@@ -17,9 +18,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.domain.semantics import hits_demand, hits_route, hits_supplier
+from model.domain.semantics import active, hits_demand, hits_route, hits_supplier
 from model.formulation import BuiltModel
-from model.solver.solve import PlanSolver, Solution, solve_elastic
+from model.solver.solve import PlanSolver, Solution, SolveStatus, solve_elastic
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Source:
 class Diagnosis:
     """Why the plan is infeasible (or unbounded), for the terminal and the Diagnosis workbook."""
 
-    status: str
+    status: SolveStatus  # INFEASIBLE or UNBOUNDED
     message: str
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
@@ -78,9 +79,7 @@ class Describer:
         info = tree.nodes[node]
         names = {tree.scenario_names[w] for w in info.scenarios}
         found = []
-        for d in self.plan.disruptions:
-            if d.scenario not in names or not d.start <= info.t <= d.end:
-                continue
+        for d in active(self.plan.disruptions, names, info.t):
             hit = False
             if supplier is not None:
                 hit = hits_supplier(d, self.plan.suppliers[supplier])
@@ -103,9 +102,8 @@ class Describer:
                        f"scenario {d.scenario} scales the demand of {k} in {g} by "
                        f"{d.demand_factor:g} from {self.calendar.label(d.start)} to "
                        f"{self.calendar.label(d.end)}")
-                for d in self.plan.disruptions
-                if d.scenario in names and d.start <= info.t <= d.end and d.demand_factor != 1
-                and hits_demand(d, k, g)]
+                for d in active(self.plan.disruptions, names, info.t)
+                if d.demand_factor != 1 and hits_demand(d, k, g)]
 
     def row(self, i: int) -> tuple[list[Source], int | None]:
         """Sources of LP row i, and its node (None for rows over several periods)."""
@@ -157,10 +155,71 @@ class Describer:
             return [Source("Concentration", limit.row, column, share,
                            f'"{limit.name}": {row.attribute.replace("_", " ")} {row.value} '
                            f"{words} {share:.0%} of {row.commodity} supply in {scope}")], node
+        if family == "storage_capacity":
+            k, g, n = index
+            stock = plan.stockpiles.get((k, g))
+            unit = self._unit(k)
+            room = stock.capacity if stock is not None else 0.0
+            sources = [Source("Stockpiles", stock.row if stock else None, "capacity", room,
+                              f"{k} in {g} can hold at most {room:g} {unit}", unit)]
+            for j in ix.projects_of_stock[(k, g)]:
+                project = plan.projects[j]
+                sources.append(Source("Investments", project.row, "max_capacity",
+                                      project.max_capacity,
+                                      f"project {j} can add room from "
+                                      f"{self.calendar.label(project.first_period)}", unit))
+            return sources, n
+        if family == "budget":
+            return [self._budget(index)], None
+        if family == "stock_floor":
+            k, g, n = index
+            return [self._floor(k, g, n)], n
         if family in CONTRACT_ROWS:
             return self._contract_row(family, index)
         # Definitions (scope totals, node costs) are bookkeeping, not limits a user sets.
         return [], None
+
+    def _budget(self, i: int) -> Source:
+        """The Budgets cell behind a budget row."""
+        row = self.ix.budgets[i]
+        budget = self.plan.budgets[row.budget]
+        money = self.plan.settings.currency
+        what = ("every commodity" if budget.commodity == "*" else budget.commodity)
+        where = ("every region" if budget.region == "*" else budget.region)
+        label = self.calendar.label
+        years = (label(budget.periods[0]) if len(budget.periods) == 1 else
+                 f"{label(budget.periods[0])} to {label(budget.periods[-1])}")
+        tree = self.ix.tree
+        scenarios = ", ".join(tree.scenario_names[w] for w in row.scenarios)
+        shared = "" if len(row.scenarios) == len(tree.scenario_names) else \
+            f" (scenario {scenarios})"
+        return Source("Budgets", budget.row, "max_spend", budget.max_spend,
+                      f"purchases and freight of {what} into {where} may cost at most "
+                      f"{budget.max_spend:,.6g} {money} in the plan year {years}{shared}", money)
+
+    def _floor(self, k: str, g: str, n: int) -> Source:
+        """The Stockpiles cell behind an obligation at a node; when no new order can arrive
+        by then, says that the initial stock and the pipeline cannot reach it."""
+        plan, ix = self.plan, self.ix
+        stock = plan.stockpiles[(k, g)]
+        t = ix.t(n)
+        floor = ix.floor[(k, g, n)]
+        unit = self._unit(k)
+        days = floor > stock.min_stock + 1e-9
+        column = "min_days" if days else "min_stock"
+        value = stock.min_days if days else stock.min_stock
+        text = (f"{k} in {g} must hold at least {floor:,.6g} {unit} at the end of "
+                f"{self.calendar.label(t)} (obligation)")
+        leads = [lead for _r, lead in ix.arrivals[(k, g)]]
+        leads += [lead for _f, lead in ix.transfers_in[(k, g)]]
+        earliest = 1 + min(leads) if leads else None
+        if earliest is None or t < earliest:
+            arriving = (f"the earliest new order arrives in {self.calendar.label(earliest)}"
+                        if earliest is not None and earliest <= plan.settings.periods
+                        else "no new order can arrive")
+            text += (f"; the initial stock {stock.initial_stock:g} {unit} and the pipeline "
+                     f"arriving by then cannot reach it ({arriving})")
+        return Source("Stockpiles", stock.row, column, value, text, unit)
 
     def _contract(self, name: str, column: str, text: str) -> Source:
         contract = self.plan.contracts[name]
@@ -310,7 +369,7 @@ def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagn
     """Explain an infeasible or unbounded plan. A MIP is first judged by its LP relaxation:
     if even that has no plan, its IIS and smallest changes say why, as for any LP; if it has
     one, the whole-number families are relaxed one at a time to find which makes it fail."""
-    if solution.status == "unbounded":
+    if solution.status == SolveStatus.UNBOUNDED:
         return _unbounded(built, solver)
     if solver.is_mip:
         solver.make_continuous()
@@ -337,7 +396,7 @@ def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagn
                                   "limit": source.text})
     changes = _smallest_changes(built, solver, describe)
     message = _message(conflicts, changes)
-    return Diagnosis("infeasible", message, conflicts, changes)
+    return Diagnosis(SolveStatus.INFEASIBLE, message, conflicts, changes)
 
 
 def _integer_conflict(built: BuiltModel, solver: PlanSolver) -> Diagnosis:
@@ -420,9 +479,10 @@ def _integer_sources(describe: Describer, j: int) -> tuple[list[Source], int | N
 
 def _elastic_sets(built: BuiltModel, solver: PlanSolver
                   ) -> tuple[list[int], list[int], list[int], list[int]]:
-    """Rows and bounds the user can change: take-or-pay (lower), supplier capacity and
-    concentration (upper), finite upper bounds of orders, stock, transfers and projects, and
-    the lower bound of unmet demand (a surplus to be thrown away)."""
+    """Rows and bounds the user can change: take-or-pay and stock floors (lower), supplier
+    capacity, budgets, storage room and concentration (upper), finite upper bounds of orders,
+    stock, transfers and projects, and the lower bound of unmet demand (a surplus to be thrown
+    away)."""
     lp = solver.lp
     rows, columns = lp.layout.rows, lp.layout.columns
 
@@ -430,8 +490,9 @@ def _elastic_sets(built: BuiltModel, solver: PlanSolver
         found = blocks.get(name)
         return range(found.start, found.stop) if found is not None else range(0)
 
-    rows_lower = list(block(rows, "take_or_pay"))
-    rows_upper = list(block(rows, "supplier_capacity"))
+    rows_lower = list(block(rows, "take_or_pay")) + list(block(rows, "stock_floor"))
+    rows_upper = list(block(rows, "supplier_capacity")) + list(block(rows, "budget")) \
+        + list(block(rows, "storage_capacity"))
     bounds = [row.bound for row in built.index.concentration]
     for i, bound in zip(block(rows, "concentration"), bounds, strict=True):
         (rows_upper if bound == "max" else rows_lower).append(i)
@@ -447,7 +508,7 @@ def _smallest_changes(built: BuiltModel, solver: PlanSolver,
     lp = solver.lp
     rows_lower, rows_upper, cols_upper, cols_lower = _elastic_sets(built, solver)
     relaxed = solve_elastic(lp, rows_lower, rows_upper, cols_upper, cols_lower)
-    if relaxed.status != "optimal":
+    if relaxed.status != SolveStatus.OPTIMAL:
         return []
     grouped: dict[tuple[str, int | None, str], dict[str, Any]] = {}
     items = [(describe.row(i), amount) for i, amount in relaxed.rows.items()]
@@ -509,6 +570,8 @@ def _change_text(entry: dict[str, Any]) -> str:
                 "supplied)")
     if column == "min_take":
         return f"lower min_take by {amount:,.6g}{unit} a period"
+    if column in ("min_stock", "min_days"):
+        return f"lower {column} (the stock falls short of the obligation by {amount:,.6g}{unit})"
     if column == "max_share":
         share = entry.get("needed_share")
         target = f" to {share:.1%}" if share else ""
@@ -568,4 +631,4 @@ def _unbounded(built: BuiltModel, solver: PlanSolver) -> Diagnosis:
     shown = ", ".join(names[:10]) or "unknown"
     message = ("the plan is unbounded: some decision can grow without limit while lowering the "
                f"cost ({shown}); check for negative costs or missing capacities")
-    return Diagnosis("unbounded", message, [{"limit": n} for n in names])
+    return Diagnosis(SolveStatus.UNBOUNDED, message, [{"limit": n} for n in names])

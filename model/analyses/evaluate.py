@@ -20,13 +20,12 @@ re-planning after a future departs from the plan's tree flatters the plan).
 from __future__ import annotations
 
 import math
-import statistics
 import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from model.analyses.parallel import Progress, Task, Where, run_tasks
+from model.analyses.parallel import Progress, Task, Where, run_tasks, task_key
 from model.analyses.scenario_lp import ScenarioModel
 from model.domain.data import PlanData, Scenario
 from model.domain.sampling import (
@@ -38,9 +37,15 @@ from model.domain.sampling import (
     replication_stream,
     sampled_plan,
 )
-from model.domain.scenarios import limit_until, scenario_factors, significant
+from model.domain.scenarios import (
+    limit_until,
+    period_signature,
+    scenario_factors,
+    single_scenario_node,
+)
 from model.results.extract import cvar_of
 from model.solver.plan import solve_plan
+from model.solver.solve import SolveStatus
 
 T_95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
         9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120,
@@ -54,12 +59,13 @@ def t_quantile(degrees: int) -> float:
     return T_95.get(degrees, 1.96)
 
 
-def interval(values: list[float]) -> tuple[float, float, float, float]:
+def interval(values) -> tuple[float, float, float, float]:
     """(mean, standard deviation, lower, upper) of a 95% confidence interval of the mean."""
+    values = np.asarray(values, dtype=float)
     mean = float(np.mean(values))
     if len(values) < 2:
         return mean, 0.0, mean, mean
-    sd = statistics.stdev(values)
+    sd = float(np.std(values, ddof=1))
     half = t_quantile(len(values) - 1) * sd / math.sqrt(len(values))
     return mean, sd, mean - half, mean + half
 
@@ -77,19 +83,13 @@ class PlanPolicy:
     build: dict[str, float]
 
 
-def signature_of(factors, w: int, t: int) -> bytes:
-    """The factors of scenario w in period t, rounded as the tree compares them."""
-    column = np.concatenate([a[:, w, t - 1] for a in factors.arrays()])
-    return significant(column).tobytes()
-
-
 def plan_policy(solved) -> PlanPolicy:
     """The policy of a solved plan (`runner.Solved`)."""
     ix, lp, x = solved.built.index, solved.solver.lp, solved.solution.col_value
     tree, factors = ix.tree, ix.factors
     signatures, children = {}, {}
     for node in tree.nodes:
-        signatures[node.id] = signature_of(factors, node.scenarios[0], node.t)
+        signatures[node.id] = period_signature(factors, node.scenarios[0], node.t)
         children.setdefault(node.parent if node.parent is not None else -1,
                             []).append(node.id)
     orders: dict[int, dict[str, float]] = {}
@@ -116,7 +116,7 @@ class FutureOutcome:
     index: int
     events: str
     followed_periods: int
-    status: str
+    status: SolveStatus
     cost: float | None
     shortfall: tuple[float, ...]        # per commodity, units over the horizon
     end_shortfall: tuple[float, ...]    # per commodity, below end_stock at the end
@@ -128,7 +128,7 @@ class EvaluationTask(Task):
 
     def __init__(self, plan: PlanData, policy: PlanPolicy, seed: int, stream: int = EVALUATION):
         self.plan, self.policy, self.seed, self.stream = plan, policy, seed, stream
-        self.key = f"evaluate {id(self)}"
+        self.key = task_key("evaluate")
 
     def setup(self) -> ScenarioModel:
         """The single-scenario model, solved once so every future starts from one basis."""
@@ -141,7 +141,7 @@ class EvaluationTask(Task):
         plan = self.plan
         calendar = plan.settings.calendar
         occurrences = draw_future(plan.events, calendar.periods, calendar.periods_per_year,
-                                  self.seed, self.stream, index)
+                                  self.seed, self.stream, index, calendar.start)
         name = future_name(self.stream, index)
         future = replace(plan, scenarios={name: Scenario(name, 1.0)},
                          disruptions=tuple(disruptions_of(name, occurrences)))
@@ -168,20 +168,20 @@ class EvaluationTask(Task):
         node, followed = -1, 0
         position = model.positions
         for t in range(1, self.plan.settings.periods + 1):
-            signature = signature_of(factors, 0, t)
+            signature = period_signature(factors, 0, t)
             match = next((c for c in policy.children.get(node, [])
                           if policy.signatures[c] == signature), None)
             if match is None:
                 break
             node, followed = match, t
             for r, value in policy.orders.get(node, {}).items():
-                cols.append(position["order"][(r, t - 1)])
+                cols.append(position["order"][(r, single_scenario_node(t))])
                 values.append(value)
             for f, value in policy.transfers.get(node, {}).items():
-                cols.append(position["transfer"][(f, t - 1)])
+                cols.append(position["transfer"][(f, single_scenario_node(t))])
                 values.append(value)
             for (k, g), value in policy.unmet.get(node, {}).items():
-                cols.append(position["unmet"][(k, g, t - 1)])
+                cols.append(position["unmet"][(k, g, single_scenario_node(t))])
                 values.append(value)
         build = layout.columns.get("build")
         for i, j in enumerate(build.keys if build else []):
@@ -213,7 +213,7 @@ class ReplicationTask(Task):
 
     def __init__(self, plan: PlanData, count: int, seed: int):
         self.plan, self.count, self.seed = plan, count, seed
-        self.key = f"replicate {id(self)}"
+        self.key = task_key("replicate")
 
     def setup(self) -> None:
         """Nothing to share: each replication is a model of its own."""
@@ -230,37 +230,73 @@ class ReplicationTask(Task):
             return None
 
 
+KEEP_FUTURES = 10_000  # futures listed one by one in the plan; the figures count them all
+
+
 @dataclass
 class Evaluation:
-    """Out-of-sample figures of a plan (see the module docstring)."""
+    """Out-of-sample figures of a plan (see the module docstring). Built as the futures come
+    in: each future's cost by its number (8 bytes a future), the shortfall per commodity as
+    running sums, and the first KEEP_FUTURES futures in full for the plan's list, so that
+    millions of futures fit in memory."""
 
-    futures: list[FutureOutcome]
+    futures: list[FutureOutcome]          # the first KEEP_FUTURES, in order
     commodities: list[str]
     in_sample_expected_cost: float
-    in_sample_objective: float
     risk_weight: float
     cvar_level: float
     replications: list[float | None] = field(default_factory=list)
     seconds: float = 0.0
     solves_per_second: float = 0.0
+    count: int = 0                        # futures played
+    cost_by_future: np.ndarray = field(default_factory=lambda: np.zeros(0))  # NaN: no plan
+    short_futures: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per commodity
+    short_total: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    shortfall_total: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @classmethod
+    def tally(cls, count: int, commodities: list[str], **figures) -> Evaluation:
+        """An empty evaluation of `count` futures, to `add` them to in any order."""
+        k = len(commodities)
+        return cls([], commodities, count=count,
+                   cost_by_future=np.full(count, np.nan), short_futures=np.zeros(k),
+                   short_total=np.zeros(k), shortfall_total=np.zeros(k), **figures)
+
+    def add(self, index: int, outcome: FutureOutcome) -> None:
+        """Count one future played."""
+        if index < KEEP_FUTURES:
+            self.futures.append(outcome)
+        if outcome.cost is None:
+            return
+        self.cost_by_future[index] = outcome.cost
+        amounts = np.add(outcome.shortfall, outcome.end_shortfall)
+        short = amounts > 1e-6
+        self.short_futures += short
+        self.short_total += np.where(short, amounts, 0.0)
+        self.shortfall_total += amounts
+
+    def finish(self) -> None:
+        """Put the listed futures in their order."""
+        self.futures.sort(key=lambda f: f.index)
 
     @property
-    def costs(self) -> list[float]:
+    def costs(self) -> np.ndarray:
         """Costs of the futures that have a plan."""
-        return [f.cost for f in self.futures if f.cost is not None]
+        return self.cost_by_future[~np.isnan(self.cost_by_future)]
 
     @property
     def cost_interval(self) -> tuple[float, float, float, float]:
         """(mean, sd, low, high) of the expected cost, 95%."""
-        return interval(self.costs)
+        costs = self.costs
+        return interval(costs) if len(costs) else (float("nan"),) * 4
 
     @property
     def objective_estimate(self) -> float:
         """(1 - lambda) mean + lambda CVaR of the out-of-sample costs."""
         costs = self.costs
-        if not costs:
+        if not len(costs):
             return float("nan")
-        p = [1.0 / len(costs)] * len(costs)
+        p = np.full(len(costs), 1.0 / len(costs))
         return (1 - self.risk_weight) * float(np.mean(costs)) + self.risk_weight * cvar_of(
             costs, p, self.cvar_level)
 
@@ -276,17 +312,35 @@ class Evaluation:
         found = [v for v in self.replications if v is not None]
         return interval(found) if found else None
 
+    def bound_estimate_gap(self) -> tuple[float, float, float, str] | None:
+        """(bound, estimate, gap, why) shown alike on the terminal and the Evaluation sheet:
+        the one-sided 97.5% lower bound on the true optimal objective, the plan's objective
+        over the fresh futures, their difference, and why the gap can be negative; None
+        without replications."""
+        bound = self.lower_bound
+        if bound is None:
+            return None
+        estimate = self.objective_estimate
+        gap = estimate - bound[2]
+        why = ("the estimate can fall below the bound (and below the in-sample objective): a "
+               "fresh future is re-planned with foresight from the period it departs from the "
+               "plan's own futures, which flatters the plan, and both figures carry sampling "
+               "noise" if gap < 0 else
+               "how far the plan may be from the best possible, against the 97.5% bound; an "
+               "estimate: re-planning a fresh future with foresight after it departs from the "
+               "plan's own futures flatters the plan")
+        return bound[2], estimate, gap, why
+
     def shortfall(self) -> list[tuple[str, float, float, float]]:
         """Per commodity: (commodity, chance of a shortfall, mean shortfall when short, mean
         shortfall over all futures)."""
+        played = len(self.costs)
         rows = []
-        played = [f for f in self.futures if f.cost is not None]
         for i, k in enumerate(self.commodities):
-            amounts = [f.shortfall[i] + f.end_shortfall[i] for f in played]
-            short = [a for a in amounts if a > 1e-6]
-            rows.append((k, len(short) / len(amounts) if amounts else 0.0,
-                         float(np.mean(short)) if short else 0.0,
-                         float(np.mean(amounts)) if amounts else 0.0))
+            short = float(self.short_futures[i])
+            rows.append((k, short / played if played else 0.0,
+                         float(self.short_total[i]) / short if short else 0.0,
+                         float(self.shortfall_total[i]) / played if played else 0.0))
         return rows
 
 
@@ -295,20 +349,24 @@ def evaluate(plan: PlanData, solved, count: int, replications: int = 0,
              stream: int = EVALUATION) -> Evaluation:
     """Play the solved plan in `count` fresh futures (and solve `replications` fresh samples
     of the plan's own size for the lower bound). `stream` picks the futures: fresh ones by
-    default; the plan's own (`sampling.PLAN`) replay the futures it was made for."""
+    default; the plan's own (`sampling.PLAN`) replay the futures it was made for. The futures
+    are counted as they come in (`Evaluation.add`): memory does not grow with their number
+    beyond 8 bytes a future."""
     started = time.perf_counter()
     seed = plan.settings.sample_seed
     task = EvaluationTask(plan, plan_policy(solved), seed, stream)
     # Built here once: forked workers inherit it, and its first solve says whether the futures
     # are worth a pool at all (a few hundred small solves are not).
     state = task.setup()
-    outcomes = run_tasks(task, list(range(count)), where, progress, state=state,
-                         label="futures", item_seconds=state.first_solve_seconds)
+    evaluation = Evaluation.tally(count, list(plan.commodities),
+                                  in_sample_expected_cost=in_sample_expected_cost(solved),
+                                  risk_weight=plan.settings.risk_weight,
+                                  cvar_level=plan.settings.cvar_level)
+    run_tasks(task, range(count), where, progress, state=state, label="futures",
+              item_seconds=state.first_solve_seconds, consume=evaluation.add)
+    evaluation.finish()
     seconds = time.perf_counter() - started
-    result = solved_figures(solved)
-    evaluation = Evaluation(outcomes, list(plan.commodities), result[0], result[1],
-                            plan.settings.risk_weight, plan.settings.cvar_level,
-                            seconds=seconds, solves_per_second=count / max(seconds, 1e-9))
+    evaluation.seconds, evaluation.solves_per_second = seconds, count / max(seconds, 1e-9)
     if replications:
         size = plan.settings.sample_scenarios or len(plan.scenarios)
         if progress:
@@ -320,11 +378,11 @@ def evaluate(plan: PlanData, solved, count: int, replications: int = 0,
     return evaluation
 
 
-def solved_figures(solved) -> tuple[float, float]:
-    """(expected cost, objective) of the solved plan."""
+def in_sample_expected_cost(solved) -> float:
+    """The solved plan's expected cost over its own scenarios (money)."""
     from model.results.extract import SolvedPlan
 
     view = SolvedPlan(solved.built, solved.solver.lp, solved.solution)
     costs = view.scenario_parts().sum(axis=1)
     p = np.asarray(solved.built.index.tree.probabilities)
-    return float(costs @ p), float(solved.solution.objective)
+    return float(costs @ p)

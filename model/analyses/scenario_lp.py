@@ -7,7 +7,8 @@ Pyomo for each would cost more than solving it, so `ScenarioModel` builds it onc
 factor 1 (the structure every scenario's LP fits in: factors only shrink capacities, and rows
 whose right-hand side a scenario makes 0 stay as harmless rows), and `set_scenario` pushes the
 numbers of another scenario into the live HiGHS instance: order bounds and costs, demand, the
-right-hand sides of capacity, take-or-pay and target rows, and which concentration rows bind.
+right-hand sides of capacity, take-or-pay, target and stock-floor rows, the spend per unit in
+budget rows, and which concentration rows and floors bind.
 The numbers come from the formulation's own formulas (`order_numbers`, `supplier_numbers`,
 `stock_numbers` of `formulation/index.py`, as arrays), so there is one definition of what a
 factor does.
@@ -23,17 +24,28 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from model.domain.data import PlanData
-from model.domain.scenarios import ScenarioFactors, ScenarioSet, build_tree, scenario_factors
+from model.domain.scenarios import (
+    ScenarioFactors,
+    ScenarioSet,
+    build_tree,
+    every_limit,
+    floor_key,
+    scenario_factors,
+    single_scenario_node,
+)
 from model.formulation import BuiltModel, build_model
+from model.formulation.constraints import stock_balance_rhs
 from model.formulation.contracts import index_contracts
 from model.formulation.index import (
     build_index,
+    capex_rates,
+    floor_numbers,
     order_numbers,
     stock_numbers,
     supplier_numbers,
 )
 from model.solver.handoff import compile_lp
-from model.solver.solve import PlanSolver, Solution
+from model.solver.solve import PlanSolver, Solution, SolveStatus
 
 INF = float("inf")
 
@@ -42,8 +54,7 @@ def one_scenario(plan: PlanData, factors: ScenarioFactors, name: str = "scenario
                  ) -> ScenarioSet:
     """A ScenarioSet of one scenario with probability 1, every limit binding."""
     tree = build_tree((name,), (1.0,), factors, plan.settings.periods)
-    n = plan.settings.periods
-    return ScenarioSet((name,), (1.0,), factors, tree, {limit: (n,) for limit in plan.limits})
+    return ScenarioSet((name,), (1.0,), factors, tree, every_limit(plan))
 
 
 def ones(plan: PlanData) -> ScenarioFactors:
@@ -55,7 +66,7 @@ def ones(plan: PlanData) -> ScenarioFactors:
 class Outcome:
     """One solved scenario: status, cost (present value), and the solution."""
 
-    status: str
+    status: SolveStatus
     cost: float | None
     solution: Solution
 
@@ -82,7 +93,8 @@ class _Positions:
         self.order_node = column(n for _, n in order_keys)
         self.unmet_pair = column(pair[(k, g)] for k, g, _ in unmet_keys)
         self.unmet_node = column(n for _, _, n in unmet_keys)
-        self.initial = np.array([plan.stockpile(k, g).initial_stock if n == 0 else 0.0
+        first = single_scenario_node(1)  # the initial stock enters the first period's balance
+        self.initial = np.array([plan.stockpile(k, g).initial_stock if n == first else 0.0
                                  for k, g, n in unmet_keys], dtype=float)
         self.target_pair = column(pair[(k, g)] for k, g, _ in target_keys)
         self.target_node = column(n for _, _, n in target_keys)
@@ -130,10 +142,21 @@ class ScenarioModel:
         self.target_rows = at(rows, "stock_target", self.target_keys)
         self.take_keys = list(ix.take_or_pay)
         self.take_rows = at(rows, "take_or_pay", self.take_keys)
+        order_position = {key: i for i, key in enumerate(self.order_keys)}
+        budget_rows = at(rows, "budget", list(range(len(ix.budgets))))
+        # (budget row, order column, position in order_keys) of every order a budget counts.
+        self.budget_entries = [(int(row), int(self.order_cols[order_position[key]]),
+                                order_position[key])
+                               for row, budget in zip(budget_rows, ix.budgets, strict=True)
+                               for key in budget.orders]
+        self.floor_keys = list(ix.floor)
+        self.floor_rows = at(rows, "stock_floor", self.floor_keys)
         self.capacity_keys = list(ix.capacity)
         self.capacity_rows = at(rows, "supplier_capacity", self.capacity_keys)
         plan = self.plan
         build = columns.get("build")
+        self.build_cols = (np.arange(build.start, build.stop, dtype=np.int64) if build is not None
+                           else np.zeros(0, dtype=np.int64))
         self.project_entries = []  # (capacity row, z column, supplier position, node)
         supplier_position = {s: i for i, s in enumerate(plan.suppliers)}
         if build is not None:
@@ -165,6 +188,9 @@ class ScenarioModel:
         sign = columns.get("sign")
         self.sign_cols = {} if sign is None else {c: sign.start + i
                                                   for i, c in enumerate(sign.keys)}
+        pair = {key: i for i, key in enumerate(plan.commodity_regions)}
+        self.floor_pair = np.array([pair[(k, g)] for k, g, _ in self.floor_keys], dtype=np.int64)
+        self.floor_node = np.array([n for _, _, n in self.floor_keys], dtype=np.int64)
 
     def set_scenario(self, factors: ScenarioFactors,
                      until: dict[str, int] | None = None) -> None:
@@ -183,7 +209,7 @@ class ScenarioModel:
         columns = np.concatenate([self.order_cols, self.unmet_cols])
         solver.change_col_bounds(columns, self.lower[columns], np.concatenate([upper, unmet]))
         solver.change_costs(self.order_cols, (unit + freight) * self.discount[at.order_node])
-        rhs = unmet - pipeline[at.unmet_pair, at.unmet_node] - at.initial
+        rhs = stock_balance_rhs(unmet, pipeline[at.unmet_pair, at.unmet_node], at.initial)
         solver.change_row_bounds(self.balance_rows, rhs, rhs)
         a, capacity, need = supplier_numbers(plan, factors, t_node, w_node)
         solver.change_row_bounds(self.target_rows, target[at.target_pair, at.target_node],
@@ -194,8 +220,25 @@ class ScenarioModel:
                                  capacity[at.capacity_supplier, at.capacity_node])
         solver.change_coefficients([(row, col, -float(a[supplier, n]))
                                     for row, col, supplier, n in self.project_entries])
+        if factors.currency_position and self.build_cols.size:
+            # Capex in the planning currency at this scenario's rate (docs/model.md 15.4).
+            rates = capex_rates(plan, factors, (1.0,))
+            solver.change_costs(self.build_cols, np.array(
+                [project.capex * rates[j] for j, project in plan.projects.items()]))
+        # A budget counts the scenario's spend per unit, undiscounted.
+        spend = unit + freight
+        solver.change_coefficients([(row, col, float(spend[i]))
+                                    for row, col, i in self.budget_entries])
         n = plan.settings.periods
         until = until if until is not None else {}
+        if len(self.floor_rows):
+            # A floor binds through the last period of its scenarios (all: the horizon).
+            floor = floor_numbers(plan, factors, t_node, w_node)[self.floor_pair,
+                                                                 self.floor_node]
+            last = np.array([until.get(floor_key(k, g), n) for k, g, _ in self.floor_keys])
+            solver.change_row_bounds(self.floor_rows,
+                                     np.where(t_node[self.floor_node] <= last, floor, -INF),
+                                     np.full(len(self.floor_rows), INF))
         rows = [(row, last <= until.get(limit, n), bound)
                 for limit, entries in self.limit_rows.items() for row, bound, last in entries]
         if rows:
@@ -250,16 +293,16 @@ class ScenarioModel:
         scenarios were solved before (or on which worker)."""
         self.first_solve_seconds = self.solve().solution.seconds
         # A MIP has no basis to start from; branch and bound starts afresh each time.
-        self.start_basis = None if self.solver.lp.is_mip else self.solver.highs.getBasis()
+        self.start_basis = None if self.solver.lp.is_mip else self.solver.basis()
 
     def solve_from_start(self) -> Outcome:
         """Solve the scenario now in the model from the basis `solve_once` kept."""
         if self.start_basis is not None:
-            self.solver.highs.setBasis(self.start_basis)
+            self.solver.start_from(self.start_basis)
         return self.solve()
 
     def solve(self) -> Outcome:
         """Solve the scenario now in the model."""
         solution = self.solver.solve()
-        cost = solution.objective if solution.status == "optimal" else None
+        cost = solution.objective if solution.status == SolveStatus.OPTIMAL else None
         return Outcome(solution.status, cost, solution)

@@ -1,15 +1,16 @@
 """The trade-off sweep: re-solve with one Concentration limit at each max_share of the Sweep
-sheet, keeping the HiGHS instance alive (only that limit's coefficients change, and HiGHS starts
-from the previous basis)."""
+sheet, keeping the HiGHS instance alive (only that limit's coefficients change). Every point
+starts from the plan's own optimal basis, not the previous point's, so that its figures do not
+depend on which points were solved before it or where."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from model.analyses.parallel import Progress, Task, Where, run_tasks
+from model.analyses.parallel import Progress, Task, Where, run_tasks, task_key
 from model.formulation import BuiltModel
-from model.results.extract import SolvedPlan, cvar_of
+from model.results.extract import SolvedPlan, cvar_of, same_unit, worth_per_point
 from model.results.tables import TRADEOFF
 from model.solver.plan import solve_plan
 from model.solver.solve import PlanSolver, Solution
@@ -37,23 +38,23 @@ def set_max_share(built: BuiltModel, solver: PlanSolver, limit: str, share: floa
 
 def point_figures(built: BuiltModel, solver: PlanSolver, solution: Solution
                   ) -> tuple[float, float, float, dict[str, float]]:
-    """(expected cost, CVaR, expected shortfall, worth of each limit per point) of a solved
-    point, from the same cost terms as the full results."""
+    """(expected cost, CVaR, expected shortfall (None when the commodities' units differ),
+    worth of each limit per point) of a solved point, from the same cost terms as the full
+    results."""
     solved = SolvedPlan(built, solver.lp, solution)
     ix = built.index
     p = np.asarray(ix.tree.probabilities, dtype=float)
     costs = solved.scenario_parts().sum(axis=1)
     unmet = solved.values("unmet").reshape(len(ix.stock_keys), len(ix.tree.nodes))
-    paths = np.asarray(ix.tree.node_of, dtype=np.int64)
-    shortfall = unmet[:, paths].sum(axis=(0, 2))
+    shortfall = ix.tree.along_paths(unmet).sum(axis=0)
     duals = solved.duals("concentration")
     totals = solved.values("scope_supply")
     worth: dict[str, float] = {}
     for i, row in enumerate(ix.concentration):
-        worth[row.limit] = worth.get(row.limit, 0.0) + 0.01 * abs(float(duals[i])) * float(
-            totals[row.scope])
+        worth[row.limit] = worth.get(row.limit, 0.0) + worth_per_point(
+            float(duals[i]), float(totals[row.scope]))
     return (float(costs @ p), cvar_of(costs.tolist(), p.tolist(), ix.plan.settings.cvar_level),
-            float(shortfall @ p), worth)
+            float(shortfall @ p) if same_unit(ix.plan) else None, worth)
 
 
 class SweepTask(Task):
@@ -62,29 +63,40 @@ class SweepTask(Task):
 
     def __init__(self, plan):
         self.plan = plan
-        self.key = f"sweep {id(self)}"
+        self.key = task_key("sweep")
 
     def setup(self):
         """The plan's model, solved (only where it is not inherited from the parent)."""
         solved = solve_plan(self.plan, progress=lambda _: None)
-        return solved.built, solved.solver, solved.solver.highs.getBasis()
+        return solved.built, solved.solver, solved.solver.basis()
 
     def run(self, state, point) -> tuple:
         """One Tradeoff row."""
         built, solver, basis = state
         original = self.plan.limits[point.limit].max_share
         set_max_share(built, solver, point.limit, point.max_share)
-        solver.highs.setBasis(basis)
+        solver.start_from(basis)
         try:
             solution = solver.solve()
+            if not solution.has_plan:
+                return (point.limit, point.max_share, solution.status, None, None, None, None,
+                        None, None)
+            expected, cvar, shortfall, worth = point_figures(built, solver, solution)
+            # One more point: the cap 0.01 lower, re-solved from this point's optimum. Where it
+            # costs nothing the limit does not bind here (the optimal cost cannot fall as the
+            # cap rises), so the rate is 0 whatever dual the solver returned.
+            more = None
+            if point.max_share >= 0.01 - 1e-12:
+                set_max_share(built, solver, point.limit, point.max_share - 0.01)
+                tighter = solver.resolve()
+                more = None if tighter is None else tighter[0] - solution.objective
         finally:
             set_max_share(built, solver, point.limit, original)
-        if not solution.has_plan:
-            return (point.limit, point.max_share, solution.status, None, None, None, None,
-                    None)
-        expected, cvar, shortfall, worth = point_figures(built, solver, solution)
+        rate = worth.get(point.limit, 0.0)
+        if more is not None and more <= 1e-9 * max(1.0, abs(solution.objective)):
+            rate, more = 0.0, max(0.0, more)
         return (point.limit, point.max_share, solution.status, solution.objective, expected,
-                cvar, shortfall, worth.get(point.limit, 0.0))
+                cvar, shortfall, rate, more)
 
 
 def run_sweep(built: BuiltModel, solver: PlanSolver, where: Where | None = None,
@@ -92,7 +104,7 @@ def run_sweep(built: BuiltModel, solver: PlanSolver, where: Where | None = None,
               ) -> pd.DataFrame:
     """One row per Sweep point; an infeasible point is a row that says so."""
     plan = built.index.plan
-    state = (built, solver, solver.highs.getBasis())
+    state = (built, solver, solver.basis())
     records = run_tasks(SweepTask(plan), list(plan.sweep), where, progress, state=state,
                         label="trade-off points", item_seconds=item_seconds)
     return TRADEOFF.frame(records)

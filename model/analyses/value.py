@@ -1,4 +1,5 @@
-"""What knowing and hedging are worth (model.md, "The value of knowing and of hedging").
+"""What knowing and hedging are worth (docs/model.md, section 10,
+"The value of information: EVPI and VSS").
 
 - RP: the plan's own objective.
 - WS (wait and see): every decision, investments included, made per scenario with perfect
@@ -21,10 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.analyses.parallel import Task, Where, run_tasks
+from model.analyses.parallel import Task, Where, run_tasks, task_key
 from model.analyses.scenario_lp import ScenarioModel
 from model.domain.data import PlanData
+from model.domain.scenarios import single_scenario_period
 from model.results.extract import cvar_of
+from model.solver.solve import SolveStatus
 
 
 @dataclass
@@ -67,10 +70,17 @@ class ValueOfInformation:
 
     @property
     def vss(self) -> float | None:
-        """EEV - RP: what planning for the scenarios instead of their average is worth."""
-        if self.eev is None:
+        """EEV - RP: what planning for the scenarios instead of their average is worth; None
+        when not computed, or not measured (no decision is taken before the scenarios diverge
+        and there is no investment: EEV fixes nothing, so EEV = RP says nothing)."""
+        if self.eev is None or self.unmeasured:
             return None
         return math.inf if math.isinf(self.eev) else max(0.0, self.eev - self.rp)
+
+    @property
+    def unmeasured(self) -> bool:
+        """Whether EEV fixes nothing (see `vss`)."""
+        return self.shared_periods == 0 and not self.has_investments
 
     def sentences(self, currency: str) -> tuple[str, str]:
         """The two values in words, for the Summary."""
@@ -82,16 +92,16 @@ class ValueOfInformation:
         if interval is not None:
             evpi += (f"; between {interval[0]:,.0f} and {interval[1]:,.0f} {currency} given "
                      "the gaps of the MIPs solved for it")
-        if self.vss is None:
+        if self.eev is not None and self.unmeasured:
+            vss = ("not measured: the scenarios differ from the first period, so no decision is "
+                   "taken before they diverge and a plan for their average has nothing to fix "
+                   "(EEV = RP)")
+        elif self.vss is None:
             vss = "not computed"
         elif math.isinf(self.vss):
             vss = ("a plan made for the average scenario cannot be completed in every scenario "
                    "(fixing its first decisions leaves no feasible plan): planning for the "
                    "scenarios is indispensable")
-        elif self.shared_periods == 0 and not self.has_investments:
-            vss = ("not measured: the scenarios differ from the first period, so no decision is "
-                   "taken before they diverge and a plan for their average has nothing to fix "
-                   "(EEV = RP)")
         else:
             vss = (f"planning for the scenarios instead of for their average saves "
                    f"{self.vss:,.0f} {currency} (EEV - RP)")
@@ -110,7 +120,7 @@ class WaitAndSeeTask(Task):
 
     def __init__(self, plan: PlanData, base):
         self.plan, self.base = plan, base
-        self.key = f"wait and see {id(self)}"
+        self.key = task_key("wait and see")
 
     def setup(self) -> ScenarioModel:
         """The single-scenario model, solved once so every scenario starts from one basis."""
@@ -222,10 +232,11 @@ def _eev(solved, model: ScenarioModel, ev_solution) -> tuple[float | None, float
     root = tree.shared_periods
     node_of_period = {t: tree.node_of[0][t - 1] for t in range(1, root + 1)}
     columns, values = [], []
-    for family, period_of in (("order", lambda key: key[1] + 1),
-                              ("transfer", lambda key: key[1] + 1),
-                              ("unmet", lambda key: key[2] + 1), ("build", None),
-                              ("sign", None)):
+    # The EV model has one scenario: its node n is period single_scenario_period(n).
+    for family, period_of in (("order", lambda key: single_scenario_period(key[1])),
+                              ("transfer", lambda key: single_scenario_period(key[1])),
+                              ("unmet", lambda key: single_scenario_period(key[2])),
+                              ("build", None), ("sign", None)):
         ev_block, block = ev_layout.columns.get(family), layout.columns.get(family)
         if ev_block is None or block is None:
             continue
@@ -249,9 +260,9 @@ def _eev(solved, model: ScenarioModel, ev_solution) -> tuple[float | None, float
         solution = solver.solve()
     finally:
         solver.change_col_bounds(cols, lower, upper)
-    if solution.status == "infeasible":
+    if solution.status == SolveStatus.INFEASIBLE:
         return math.inf, math.inf
-    if solution.status != "optimal":
+    if solution.status != SolveStatus.OPTIMAL:
         return None, None
     cost = float(solution.objective)
     return cost, solution.mip_bound if solution.mip_bound is not None else cost

@@ -10,6 +10,7 @@ on other cells are already resolved here (a blank `processing_country` is the or
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from model.domain.errors import Issue
 from model.domain.periods import Calendar
@@ -56,6 +57,8 @@ class Stockpile:
 
     `end_stock` is E (units wanted at the end of period N, short of it costs the commodity's
     shortage penalty per unit); `terminal_value` is TV (money per unit still held then).
+    `min_stock` (units) and `min_days` (days of the period's demand) are the hard floor of an
+    obligation; `floor_scenarios` the scenarios it binds in (empty: all).
     """
 
     commodity: str
@@ -68,6 +71,14 @@ class Stockpile:
     end_stock: float = 0.0
     terminal_value: float = 0.0
     row: int | None = None
+    min_stock: float = 0.0
+    min_days: float = 0.0
+    floor_scenarios: tuple[str, ...] = ()
+
+    @property
+    def has_floor(self) -> bool:
+        """Whether an obligation (a hard floor) is set."""
+        return self.min_stock > 0 or self.min_days > 0
 
 
 @dataclass(frozen=True)
@@ -89,10 +100,15 @@ class Supplier:
     row: int | None = None
     min_lot: float = 0.0
     period_rows: dict[int, int] = field(default_factory=dict, compare=False)
+    price_index: str | None = None   # an index: the unit cost is constant + slope x index
+    index_slope: float = 0.0
+    index_constant: float = 0.0
+    currency: str | None = None      # None: the planning currency
 
-    def available(self, t: int) -> bool:
-        """Whether period t lies inside the supplier's availability window."""
-        return self.available_from <= t <= self.available_to
+    def available(self, t: Any) -> Any:
+        """Whether period t lies inside the supplier's availability window (t an int, or a
+        numpy array of periods for an array of answers): the one statement of the window."""
+        return (self.available_from <= t) & (t <= self.available_to)
 
 
 @dataclass(frozen=True)
@@ -207,6 +223,7 @@ class Disruption:
     demand_factor: float = 1.0
     commodity: str | None = None
     row: int | None = None
+    index_factor: float = 1.0   # on rows of target_type `index` (sampled index moves)
 
 
 @dataclass(frozen=True)
@@ -230,14 +247,22 @@ class Transfer:
 
 @dataclass(frozen=True)
 class Project:
-    """Capacity that can be built at a supplier from `first_period` on."""
+    """Capacity that can be built from `first_period` on: supply at a supplier, or storage room
+    at the stockpile (`commodity`, `region`) when `supplier` is None."""
 
     name: str
-    supplier: str
+    supplier: str | None
     capex: float
     max_capacity: float | None = None
     first_period: int = 1
     row: int | None = None
+    commodity: str | None = None
+    region: str | None = None
+
+    @property
+    def stockpile(self) -> tuple[str, str] | None:
+        """(commodity, region) of a storage project, None for a supply project."""
+        return None if self.supplier is not None else (self.commodity, self.region)
 
 
 @dataclass(frozen=True)
@@ -251,12 +276,15 @@ class SweepPoint:
 
 @dataclass(frozen=True)
 class EventKind:
-    """A kind of disruption for sampled futures (Events sheet): what it hits and how, the
-    chance it starts in a given plan year, and how long it lasts (periods, inclusive range)."""
+    """One effect of a kind of disruption for sampled futures (an Events row): what it hits
+    and how (a target, and/or an index it moves), the chance the event starts in a given plan
+    year, how long it lasts (periods, inclusive range) and the calendar months it may start in.
+    Effects with the same `name` are one event: drawn together, with one start and duration.
+    `target_type` is None on a row that only moves an index."""
 
     name: str
-    target_type: str
-    target: str
+    target_type: str | None
+    target: str | None
     probability_per_year: float
     min_duration: int
     max_duration: int
@@ -264,6 +292,35 @@ class EventKind:
     cost_factor: float = 1.0
     demand_factor: float = 1.0
     commodity: str | None = None
+    row: int | None = None
+    index: str | None = None      # an index the event moves, by index_factor
+    index_factor: float = 1.0
+    months: tuple[int, ...] = ()  # calendar months it may start in (empty: any)
+
+
+Series = dict[str, tuple[float | None, ...]]  # scenario (or `*`) -> value per plan period
+
+
+def series_value(series: Series, scenario: str, t: int) -> float | None:
+    """The value of an index or exchange rate in plan period t for a scenario: the scenario's
+    own, else the `*` one (None where neither is given)."""
+    own = series.get(scenario)
+    if own is not None and own[t - 1] is not None:
+        return own[t - 1]
+    every = series.get("*")
+    return every[t - 1] if every is not None else None
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A yearly purchase budget (Budgets sheet): purchases plus freight of the orders placed in
+    plan periods `periods` (one plan year, inside the horizon) on routes of `commodity` into
+    `region` (`*`: all pooled), at most `max_spend` in the planning currency, undiscounted."""
+
+    periods: tuple[int, ...]
+    commodity: str
+    region: str
+    max_spend: float
     row: int | None = None
 
 
@@ -288,6 +345,9 @@ class PlanData:
     sweep: tuple[SweepPoint, ...] = ()
     events: tuple[EventKind, ...] = ()
     contracts: dict[str, Contract] = field(default_factory=dict)
+    budgets: tuple[Budget, ...] = ()
+    indices: dict[str, Series] = field(default_factory=dict)   # Indices sheet
+    fx: dict[str, Series] = field(default_factory=dict)        # FX sheet: rate per currency
     warnings: tuple[Issue, ...] = ()
     source: str = ""
     source_sha256: str = ""

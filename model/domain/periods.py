@@ -28,7 +28,10 @@ _QUARTER = re.compile(r"^(\d{4})\s*[-/ ]?\s*q([1-4])$|^q([1-4])\s*[-/ ]?\s*(\d{4
 _MONTH = re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})$")
 _MONTH_NAME = re.compile(r"^([a-z]{3,9})\.?\s*[-/ ]?\s*(\d{4})$")
 _YEAR = re.compile(r"^(\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t].*)?$")
+# A date, optionally with a time of day (as a date cell pasted as text shows it); anything
+# else after the date is refused rather than ignored.
+_ISO_DATE = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 
 
 class PeriodError(ValueError):
@@ -111,6 +114,47 @@ def parse_period(value: object, period_length: str, epoch: dt.datetime = EXCEL_1
     raise PeriodError()
 
 
+SPAN_PERIOD, SPAN_QUARTER, SPAN_YEAR = 0, 1, 2  # how coarse a span label is (finer wins)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A period cell that may be coarser than the plan's periods: absolute periods
+    `first..last` (inclusive) and how coarse the label was (`SPAN_PERIOD`, `SPAN_QUARTER`,
+    `SPAN_YEAR`), so that a finer label can override a coarser one."""
+
+    first: int
+    last: int
+    level: int = SPAN_PERIOD
+
+
+def parse_span(value: object, period_length: str,
+               epoch: dt.datetime = EXCEL_1900_EPOCH) -> Span:
+    """A period cell, or a calendar year or quarter label coarser than the plan's periods
+    (`2028` in a monthly or quarterly plan, `2028-Q1` in a monthly plan): the plan periods
+    inside it. Raises PeriodError as `parse_period` does for anything else."""
+    try:
+        absolute = parse_period(value, period_length, epoch)
+        return Span(absolute, absolute, SPAN_PERIOD)
+    except PeriodError:
+        pass
+    ppy = PERIODS_PER_YEAR[period_length]
+    text = str(value).strip().lower() if not isinstance(value, bool) else ""
+    if isinstance(value, int | float) and not isinstance(value, bool) \
+            and float(value).is_integer():
+        text = str(int(value))
+    if match := _YEAR.match(text):
+        year = int(match.group(1))
+        return Span(year * ppy, year * ppy + ppy - 1, SPAN_YEAR)
+    if (match := _QUARTER.match(text)) and period_length == "month":
+        year = int(match.group(1) or match.group(4))
+        quarter = int(match.group(2) or match.group(3))
+        first = year * 12 + 3 * (quarter - 1)
+        return Span(first, first + 2, SPAN_QUARTER)
+    parse_period(value, period_length, epoch)  # raises the usual error
+    raise PeriodError()
+
+
 def _from_year_label(year: int, period_length: str) -> int:
     if period_length != "year":
         raise PeriodError(f"this is a year label, and the plan's periods are {period_length}s")
@@ -157,3 +201,10 @@ class Calendar:
     def lead_periods(self, lead_time_days: float) -> int:
         """L = floor(lead_time_days / dpp + 0.5): periods from order to arrival."""
         return math.floor(lead_time_days / self.days_per_period + 0.5)
+
+
+def year_blocks(periods: int, periods_per_year: int) -> list[range]:
+    """The plan years: blocks of ppy periods from period 1, the last possibly shorter. The one
+    definition for the `year` basis of limits and the yearly chance of sampled events."""
+    return [range(t, min(t + periods_per_year, periods + 1))
+            for t in range(1, periods + 1, periods_per_year)]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from model.domain.data import Disruption, EventKind, PlanData, Scenario
+from model.domain.periods import year_blocks
 
 PLAN, EVALUATION = 0, 1
 
@@ -39,25 +40,47 @@ class Occurrence:
     end: int
 
 
-def year_blocks(periods: int, periods_per_year: int) -> list[range]:
-    """The plan years: blocks of ppy periods from period 1, the last possibly shorter."""
-    return [range(t, min(t + periods_per_year, periods + 1))
-            for t in range(1, periods + 1, periods_per_year)]
+def event_groups(events: tuple[EventKind, ...]) -> list[list[EventKind]]:
+    """The effects of each event (Events rows sharing a name), events in order of first row."""
+    groups: dict[str, list[EventKind]] = {}
+    for event in events:
+        groups.setdefault(event.name, []).append(event)
+    return list(groups.values())
+
+
+def period_months(t: int, periods_per_year: int, start: int) -> set[int]:
+    """Calendar months (1..12) inside plan period t of a plan whose period 1 is the absolute
+    period `start` (periods.Calendar numbering)."""
+    index = (start + t - 1) % periods_per_year
+    size = 12 // periods_per_year
+    return set(range(index * size + 1, index * size + size + 1))
 
 
 def draw_future(events: tuple[EventKind, ...], periods: int, periods_per_year: int,
-                seed: int, stream: int, index: int) -> list[Occurrence]:
-    """The events of one future."""
+                seed: int, stream: int, index: int, start: int = 0) -> list[Occurrence]:
+    """The events of one future. An event with several effects is drawn once and every effect
+    gets its start and end; an event with `months` may start only in periods containing one of
+    them, with its chance per plan year scaled by the share of eligible periods in the block
+    (docs/model.md 15.6). `start` is the absolute number of period 1 (for the months)."""
     rng = np.random.default_rng([seed, stream, index])
     found = []
-    for event in events:
+    for effects in event_groups(events):
+        event = effects[0]
+        months = set(event.months)
+        per_year = periods_per_year
+        if months:
+            per_year = sum(1 for t in range(1, periods_per_year + 1)
+                           if months & period_months(t, periods_per_year, start))
         for block in year_blocks(periods, periods_per_year):
-            chance = event.probability_per_year * len(block) / periods_per_year
+            eligible = [t for t in block
+                        if not months or months & period_months(t, periods_per_year, start)]
+            chance = (event.probability_per_year * len(eligible) / per_year) if per_year else 0.0
             if rng.random() >= chance:
                 continue
-            start = int(block[int(rng.integers(len(block)))])
+            first = int(eligible[int(rng.integers(len(eligible)))])
             duration = int(rng.integers(event.min_duration, event.max_duration + 1))
-            found.append(Occurrence(event, start, min(periods, start + duration - 1)))
+            last = min(periods, first + duration - 1)
+            found += [Occurrence(effect, first, last) for effect in effects]
     return found
 
 
@@ -71,10 +94,19 @@ def future_name(stream: int, index: int) -> str:
 
 
 def disruptions_of(name: str, occurrences: list[Occurrence]) -> list[Disruption]:
-    """A future's occurrences as Disruptions rows of scenario `name`."""
-    return [Disruption(name, o.event.target_type, o.event.target, o.start, o.end,
-                       o.event.capacity_factor, o.event.cost_factor, o.event.demand_factor,
-                       o.event.commodity, o.event.row) for o in occurrences]
+    """A future's occurrences as Disruptions rows of scenario `name`: one per target an effect
+    hits, and one of target_type `index` per index it moves."""
+    rows = []
+    for o in occurrences:
+        event = o.event
+        if event.target_type is not None:
+            rows.append(Disruption(name, event.target_type, event.target, o.start, o.end,
+                                   event.capacity_factor, event.cost_factor,
+                                   event.demand_factor, event.commodity, event.row))
+        if event.index is not None:
+            rows.append(Disruption(name, "index", event.index, o.start, o.end, 1.0, 1.0, 1.0,
+                                   None, event.row, index_factor=event.index_factor))
+    return rows
 
 
 def sampled_plan(plan: PlanData, count: int, seed: int, stream: int = PLAN,
@@ -88,7 +120,8 @@ def sampled_plan(plan: PlanData, count: int, seed: int, stream: int = PLAN,
         name = future_name(stream, i)
         scenarios[name] = Scenario(name, 1.0 / count)
         rows += disruptions_of(name, draw_future(plan.events, calendar.periods,
-                                                 calendar.periods_per_year, seed, stream, i))
+                                                 calendar.periods_per_year, seed, stream, i,
+                                                 calendar.start))
     return replace(plan, scenarios=scenarios, disruptions=tuple(rows))
 
 
@@ -96,6 +129,7 @@ def describe(occurrences: list[Occurrence], label) -> str:
     """`China curb 2028-07 to 2028-12; Hormuz 2029-03` (or `no event`)."""
     if not occurrences:
         return "no event"
-    return "; ".join(f"{o.event.name} {label(o.start)}" + (f" to {label(o.end)}"
-                                                          if o.end != o.start else "")
-                     for o in occurrences)
+    # An event with several effects is one occurrence in words.
+    named = dict.fromkeys((o.event.name, o.start, o.end) for o in occurrences)
+    return "; ".join(f"{name} {label(start)}" + (f" to {label(end)}" if end != start else "")
+                     for name, start, end in named)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from model.domain.data import Disruption, EventKind, Limit, PlanData, Route, Supplier
+from model.domain.periods import year_blocks
 
 SUPPLIER_SIDE = ("supplier", "origin_country", "processing_country")
 ROUTE_SIDE = ("route", "chokepoint")
@@ -74,11 +75,6 @@ def limit_expansion(plan: PlanData, limit: Limit, commodity: str
     return [(value, [r for r in scope if value in has[r.name]], scope) for value in values]
 
 
-def attribute_values(plan: PlanData, attribute: str) -> set[str]:
-    """Every value some route of the plan has for an attribute."""
-    return {v for r in plan.routes.values() for v in values_of(plan, r, attribute)}
-
-
 def windows(basis: str, periods: int, periods_per_year: int,
             rolling_periods: int | None = None) -> list[tuple[int, ...]]:
     """The windows of plan periods a limit's basis makes (model.md, constraint 8).
@@ -91,8 +87,7 @@ def windows(basis: str, periods: int, periods_per_year: int,
     if basis == "period":
         return [(t,) for t in every]
     if basis == "year":
-        return [tuple(range(t, min(t + periods_per_year, periods + 1)))
-                for t in range(1, periods + 1, periods_per_year)]
+        return [tuple(block) for block in year_blocks(periods, periods_per_year)]
     if basis == "rolling":
         n = int(rolling_periods or 1)
         if n >= periods:

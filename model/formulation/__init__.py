@@ -20,6 +20,7 @@ with their bounds, one `add_<family>` per constraint family, then the objective.
 | (6), (7b), (8)  | `stock_target`, `end_stock`, `concentration` (+ `scope_supply_definition`) |
 | (9)             | by construction: decisions live on scenario-tree nodes                    |
 | (14a)-(14h)     | `contracts.py`: whole cargoes, minimum lots, contracts (section 14)       |
+| (10), (11)      | `stock_floor`, `budget` (`money.py`, model.md section 15)                 |
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from model.formulation.constraints import (
 from model.formulation.contracts import add_contracts
 from model.formulation.costs import CostTerms, cost_terms
 from model.formulation.index import ModelIndex, build_index
+from model.formulation.money import add_money_and_obligations
 from model.formulation.objective import add_objective
 from model.formulation.variables import add_variables
 
@@ -72,6 +74,7 @@ def build_model(plan: PlanData, scenarios: ScenarioSet | None = None,
         add_stock_target(m, ix)
         add_end_stock(m, ix)
         add_concentration(m, ix)
+        add_money_and_obligations(m, ix)
         add_contracts(m, ix)
         terms = cost_terms(ix)
         add_objective(m, ix, terms)

@@ -8,10 +8,19 @@ the sign a planner expects (HiGHS reports d objective / d right-hand side).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyomo.core as pyo
 
 from model.formulation.index import ModelIndex
 from model.formulation.linear import linear, minus, plus, times
+
+
+def stock_balance_rhs(demand: Any, pipeline: Any, initial: Any) -> Any:
+    """Right-hand side of the stock balance (1) once the known terms are moved across:
+    D[t] e[n] - Q b[n] - I[0] (I[0] only at a first-period node, else 0). Floats or arrays: the
+    formulation and the re-solvable single-scenario LP (analyses/scenario_lp.py) both use it."""
+    return demand - pipeline - initial
 
 
 def add_stock_balance(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
@@ -33,18 +42,17 @@ def add_stock_balance(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
 
     @m.Constraint(m.STOCK, doc="stock balance (1): arrivals + stock in = demand + stock out")
     def stock_balance(m, k, g, n):
-        t = ix.t(n)
         before = parent[n]
         previous = [stock[k, g, before]] if before is not None else []
-        arrivals = [x[r, tree.ancestor(n, t - lead)] for r, lead in ix.arrivals[(k, g)]
-                    if t - lead >= 1]
-        moved_in = [y[f, tree.ancestor(n, t - lead)] for f, lead in ix.transfers_in[(k, g)]
-                    if t - lead >= 1]
+        arrivals = [x[r, sent] for r, lead in ix.arrivals[(k, g)]
+                    if (sent := tree.sent_from(n, lead)) is not None]
+        moved_in = [y[f, sent] for f, lead in ix.transfers_in[(k, g)]
+                    if (sent := tree.sent_from(n, lead)) is not None]
         moved_out = [y[f, n] for f in ix.transfers_out[(k, g)]]
-        known = ix.pipeline.get((k, g, n), 0.0) + (initial[(k, g)] if before is None else 0.0)
+        rhs = stock_balance_rhs(ix.demand[(k, g, n)], ix.pipeline.get((k, g, n), 0.0),
+                                initial[(k, g)] if before is None else 0.0)
         return linear(plus(previous), plus(arrivals), plus(moved_in), minus(moved_out),
-                      plus([unmet[k, g, n]]), minus([stock[k, g, n]])) == ix.demand[(k, g, n)] \
-            - known
+                      plus([unmet[k, g, n]]), minus([stock[k, g, n]])) == rhs
 
 
 def add_supplier_capacity(m: pyo.ConcreteModel, ix: ModelIndex) -> None:

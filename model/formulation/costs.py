@@ -27,7 +27,8 @@ ONCE = -1  # the node of a term paid once in every scenario (investments), undis
 
 
 def family_keys(ix: ModelIndex) -> dict[str, list]:
-    """The keys of each variable family, in the order the variables are declared."""
+    """The keys of each variable family, in order: the one registry of key order, from which
+    variables.py declares the variables and the cost terms take their positions."""
     plan = ix.plan
     return {
         "order": ix.order_keys,
@@ -101,8 +102,10 @@ def cost_terms(ix: ModelIndex) -> CostTerms:
     lanes = plan.transfers
     add("transfer_cost", "transfer", ((i, n, lanes[f].cost) for i, (f, n)
                                       in enumerate(family_keys(ix)["transfer"])))
+    # Capex in the planning currency: at the project's currency rate of period 1 (model.md 15.4).
     add("investment_cost", "build",
-        ((i, ONCE, p.capex) for i, p in enumerate(plan.projects.values())))
+        ((i, ONCE, p.capex * ix.capex_rate.get(j, 1.0))
+         for i, (j, p) in enumerate(plan.projects.items())))
     add("end_stock_penalty", "end_shortfall",
         ((i, n, penalty[k]) for i, (k, _g, n) in enumerate(ix.end_keys)))
     leaves = set(ix.leaves)

@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 
 from model.domain.data import PlanData
-from model.domain.scenarios import ScenarioFactors, ScenarioSet, ScenarioTree, plan_scenarios
+from model.domain.scenarios import (
+    ScenarioFactors,
+    ScenarioSet,
+    ScenarioTree,
+    floor_key,
+    plan_scenarios,
+)
 from model.domain.semantics import limit_commodities, limit_expansion, windows
 
 Key = tuple[str, str]  # (commodity, region)
@@ -46,6 +52,18 @@ class ConcentrationRow:
 
 
 @dataclass
+class BudgetRow:
+    """One row of constraint (11): a Budgets row (its position in plan.budgets), one path of
+    tree nodes through its plan year and the scenarios that take it, and the orders in scope
+    with their spend per unit (unit cost + freight, factor-scaled, undiscounted)."""
+
+    budget: int
+    scenarios: tuple[int, ...]
+    orders: list[OrderKey]
+    spend: list[float]
+
+
+@dataclass
 class ModelIndex:
     """Index lists and parameters of the LP, for one plan and one scenario set."""
 
@@ -58,6 +76,7 @@ class ModelIndex:
     freight_cost: dict[OrderKey, float] = field(default_factory=dict)    # freight cr
     orders_of_supplier: dict[tuple[str, int], list[OrderKey]] = field(default_factory=dict)
     projects_of_supplier: dict[str, list[str]] = field(default_factory=dict)
+    projects_of_stock: dict[Key, list[str]] = field(default_factory=dict)  # storage (15.5)
     arrivals: dict[Key, list[tuple[str, int]]] = field(default_factory=dict)  # (route, L_r)
     pipeline: dict[StockKey, float] = field(default_factory=dict)        # sum Q b, > 0 only
     transfers_in: dict[Key, list[tuple[int, int]]] = field(default_factory=dict)  # (f, L_f)
@@ -69,6 +88,9 @@ class ModelIndex:
     capacity: dict[tuple[str, int], float] = field(default_factory=dict)  # C a (rows only)
     take_or_pay: dict[tuple[str, int], float] = field(default_factory=dict)  # > 0 only
     end_keys: list[StockKey] = field(default_factory=list)               # vE at leaf nodes
+    floor: dict[StockKey, float] = field(default_factory=dict)           # F > 0, binding only
+    capex_rate: dict[str, float] = field(default_factory=dict)          # FX of each project
+    budgets: list[BudgetRow] = field(default_factory=list)              # (11), model.md 15.3
     concentration: list[ConcentrationRow] = field(default_factory=list)
     scopes: list[list[OrderKey]] = field(default_factory=list)            # orders of each total
     discount: list[float] = field(default_factory=list)                  # d_t(n) per node
@@ -113,6 +135,9 @@ def build_index(plan: PlanData, scenarios: ScenarioSet | None = None,
     _index_orders(index)
     _index_suppliers(index)
     _index_stock(index)
+    _index_floors(index)
+    _index_budgets(index)
+    index.capex_rate = capex_rates(plan, index.factors, index.scenarios.probabilities)
     if limits:
         _index_concentration(index)
     return index
@@ -141,10 +166,51 @@ def order_numbers(plan: PlanData, factors: ScenarioFactors, r: np.ndarray, t: np
     upper = np.where(b == 0.0, 0.0, capacity * b)
     unit_cost = np.array([plan.suppliers[x.supplier].unit_cost_per_period for x in routes]
                          ).reshape(len(routes), horizon)[r, t - 1]
-    unit = unit_cost * factors.supplier_cost[supplier_factor, w, t - 1]
+    rate = np.ones(len(r))
+    if factors.index_position or factors.currency_position:
+        unit_cost, rate = _indexed_cost_and_rate(plan, factors, routes, unit_cost, r, t, w)
+    unit = unit_cost * factors.supplier_cost[supplier_factor, w, t - 1] * rate
     freight = np.array([x.freight_cost for x in routes])[r] * \
-        factors.route_cost[route_factor, w, t - 1]
+        factors.route_cost[route_factor, w, t - 1] * rate
     return upper, unit, freight
+
+
+def _indexed_cost_and_rate(plan: PlanData, factors: ScenarioFactors, routes: list,
+                           unit_cost: np.ndarray, r: np.ndarray, t: np.ndarray, w: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """The unit cost c = index_constant + index_slope x index value (x event factor) for
+    indexed suppliers, and the exchange rate of each supplier's currency (1: the planning
+    currency), for orders on routes r in periods t of scenarios w (docs/model.md 15.4)."""
+    suppliers = [plan.suppliers[x.supplier] for x in routes]
+    index = np.array([factors.index_position.get(s.price_index, -1) if s.price_index else -1
+                      for s in suppliers], dtype=np.int64)[r]
+    if (index >= 0).any():
+        slope = np.array([s.index_slope for s in suppliers])[r]
+        constant = np.array([s.index_constant for s in suppliers])[r]
+        at = index.clip(0)
+        value = factors.index_value[at, w, t - 1] * factors.index_factor[at, w, t - 1]
+        unit_cost = np.where(index >= 0, constant + slope * value, unit_cost)
+    currency = np.array([factors.currency_position.get(s.currency, -1) if s.currency else -1
+                         for s in suppliers], dtype=np.int64)[r]
+    rate = np.ones(len(r))
+    if (currency >= 0).any():
+        rate = np.where(currency >= 0, factors.fx_rate[currency.clip(0), w, t - 1], 1.0)
+    return unit_cost, rate
+
+
+def capex_rates(plan: PlanData, factors: ScenarioFactors, probabilities: tuple[float, ...]
+                ) -> dict[str, float]:
+    """Per project, the rate its capex is converted at: its supplier's currency in period 1,
+    the probability-weighted mean over the scenarios (1 in the planning currency)."""
+    p = np.asarray(probabilities, dtype=float)
+    p = p / p.sum() if p.sum() > 0 else np.full(len(p), 1.0 / max(len(p), 1))
+    found = {}
+    for name, project in plan.projects.items():
+        supplier = plan.suppliers.get(project.supplier)
+        currency = supplier.currency if supplier is not None else None
+        position = factors.currency_position.get(currency) if currency else None
+        found[name] = 1.0 if position is None else float(factors.fx_rate[position, :, 0] @ p)
+    return found
 
 
 def supplier_numbers(plan: PlanData, factors: ScenarioFactors, t_node: np.ndarray,
@@ -168,9 +234,8 @@ def supplier_numbers(plan: PlanData, factors: ScenarioFactors, t_node: np.ndarra
         open_route[s] = np.maximum(open_route[s], np.where(deliverable, b, 0.0))
     suppliers = [plan.suppliers[s] for s in names]
     min_take = np.array([s.min_take for s in suppliers])[:, None]
-    first = np.array([s.available_from for s in suppliers])[:, None]
-    last = np.array([s.available_to for s in suppliers])[:, None]
-    available = (first <= t_node[None, :]) & (t_node[None, :] <= last)  # Supplier.available
+    available = np.array([s.available(t_node) for s in suppliers], dtype=bool).reshape(
+        len(suppliers), len(t_node))
     need = np.where(available & (min_take > 0), min_take * a * open_route, 0.0)
     return a, capacity, need
 
@@ -199,6 +264,24 @@ def stock_numbers(plan: PlanData, factors: ScenarioFactors, t_node: np.ndarray,
         demand[i] = base[t_node - 1] * e
         target[i] = np.maximum(stock.target_stock, stock.target_days * demand[i] / dpp)
     return demand, target, pipeline
+
+
+def floor_numbers(plan: PlanData, factors: ScenarioFactors, t_node: np.ndarray,
+                  w_node: np.ndarray) -> np.ndarray:
+    """Per (commodity, region) pair (rows) and node (columns): the hard floor of an obligation
+    F = max(min_stock, min_days D e / dpp) (docs/model.md 15.2), 0 without one."""
+    dpp = plan.settings.calendar.days_per_period
+    pairs = plan.commodity_regions
+    floor = np.zeros((len(pairs), len(t_node)))
+    for i, (k, g) in enumerate(pairs):
+        stock = plan.stockpiles.get((k, g))
+        if stock is None or not stock.has_floor:
+            continue
+        base = np.asarray(plan.demand_of(k, g), dtype=float)
+        e = factors.demand[factors.demand_index[(k, g)], w_node, t_node - 1]
+        floor[i] = np.maximum(stock.min_stock, stock.min_days * base[t_node - 1] * e / dpp)
+    return floor
+
 
 def _index_orders(index: ModelIndex) -> None:
     """x[r, n] exists where its arrival t + L_r lies within the horizon: its upper bound
@@ -233,7 +316,10 @@ def _index_suppliers(index: ModelIndex) -> None:
     plan, factors = index.plan, index.factors
     index.projects_of_supplier = {name: [] for name in plan.suppliers}
     for project in plan.projects.values():
-        index.projects_of_supplier[project.supplier].append(project.name)
+        if project.stockpile is not None:
+            index.projects_of_stock.setdefault(project.stockpile, []).append(project.name)
+        else:
+            index.projects_of_supplier[project.supplier].append(project.name)
     t_node, w_node = _node_arrays(index)
     names = list(plan.suppliers)
     a, capacity, need = supplier_numbers(plan, factors, t_node, w_node)
@@ -318,3 +404,50 @@ def _scope_id(index: ModelIndex, scope_ids: dict[tuple, int], key: tuple, names:
         found = scope_ids[key] = len(index.scopes)
         index.scopes.append([(r, n) for n in nodes for r in names if (r, n) in orders])
     return found
+
+
+def _index_floors(index: ModelIndex) -> None:
+    """F[k, g, n] > 0 at the nodes where the obligation binds: nodes that a scenario it binds
+    in passes through (`floor_scenarios`, as for limits naming scenarios)."""
+    plan = index.plan
+    if not any(stock.has_floor for stock in plan.stockpiles.values()):
+        return
+    t_node, w_node = _node_arrays(index)
+    floor = floor_numbers(plan, index.factors, t_node, w_node)
+    for i, (k, g) in enumerate(index.stock_keys):
+        stock = plan.stockpiles.get((k, g))
+        if stock is None or not stock.has_floor:
+            continue
+        until = index.scenarios.limit_until.get(floor_key(k, g))
+        for n in np.flatnonzero(floor[i] > 0).tolist():
+            node = index.tree.nodes[n]
+            if until is None or any(until[w] >= node.t for w in node.scenarios):
+                index.floor[(k, g, n)] = float(floor[i, n])
+
+
+def budget_scope(plan: PlanData, commodity: str, region: str) -> list[str]:
+    """Routes a budget's spend counts: of `commodity` into `region` (`*`: any)."""
+    return [name for name, r in plan.routes.items()
+            if (commodity == "*" or plan.commodity_of(r) == commodity)
+            and (region == "*" or r.region == region)]
+
+
+def _index_budgets(index: ModelIndex) -> None:
+    """One row per Budgets row and distinct path of nodes through its plan year (every
+    scenario: a budget is hard everywhere); rows with no order in scope are left out."""
+    plan, tree = index.plan, index.tree
+    if not plan.budgets:
+        return
+    orders = set(index.order_keys)
+    for b, budget in enumerate(plan.budgets):
+        scope = budget_scope(plan, budget.commodity, budget.region)
+        paths: dict[tuple[int, ...], list[int]] = {}
+        for w in range(len(tree.scenario_names)):
+            paths.setdefault(tuple(tree.node_of[w][t - 1] for t in budget.periods),
+                             []).append(w)
+        for nodes, members in paths.items():
+            keys = [(r, n) for n in nodes for r in scope if (r, n) in orders]
+            if keys:
+                index.budgets.append(BudgetRow(
+                    b, tuple(members), keys,
+                    [index.unit_cost[key] + index.freight_cost[key] for key in keys]))

@@ -19,6 +19,31 @@ from model.formulation.index import ModelIndex
 from model.formulation.linear import linear, plus
 
 
+def expected_cost_weight(risk_weight: float) -> float:
+    """(1 - lambda), the weight of the expected cost in the objective (0 when lambda >= 1)."""
+    return max(0.0, 1.0 - risk_weight)
+
+
+def objective_coefficient(risk_weight: float, probability: float,
+                          discounted_cost: float) -> float:
+    """The objective coefficient of a decision with discounted unit cost d c at a node of
+    probability P: (1 - lambda) P d c. (With CVaR its cost also enters the node's cost row
+    with `node_cost_entry`.) Sensitivity changes prices through these two, so they cannot drift
+    from the objective."""
+    return expected_cost_weight(risk_weight) * probability * discounted_cost
+
+
+def node_cost_entry(discounted_cost: float) -> float:
+    """The coefficient of a decision in its node's cost row `node_cost[n] - sum d c v = 0`
+    (with CVaR only): -d c."""
+    return -discounted_cost
+
+
+def node_cost_rows(ix: ModelIndex) -> list[int]:
+    """The nodes of the node-cost rows (with CVaR only), in row order."""
+    return list(ix.nodes)
+
+
 def term_variables(m: pyo.ConcreteModel, terms: CostTerms) -> list[Any]:
     """The Pyomo variable of each cost term."""
     families = {name: list(getattr(m, name).values()) for name in dict.fromkeys(terms.family)}
@@ -34,8 +59,8 @@ def add_objective(m: pyo.ConcreteModel, ix: ModelIndex, terms: CostTerms) -> Non
     discounted = terms.discounted(ix.discount).tolist()
     nodes = terms.node.tolist()
     probability = [node.probability for node in ix.tree.nodes] + [1.0]  # ONCE -> 1
-    weight = max(0.0, 1.0 - risk_weight)
-    expected = [(weight * probability[n] * c, v)
+    weight = expected_cost_weight(risk_weight)
+    expected = [(objective_coefficient(risk_weight, probability[n], c), v)
                 for n, c, v in zip(nodes, discounted, variables, strict=True)] if weight else []
     if risk_weight <= 0:
         m.total_cost = pyo.Objective(expr=linear(expected), sense=pyo.minimize,
@@ -47,7 +72,7 @@ def add_objective(m: pyo.ConcreteModel, ix: ModelIndex, terms: CostTerms) -> Non
     for n, c, v in zip(nodes, discounted, variables, strict=True):
         by_node[n].append((c, v))
     scenario_count = len(ix.tree.scenario_names)
-    m.NODES = pyo.Set(initialize=list(ix.nodes), doc="scenario-tree nodes")
+    m.NODES = pyo.Set(initialize=node_cost_rows(ix), doc="scenario-tree nodes")
     m.SCENARIOS = pyo.Set(initialize=range(scenario_count), doc="scenarios")
     m.node_cost = pyo.Var(m.NODES, doc="discounted cost of a node's period")
     m.cvar_threshold = pyo.Var(doc="zeta: value-at-risk threshold of CVaR")
@@ -56,7 +81,8 @@ def add_objective(m: pyo.ConcreteModel, ix: ModelIndex, terms: CostTerms) -> Non
 
     @m.Constraint(m.NODES, doc="node cost definition")
     def node_cost_definition(m, n):
-        return linear(plus([m.node_cost[n]]), [(-c, v) for c, v in by_node[n]]) == 0
+        return linear(plus([m.node_cost[n]]), [(node_cost_entry(c), v)
+                                               for c, v in by_node[n]]) == 0
 
     once = by_node[ONCE]
 
@@ -64,7 +90,7 @@ def add_objective(m: pyo.ConcreteModel, ix: ModelIndex, terms: CostTerms) -> Non
     def cvar_excess(m, w):
         path_cost = [(-1.0, m.node_cost[n]) for n in ix.tree.path(w)]
         return linear(plus([m.cost_excess[w], m.cvar_threshold]), path_cost,
-                      [(-c, v) for c, v in once]) >= 0
+                      [(node_cost_entry(c), v) for c, v in once]) >= 0
 
     cvar_terms = [(1.0, m.cvar_threshold)] + [
         (ix.tree.probabilities[w] / (1.0 - beta), m.cost_excess[w]) for w in m.SCENARIOS]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyomo.core as pyo
 
+from model.formulation.costs import family_keys
 from model.formulation.index import ModelIndex
 
 
@@ -27,20 +28,24 @@ def add_variables(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     - `end_shortfall[k, g, n]` (vE): stock below `end_stock` at a node of the last period.
     """
     plan = ix.plan
-    m.ORDERS = pyo.Set(initialize=ix.order_keys, dimen=2, ordered=True, doc="(route, node)")
-    m.STOCK = pyo.Set(initialize=ix.stock_index, dimen=3, ordered=True,
+    # Key order: the one registry (costs.family_keys), which the cost terms index by position.
+    keys = family_keys(ix)
+    m.ORDERS = pyo.Set(initialize=keys["order"], dimen=2, ordered=True, doc="(route, node)")
+    m.STOCK = pyo.Set(initialize=keys["stock"], dimen=3, ordered=True,
                       doc="(commodity, region, node)")
-    m.TARGETS = pyo.Set(initialize=list(ix.target), dimen=3, ordered=True,
+    m.TARGETS = pyo.Set(initialize=keys["below_target"], dimen=3, ordered=True,
                         doc="(commodity, region, node) with a positive stock target")
-    m.FLOWS = pyo.Set(initialize=[(f, n) for f in range(len(plan.transfers)) for n in ix.nodes],
+    m.FLOWS = pyo.Set(initialize=keys["transfer"],
                       dimen=2, ordered=True, doc="(transfer lane, node)")
-    m.PROJECTS = pyo.Set(initialize=list(plan.projects), ordered=True, doc="projects")
-    m.ENDS = pyo.Set(initialize=ix.end_keys, dimen=3, ordered=True,
+    m.PROJECTS = pyo.Set(initialize=keys["build"], ordered=True, doc="projects")
+    m.ENDS = pyo.Set(initialize=keys["end_shortfall"], dimen=3, ordered=True,
                      doc="(commodity, region, node of the last period) with an end stock")
 
     m.order = pyo.Var(m.ORDERS, within=pyo.NonNegativeReals, doc="x: ordered on a route",
                       bounds={key: (0.0, ub) for key, ub in ix.order_upper.items()})
     capacity = {key: plan.stockpile(*key).capacity for key in ix.stock_keys}
+    for key in ix.projects_of_stock:
+        capacity[key] = None  # room that can be built: a storage_capacity row instead
     m.stock = pyo.Var(m.STOCK, within=pyo.NonNegativeReals, doc="I: closing stock",
                       bounds={key: (0.0, capacity[key[0], key[1]]) for key in ix.stock_index})
     m.unmet = pyo.Var(m.STOCK, within=pyo.NonNegativeReals, doc="u: demand left unmet",

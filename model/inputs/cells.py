@@ -16,9 +16,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.domain.errors import Issue, issue_note, show_value
-from model.domain.periods import Calendar, PeriodError, expected_label, parse_period
+from model.domain.periods import (
+    Calendar,
+    PeriodError,
+    expected_label,
+    parse_period,
+    parse_span,
+)
 from model.io.schema import HUGE, Column, normalise_name
-from model.io.workbook import CellError, FormulaWithoutValue, PercentCell, RawSheet
+from model.io.workbook import (
+    NUMBER_KINDS,
+    CellError,
+    DateCell,
+    FormulaWithoutValue,
+    PercentCell,
+    RawSheet,
+)
 
 INVALID = object()  # a cell that failed its type check (its problem is already recorded)
 _NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -155,12 +168,6 @@ def _two_readings(value: str, thousands: float, decimal: float, separator: str) 
             f"{thousands:g} or {decimal:g} as a number")
 
 
-def to_number(value: Any) -> float | None:
-    """A numeric cell or unambiguous numeric text (percent allowed) as a float, else None."""
-    number, _ = read_number(value, percent_ok=True)
-    return number
-
-
 def to_name(value: Any) -> str | None:
     """A text cell (or a whole number typed into a name column) as a name."""
     if isinstance(value, str):
@@ -238,6 +245,8 @@ def convert_cell(value: Any, column: Column, period_length: str | None,
             return INVALID, f"{column.expectation()} (this column is required)"
         return column.default, None
     kind = column.kind
+    if isinstance(value, DateCell) and kind not in NUMERIC_KINDS:
+        value = value.shown  # only numeric columns read the stored number of a date cell
     if kind in ("key", "text"):
         name = to_name(value)
         return (name, None) if name is not None else (INVALID, column.expectation())
@@ -253,14 +262,19 @@ def convert_cell(value: Any, column: Column, period_length: str | None,
     if kind == "basis":
         basis = read_basis(value)
         return (basis, None) if basis is not None else (INVALID, column.expectation())
-    if kind == "period":
+    if kind in ("period", "span"):
         if period_length is None:
             return value, None  # cannot check before Settings is valid; reported there
         try:
+            if kind == "span":
+                return parse_span(value, period_length, epoch), None
             return parse_period(value, period_length, epoch), None
         except PeriodError as exc:
             reason = f" ({exc.reason})" if exc.reason else ""
-            return INVALID, expected_label(period_length) + reason
+            coarser = {"month": ", a quarter like 2027-Q1 or a year like 2027",
+                       "quarter": " or a year like 2027", "year": ""}
+            return INVALID, expected_label(period_length) + (
+                coarser.get(period_length, "") if kind == "span" else "") + reason
         except (ValueError, OverflowError):
             return INVALID, expected_label(period_length)
     number, problem = read_number(value, percent_ok=column.percent_ok)
@@ -286,6 +300,30 @@ def convert_cell(value: Any, column: Column, period_length: str | None,
     return (int(number) if kind == "int" else number), None
 
 
+NUMERIC_KINDS = NUMBER_KINDS
+# Columns whose cells give things their names (the other name columns refer to them). `*`
+# means "each" where names are referred to, so it can name nothing.
+NAMING_COLUMNS = {
+    "Commodities": ("commodity",), "Demand": ("region",), "Stockpiles": ("region",),
+    "Suppliers": ("supplier", "origin_country", "processing_country"), "Routes": ("route",
+                                                                                   "chokepoints"),
+    "Groups": ("country", "group"), "Concentration": ("limit",), "Scenarios": ("scenario",),
+    "Investments": ("project",), "Events": ("event",)}
+STAR_PROBLEM = ('a name other than "*": * means "each" (in Concentration, Disruptions and '
+                "Events), so it cannot be the name of one {what}")
+
+
+def date_format_warning(cell: Any, column: Column) -> str | None:
+    """What to say about a number in a numeric column that the cell shows as a date or a time:
+    the stored number is read, whatever the display, and the user should know (a capacity 0
+    shown as 00:00 is a capacity of 0, not a blank)."""
+    if not isinstance(cell, DateCell) or column.kind not in NUMERIC_KINDS:
+        return None
+    return (f"a plain number; the cell is formatted as a date or time ({cell.number_format}), "
+            f"so Excel shows {cell}, but its stored number {float(cell):g} "
+            "is what is read: format the cell as a number (Home > Number Format > General)")
+
+
 def parse_sheet(raw: RawSheet | None, issues: Collector, period_length: str | None,
                 epoch: Any) -> list[Row]:
     """Type every cell of a sheet; bad cells become INVALID with their problem recorded."""
@@ -294,6 +332,7 @@ def parse_sheet(raw: RawSheet | None, issues: Collector, period_length: str | No
     rows = []
     columns = raw.spec.columns
     headers = {c.name: raw.header(c.name) for c in columns}
+    naming = NAMING_COLUMNS.get(raw.spec.name, ())
     for raw_row in raw.rows:
         values: dict[str, Any] = {}
         cells = raw_row.values
@@ -302,6 +341,13 @@ def parse_sheet(raw: RawSheet | None, issues: Collector, period_length: str | No
             typed, problem = convert_cell(cell, column, period_length, epoch)
             if problem:
                 issues.error(raw.title, raw_row.excel_row, headers[column.name], cell, problem)
+            elif (warning := date_format_warning(cell, column)) is not None:
+                issues.warn(raw.title, raw_row.excel_row, headers[column.name], cell, warning)
+            elif column.name in naming and (typed == "*" or (
+                    isinstance(typed, tuple) and "*" in typed)):
+                issues.error(raw.title, raw_row.excel_row, headers[column.name], cell,
+                             STAR_PROBLEM.format(what=column.name.replace("_", " ").rstrip("s")))
+                typed = INVALID
             elif column.kind in ("key", "text") and isinstance(typed, str) and not typed.isascii():
                 mixed = mixed_scripts(typed)
                 if mixed:
@@ -321,7 +367,8 @@ def as_typed(row: Row, column: str) -> str:
     """A cell for a message as the user typed it: a period as its cell (`2027-03`, a date, an
     Excel number), never the planner's internal period number."""
     spec = row.sheet.spec.column_index.get(column)
-    value = row.raw(column) if spec is not None and spec.kind == "period" else row[column]
+    typed_as_cell = spec is not None and spec.kind in ("period", "span", "list")
+    value = row.raw(column) if typed_as_cell else row[column]
     shown = show_value(value)
     return value if isinstance(value, str) else shown
 
@@ -356,8 +403,71 @@ def fold_name(name: str) -> str:
     return re.sub(r"[\s_\-]+", " ", name.translate(_LOOK_ALIKES)).strip().casefold()
 
 
+def _hidden(char: str) -> bool:
+    """A character that shows as nothing or as a plain space: format and control characters,
+    and spaces other than the ordinary one."""
+    category = unicodedata.category(char)
+    return category in ("Cf", "Cc", "Cn", "Co") or (category.startswith("Z") and char != " ")
+
+
+def visible(name: str) -> str:
+    """A name with its invisible characters spelled out (`China<U+2062>`), so that a message
+    never shows two different names that look exactly alike."""
+    if name.isascii() and name.isprintable():
+        return name
+    return "".join(f"<U+{ord(c):04X}>" if _hidden(c) else c for c in name)
+
+
+def _strip_hidden(name: str) -> str:
+    return "".join(c for c in name if not _hidden(c))
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether `a` becomes `b` by one inserted, deleted, replaced or swapped character."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1:]
+
+
+MIN_LENGTH_FOR_ONE_EDIT = 5
+
+
+def close_name(value: str, known: Iterable[str]) -> str | None:
+    """The known name `value` is surely a misspelling of: one that differs from it only by
+    case, spacing, separators, invisible characters or look-alike letters, or (for known names
+    of 5 characters or more) by one edit. None if there is no such name (or `value` is
+    known)."""
+    known = [k for k in known if isinstance(k, str)]
+    if value in known:
+        return None
+    folded = fold_name(_strip_hidden(value))
+    for k in known:
+        if fold_name(_strip_hidden(k)) == folded:
+            return k
+    for k in known:
+        if len(k) >= MIN_LENGTH_FOR_ONE_EDIT and _one_edit(folded, fold_name(k)):
+            return k
+    return None
+
+
 def suggestion(value: str, known: list[str]) -> str:
     """` (did you mean "X"?)` for a name that is not known, or the names that are."""
+    stripped = _strip_hidden(value)
+    if stripped != value:
+        hidden = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}"
+                           for c in dict.fromkeys(c for c in value if _hidden(c)))
+        near = close_name(value, known)
+        meant = f'did you mean "{visible(near)}"? ' if near else ""
+        return (f" ({meant}the name \"{visible(value)}\" holds invisible characters "
+                f"({hidden}): retype it)")
     folded = value.translate(_LOOK_ALIKES)
     for k in known:
         if k != value and k.translate(_LOOK_ALIKES) == folded:
@@ -378,8 +488,11 @@ def suggestion(value: str, known: list[str]) -> str:
 
 
 def check_reference(row: Row, column: str, known: Iterable[str], what: str,
-                    issues: Collector, allow_star: bool = False) -> bool:
-    """The cell names something defined elsewhere (or `*` where allowed); suggest near names."""
+                    issues: Collector, allow_star: bool = False,
+                    defined: Iterable[str] = ()) -> bool:
+    """The cell names something defined elsewhere (or `*` where allowed); suggest near names.
+    A name in `defined` (named by a row that has a problem of its own, already reported) is
+    refused without a second message."""
     value = row[column]
     if value is INVALID:
         return False
@@ -388,7 +501,9 @@ def check_reference(row: Row, column: str, known: Iterable[str], what: str,
     known = list(known)
     if value in known:
         return True
-    issues.error(row.title, row.excel_row, row.header(column), value,
+    if value in defined:
+        return False
+    issues.error(row.title, row.excel_row, row.header(column), visible(value),
                  f"a known {what}{suggestion(value, known)}")
     return False
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from model.domain.data import Limit, PlanData
 from model.domain.semantics import limit_commodities, limit_scope, values_of
-from model.inputs.cells import INVALID, Collector, Row, fold_name
+from model.inputs.cells import INVALID, Collector, Row, close_name, fold_name, visible
 
 COEFFICIENT_RANGE_WARNING = 1e8
 
@@ -42,9 +42,31 @@ def check_coverage(plan: PlanData, issues: Collector) -> None:
             issues.note("Commodities", commodity.row, "commodity",
                         f'"{commodity.name}" has no supplier in Suppliers; all its demand '
                         "beyond stock goes unmet", "warning")
+    delivered = {(plan.commodity_of(r), r.region) for r in plan.routes.values()}
+    delivered |= {(f.commodity, f.to_region) for f in plan.transfers}
+    served = sorted({g for _, g in delivered})
     for (k, g), rows in plan.demand_rows.items():
-        if (k, g) not in plan.stockpiles and any(plan.demand.get((k, g), ())):
-            issues.note("Demand", rows[0], "region",
+        if not any(plan.demand.get((k, g), ())):
+            continue
+        row = next((r for r in rows if r is not None), None)
+        if (k, g) not in delivered:
+            near = close_name(g, [r for r in served if r != g])
+            if near is not None:
+                issues.error("Demand", row, "region", visible(g),
+                             f'a region that goods reach: did you mean "{visible(near)}"? As '
+                             f"written no route in Routes delivers {k} to {visible(g)}, so "
+                             "all its demand would go unmet")
+                continue
+            stock = plan.stockpiles.get((k, g))
+            held = "" if stock is None or stock.initial_stock <= 0 else \
+                f" beyond its initial stock of {stock.initial_stock:g}"
+            issues.note("Demand", row, "region",
+                        f"{k} in {visible(g)} has demand, but no route in Routes delivers {k} to "
+                        f"{visible(g)} (and no transfer lane brings it), so all its demand"
+                        f"{held} goes unmet: add a route with region {visible(g)} from a "
+                        f"supplier of {k}", "warning")
+        elif (k, g) not in plan.stockpiles:
+            issues.note("Demand", row, "region",
                         f"{k} in {g} has demand but no Stockpiles row, so no stock can be "
                         "held there (capacity 0)", "warning")
     lanes_out = {(f.commodity, f.from_region) for f in plan.transfers}

@@ -13,7 +13,7 @@ from typing import Any
 
 from model.domain.data import Settings
 from model.domain.periods import Calendar
-from model.inputs.cells import INVALID, Collector, convert_cell
+from model.inputs.cells import INVALID, Collector, convert_cell, date_format_warning
 from model.io.schema import SETTING_BY_KEY, SETTINGS_COLUMNS, normalise_name
 from model.io.workbook import RawSheet
 
@@ -76,6 +76,8 @@ def read_settings(raw: RawSheet | None, issues: Collector, epoch: Any) -> Settin
         value, problem = convert_cell(cell, column, None, epoch)
         if problem:
             issues.error(raw.title, row, value_header, cell, problem)
+        elif (warning := date_format_warning(cell, column)) is not None:
+            issues.warn(raw.title, row, value_header, cell, warning)
         typed[column.name] = value
 
     period_length = typed["period_length"]

@@ -8,6 +8,7 @@ see a half-valid record.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from model.domain.data import (
@@ -24,15 +25,19 @@ from model.domain.data import (
     SweepPoint,
     Transfer,
 )
-from model.domain.periods import Calendar
+from model.domain.periods import SPAN_YEAR, Calendar, Span
 from model.inputs.cells import (
     INVALID,
     Collector,
     Row,
+    as_typed,
     check_reference,
     check_unique,
+    close_name,
+    split_list,
     suggestion,
     to_plan_period,
+    visible,
 )
 
 PROBABILITY_TOLERANCE = 1e-6
@@ -46,6 +51,7 @@ class Known:
 
     calendar: Calendar | None
     commodities: dict[str, Commodity] = field(default_factory=dict)
+    commodity_names: set[str] = field(default_factory=set)  # also those of rows with problems
     regions: tuple[str, ...] = ()
     supplier_names: set[str] = field(default_factory=set)
     suppliers: dict[str, Supplier] = field(default_factory=dict)
@@ -83,7 +89,8 @@ DemandRows = dict[tuple[str, str], tuple[int | None, ...]]
 
 def check_demand(rows: list[Row], known: Known, issues: Collector
                  ) -> tuple[DemandTable, tuple[str, ...], DemandRows]:
-    """Demand: blank-period rows apply to every period, dated rows override one period.
+    """Demand: blank-period rows apply to every period; a year or quarter label sets every
+    period inside it; dated rows override one period (the finer label wins).
 
     Returns demand per (commodity, region), the regions in order of appearance, and per
     (commodity, region) the Excel row that sets each period's demand.
@@ -102,24 +109,35 @@ def check_demand(rows: list[Row], known: Known, issues: Collector
     n = calendar.periods
     base: dict[tuple[str, str], list[float]] = {}
     source: dict[tuple[str, str], list[int | None]] = {}
-    overrides = []
+    # How coarse the row that set each period was: a finer label wins (blank < year < quarter
+    # < period), whatever the order of the rows.
+    level: dict[tuple[str, str], list[int]] = {}
+    blank = SPAN_YEAR + 1
     for row in unique:
         if not check_reference(row, "commodity", known.commodities,
-                               "commodity (Commodities sheet)", issues) or not row.ok("demand"):
+                               "commodity (Commodities sheet)", issues,
+                               defined=known.commodity_names) or not row.ok("demand"):
             continue
         key = (row["commodity"], row["region"])
         base.setdefault(key, [0.0] * n)
         source.setdefault(key, [row.excel_row] * n)
-        if row["period"] is None:
-            base[key] = [row["demand"]] * n
-            source[key] = [row.excel_row] * n
+        level.setdefault(key, [blank + 1] * n)
+        span: Span | None = row["period"]
+        if span is None:
+            periods, rank = range(1, n + 1), blank
         else:
-            overrides.append((key, row))
-    for key, row in overrides:
-        t = to_plan_period(row, "period", calendar, issues, must_be_inside=True)
-        if t is not None:
-            base[key][t - 1] = row["demand"]
-            source[key][t - 1] = row.excel_row
+            first, last = calendar.period_of(span.first), calendar.period_of(span.last)
+            if last < 1 or first > n:
+                issues.error(row.title, row.excel_row, row.header("period"), row.raw("period"),
+                             f"a period inside the plan's horizon {calendar.label(1)} to "
+                             f"{calendar.label(n)}")
+                continue
+            periods, rank = range(max(first, 1), min(last, n) + 1), span.level
+        for t in periods:
+            if rank <= level[key][t - 1]:
+                base[key][t - 1] = row["demand"]
+                source[key][t - 1] = row.excel_row
+                level[key][t - 1] = rank
     return ({k: tuple(v) for k, v in base.items()}, tuple(regions),
             {k: tuple(v) for k, v in source.items()})
 
@@ -134,7 +152,7 @@ def check_stockpiles(rows: list[Row], known: Known, issues: Collector
                "end_stock", "terminal_value")
     for row in check_unique(rows, ("commodity", "region"), issues):
         ok = check_reference(row, "commodity", known.commodities, "commodity (Commodities sheet)",
-                             issues)
+                             issues, defined=known.commodity_names)
         ok &= check_reference(row, "region", known.regions,
                               "region (regions are named in Demand)", issues)
         if not (ok and row.ok(*columns)):
@@ -184,7 +202,7 @@ def check_suppliers(rows: list[Row], period_rows: list[Row], known: Known,
                "available_from", "available_to", "min_lot")
     for row in unique:
         ok = check_reference(row, "commodity", known.commodities, "commodity (Commodities sheet)",
-                             issues)
+                             issues, defined=known.commodity_names)
         if not (ok and row.ok(*columns)) or calendar is None:
             continue
         supplier = _supplier(row, overrides.get(row["supplier"], []), calendar,
@@ -218,7 +236,8 @@ def _supplier(row: Row, overrides: list[tuple[int, Row]], calendar: Calendar, in
                     f"{calendar.label(1)} to {calendar.label(n)}; this supplier can never "
                     "supply", "warning")
     capacity = [row["capacity"]] * n
-    unit_cost = [row["unit_cost"]] * n
+    # An indexed supplier's price comes from its index (model.inputs.money), not unit_cost.
+    unit_cost = [row["unit_cost"] or 0.0] * n
     period_rows = {}
     for t, override in overrides:
         period_rows[t] = override.excel_row
@@ -334,7 +353,8 @@ def check_limits(rows: list[Row], known: Known, issues: Collector) -> dict[str, 
     group_names = sorted({g for names in known.groups.values() for g in names})
     for row in check_unique(rows, ("limit",), issues):
         ok = check_reference(row, "commodity", known.commodities,
-                             "commodity (Commodities sheet) or *", issues, allow_star=True)
+                             "commodity (Commodities sheet) or *", issues, allow_star=True,
+                             defined=known.commodity_names)
         ok &= check_reference(row, "region", known.regions, "region or *", issues,
                               allow_star=True)
         if not (ok and row.ok("attribute", "value", "max_share", "min_share", "basis",
@@ -377,13 +397,12 @@ def _check_limit_value(row: Row, known: Known, group_names: list[str],
     if attribute in ("origin_group", "processing_group"):
         return check_reference(row, "value", group_names, "country group (Groups sheet) or *",
                                issues, allow_star=True)
-    if value != "*" and value not in known.countries(attribute):
-        issues.note(row.title, row.excel_row, row.header("value"),
-                    f'no supplier or route has the {attribute.replace("_", " ")} "{value}"; '
-                    "this limit constrains nothing" + ("" if row["min_share"] is None else
-                                                        " (or, as a floor, forbids all supply)"),
-                    "warning")
-    return True
+    if value == "*":
+        return True
+    return check_country(row, "value", attribute, known, issues,
+                         "this limit constrains nothing" + (
+                             "" if row["min_share"] is None
+                             else " (or, as a floor, forbids all supply)"))
 
 
 def _check_shares(row: Row, issues: Collector) -> bool:
@@ -457,7 +476,8 @@ def check_target(row: Row, known: Known, issues: Collector) -> bool:
     commodity = row["commodity"]
     if commodity is not None:
         if not check_reference(row, "commodity", known.commodities,
-                               "commodity (Commodities sheet) or blank", issues):
+                               "commodity (Commodities sheet) or blank", issues,
+                               defined=known.commodity_names):
             return False
         if kind == "demand":
             issues.note(row.title, row.excel_row, row.header("commodity"),
@@ -485,10 +505,41 @@ def check_target(row: Row, known: Known, issues: Collector) -> bool:
             return False
         row.values["target"] = f"{k}@{region}" if region else k
         return True
-    if target not in known.countries(kind):
-        issues.note(row.title, row.excel_row, row.header("target"),
-                    f'no supplier or route has the {kind.replace("_", " ")} "{target}"; this '
-                    "row hits nothing", "warning")
+    return check_country(row, "target", kind, known, issues, "this row hits nothing")
+
+
+def check_country(row: Row, column: str, kind: str, known: Known, issues: Collector,
+                  consequence: str) -> bool:
+    """A country or chokepoint named in `column` that no supplier or route has: an error when
+    it is surely a misspelling of one that some have (case, spacing, invisible characters, one
+    edit), a warning otherwise. Nothing is said while a Suppliers or Routes row has problems
+    of its own (what they would define is unknown)."""
+    value = row[column]
+    if known.calendar is None or len(known.suppliers) < len(known.supplier_names) or (
+            kind == "chokepoint" and len(known.routes) < len(known.route_names)):
+        return True
+    names = known.countries(kind)
+    if value in names:
+        return True
+    what = kind.replace("_", " ")
+    near = close_name(value, sorted(names))
+    if near is not None:
+        issues.error(row.title, row.excel_row, row.header(column), visible(value),
+                     f"{'an' if what[0] in 'aeiou' else 'a'} {what} that some "
+                     f"{'route' if kind == 'chokepoint' else 'supplier'} "
+                     f"has{suggestion(value, [near])}; as written it matches none, so "
+                     f"{consequence}")
+        return False
+    separated = split_list(value) if kind == "chokepoint" else ()
+    if len(separated) > 1:
+        issues.error(row.title, row.excel_row, row.header(column), value,
+                     "one chokepoint: in Routes, ; and , separate chokepoints, so no route can "
+                     f'have "{value}"; give one row for each of ' + ", ".join(
+                         f'"{p}"' for p in separated))
+        return False
+    issues.note(row.title, row.excel_row, row.header(column),
+                f'no supplier or route has the {what} "{visible(value)}"; {consequence}',
+                "warning")
     return True
 
 
@@ -498,7 +549,7 @@ def check_transfers(rows: list[Row], known: Known, issues: Collector) -> tuple[T
     result = []
     for row in check_unique(rows, ("commodity", "from_region", "to_region"), issues):
         ok = check_reference(row, "commodity", known.commodities,
-                             "commodity (Commodities sheet)", issues)
+                             "commodity (Commodities sheet)", issues, defined=known.commodity_names)
         for column in ("from_region", "to_region"):
             ok &= check_reference(row, column, known.regions, "region (named in Demand)",
                                   issues)
@@ -515,12 +566,33 @@ def check_transfers(rows: list[Row], known: Known, issues: Collector) -> tuple[T
 
 
 def check_projects(rows: list[Row], known: Known, issues: Collector) -> dict[str, Project]:
-    """Investments: known supplier; first period clipped to the horizon."""
+    """Investments: a known supplier, or (storage) a known commodity and region; first period
+    clipped to the horizon."""
     calendar = known.calendar
     result = {}
     for row in check_unique(rows, ("project",), issues):
-        ok = check_reference(row, "supplier", known.supplier_names,
-                             "supplier (Suppliers sheet)", issues)
+        if not row.ok("supplier", "commodity", "region"):
+            continue
+        storage = row["supplier"] is None
+        if storage and (row["commodity"] is None or row["region"] is None):
+            issues.error(row.title, row.excel_row, row.header("supplier"), None,
+                         "a supplier, or a commodity and a region (a stockpile to build room "
+                         "at)")
+            continue
+        if not storage and (row["commodity"] is not None or row["region"] is not None):
+            column = "commodity" if row["commodity"] is not None else "region"
+            issues.error(row.title, row.excel_row, row.header(column), row[column],
+                         "blank on a project at a supplier (a project adds supply or storage, "
+                         "not both)")
+            continue
+        if storage:
+            ok = check_reference(row, "commodity", known.commodities,
+                                 "commodity (Commodities sheet)", issues)
+            ok &= check_reference(row, "region", known.regions,
+                                  "region (regions are named in Demand)", issues)
+        else:
+            ok = check_reference(row, "supplier", known.supplier_names,
+                                 "supplier (Suppliers sheet)", issues)
         if not (ok and row.ok("capex", "max_capacity", "first_period")) or calendar is None:
             continue
         first = to_plan_period(row, "first_period", calendar, issues, must_be_inside=False)
@@ -530,7 +602,8 @@ def check_projects(rows: list[Row], known: Known, issues: Collector) -> dict[str
                         f"{calendar.label(first)} is after the plan's horizon; this project "
                         "would never supply", "warning")
         result[row["project"]] = Project(row["project"], row["supplier"], row["capex"],
-                                         row["max_capacity"], first, row.excel_row)
+                                         row["max_capacity"], first, row.excel_row,
+                                         row["commodity"], row["region"])
     return result
 
 
@@ -552,24 +625,95 @@ def check_sweep(rows: list[Row], limits: dict[str, Limit], limit_names: set[str]
     return tuple(result)
 
 
-def check_events(rows: list[Row], known: Known, issues: Collector) -> tuple[EventKind, ...]:
-    """Events: a known target, a chance per year and a duration range of whole periods."""
+EVENT_SHARED = ("probability_per_year", "min_duration", "max_duration", "months")
+
+
+def check_events(rows: list[Row], known: Known, indices: Iterable[str],
+                 issues: Collector) -> tuple[EventKind, ...]:
+    """Events: rows with the same name are one event with several effects. Each row hits a
+    known target and/or moves a known index; the event's first row gives its chance per year,
+    its duration range of whole periods and the months it may start in (later rows leave them
+    blank or repeat them)."""
+    indices = list(indices)
     result = []
-    for row in check_unique(rows, ("event",), issues):
-        ok = row.ok("target_type", "target", "capacity_factor", "cost_factor", "demand_factor",
-                    "commodity", "probability_per_year", "min_duration", "max_duration")
-        if not ok or not check_target(row, known, issues):
+    first: dict[str, Row] = {}
+    for row in rows:
+        ok = row.ok("event", "target_type", "target", "capacity_factor", "cost_factor",
+                    "demand_factor", "commodity", "index", "index_factor", *EVENT_SHARED)
+        if not ok:
             continue
-        if row["max_duration"] < row["min_duration"]:
-            issues.error(row.title, row.excel_row, row.header("max_duration"),
-                         row["max_duration"], f"at least min_duration ({row['min_duration']})")
+        lead = first.setdefault(row["event"], row)
+        if not _event_effect(row, known, indices, issues):
             continue
-        capacity, cost, demand = resolve_factors(row)
+        if lead is row:
+            if not _event_timing(row, issues):
+                first.pop(row["event"])
+                continue
+        else:
+            if not _same_as_first(row, lead, issues):
+                continue
+        months = tuple(int(m) for m in (lead["months"] or ()))
+        capacity, cost, demand = resolve_factors(row) if row["target_type"] else (1.0, 1.0, 1.0)
+        index_factor = 1.0 if row["index_factor"] is None else row["index_factor"]
         result.append(EventKind(row["event"], row["target_type"], row["target"],
-                                row["probability_per_year"], row["min_duration"],
-                                row["max_duration"], capacity, cost, demand, row["commodity"],
-                                row.excel_row))
+                                lead["probability_per_year"], lead["min_duration"],
+                                lead["max_duration"], capacity, cost, demand, row["commodity"],
+                                row.excel_row, row["index"], index_factor, months))
     return tuple(result)
+
+
+def _event_effect(row: Row, known: Known, indices: list[str], issues: Collector) -> bool:
+    """An Events row hits a target (target_type and target) and/or moves an index."""
+    kind, target, index = row["target_type"], row["target"], row["index"]
+    if kind is None and target is None and index is None:
+        issues.error(row.title, row.excel_row, row.header("target_type"), None,
+                     "a target_type and target, or an index the event moves")
+        return False
+    if (kind is None) != (target is None):
+        column = "target" if target is None else "target_type"
+        issues.error(row.title, row.excel_row, row.header(column), None,
+                     "a target_type together with a target")
+        return False
+    ok = True
+    if kind is not None:
+        ok = check_target(row, known, issues)
+    if index is not None:
+        ok &= check_reference(row, "index", indices, "index (Indices sheet)", issues)
+    return ok
+
+
+def _event_timing(row: Row, issues: Collector) -> bool:
+    """The first row of an event: chance, duration range (max >= min) and months 1..12."""
+    ok = True
+    for column in ("probability_per_year", "min_duration", "max_duration"):
+        if row[column] is None:
+            issues.error(row.title, row.excel_row, row.header(column), None,
+                         "a value on the event's first row")
+            ok = False
+    if ok and row["max_duration"] < row["min_duration"]:
+        issues.error(row.title, row.excel_row, row.header("max_duration"),
+                     row["max_duration"], f"at least min_duration ({row['min_duration']})")
+        ok = False
+    for month in row["months"] or ():
+        if not (month.isdigit() and 1 <= int(month) <= 12):
+            issues.error(row.title, row.excel_row, row.header("months"), month,
+                         "calendar months as numbers 1 to 12 separated by ; (12;1;2)")
+            ok = False
+    return ok
+
+
+def _same_as_first(row: Row, lead: Row, issues: Collector) -> bool:
+    """A later row of an event leaves the event's timing blank or repeats it."""
+    ok = True
+    for column in EVENT_SHARED:
+        value = row[column]
+        if value not in (None, ()) and value != lead[column]:
+            issues.error(row.title, row.excel_row, row.header(column), row.raw(column),
+                         f'blank or {as_typed(lead, column)}, as on the first row of event '
+                         f'"{row["event"]}" (row {lead.excel_row}): an event is drawn once, '
+                         "with one chance, duration and season")
+            ok = False
+    return ok
 
 
 def ok_rows(rows: list[Row], column: str) -> set[str]:

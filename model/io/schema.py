@@ -24,7 +24,8 @@ HUGE = 1e15  # a number this large is a typo, not a quantity
 class Column:
     """One column of an input sheet.
 
-    kind: key | text | number | int | share | period | enum | list | basis.
+    kind: key | text | number | int | share | period | span | enum | list | basis. A `span` is
+    a period or a calendar year or quarter label coarser than the plan's periods.
     Bounds `lo`/`hi` are inclusive unless `lo_open`/`hi_open`. A percent (`60%`) is read in
     share columns and where `percent` is set (rates and factors), nowhere else.
     """
@@ -58,7 +59,7 @@ class Column:
             return "a fraction between 0 and 1 (or a percent cell such as 60%)"
         if self.kind == "enum":
             return "one of " + ", ".join(self.choices)
-        if self.kind == "period":
+        if self.kind in ("period", "span"):
             return "a date or a period label such as 2027-01, 2027-Q1 or 2027"
         if self.kind == "basis":
             return "one of period, year, horizon, or rolling N (N a whole number of periods)"
@@ -129,7 +130,8 @@ SETTINGS_COLUMNS = (
     Column("period_length", "enum", False, "month", "", "length of a period",
            choices=PERIOD_LENGTHS),
     Column("periods", "int", True, None, "", "number of periods N in the plan", lo=1, hi=100_000),
-    Column("currency", "text", False, "USD", "", "currency shown in outputs"),
+    Column("currency", "text", False, "USD", "",
+           "the planning currency: of every cost, budget and output (FX converts others)"),
     Column("discount_rate", "number", False, 0.0, "fraction/year",
            "annual discount rate (0.05 = 5%)", lo=0.0, hi=1.0, hi_open=True, percent=True),
     Column("risk_weight", "share", False, 0.0, "", "lambda: weight of CVaR in the objective"),
@@ -164,8 +166,9 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet("Demand", True, (
         Column("commodity", "key", True, None, "", "commodity consumed"),
         Column("region", "key", True, None, "", "region that consumes and holds stock"),
-        Column("period", "period", False, None, "",
-               "blank = every period; a period overrides that one period"),
+        Column("period", "span", False, None, "",
+               "blank = every period; a year (2028) or quarter (2028-Q1) sets every period "
+               "inside it; a period overrides that one period (the finer label wins)"),
         _qty("demand", "units consumed per period", required=True),
     ), key=("commodity", "region", "period"),
         description="Demand per commodity, region and period."),
@@ -181,6 +184,13 @@ SHEETS: tuple[Sheet, ...] = (
         _qty("end_stock", "units wanted at the end of the last period (short of it costs the "
              "shortage penalty per unit)", default=0.0, unit="units"),
         _money("terminal_value", "value of a unit still held at the end of the last period"),
+        _qty("min_stock", "obligation: hard floor on the stock at the end of each period",
+             default=0.0, unit="units"),
+        Column("min_days", "number", False, 0.0, "days",
+               "obligation: hard floor in days of that period's demand", lo=0.0),
+        Column("floor_scenarios", "list", False, ("*",), "",
+               "scenarios the floor binds in, separated by ; (* = all; base: in sampled "
+               "futures until the first event)"),
     ), key=("commodity", "region"), description="Strategic or commercial stock per region."),
     Sheet("Suppliers", True, (
         Column("supplier", "key", True, None, "", "name of the supplier"),
@@ -189,12 +199,21 @@ SHEETS: tuple[Sheet, ...] = (
         Column("processing_country", "text", False, None, "",
                "where it is refined or liquefied (blank = origin_country)"),
         _qty("capacity", "units per period it can sell to this plan", required=True),
-        _money("unit_cost", "price at the supplier (FOB)", required=True, default=None),
+        _money("unit_cost", "price at the supplier (FOB), in its currency (required unless "
+               "price_index is set)", default=None),
         _qty("min_take", "take-or-pay: units per period that must be taken", default=0.0),
         Column("available_from", "period", False, None, "", "first period it can supply"),
         Column("available_to", "period", False, None, "", "last period it can supply"),
         _qty("min_lot", "smallest order in a period, all its routes together: orders are 0 or "
              "at least this (blank = no minimum)", default=0.0),
+        Column("price_index", "key", False, None, "",
+               "an index (Indices sheet): the unit cost is index_constant + index_slope x index"),
+        Column("index_slope", "number", False, None, "", "multiplies the index value"),
+        Column("index_constant", "number", False, None, "money/unit",
+               "added to index_slope x index value"),
+        Column("currency", "text", False, None, "",
+               "currency of its unit cost, freight and capex (blank = Settings currency; "
+               "others need FX rates)"),
     ), key=("supplier",), description="Who sells, how much and at what price."),
     Sheet("SupplierPeriods", False, (
         Column("supplier", "key", True, None, "", "supplier"),
@@ -209,7 +228,8 @@ SHEETS: tuple[Sheet, ...] = (
         Column("lead_time_days", "number", False, 0.0, "days", "door-to-door days", lo=0.0),
         _money("freight_cost", "freight per unit"),
         _qty("capacity", "units per period (blank = no route limit)"),
-        Column("chokepoints", "list", False, (), "", "straits or canals passed, separated by ;"),
+        Column("chokepoints", "list", False, (), "",
+               "straits or canals passed, separated by ; or ,"),
         Column("cargo_size", "number", False, None, "units/cargo",
                "orders are whole cargoes of this size (blank = any quantity)", lo=0.0,
                lo_open=True),
@@ -241,7 +261,7 @@ SHEETS: tuple[Sheet, ...] = (
                "period (every period), year (each plan year), rolling N (every N consecutive "
                "periods) or horizon (whole horizon)", choices=BASES),
         Column("scenarios", "list", False, ("*",), "",
-               "scenarios it binds in, separated by ; (* = all)"),
+               "scenarios it binds in, separated by ; or , (* = all)"),
     ), key=("limit",), description="Diversification limits on shares of supply."),
     Sheet("Scenarios", False, (
         Column("scenario", "key", True, None, "", "name of the scenario"),
@@ -275,13 +295,19 @@ SHEETS: tuple[Sheet, ...] = (
         description="Lanes to lend and share stock between partner regions."),
     Sheet("Investments", False, (
         Column("project", "key", True, None, "", "name of the project"),
-        Column("supplier", "key", True, None, "", "supplier whose capacity it adds to"),
-        _money("capex", "cost per unit of capacity per period", required=True, default=None,
-               unit="money per unit/period"),
+        Column("supplier", "key", False, None, "",
+               "supplier whose capacity it adds to (or blank, and a stockpile below)"),
+        _money("capex", "cost per unit of capacity per period (storage: per unit of room)",
+               required=True, default=None, unit="money per unit/period"),
         _qty("max_capacity", "most capacity it can add (blank = unlimited)"),
         Column("first_period", "period", False, None, "",
                "earliest period the new capacity supplies (blank = first period)"),
-    ), key=("project",), description="Capacity that can be funded."),
+        Column("commodity", "key", False, None, "",
+               "storage: the commodity of the stockpile it adds room to"),
+        Column("region", "key", False, None, "",
+               "storage: the region of the stockpile it adds room to"),
+    ), key=("project",),
+        description="Capacity that can be funded: supply at a supplier, or storage room."),
     Sheet("Contracts", False, (
         Column("contract", "key", True, None, "", "name of the contract"),
         Column("supplier", "key", True, None, "",
@@ -308,9 +334,11 @@ SHEETS: tuple[Sheet, ...] = (
         Column("max_share", "share", True, None, "", "the max_share to try"),
     ), description="Re-solve with a limit at each max_share to trace cost vs concentration."),
     Sheet("Events", False, (
-        Column("event", "key", True, None, "", "name of the kind of disruption"),
-        Column("target_type", "enum", True, None, "", "what it hits", choices=TARGET_TYPES),
-        Column("target", "key", True, None, "",
+        Column("event", "key", True, None, "",
+               "name of the kind of disruption; rows with the same name are one event with "
+               "several effects"),
+        Column("target_type", "enum", False, None, "", "what it hits", choices=TARGET_TYPES),
+        Column("target", "key", False, None, "",
                "name it hits; for demand a commodity or commodity@region"),
         Column("commodity", "key", False, None, "",
                "only suppliers and routes of this commodity are hit (blank = all)"),
@@ -320,12 +348,43 @@ SHEETS: tuple[Sheet, ...] = (
                lo=0.0, percent=True),
         Column("demand_factor", "number", False, None, "",
                "multiplies demand while active, demand rows (1)", lo=0.0, percent=True),
-        Column("probability_per_year", "share", True, None, "",
-               "chance it starts in a given plan year"),
-        Column("min_duration", "int", True, None, "periods", "shortest duration", lo=1),
-        Column("max_duration", "int", True, None, "periods", "longest duration", lo=1),
-    ), key=("event",),
+        Column("probability_per_year", "share", False, None, "",
+               "chance it starts in a given plan year (on the event's first row)"),
+        Column("min_duration", "int", False, None, "periods",
+               "shortest duration (on the event's first row)", lo=1),
+        Column("max_duration", "int", False, None, "periods",
+               "longest duration (on the event's first row)", lo=1),
+        Column("index", "key", False, None, "", "an index (Indices sheet) the event moves"),
+        Column("index_factor", "number", False, None, "",
+               "multiplies the index value while active (1)", lo=0.0, percent=True),
+        Column("months", "list", False, (), "",
+               "calendar months it may start in, separated by ; (12;1;2 = winter; blank = any)"),
+    ),
         description="Kinds of disruption to sample futures from (Settings sample_scenarios)."),
+    Sheet("Indices", False, (
+        Column("index", "key", True, None, "", "name of the price index, e.g. Brent or JKM"),
+        Column("period", "period", True, None, "", "the period"),
+        Column("scenario", "key", False, "*", "", "a scenario, or * for every scenario"),
+        Column("value", "number", True, None, "", "the index value in that period"),
+    ), key=("index", "period", "scenario"),
+        description="Price indices for indexed supplier prices; values may differ by scenario."),
+    Sheet("FX", False, (
+        Column("currency", "key", True, None, "", "a supplier's currency"),
+        Column("period", "period", True, None, "", "the period"),
+        Column("scenario", "key", False, "*", "", "a scenario, or * for every scenario"),
+        Column("rate", "number", True, None, "", "Settings currency per unit of this currency",
+               lo=0.0, lo_open=True),
+    ), key=("currency", "period", "scenario"),
+        description="Exchange rates into the planning currency (Settings currency)."),
+    Sheet("Budgets", False, (
+        Column("year", "span", True, None, "",
+               "plan year: the label of its first period (2027-07), or the calendar year (2027) "
+               "for a plan starting in January"),
+        Column("commodity", "key", False, "*", "", "a commodity, or * for all pooled"),
+        Column("region", "key", False, "*", "", "a region, or * for all pooled"),
+        _money("max_spend", "most spent in that plan year on purchases plus freight "
+               "(undiscounted), in every scenario", required=True, default=None, unit="money"),
+    ), description="Yearly purchase budgets: a hard limit in every scenario."),
 )
 
 SETTING_BY_KEY: dict[str, Column] = {normalise_name(c.name): c for c in SETTINGS_COLUMNS}

@@ -32,6 +32,9 @@ KEY_SOURCES = {  # column name -> (sheet, key column) its dropdown lists
     "scenario": ("Scenarios", "scenario"),
     "limit": ("Concentration", "limit"),
     "route": ("Routes", "route"),
+    "price_index": ("Indices", "index"),
+    "index": ("Indices", "index"),
+    "currency": ("FX", "currency"),
 }
 SETTING_DEFAULTS = {c.name: c.default for c in SETTINGS_COLUMNS}
 
@@ -175,9 +178,13 @@ def _write_instructions(wb: Workbook, currency: str) -> None:
         "Header names ignore case, spaces and a unit in brackets: 'Unit cost (USD/t)' is "
         "unit_cost. Extra columns (such as notes) are kept for you and ignored.",
         "Shares and probabilities: a fraction (0.6) or a percent cell (60%). Periods: a date "
-        "inside the period or a label: 2027-01 (month), 2027-Q1 (quarter), 2027 (year).",
+        "inside the period or a label: 2027-01 (month), 2027-Q1 (quarter), 2027 (year). In "
+        "Demand a year or quarter label sets every period inside it (a dated row still wins).",
         "Quantities are in the commodity's unit (Commodities sheet) per period; money in the "
-        "currency of Settings. Run: python run.py this_workbook.xlsx",
+        "currency of Settings (a supplier with another currency is converted with the FX "
+        "sheet). Run: python run.py this_workbook.xlsx",
+        "Obligations (Stockpiles min_stock, min_days) and Budgets (max_spend per plan year) are "
+        "hard limits; target_stock and target_days stay soft targets priced by target_penalty.",
         "Whole cargoes (Routes cargo_size, max_cargoes), minimum lots (Suppliers min_lot) and "
         "long-term contracts (Contracts sheet: ACQ, take-or-pay, flex, make-up, options) make "
         "the plan a mixed-integer programme, solved to Settings mip_gap; leave them blank for "

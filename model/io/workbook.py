@@ -14,6 +14,7 @@ cells that hold something are ever looked at.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import hashlib
@@ -21,10 +22,13 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+import python_calamine
 
 from model.domain.errors import InputError, Issue, issue_note
 from model.io.schema import SHEETS, Sheet, clean_text, normalise_name
@@ -44,10 +48,7 @@ PROGRESS_ROWS = 50_000  # say how far reading got on sheets longer than this
 # parse only run on sheets that may hold what they look for.
 _FORMULA_OR_ERROR_HINTS = (b"<f", b":f", b"t=\"e\"", b"t='e'")
 _HIDDEN_HINTS = (b"hidden=",)
-_HIDDEN_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\bhidden=[\"'](?:1|true)[\"'][^>]*>")
-_ROW_NUMBER = re.compile(rb"\br=[\"'](\d+)[\"']")
-_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
-_DATE1904 = re.compile(rb"date1904=\"(?:1|true)\"")
+_CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,35 @@ class PercentCell(float):
 
     def __str__(self) -> str:
         return f"{float(self) * 100:g}%"
+
+    __repr__ = __str__
+
+
+class DateCell(float):
+    """A number in a cell formatted as a date or a time (`hh:mm`, `yyyy-mm-dd`): the stored
+    number is its value (a 0 shown as 00:00 is 0), `shown` is what calamine read it as (a date,
+    a time) and `number_format` the format code, for the period columns that read dates as
+    dates and for the warning a numeric column gives."""
+
+    shown: Any
+    number_format: str
+
+    def __new__(cls, number: float, shown: Any, number_format: str) -> DateCell:
+        """The number, remembering how the cell shows it."""
+        cell = super().__new__(cls, number)
+        cell.shown, cell.number_format = shown, number_format
+        return cell
+
+    def __str__(self) -> str:
+        """As Excel shows it (messages quote cells as the user sees them)."""
+        shown = self.shown
+        if isinstance(shown, dt.datetime) and shown.time() == dt.time(0):
+            return shown.date().isoformat()
+        if isinstance(shown, dt.datetime):
+            return shown.isoformat(sep=" ", timespec="seconds")
+        if isinstance(shown, dt.date | dt.time):
+            return shown.isoformat()
+        return str(shown)
 
     __repr__ = __str__
 
@@ -127,12 +157,10 @@ def read_workbook(path: str | Path, progress: Progress | None = None) -> RawWork
     """
     path = Path(path)
     check_file(path)
-    import python_calamine
-
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path), load_tables=True)
         parts = _WorkbookParts(path)
-    except Exception as exc:  # calamine and zipfile raise many types on damaged files
+    except _unreadable() + (zlib.error, NotImplementedError) as exc:  # damaged or unsupported
         raise _file_error(path, f"a readable .xlsx workbook ({type(exc).__name__}: {exc})"
                           ) from exc
     issues: list[Issue] = []
@@ -201,7 +229,6 @@ def _unreadable() -> tuple[type[BaseException], ...]:
     """What a damaged sheet raises: calamine's errors, a broken zip member, malformed XML."""
     import xml.etree.ElementTree as ElementTree
 
-    import python_calamine
     from defusedxml import DefusedXmlException
 
     return (python_calamine.CalamineError, zipfile.BadZipFile, zipfile.LargeZipFile,
@@ -307,34 +334,44 @@ def _looks_like_text(head: bytes) -> bool:
 
 class _WorkbookParts:
     """The parts of the zip the reader looks at itself: sheet XML by title, the date system,
-    macros."""
+    the cell styles' number formats, macros. The small XML parts are parsed (any attribute
+    quoting, any namespace prefix), never pattern-matched."""
 
     def __init__(self, path: Path):
         self.path = path
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            workbook = archive.read("xl/workbook.xml")
-            rels = archive.read("xl/_rels/workbook.xml.rels") \
-                if "xl/_rels/workbook.xml.rels" in names else b""
+            if "xl/workbook.xml" not in names:
+                raise zipfile.BadZipFile("there is no xl/workbook.xml in it")
+            workbook = _parse_xml(archive.read("xl/workbook.xml"))
+            rels = _parse_xml(archive.read("xl/_rels/workbook.xml.rels")) \
+                if "xl/_rels/workbook.xml.rels" in names else None
+            targets: dict[str, str] = {}
+            styles_member = "xl/styles.xml"
+            for rel in _elements(rels, "Relationship"):
+                rid, target = rel.get("Id"), rel.get("Target")
+                if rid is None or target is None:
+                    continue
+                targets[rid] = target
+                if (rel.get("Type") or "").endswith("/styles"):
+                    styles_member = _member(target)
+            styles = _parse_xml(archive.read(styles_member)) if styles_member in names else None
         self.has_macros = any(n.endswith("vbaProject.bin") for n in names)
-        self.percent_styles = _percent_styles(path, names, rels)
-        self.date1904 = bool(_DATE1904.search(workbook))
-        targets = {}
-        for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
-            attrs = dict(re.findall(rb"(\w+)=\"([^\"]*)\"", rel.group(0)))
-            if b"Id" in attrs and b"Target" in attrs:
-                targets[attrs[b"Id"].decode()] = attrs[b"Target"].decode()
+        self.date1904 = any((e.get("date1904") or "").strip().lower() in ("1", "true")
+                            for e in _elements(workbook, "workbookPr"))
+        self.formats = _cell_formats(styles)
+        self.percent_styles = frozenset(i for i, code in enumerate(self.formats)
+                                        if _is_percent_format(code))
+        self.date_styles = frozenset(i for i, code in enumerate(self.formats)
+                                     if _is_date_format(code))
         self.sheet_xml: dict[str, str] = {}
-        for sheet in re.finditer(rb"<(?:\w+:)?sheet\b[^>]*>", workbook):
-            tag = sheet.group(0).decode("utf-8", "replace")
-            name = re.search(r'\bname="([^"]*)"', tag)
-            rid = re.search(r'\b(?:\w+:)?id="([^"]*)"', tag)
-            if name and rid and rid.group(1) in targets:
-                target = targets[rid.group(1)]
-                member = target.lstrip("/") if target.startswith("/") else \
-                    str(PurePosixPath("xl") / target)
+        for sheet in _elements(workbook, "sheet"):
+            name = sheet.get("name")
+            rid = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), None)
+            if name is not None and rid in targets:
+                member = _member(targets[rid])
                 if member in names:
-                    self.sheet_xml[_unescape(name.group(1))] = member
+                    self.sheet_xml[name] = member
 
     def read(self, title: str) -> bytes:
         """The sheet's XML, or b"" when it cannot be found."""
@@ -344,56 +381,79 @@ class _WorkbookParts:
         with zipfile.ZipFile(self.path) as archive:
             return archive.read(member)
 
+    def format_of(self, style: int | None) -> str:
+        """The number format code of a cell style (`hh:mm`, `yyyy-mm-dd`), for messages."""
+        if style is None or not 0 <= style < len(self.formats):
+            return "General"
+        return self.formats[style]
 
-_BUILTIN_PERCENT_FORMATS = {9, 10}
-_NUMBER_FORMAT = re.compile(rb"<(?:\w+:)?numFmt\b[^>]*>")
-_CELL_XFS = re.compile(rb"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", re.S)
-_XF = re.compile(rb"<(?:\w+:)?xf\b[^>]*>")
+
+def _parse_xml(data: bytes) -> Any:
+    from defusedxml.ElementTree import fromstring
+
+    return fromstring(data)
+
+
+def _local(tag: str) -> str:
+    """An element or attribute name without its namespace."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _elements(root: Any, name: str) -> list[Any]:
+    """Every element of that local name under `root` (any namespace)."""
+    if root is None:
+        return []
+    return [e for e in root.iter() if isinstance(e.tag, str) and _local(e.tag) == name]
+
+
+def _member(target: str) -> str:
+    """The zip member a workbook relationship's target names."""
+    return target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+
+
+# Excel's built-in number formats by id (those a cell can carry without a numFmt element).
+_BUILTIN_FORMATS = {
+    0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%",
+    11: "0.00E+00", 12: "# ?/?", 13: "# ??/??", 14: "mm-dd-yy", 15: "d-mmm-yy", 16: "d-mmm",
+    17: "mmm-yy", 18: "h:mm AM/PM", 19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss",
+    22: "m/d/yy h:mm", 37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)",
+    39: "#,##0.00;(#,##0.00)", 40: "#,##0.00;[Red](#,##0.00)", 45: "mm:ss", 46: "[h]:mm:ss",
+    47: "mmss.0", 48: "##0.0E+0", 49: "@"}
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
 
 
-def _percent_styles(path: Path, names: set[str], rels: bytes) -> frozenset[int]:
-    """Indices of the cell styles whose number format shows a percent (`0%`, `0.0%`)."""
-    member = "xl/styles.xml"
-    target = re.search(rb'Target="/?(?:xl/)?([^"]*styles\.xml)"', rels)
-    if target is not None and f"xl/{target.group(1).decode()}" in names:
-        member = f"xl/{target.group(1).decode()}"
-    if member not in names:
-        return frozenset()
-    try:
-        with zipfile.ZipFile(path) as archive:
-            styles = archive.read(member)
-    except (OSError, zipfile.BadZipFile, KeyError):
-        return frozenset()
-    percent_formats = set(_BUILTIN_PERCENT_FORMATS)
-    for tag in _NUMBER_FORMAT.findall(styles):
-        attrs = dict(re.findall(rb'(\w+)="([^"]*)"', tag))
-        code = _unescape(attrs.get(b"formatCode", b"").decode("utf-8", "replace"))
-        if "%" in _QUOTED.sub("", code) and attrs.get(b"numFmtId", b"").isdigit():
-            percent_formats.add(int(attrs[b"numFmtId"]))
-    block = _CELL_XFS.search(styles)
-    if block is None:
-        return frozenset()
-    found = set()
-    for index, tag in enumerate(_XF.findall(block.group(1))):
-        number = re.search(rb'\bnumFmtId="(\d+)"', tag)
-        if number and int(number.group(1)) in percent_formats:
-            found.add(index)
-    return frozenset(found)
-
-
-def _percent_cells(xml: bytes, styles: frozenset[int]) -> set[tuple[int, int]]:
-    """(Excel row, column index) of the cells that carry a percent style."""
-    if not styles or not any(b's="%d"' % s in xml for s in styles):
-        return set()
-    wanted = b"|".join(b"%d" % s for s in sorted(styles))
-    pattern = re.compile(rb'<(?:\w+:)?c\b[^>]*?\bs="(?:' + wanted + rb')"[^>]*>')
-    found = set()
-    for match in pattern.finditer(xml):
-        ref = re.search(rb'\br="([A-Z]+)(\d+)"', match.group(0))
-        if ref is not None:
-            found.add((int(ref.group(2)), column_index(ref.group(1).decode())))
+def _cell_formats(styles: Any) -> list[str]:
+    """The number format code of each cell style (cellXfs), by style index."""
+    custom = {}
+    for fmt in _elements(styles, "numFmt"):
+        number = (fmt.get("numFmtId") or "").strip()
+        if number.isdigit():
+            custom[int(number)] = fmt.get("formatCode") or ""
+    found: list[str] = []
+    for block in _elements(styles, "cellXfs"):
+        for xf in block:
+            if not isinstance(xf.tag, str) or _local(xf.tag) != "xf":
+                continue
+            number = (xf.get("numFmtId") or "0").strip()
+            index = int(number) if number.isdigit() else 0
+            found.append(custom.get(index, _BUILTIN_FORMATS.get(index, f"format {index}")))
+        break
     return found
+
+
+def _is_percent_format(code: str) -> bool:
+    return "%" in _QUOTED.sub("", code)
+
+
+_ELAPSED = re.compile(r"\[(?:h+|m+|s+)\]", re.I)
+
+
+def _is_date_format(code: str) -> bool:
+    """Whether a number format may show a number as a date or a time (generously: it only
+    narrows where the reader looks first; a cell missed here is found by the full parse)."""
+    if _ELAPSED.search(code):
+        return True
+    return code != "General" and bool(re.search(r"[ymdhs]", _QUOTED.sub("", code), re.I))
 
 
 def _unescape(text: str) -> str:
@@ -405,12 +465,12 @@ def _tables_by_sheet(book: Any) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
     try:
         names = list(book.table_names)
-    except Exception:  # tables are optional; a workbook without any reads the same
+    except python_calamine.CalamineError:  # tables are optional: without any it reads the same
         return found
     for name in names:
         try:
             table = book.get_table_by_name(name)
-        except Exception:  # a table calamine cannot read is read as plain cells instead
+        except python_calamine.CalamineError:  # unreadable table: read as plain cells instead
             continue
         found.setdefault(table.sheet, []).append(table)
     return found
@@ -435,8 +495,8 @@ def _closest(key: str, candidates: dict[str, str], cutoff: float = 0.6) -> str |
 
 def _warn_near_miss_sheets(titles: list[str], sheets: dict[str, RawSheet],
                            issues: list[Issue]) -> None:
-    """A sheet named like an absent optional sheet (`Scenario` for `Scenarios`) is ignored;
-    say so, since its rows would otherwise vanish silently."""
+    """A sheet named like an absent optional sheet (`Disruption` for `Disruptions`) would be
+    ignored and its rows lost without a word: an error naming the sheet expected."""
     known = {normalise_name(s.name) for s in SHEETS}
     absent = {normalise_name(s.name): s.name for s in SHEETS
               if not s.required and s.name not in sheets}
@@ -446,9 +506,10 @@ def _warn_near_miss_sheets(titles: list[str], sheets: dict[str, RawSheet],
             continue
         guess = _closest(key, absent, cutoff=0.8)
         if guess:
-            issues.append(issue_note(title, None, None,
-                                     f'this sheet is not read; did you mean "{guess}"?',
-                                     "warning"))
+            issues.append(issue_note(
+                title, None, None, f'this sheet is not read, so its rows would be lost: the '
+                f'planner reads a sheet named "{guess}"; rename it (or rename it to something '
+                "else if it is not meant as input)"))
 
 
 def column_letters(index: int) -> str:
@@ -477,6 +538,7 @@ class _SheetReader:
         self.book, self.parts, self.title, self.spec = book, parts, title, spec
         self.tables, self.issues, self.progress = tables, issues, progress
         self.known = {normalise_name(c.name): c.name for c in spec.columns}
+        self.table_rows: tuple[str, int, int] | None = None  # (name, first, last data row)
 
     def read(self) -> RawSheet | None:
         ws = self.book.get_sheet_by_name(self.title)
@@ -489,16 +551,15 @@ class _SheetReader:
             return None
         header_row = top + header_index + 1
         xml = self.parts.read(self.title)
-        marks = _marked_cells(xml) if any(h in xml for h in _FORMULA_OR_ERROR_HINTS) else {}
-        percent = _percent_cells(xml, self.parts.percent_styles)
         self._check_merged(ws, header_row, set(columns))
         sheet = RawSheet(self.spec, self.title, header_row,
                          {name: text for name, text in columns.values()})
         positions = [(c - left, name) for c, (name, _) in columns.items()]
-        marks_by_row: dict[int, dict[int, Any]] = {}
-        for (r, c), value in marks.items():
-            marks_by_row.setdefault(r, {})[c] = value
+        numeric = {c.name for c in self.spec.columns if c.kind in NUMBER_KINDS}
+        if self.spec.name == "Settings":
+            numeric.add("value")  # typed per setting later: a number, a date or a text
         rows = sheet.rows
+        dated: list[tuple[dict[str, Any], str, tuple[int, int]]] = []
         total = max(0, min(last, len(grid)) - first)
         for i in range(first, min(last, len(grid))):
             line = grid[i]
@@ -507,42 +568,76 @@ class _SheetReader:
             width = len(line)
             for offset, name in positions:
                 if offset < width:
-                    value = _clean(line[offset])
+                    cell = line[offset]
+                    if isinstance(cell, _DATE_TYPES):
+                        values[name] = cell
+                        if name in numeric:  # its stored number and format are read below
+                            dated.append((values, name, (excel_row, offset + left)))
+                        continue
+                    value = _clean(cell)
                     if value is not None:
-                        if percent and isinstance(value, int | float) and \
-                                not isinstance(value, bool) and \
-                                (excel_row, offset + left) in percent:
-                            value = PercentCell(value)
                         values[name] = value
-            marked = marks_by_row.get(excel_row)
-            if marked:
-                for c, value in marked.items():
-                    if c in columns:
-                        values[columns[c][0]] = value
             if values:
                 rows.append(RawRow(excel_row, values))
             done = i + 1 - first
             if self.progress and done % PROGRESS_ROWS == 0:
                 self.progress(f"  read {done:,} of {total:,} rows of {self.title} ...")
-        # Marked cells in rows past calamine's grid (a formula without a result is blank to
-        # calamine, so a row of nothing else ends its grid early).
-        end_row = top + len(grid)
-        beyond = [r for r in marks_by_row if r > max(end_row, header_row)] \
-            if last >= len(grid) else []
-        for excel_row in sorted(beyond):
-            values = {columns[c][0]: v for c, v in marks_by_row[excel_row].items()
-                      if c in columns}
-            if values:
-                rows.append(RawRow(excel_row, values))
-        self._warn_hidden_rows(xml, {r.excel_row for r in rows})
+        styles = self.parts.percent_styles
+        if dated or any(h in xml for h in _FORMULA_OR_ERROR_HINTS) or (
+                styles and any(b's="%d"' % s in xml or b"s='%d'" % s in xml for s in styles)):
+            wanted = {pos for _, _, pos in dated}
+            scan = _scan_fast(xml, wanted, styles, self.parts.date_styles)
+            if scan is None:
+                scan = _scan_cells(xml, wanted, styles)
+            self._apply_scan(sheet, scan, dated, columns, header_row,
+                             top + last if last < len(grid) else None)
+        self._warn_outside_table(rows)
+        self._warn_hidden(xml, {r.excel_row for r in rows}, columns)
         return sheet
+
+    def _apply_scan(self, sheet: RawSheet, scan: _Scan,
+                    dated: list[tuple[dict[str, Any], str, tuple[int, int]]],
+                    columns: dict[int, tuple[str, str]], header_row: int,
+                    end_row: int | None) -> None:
+        """Put what only the XML tells into the rows: the stored number of a cell shown as a
+        date or time, percent marks, error values and formulas without a stored result."""
+        for values, name, pos in dated:
+            stored = scan.numbers.get(pos)
+            shown = values[name]
+            if stored is not None:
+                number, style = stored
+                values[name] = DateCell(number, shown, self.parts.format_of(style))
+        rows = sheet.rows
+        by_row = {r.excel_row: r for r in rows} if (scan.percent or scan.marks) else {}
+        for r, c in scan.percent:
+            row = by_row.get(r)
+            name = columns.get(c, (None,))[0]
+            if row is None or name is None:
+                continue
+            value = row.values.get(name)
+            if isinstance(value, int | float) and not isinstance(value, bool | DateCell):
+                row.values[name] = PercentCell(value)
+        added = False
+        for (r, c), mark in sorted(scan.marks.items()):
+            if c not in columns or r <= header_row or (end_row is not None and r > end_row):
+                continue
+            row = by_row.get(r)
+            if row is None:
+                row = by_row[r] = RawRow(r, {})
+                rows.append(row)
+                added = True
+            row.values[columns[c][0]] = mark
+        if added:
+            rows.sort(key=lambda row: row.excel_row)
 
     def _layout(self, grid: list[list[Any]], top: int, left: int) -> tuple[int, int, int]:
         """(header index, first data index, end index) in the grid.
 
-        Data in an Excel Table is read from the table's range; otherwise the header is the row
-        among the first few that names the most known columns (row 1 in a canonical workbook;
-        title rows above it are allowed).
+        The header of an Excel Table over the sheet's columns is the header; the data is read
+        from below it to the end of the sheet all the same (rows outside the table are
+        warned about, never dropped). Otherwise the header is the row among the first few that
+        names the most known columns (row 1 in a canonical workbook; title rows above it are
+        allowed).
         """
         for table in self.tables:
             names = {normalise_name(str(c)) for c in table.columns}
@@ -550,7 +645,9 @@ class _SheetReader:
                 data_top, _ = table.start
                 data_end, _ = table.end
                 header = data_top - 1 - top
-                return header, header + 1, data_end - top + 1
+                if 0 <= header < len(grid):
+                    self.table_rows = (str(table.name), data_top + 1, data_end + 1)
+                    return header, header + 1, len(grid)
         best, best_hits = 0, 0
         for i, line in enumerate(grid[:HEADER_SEARCH_ROWS]):
             names = {normalise_name(clean_text(v)) for v in line if isinstance(v, str)}
@@ -602,7 +699,7 @@ class _SheetReader:
     def _check_merged(self, ws: Any, header_row: int, data_columns: set[int]) -> None:
         try:
             merged = ws.merged_cell_ranges or []
-        except Exception:  # merged ranges are a check, not data: never fail the read on them
+        except python_calamine.CalamineError:  # a check, not data: never fail the read on it
             return
         for (r0, c0), (r1, c1) in merged:
             if r1 + 1 <= header_row:
@@ -614,61 +711,230 @@ class _SheetReader:
                 self.title, r0 + 1, None, f"cells {coord} are merged; unmerge them and fill "
                 "every row (merged cells leave all but the first row blank)"))
 
-    def _warn_hidden_rows(self, xml: bytes, data_rows: set[int]) -> None:
-        hidden: list[int] = []
+    def _warn_outside_table(self, rows: list[RawRow]) -> None:
+        """An Excel Table never hides data: rows below (or beside) its range are read all the
+        same; say which, since Excel's filters and formulas skip them."""
+        if self.table_rows is None:
+            return
+        name, first_row, last_row = self.table_rows
+        outside = [r.excel_row for r in rows if not first_row <= r.excel_row <= last_row]
+        if outside:
+            shown = ", ".join(str(r) for r in outside[:10]) + (" ..." if len(outside) > 10
+                                                               else "")
+            self.issues.append(issue_note(
+                self.title, outside[0], None, f"rows {shown} lie outside the Excel Table "
+                f'"{name}" (rows {first_row} to {last_row}); they are read all the same: '
+                "extend the table over them (Table Design > Resize Table) or delete them",
+                "warning"))
+
+    def _warn_hidden(self, xml: bytes, data_rows: set[int],
+                     columns: dict[int, tuple[str, str]]) -> None:
+        """Hidden or filtered-out rows and hidden columns are read like any other; say so."""
         if not any(h in xml for h in _HIDDEN_HINTS):
             return
-        for match in _HIDDEN_ROW.finditer(xml):
-            number = _ROW_NUMBER.search(match.group(0))
-            if number and int(number.group(1)) in data_rows:
-                hidden.append(int(number.group(1)))
+        hidden: list[int] = []
+        number = 0
+        for tag in _ROW_TAG.findall(xml):
+            attrs = _attributes(tag)
+            written = attrs.get("r", "").strip()
+            number = int(written) if written.isdigit() else number + 1  # no r: the next row
+            if attrs.get("hidden", "").lower() in ("1", "true") and number in data_rows:
+                hidden.append(number)
         if hidden:
             shown = ", ".join(str(r) for r in hidden[:10]) + (" ..." if len(hidden) > 10 else "")
             self.issues.append(issue_note(
                 self.title, None, None, f"rows {shown} are hidden or filtered out; they are "
                 "read all the same", "warning"))
+        head = xml[:xml.find(b"sheetData")] if b"sheetData" in xml else xml
+        hidden_columns = []
+        for tag in _COL_TAG.findall(head):
+            attrs = _attributes(tag)
+            low, high = attrs.get("min", ""), attrs.get("max", "")
+            if attrs.get("hidden", "").lower() not in ("1", "true") or not (
+                    low.isdigit() and high.isdigit()):
+                continue
+            for index in sorted(columns):
+                if int(low) <= index + 1 <= int(high):
+                    hidden_columns.append((index, columns[index][1]))
+        for index, text in hidden_columns:
+            self.issues.append(issue_note(
+                self.title, None, text, f"column {column_letters(index)} (\"{text}\") is "
+                "hidden; it is read all the same", "warning"))
+
+
+_DATE_TYPES = (dt.date, dt.time, dt.timedelta)  # dt.datetime is a dt.date
+# Column kinds that hold numbers: there a cell shown as a date or time is its stored number
+# (read from the XML, with its format for the warning); elsewhere dates stay dates.
+NUMBER_KINDS = ("number", "int", "share")
+_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row\b[^>]*>")
+_COL_TAG = re.compile(rb"<(?:[\w.-]+:)?col\b[^>]*>")
+_ATTRIBUTE = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _attributes(tag: bytes) -> dict[str, str]:
+    """The attributes of one start tag (either quoting), by local name."""
+    text = tag.decode("utf-8", "replace")
+    return {_local(name.split(":")[-1]): _unescape(a if a or not b else b)
+            for name, a, b in _ATTRIBUTE.findall(text)}
 
 
 def _clean(value: Any) -> Any:
-    """A cell as the user sees it: text trimmed (blank text is no value), midnight-only times
-    are blanks."""
+    """A cell as the user sees it: text trimmed (blank text is no value); whole floats as
+    ints. (Dates and times are left to `_SheetReader`, which reads their stored number.)"""
     if isinstance(value, str):
         return clean_text(value) or None if value else None
-    if isinstance(value, dt.time):
-        return None if value == dt.time(0) else value
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return value
 
 
-def _marked_cells(xml: bytes) -> dict[tuple[int, int], Any]:
-    """(Excel row, column index) -> CellError or FormulaWithoutValue, from the sheet's XML.
+@dataclass
+class _Scan:
+    """What the sheet's XML tells about its cells beyond calamine's values."""
 
-    Formulas with a stored result read as that result (calamine has it already); only error
-    values and formulas without a result are marked.
+    marks: dict[tuple[int, int], Any] = field(default_factory=dict)
+    numbers: dict[tuple[int, int], tuple[float, int | None]] = field(default_factory=dict)
+    percent: set[tuple[int, int]] = field(default_factory=set)
+
+
+_CELL = re.compile(rb"<(?:[\w.-]+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?c>)", re.S)
+_CELL_ATTRIBUTE = re.compile(rb"""\b([rts])\s*=\s*["']([^"']*)["']""")
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?v\b[^>]*>([^<]*)<")
+_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f\b[^>]*?(?:/>|>([^<]*)<)")
+
+
+def _all_cells_have_references(xml: bytes) -> bool:
+    """Whether every row and cell of the sheet carries its `r` attribute (as Excel and most
+    writers save them): then positions can be read cell by cell, without a full parse. A
+    sheet this cheap count cannot vouch for is parsed in full."""
+    tags = sum(xml.count(t) for t in (b"<c ", b"<c>", b"<c/", b":c ", b":c>", b":c/",
+                                      b"<row ", b"<row>", b":row ", b":row>"))
+    return xml.count(b' r="') + xml.count(b" r='") >= tags
+
+
+_CELL_START = re.compile(rb"<(?:[\w.-]+:)?c\s")
+_CELL_END = re.compile(rb"</(?:[\w.-]+:)?c\s*>")
+
+
+def _styled_cells(xml: bytes, styles: list[int]) -> Iterator[tuple[bytes, bytes]]:
+    """(attributes, body) of the cells carrying one of these styles, found by their `s`
+    attribute (a fast search) rather than by walking every cell."""
+    ids = b"|".join(b"%d" % s for s in styles)
+    for match in re.finditer(rb"""\ss\s*=\s*["'](?:""" + ids + rb""")["']""", xml):
+        start = xml.rfind(b"<", 0, match.start())
+        close = xml.find(b">", match.end())
+        if start < 0 or close < 0 or not _CELL_START.match(xml, start):
+            continue
+        head = xml[start:close]
+        if head.endswith(b"/"):
+            yield head, b""
+            continue
+        end = _CELL_END.search(xml, close)
+        yield head, xml[close + 1:end.start() if end else close + 1]
+
+
+def _scan_fast(xml: bytes, wanted: set[tuple[int, int]], percent_styles: frozenset[int],
+               date_styles: frozenset[int]) -> _Scan | None:
+    """What `_scan_cells` finds, by regular expressions over the cells that matter (those
+    with a date, time or percent style; every cell only when the sheet has formulas or
+    errors), for sheets whose cells all carry their `r` attribute. None when this cannot be
+    vouched for: the full parse then decides."""
+    if not _all_cells_have_references(xml):
+        return None
+    found = _Scan()
+    if any(h in xml for h in _FORMULA_OR_ERROR_HINTS):
+        cells: Iterator[tuple[bytes, bytes]] = (
+            (m.group(1), m.group(2) or b"") for m in _CELL.finditer(xml))
+    else:
+        styles = sorted(s for s in percent_styles | (date_styles if wanted else frozenset())
+                        if b's="%d"' % s in xml or b"s='%d'" % s in xml)
+        if not styles:
+            return found if not wanted else None
+        cells = _styled_cells(xml, styles)
+    for attributes_text, body in cells:
+        attributes = dict(_CELL_ATTRIBUTE.findall(attributes_text))
+        ref = _CELL_REF.match(attributes.get(b"r", b"").decode("ascii", "replace").strip())
+        if ref is None:
+            return None
+        position = (int(ref.group(2)), column_index(ref.group(1).upper()))
+        value_match = _VALUE.search(body)
+        value = _unescape(value_match.group(1).decode("utf-8", "replace")) \
+            if value_match else None
+        formula_match = _FORMULA.search(body)
+        kind = attributes.get(b"t", b"n").decode("ascii", "replace")
+        style_text = attributes.get(b"s", b"").strip()
+        style = int(style_text) if style_text.isdigit() else None
+        if kind == "e" and value:
+            found.marks[position] = CellError(value.strip())
+        elif formula_match is not None and not value:
+            formula = _unescape((formula_match.group(1) or b"").decode("utf-8", "replace"))
+            found.marks[position] = FormulaWithoutValue("=" + formula if formula else
+                                                        "a formula")
+        elif value is not None and kind == "n":
+            if style is not None and style in percent_styles:
+                found.percent.add(position)
+            if position in wanted:
+                with contextlib.suppress(ValueError):
+                    found.numbers[position] = (float(value), style)
+    if not wanted <= found.numbers.keys():
+        return None  # a date cell of a style not recognised above: the full parse finds it
+    return found
+
+
+def _scan_cells(xml: bytes, wanted: set[tuple[int, int]], percent_styles: frozenset[int]
+                ) -> _Scan:
+    """One streaming parse of the sheet's XML: (Excel row, column index) of error values and
+    formulas without a stored result (CellError, FormulaWithoutValue), the stored number and
+    style of the `wanted` cells (those calamine showed as dates or times), and the cells with
+    a percent style.
+
+    Positions follow the OOXML rules: a row or cell without an `r` attribute is the one after
+    the previous; any namespace prefix and attribute quoting is read.
     """
     from defusedxml.ElementTree import iterparse
 
-    found: dict[tuple[int, int], Any] = {}
-    for _, element in iterparse(io.BytesIO(xml), events=("end",)):
-        tag = element.tag.rsplit("}", 1)[-1]
-        if tag != "c":
+    found = _Scan()
+    row_number, column = 0, -1
+    position = (0, 0)
+    for event, element in iterparse(io.BytesIO(xml), events=("start", "end")):
+        tag = _local(element.tag)
+        if event == "start":
             if tag == "row":
-                element.clear()
+                number = (element.get("r") or "").strip()
+                row_number = int(number) if number.isdigit() else row_number + 1
+                column = -1
+            elif tag == "c":
+                ref = _CELL_REF.match((element.get("r") or "").strip())
+                if ref is not None:
+                    column = column_index(ref.group(1).upper())
+                    row_number = int(ref.group(2))
+                else:
+                    column += 1
+                position = (row_number, column)
+            continue
+        if tag == "row":
+            element.clear()
+            continue
+        if tag != "c":
             continue
         kind = element.get("t")
         formula = value = None
         for child in element:
-            child_tag = child.tag.rsplit("}", 1)[-1]
+            child_tag = _local(child.tag)
             if child_tag == "f":
                 formula = child.text or ""
             elif child_tag == "v":
                 value = child.text
-        ref = _CELL_REF.match(element.get("r", ""))
-        if ref is not None:
-            key = (int(ref.group(2)), column_index(ref.group(1)))
-            if kind == "e" and value:
-                found[key] = CellError(value)
-            elif formula is not None and (value is None or value == ""):
-                found[key] = FormulaWithoutValue("=" + formula if formula else "a formula")
+        style_text = (element.get("s") or "").strip()
+        style = int(style_text) if style_text.isdigit() else None
+        if kind == "e" and value:
+            found.marks[position] = CellError(value.strip())
+        elif formula is not None and (value is None or value == ""):
+            found.marks[position] = FormulaWithoutValue("=" + formula if formula else "a formula")
+        elif value is not None and kind in (None, "n"):
+            if style is not None and style in percent_styles:
+                found.percent.add(position)
+            if position in wanted:
+                with contextlib.suppress(ValueError):
+                    found.numbers[position] = (float(value), style)
     return found

@@ -15,20 +15,24 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model.domain.data import PlanData
 from model.domain.semantics import limit_commodities, limit_scope, values_of
-from model.report.book import write_cell
+from model.report.book import COUNT, QUANTITY, write_cell
+from model.report.xlsx_internals import fit_cell_text, straight_lines
 from model.results.extract import PlanResult
 from model.results.scenario_compare import (
+    reference_label,
     reference_scenario,
     scenario_costs,
     shortfall_by_commodity,
 )
 from model.results.scenario_compare import supply_change_by_country as supply_change
 
-__all__ = ["add_charts", "plan_grid", "reference_scenario", "country_colours", "cap_lines"]
+__all__ = ["add_charts", "plan_grid", "reference_label", "reference_scenario", "country_colours",
+           "cap_lines"]
 
 ROWS_PER_CHART = 19
 COLUMNS_PER_CHART = 10
@@ -149,11 +153,49 @@ def cap_lines(result: PlanResult, plan: PlanData, commodity: str) -> list[CapLin
         where = f" into {limit.region}" if limit.region != "*" and not everywhere else ""
         basis = {"period": "", "year": ", yearly limit", "horizon": ", limit on the horizon"}.get(
             limit.basis, f", {limit.basis_label}-period limit")
-        cap = (limit.max_share * supply).where(supply > 0)  # no supply, no line
-        lines.append(CapLine(
-            limit.name, f"{limit.name}: {_share_text(limit.max_share)} cap{what}{where}{basis}",
-            cap, countries, limit.basis_label))
-    return lines
+        name = f"{limit.name}: {_share_text(limit.max_share)} cap{what}{where}{basis}"
+        if limit.basis == "period":
+            cap = (limit.max_share * supply).where(supply > 0)  # no supply, no line
+        else:
+            # A cap on a longer window holds on the window's sum: a line over the periods'
+            # bars would read as a breach wherever one period exceeds it. It is named in the
+            # legend with the window's share beside it, and not drawn.
+            cap = pd.Series(np.nan, index=labels)
+            held = (orders[orders["route"].isin({r.name for r in scope if limit.value in
+                                                 values_of(plan, r, limit.attribute)})]
+                    .groupby("period")["quantity"].sum().reindex(labels, fill_value=0.0))
+            if limit.value != "*" and supply.sum() > 0:
+                if limit.basis == "year":
+                    years = pd.Series([label[:4] for label in labels], index=labels)
+                    shares = [f"{year} {_share_text(held[years == year].sum() / total)}"
+                              for year in dict.fromkeys(years)
+                              if (total := supply[years == year].sum()) > 0]
+                else:
+                    shares = [f"horizon {_share_text(held.sum() / supply.sum())}"]
+                name += f" (not drawn over {calendar_name(plan)}s; share {', '.join(shares)})"
+        lines.append(CapLine(limit.name, name, cap, countries, limit.basis_label))
+    return distinct(lines)
+
+
+def calendar_name(plan: PlanData) -> str:
+    """What a period is called: `month`, `quarter`, `year`."""
+    return plan.settings.calendar.period_length
+
+
+def distinct(lines: list[CapLine]) -> list[CapLine]:
+    """One line per distinct cap: limits with the same line over the same countries share it
+    (their names joined)."""
+    kept: list[CapLine] = []
+    for line in lines:
+        twin = next((k for k in kept if k.countries == line.countries and np.allclose(
+            k.values.to_numpy(dtype=float), line.values.to_numpy(dtype=float),
+            equal_nan=True) and line.values.notna().any()), None)
+        if twin is None:
+            kept.append(line)
+        else:
+            kept[kept.index(twin)] = CapLine(twin.limit, f"{twin.name} = {line.name}",
+                                             twin.values, twin.countries, twin.basis)
+    return kept
 
 
 @dataclass
@@ -190,7 +232,7 @@ class _ChartData:
     def block(self, title: str, table: pd.DataFrame, index_name: str) -> Block:
         """Write title, header and rows."""
         bold = self.book.fmt(bold=True)
-        self.ws.write_string(self.row, 0, title, bold)
+        self.ws.write_string(self.row, 0, fit_cell_text(title), bold)
         header = self.row + 1
         write_cell(self.ws, header, 0, index_name, bold)
         for c, name in enumerate(table.columns, start=1):
@@ -226,8 +268,8 @@ class _Layout:
             self._next_row()
         if self.rows_on_page >= CHART_ROWS_PER_PAGE:
             self._page_break()
-        self.ws.write_string(self.row, 0, title, self.book.fmt(bold=True, font_size=12,
-                                                               font_color="#1F4E78"))
+        self.ws.write_string(self.row, 0, fit_cell_text(title),
+                             self.book.fmt(bold=True, font_size=12, font_color="#1F4E78"))
         self.row += 1
 
     def _page_break(self) -> None:
@@ -272,17 +314,6 @@ class _Layout:
 
 def _title(text: str) -> dict[str, Any]:
     return {"name": text, "name_font": {"size": 11, "bold": True}}
-
-
-def _straight(chart: Any) -> Any:
-    """Lines drawn straight between points: xlsxwriter leaves `<c:smooth val="0"/>` out, and
-    LibreOffice then smooths line charts (curves that overshoot the data)."""
-
-    def write_smooth(smooth: Any) -> None:
-        chart._xml_empty_tag("c:smooth", [("val", "1" if smooth else "0")])
-
-    chart._write_c_smooth = write_smooth
-    return chart
 
 
 def _axis_font() -> dict[str, Any]:
@@ -334,17 +365,17 @@ def _supply_mix_charts(book: Any, layout: _Layout, data: _ChartData, result: Pla
             windows = {cap.basis for cap in caps} - {"period"}
             note = (f"; a cap line is max_share x each {period_name}'s supply in the limit's "
                     "scope" + (f" (a limit on a {', '.join(sorted(windows))} basis holds on "
-                               "sums over its window, so one period may exceed its line)"
-                               if windows else ""))
+                               "sums over its window: it is named with the window's share, "
+                               "not drawn)" if windows else ""))
         block = data.block(
             f"Supply of {k} by processing country ({commodity.unit} ordered per "
-            f"{period_name}, {reference_scenario(plan)} scenario){note}", table, "period")
+            f"{period_name}, {reference_label(plan)} scenario){note}", table, "period")
         chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
         for c, country in enumerate(countries, start=1):
             chart.add_series(block.series(c, gap=40, fill={"color": colours[country]},
                                           border={"none": True}))
         if caps:
-            line = _straight(workbook.add_chart({"type": "line"}))
+            line = straight_lines(workbook.add_chart({"type": "line"}))
             for i in range(len(caps)):
                 line.add_series(block.series(
                     len(countries) + 1 + i, marker={"type": "none"},
@@ -352,7 +383,7 @@ def _supply_mix_charts(book: Any, layout: _Layout, data: _ChartData, result: Pla
                           "dash_type": "dash"}))
             chart.combine(line)
         chart.set_title(_title(f"{k}: supply by processing country"))
-        chart.set_y_axis({"name": f"{commodity.unit} per {period_name}", "num_format": "#,##0",
+        chart.set_y_axis({"name": f"{commodity.unit} per {period_name}", "num_format": COUNT,
                           "num_font": _axis_font()})
         chart.set_x_axis({"name": "order period", "num_font": _axis_font()})
         layout.place(chart, legend="bottom" if caps else "right")
@@ -375,29 +406,46 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
     short = [k for k in plan.commodities if shortfall[k].abs().max() > 1e-6]
     table = pd.DataFrame({f"cost against {reference} ({unit})": costs["cost_change"] / scale},
                          index=costs.index)
+    # Markers share one axis: in the commodities' unit when they have one, else as a share of
+    # each commodity's demand over the horizon (kt of LNG and t of gallium on one axis would
+    # hide the smaller).
+    one_unit = len({plan.commodities[k].unit for k in short}) <= 1
+    demand = (result.stockpile.groupby(["scenario", "commodity"])["demand"].sum()
+              .unstack("commodity") if not one_unit else None)
     for k in short:
-        table[f"{k} shortfall ({plan.commodities[k].unit})"] = shortfall[k].reindex(
-            costs.index).to_numpy()
-    layout.section(f"Each scenario against {reference}")
+        values = shortfall[k].reindex(costs.index)
+        if one_unit:
+            table[f"{k} shortfall ({plan.commodities[k].unit})"] = values.to_numpy()
+        else:
+            total = demand[k].reindex(costs.index) if k in demand else values * np.nan
+            table[f"{k} shortfall (% of its demand)"] = (values / total.where(total > 0)
+                                                         ).to_numpy()
+    layout.section(f"Each scenario against {reference_label(plan)}")
     block = data.block(
         f"Cost of each scenario against {reference} ({unit}, present value) and its shortfall "
-        f"(unmet demand over the horizon, in each commodity's unit){shown}", table, "scenario")
+        "(unmet demand over the horizon, "
+        + ("in the commodities' unit" if one_unit else "as a share of each commodity's demand "
+           "over the horizon, as the commodities' units differ") + f"){shown}", table,
+        "scenario")
     chart = workbook.add_chart({"type": "column"})
     chart.add_series(block.series(1, gap=60, fill={"color": COST_COLOUR},
                                   border={"none": True}))
     if short:
-        markers = _straight(workbook.add_chart({"type": "line"}))
+        markers = straight_lines(workbook.add_chart({"type": "line"}))
         for i in range(len(short)):
             colour = SHORTFALL_COLOURS[i % len(SHORTFALL_COLOURS)]
             markers.add_series(block.series(
                 2 + i, y2_axis=True, line={"none": True},
                 marker={"type": SHORTFALL_MARKERS[i % len(SHORTFALL_MARKERS)], "size": 8,
                         "fill": {"color": colour}, "border": {"color": colour}}))
-        markers.set_y2_axis({"name": "shortfall (commodity units)", "num_format": "#,##0",
+        markers.set_y2_axis({"name": (f"shortfall ({plan.commodities[short[0]].unit})"
+                                      if one_unit else "shortfall (% of each commodity's "
+                                      "demand)"),
+                             "num_format": "#,##0" if one_unit else "0.0%",
                              "num_font": _axis_font(), "min": 0})
         chart.combine(markers)
     chart.set_title(_title(f"Cost and shortfall of each scenario against {reference}"))
-    chart.set_y_axis({"name": f"cost against {reference} ({unit})", "num_format": "#,##0",
+    chart.set_y_axis({"name": f"cost against {reference} ({unit})", "num_format": COUNT,
                       "num_font": _axis_font()})
     chart.set_x_axis({"num_font": {"size": 8, "rotation": -30}, "label_position": "low"})
     layout.place(chart, legend="bottom")
@@ -416,7 +464,7 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
                                           border={"none": True}))
         chart.set_title(_title(f"{k}: supply gained and lost by processing country, against "
                                f"{reference}"))
-        chart.set_y_axis({"name": f"{commodity.unit} over the horizon", "num_format": "#,##0",
+        chart.set_y_axis({"name": f"{commodity.unit} over the horizon", "num_format": COUNT,
                           "num_font": _axis_font()})
         chart.set_x_axis({"num_font": {"size": 8, "rotation": -30}, "label_position": "low"})
         layout.place(chart)
@@ -439,16 +487,16 @@ def _stock_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanResu
     workbook = book.workbook
     found = stock_against_target(result, plan)
     if found:
-        layout.section(f"Stock against target, {reference_scenario(plan)} scenario")
+        layout.section(f"Stock against target, {reference_label(plan)} scenario")
     for k, g, table in found:
         unit = plan.commodities[k].unit
         block = data.block(f"Stock of {k} in {g} ({unit}, end of period)", table, "period")
-        chart = _straight(workbook.add_chart({"type": "line"}))
+        chart = straight_lines(workbook.add_chart({"type": "line"}))
         chart.add_series(block.series(1, line={"width": 2.25, "color": COST_COLOUR}))
         chart.add_series(block.series(2, line={"dash_type": "dash", "width": 1.5,
                                                "color": "#C00000"}))
         chart.set_title(_title(f"{k} in {g}: stock against target"))
-        chart.set_y_axis({"name": unit, "num_format": "#,##0", "num_font": _axis_font(),
+        chart.set_y_axis({"name": unit, "num_format": COUNT, "num_font": _axis_font(),
                           "min": 0})
         chart.set_x_axis({"name": "end of period", "num_font": _axis_font()})
         layout.place(chart, legend="bottom")
@@ -475,7 +523,7 @@ def _tradeoff_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
         table.columns = [f"objective ({unit})"]
         block = data.block(f"Trade-off of {limit}: objective ({unit}) per max_share", table,
                            "max_share")
-        chart = _straight(workbook.add_chart({"type": "scatter",
+        chart = straight_lines(workbook.add_chart({"type": "scatter",
                                               "subtype": "straight_with_markers"}))
         chart.add_series(block.series(1, line={"color": COST_COLOUR, "width": 2},
                                       marker={"type": "circle", "size": 6,
@@ -494,7 +542,7 @@ def _tradeoff_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
         values = table.iloc[:, 0]
         y_min, y_max, step = near_data(float(values.min()), float(values.max()))
         chart.set_y_axis({"name": f"objective ({unit})",
-                          "num_format": "#,##0" if step >= 1 else "#,##0.0##",
+                          "num_format": COUNT if step >= 1 else "#,##0.0##",
                           "min": y_min, "max": y_max, "major_unit": step,
                           "num_font": _axis_font()})
         layout.place(chart, legend="none")
@@ -505,7 +553,7 @@ def add_charts(book: Any, result: PlanResult, plan: PlanData) -> int:
     charts_ws = book.sheet("Charts")
     data_ws = book.sheet("Chart data")
     data_ws.set_column(0, 0, 20)
-    data_ws.set_column(1, 40, 13, book.fmt("#,##0.###"))
+    data_ws.set_column(1, 40, 13, book.fmt(QUANTITY))
     scenario = reference_scenario(plan)
     charts_ws.write_string(0, 0, f"Charts of the plan: the {scenario} scenario, and each "
                            f"scenario against {scenario} (numbers on the Chart data sheet)",

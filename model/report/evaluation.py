@@ -13,6 +13,7 @@ from model.domain.data import PlanData
 from model.report.book import (
     HEADER,
     MONEY,
+    PRICE,
     SECTION,
     SHARE,
     Book,
@@ -47,8 +48,10 @@ def summary_items(evaluation: Evaluation, money: str) -> list[tuple[str, Any, st
     """(item, value, unit, note) of the evaluation."""
     mean, sd, low, high = evaluation.cost_interval
     items = [
-        ("fresh futures", len(evaluation.futures), "", "drawn from the Events sheet (seed in "
-         "Settings), each played with the plan"),
+        ("fresh futures", evaluation.count, "", "drawn from the Events sheet (seed in "
+         "Settings), each played with the plan"
+         + ("" if len(evaluation.futures) >= evaluation.count else
+            f"; the first {len(evaluation.futures):,} are listed one per row")),
         ("with a plan", len(evaluation.costs), "", "futures the plan could be completed in"),
         ("expected cost", mean, money, "mean cost of the fresh futures (present value)"),
         ("95% interval: low", low, money, "confidence interval of the expected cost"),
@@ -61,17 +64,16 @@ def summary_items(evaluation: Evaluation, money: str) -> list[tuple[str, Any, st
         ("optimism", evaluation.optimism, money, "out-of-sample minus in-sample expected "
          "cost: how much planning on a sample flatters the plan"),
     ]
-    bound = evaluation.lower_bound
-    if bound is not None:
-        b_mean, _, b_low, _ = bound
+    found = evaluation.bound_estimate_gap()
+    if found is not None:
+        bound, _estimate, gap, why = found
+        b_mean = evaluation.lower_bound[0]
         items += [
-            ("lower bound (mean)", b_mean, money, f"mean optimum of {len(evaluation.replications)}"
-             " replications on fresh samples: the true optimum is at least this, on average"),
-            ("lower bound (97.5%)", b_low, money, "one-sided: the true optimal objective is "
-             "above this with 97.5% confidence (Mak, Morton and Wood 1999)"),
-            ("gap estimate", evaluation.objective_estimate - b_mean, money,
-             "objective out of sample minus the lower bound: how far the plan may be from the "
-             "best possible"),
+            ("lower bound (97.5%)", bound, money, "one-sided: the true optimal objective is "
+             f"above this with 97.5% confidence, from {len(evaluation.replications)} "
+             "replications on fresh samples (Mak, Morton and Wood 1999)"),
+            ("replications' mean optimum", b_mean, money, "the bound's point estimate"),
+            ("gap estimate", gap, money, f"objective estimate minus the 97.5% lower bound: {why}"),
         ]
     items.append(("futures per second", round(evaluation.solves_per_second, 1), "",
                   "on all the workers"))
@@ -99,7 +101,7 @@ def add_evaluation(book: Book, evaluation: Evaluation, plan: PlanData) -> None:
         ws.set_column(column, column, width)
     grid = Grid()
     header, section = book.fmt(**HEADER), book.fmt(**SECTION)
-    grid.put(0, 0, f"How the plan does in {len(evaluation.futures):,} fresh futures", section)
+    grid.put(0, 0, f"How the plan does in {evaluation.count:,} fresh futures", section)
     for c, text in enumerate(("item", "value", "unit", "note")):
         grid.put(1, c, text, header)
     row = 2
@@ -126,7 +128,7 @@ def add_evaluation(book: Book, evaluation: Evaluation, plan: PlanData) -> None:
     row += 1
     costs = evaluation.costs
     chart_top = row
-    if costs:
+    if len(costs):
         table, scale = histogram(costs)
         grid.put(row, 5, f"cost of a future ({scale}{money}, bin centre)", header)
         grid.put(row, 6, "futures", header)
@@ -141,7 +143,7 @@ def add_evaluation(book: Book, evaluation: Evaluation, plan: PlanData) -> None:
         chart.set_title({"name": "Cost of the plan in fresh futures",
                          "name_font": {"size": 11, "bold": True}})
         chart.set_x_axis({"name": f"cost of a future ({scale}{money}, present value)",
-                          "num_format": "#,##0.00", "num_font": {"rotation": -45}})
+                          "num_format": PRICE, "num_font": {"rotation": -45}})
         chart.set_y_axis({"name": "futures", "num_format": "0"})
         chart.set_legend({"none": True})
         chart.set_size({"width": 620, "height": 300})

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model.domain.data import PlanData
@@ -40,10 +41,12 @@ from model.report.book import (
     write_rows,
     write_table,
 )
-from model.report.charts import add_charts, plan_grid, reference_scenario
+from model.report.charts import add_charts, plan_grid, reference_label, reference_scenario
 from model.results.extract import PlanResult
+from model.results.money import below_target, binding_budgets, binding_obligations
 from model.results.scenario_compare import compare_scenarios
 from model.results.tables import (
+    BUDGETS,
     CONCENTRATION,
     FIRST_ORDERS,
     INPUTS,
@@ -61,8 +64,9 @@ from model.results.tables import (
     TRADEOFF,
     TRANSFERS,
     OutTable,
+    scenarios_table,
 )
-from model.solver.solve import solver_version
+from model.solver.solve import SolveStatus, solver_version
 
 Progress = Callable[[str], None]
 PROGRESS_ROWS = 100_000
@@ -84,7 +88,8 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
     run facts the output contract asks for (the Run sheet has them all)."""
     money = plan.settings.currency
     items: list[tuple[str, Any, str, str]] = [
-        ("status", result.status, "", "optimal, or time_limit (best plan found in time)"),
+        ("status", result.status, "", "optimal, time_limit (best plan found in time), or "
+         "rounded (a MIP's LP relaxation rounded up: feasible, not optimal)"),
         ("objective", result.objective, money,
          "(1 - risk_weight) x expected_cost + risk_weight x cvar"),
         ("expected_cost", result.expected_cost, money,
@@ -92,12 +97,15 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
         ("cvar", result.cvar, money,
          f"mean cost of the worst {100 * (1 - plan.settings.cvar_level):g}% of outcomes"),
     ]
-    if result.status == "time_limit" and result.mip_bound is None:
+    if result.status == SolveStatus.TIME_LIMIT and result.mip_bound is None:
         items.append(("gap", result.gap, "", "relative distance to the best possible plan "
                       "when the time limit stopped the solver (blank: unknown)"))
     items += mip_items(result, plan)
-    items.append(("total_shortfall", result.total_shortfall, "units",
-                  "expected unmet demand, all commodities"))
+    units = sorted({c.unit for c in plan.commodities.values()})
+    items.append(("total_shortfall", result.total_shortfall, units[0] if len(units) == 1 else "",
+                  "expected unmet demand, all commodities" if result.total_shortfall is not
+                  None else f"blank: the commodities come in different units ({', '.join(units)})"
+                  "; see the shortfall of each commodity below"))
     for k, value in result.shortfall_by_commodity.items():
         items.append((f"shortfall: {k}", value, plan.commodities[k].unit,
                       "expected unmet demand"))
@@ -110,6 +118,10 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
                       ("vss", "value of planning for the scenarios instead of their average")):
         items.append((key, result.extras.get(key), money, result.extras.get(f"{key}_text",
                                                                               note)))
+    insurance = _largest_insurance(result)
+    if insurance is not None:
+        items.append(("largest stockpile insurance", insurance.insurance_value, money,
+                      f"{insurance.name}: {insurance.finding} (all on the Sensitivity sheet)"))
     for part in COST_PARTS:
         if part in ("contract_deficiency", "make_up_credit", "option_fee") and \
                 not plan.contracts:
@@ -279,23 +291,47 @@ def _plural(basis: str, period_length: str) -> str:
     return "windows"
 
 
+def _largest_insurance(result: PlanResult) -> Any:
+    """The Sensitivity row of the stockpile worth most as insurance (None without one)."""
+    table = result.sensitivity
+    if table is None or "insurance_value" not in table.columns:
+        return None
+    rows = table[table["kind"] == "insurance value of a stockpile"]
+    values = pd.to_numeric(rows["insurance_value"], errors="coerce")
+    if not values.notna().any():
+        return None
+    return rows.loc[values.idxmax()]
+
+
 def binding_limits(result: PlanResult, plan: PlanData) -> pd.DataFrame:
-    """Per binding limit: what one point more is worth (summed over its windows and
-    scenarios), in how many of its windows it binds, and how many it has; most costly first."""
+    """Per binding limit: the cost of one more point (the limit's share 0.01 tighter in every
+    window, re-solved; blank where it was not measured), the duals' rate (summed over its
+    windows and scenarios), in how many of its windows it binds and how many it has; most
+    costly first."""
     table = result.concentration
+    columns = ["cost", "rate", "method", "binding", "windows", "basis"]
     if not len(table):
-        return pd.DataFrame(columns=["worth", "binding", "windows", "basis"])
+        return pd.DataFrame(columns=columns)
     flags = table["binding"].astype(bool)
     grouped = table.assign(flag=flags).groupby("limit", sort=False)
     summary = pd.DataFrame({
-        "worth": grouped["marginal_cost_per_point"].sum(),
+        "rate": grouped["marginal_cost_per_point"].sum(),
         "binding": table[flags].groupby("limit", sort=False)["period"].nunique(),
         "windows": grouped["period"].nunique(),
         "basis": grouped["basis"].first()})
     summary = summary[summary["binding"].fillna(0) > 0]
     summary["binding"] = summary["binding"].astype(int)
     summary["windows"] = summary["windows"].astype(int)
-    return summary.sort_values("worth", ascending=False, kind="stable")
+    points = result.extras.get("limits")
+    if points is not None and len(points):
+        points = points.set_index("limit")
+        summary["cost"] = points["cost_of_one_more_point"].reindex(summary.index).astype(float)
+        summary["method"] = points["method"].reindex(summary.index).fillna("not measured")
+    else:
+        summary["cost"] = np.nan
+        summary["method"] = "not measured"
+    key = summary["cost"].fillna(summary["rate"])
+    return summary.iloc[np.argsort(-key.to_numpy(), kind="stable")][columns]
 
 
 def _side_blocks(book: Book, grid: Grid, result: PlanResult, plan: PlanData,
@@ -337,10 +373,17 @@ def _side_blocks(book: Book, grid: Grid, result: PlanResult, plan: PlanData,
     period_length = plan.settings.calendar.period_length
     records = [[(limit, None),
                 (f"{r.binding:,} of {r.windows:,} {_plural(r.basis, period_length)}"
-                 if r.windows > 1 else "the whole window", None), (r.worth, MONEY)]
+                 if r.windows > 1 else "the whole window", None),
+                (None if pd.isna(r.cost) else r.cost, MONEY), (r.rate, MONEY),
+                ("" if r.method.startswith(("re-solve", "basis")) else r.method, None)]
                for limit, r in binding_limits(result, plan).head(10).iterrows()]
-    table(["limit", "binds in", f"worth of 1 point more share ({money})"],
+    table(["limit", "binds in", f"cost of one more point ({money}, share 1% tighter, "
+           "re-solved)", f"dual's rate ({money} per 1%)", "note"],
           records or [[("no concentration limit binds", None)]])
+    for title, headers, records in money_blocks(result, plan):
+        grid.put(row, first_col, title, section)
+        row += 1
+        table(headers, records)
     reference = reference_scenario(plan)
     grid.put(row, first_col, "Scenarios (details on the Scenario comparison sheet)", section)
     row += 1
@@ -351,6 +394,54 @@ def _side_blocks(book: Book, grid: Grid, result: PlanResult, plan: PlanData,
           [[(r.scenario, None), (r.probability, SHARE), (r.cost, MONEY),
             (r.shortfall, QUANTITY)] + ([(r.cost - base, MONEY)] if many else [])
            for r in result.scenarios.itertuples(index=False)])
+
+
+SHOWN_BELOW_TARGET = 40  # periods below target listed on the Summary (the rest: Stockpile)
+Block = tuple[str, list[str], list[list[tuple[Any, str | None]]]]
+
+
+def _scope(commodity: str, region: str) -> str:
+    """`LNG into Japan`, `all commodities into all regions`."""
+    return (f"{'all commodities' if commodity == '*' else commodity} into "
+            f"{'all regions' if region == '*' else region}")
+
+
+def money_blocks(result: PlanResult, plan: PlanData) -> list[Block]:
+    """(title, headers, records) of the Summary blocks of docs/model.md section 15: the
+    obligations that bind, with the rate of one more unit (a dual), and every period a stock
+    sits below its soft target, with the days of cover."""
+    money = plan.settings.currency
+    period_length = plan.settings.calendar.period_length
+    blocks: list[Block] = []
+    floors = binding_obligations(result.floors)
+    if len(floors):
+        blocks.append((
+            "Obligations that bind (Stockpiles min_stock / min_days)",
+            ["stockpile", "binds in", f"cost of 1 unit more, a rate ({money}/unit)"],
+            [[(f"{r.commodity} in {r.region} (row {r.row})", None),
+              (f"{r.binding:,} of {r.periods:,} {period_length}s", None), (r.rate, MONEY)]
+             for r in floors.itertuples(index=False)]))
+    budgets = binding_budgets(result.budgets)
+    if len(budgets):
+        blocks.append((
+            "Budgets that bind (Budgets sheet)",
+            ["budget", "binds on", f"saving of 1 {money} more, a rate ({money}/{money})"],
+            [[(f"row {r.row}: {r.year}, {_scope(r.commodity, r.region)}", None),
+              (f"{r.binding:,} of {r.paths:,} scenario paths" if r.paths > 1 else
+               "its only path", None), (r.saving_per_unit, "0.0000")]
+             for r in budgets.itertuples(index=False)]))
+    low = below_target(result.stockpile)
+    title = "Stock below its target" + (
+        "" if len(low) <= SHOWN_BELOW_TARGET else
+        f" (the first {SHOWN_BELOW_TARGET} of {len(low)} periods; all on the Stockpile sheet)")
+    blocks.append((title, ["commodity", "region", "period", "scenarios", "lowest stock (units)",
+                           "target (units)", "days of cover"],
+                   [[(r.commodity, None), (r.region, None), (r.period, None),
+                     (r.scenarios, None), (r.closing, QUANTITY), (r.target, QUANTITY),
+                     (r.days_of_cover, "0.0")]
+                    for r in low.head(SHOWN_BELOW_TARGET).itertuples(index=False)]
+                   or [[("no stock sits below its target", None)]]))
+    return blocks
 
 
 def _write_run(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
@@ -387,7 +478,7 @@ def _write_plan_grid(book: Book, ws: Any, result: PlanResult, plan: PlanData) ->
         note = (f" The plan has {len(labels):,} periods, more than Excel has columns, so the "
                 "grid is written with one row per route and period.")
     fit_to_page_width(ws)
-    ws.write_string(len(grid) + 2, 0, f"Orders of the {reference_scenario(plan)} scenario, by "
+    ws.write_string(len(grid) + 2, 0, f"Orders of the {reference_label(plan)} scenario, by "
                     "the period they are placed in (quantities in each commodity's unit)."
                     + note, book.fmt(italic=True))
 
@@ -410,11 +501,13 @@ def detail_tables(result: PlanResult, plan: PlanData) -> list[tuple[OutTable, pd
         (FIRST_ORDERS, result.first_period_orders),
         (ORDERS, result.orders), (STOCKPILE, result.stockpile),
         (CONCENTRATION, result.concentration), (PRICES, result.prices),
-        (SCENARIOS, result.scenarios),
+        (scenarios_table({k: c.unit for k, c in plan.commodities.items()}),
+         result.scenarios),
         (INVESTMENTS, result.investments if plan.projects else None),
         (TRANSFERS, result.transfers if plan.transfers else None),
         (PIPELINE, result.pipeline if plan.pipeline else None),
         (TRADEOFF, result.tradeoff), (SENSITIVITY, result.sensitivity),
+        (BUDGETS, result.budgets),
     ]
     return [(spec, table) for spec, table in found if table is not None]
 
@@ -466,7 +559,7 @@ def fill_plan(book: Book, result: PlanResult, plan: PlanData, notes: Iterable[st
         if spec.name in side_files:
             ws.write_string(count + 1, 0, f"The first {count:,} of {len(table):,} rows; all of "
                             f"them are in {side_files[spec.name]}", book.fmt(italic=True))
-        if spec is SCENARIOS:
+        if spec.name == SCENARIOS.name:
             write_scenario_comparison(book, book.sheet("Scenario comparison"), result, plan)
     run = book.sheet("Run")
     if result.extras.get("evaluation") is not None:
@@ -519,8 +612,8 @@ def write_scenario_comparison(book: Book, ws: Any, result: PlanResult, plan: Pla
         ws.set_column(c, c, max(header_width(spec.columns[c].header(currency),
                                              spec.columns[c].width)
                                 for spec in specs if c < len(spec.columns)))
-    ws.write_string(0, 0, f"Each scenario against {reference}: a change is the scenario's "
-                    f"figure minus {reference}'s (charts on the Charts sheet)", title)
+    ws.write_string(0, 0, f"Each scenario against {reference_label(plan)}: a change is the "
+                    f"scenario's figure minus {reference}'s (charts on the Charts sheet)", title)
     section = book.fmt(**SECTION)
     plain = book.fmt(italic=True)
     row = 2

@@ -177,7 +177,8 @@ def _rows(inputs: pd.DataFrame) -> dict[tuple[str, str, int], tuple[int | None, 
 
 def inputs_changed(old: PlanBook, new: PlanBook) -> pd.DataFrame:
     """Input cells that differ: rows matched by (sheet, key), cells by column; a row only in
-    one plan shows each of its cells with the other side blank."""
+    one plan shows each of its cells with the other side blank. Sheets without a key are
+    matched by content (`_keyless_changes`)."""
     if old.inputs is None or new.inputs is None:
         records = []
         for item in SUMMARY_FACTS:
@@ -187,8 +188,14 @@ def inputs_changed(old: PlanBook, new: PlanBook) -> pd.DataFrame:
         return INPUTS_CHANGED.frame(records)
     before, after = _rows(old.inputs), _rows(new.inputs)
     records = []
+    keyless = {key[0] for key in list(before) + list(after) if _keyless(key[1])}
+    for sheet in dict.fromkeys(sorted(keyless)):
+        records += _keyless_changes(sheet, [v for k, v in before.items() if k[0] == sheet],
+                                    [v for k, v in after.items() if k[0] == sheet])
     for key in list(before) + [k for k in after if k not in before]:
         sheet, name, _ = key
+        if sheet in keyless:
+            continue
         old_row, old_cells = before.get(key, (None, {}))
         new_row, new_cells = after.get(key, (None, {}))
         for column in list(old_cells) + [c for c in new_cells if c not in old_cells]:
@@ -196,6 +203,48 @@ def inputs_changed(old: PlanBook, new: PlanBook) -> pd.DataFrame:
             if not same_value(a, b):
                 records.append((sheet, old_row, new_row, name, column, a, b))
     return INPUTS_CHANGED.frame(records)
+
+
+def _keyless(key: str) -> bool:
+    """Whether a row key is a row number (`row 7`: a sheet without key columns)."""
+    return key.startswith("row ") and key[4:].isdigit()
+
+
+def _keyless_changes(sheet: str, old_rows: list[tuple[int | None, dict[str, str]]],
+                     new_rows: list[tuple[int | None, dict[str, str]]]) -> list[tuple]:
+    """Rows of a sheet without a key, matched by content (a longest common subsequence of
+    whole rows, so an inserted or deleted row leaves the rows after it matched): equal rows
+    are unchanged; a row only in the old plan is listed once as deleted, one only in the new
+    as inserted; rows replaced one for one are compared cell by cell."""
+    import difflib
+
+    def content(cells: dict[str, str]) -> tuple:
+        return tuple(sorted((c, v) for c, v in cells.items() if v != ""))
+
+    def whole(cells: dict[str, str]) -> str:
+        return "; ".join(f"{c}={v}" for c, v in cells.items() if v != "")
+
+    a, b = [content(c) for _, c in old_rows], [content(c) for _, c in new_rows]
+    records = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        pairs = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+        for offset in range(pairs):
+            (old_row, old_cells), (new_row, new_cells) = old_rows[i1 + offset], \
+                new_rows[j1 + offset]
+            for column in list(old_cells) + [c for c in new_cells if c not in old_cells]:
+                x, y = old_cells.get(column, ""), new_cells.get(column, "")
+                if not same_value(x, y):
+                    records.append((sheet, old_row, new_row, f"row {new_row}", column, x, y))
+        for old_row, cells in old_rows[i1 + pairs:i2]:
+            records.append((sheet, old_row, None, "row deleted", "(whole row)", whole(cells),
+                            ""))
+        for new_row, cells in new_rows[j1 + pairs:j2]:
+            records.append((sheet, None, new_row, "row inserted", "(whole row)", "",
+                            whole(cells)))
+    return records
 
 
 # --------------------------------------------------------------------------- results
@@ -254,25 +303,34 @@ def _limits(book: PlanBook) -> pd.DataFrame | None:
     if table is None or not {"limit", "binding", "marginal_cost_per_point"} <= set(table.columns):
         return None
     flags = table["binding"].map(lambda v: v is True or str(v).strip().lower() in ("true", "1"))
-    worth = pd.to_numeric(table["marginal_cost_per_point"], errors="coerce").fillna(0.0)
-    return (pd.DataFrame({"limit": table["limit"].map(_text), "binding": flags, "worth": worth})
-            .groupby("limit", sort=False).agg(binding=("binding", "any"), worth=("worth", "sum")))
+    worth = pd.to_numeric(table["marginal_cost_per_point"], errors="coerce")
+    frame = pd.DataFrame({"limit": table["limit"].map(_text), "binding": flags, "worth": worth})
+    grouped = frame.groupby("limit", sort=False)
+    # A rate that was not measured stays blank (min_count): never a 0.
+    return pd.DataFrame({"binding": grouped["binding"].any(),
+                         "worth": grouped["worth"].sum(min_count=1)})
+
+
+def _measured(value: Any) -> float | None:
+    """A number, or None where it is blank (not measured)."""
+    return None if value is None or value != value else float(value)
 
 
 def binding_limits(old: PlanBook, new: PlanBook) -> pd.DataFrame:
-    """Each limit of either plan: what one point is worth in each (summed over windows and
-    scenarios) and whether it binds; the costliest first."""
+    """Each limit of either plan: the dual's rate per point in each (summed over windows and
+    scenarios) and whether it binds; the costliest first. A figure not in a plan, or not
+    measured, is blank, and so is its change."""
     a, b = _limits(old), _limits(new)
     if a is None or b is None:
         return BINDING_LIMITS.frame([])
     records = []
     for limit in list(a.index) + [name for name in b.index if name not in a.index]:
-        x = float(a["worth"].get(limit, 0.0)) if limit in a.index else None
-        y = float(b["worth"].get(limit, 0.0)) if limit in b.index else None
-        records.append((limit, x, y, (y or 0.0) - (x or 0.0),
-                        ("yes" if a.loc[limit, "binding"] else "no") if x is not None
+        x = _measured(a["worth"].get(limit)) if limit in a.index else None
+        y = _measured(b["worth"].get(limit)) if limit in b.index else None
+        records.append((limit, x, y, y - x if x is not None and y is not None else None,
+                        ("yes" if a.loc[limit, "binding"] else "no") if limit in a.index
                         else "not in plan",
-                        ("yes" if b.loc[limit, "binding"] else "no") if y is not None
+                        ("yes" if b.loc[limit, "binding"] else "no") if limit in b.index
                         else "not in plan"))
     table = BINDING_LIMITS.frame(records)
     order = table[["new_worth", "old_worth"]].fillna(0.0).max(axis=1)
@@ -369,7 +427,7 @@ def default_comparison_path(old: Path, new: Path) -> Path:
 
 
 def compare_plans(old: Path, new: Path, output: Path | None = None,
-                  progress: Progress | None = None) -> Path:
+                  progress: Progress | None = None, force: bool = False) -> Path:
     """Read two plan workbooks and write their comparison; returns where it went."""
     say: Progress = progress or (lambda _: None)
     old, new = Path(old), Path(new)
@@ -378,8 +436,10 @@ def compare_plans(old: Path, new: Path, output: Path | None = None,
         if output.exists() and plan.exists() and same_file(plan, output):
             raise UsageError(f"the comparison would overwrite the plan {plan}; choose another "
                              "--output")
-    for note in check_output_target(output):
+    for note in check_output_target(output, force):
         say(f"  warning: {note}")
+    if output.is_symlink():  # allowed by --force: write the file it points to
+        output = output.resolve()
     say(f"reading {old}")
     before = read_plan_book(old)
     say(f"reading {new}")

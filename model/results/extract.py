@@ -16,6 +16,7 @@ import pandas as pd
 from model.formulation import BuiltModel
 from model.formulation.costs import COST_PARTS, ONCE, CostTerms
 from model.formulation.index import ModelIndex
+from model.results.money import budget_table, floor_table
 from model.results.tables import (
     CONCENTRATION,
     FIRST_ORDERS,
@@ -28,7 +29,7 @@ from model.results.tables import (
     TRANSFERS,
 )
 from model.solver.handoff import CompiledLP
-from model.solver.solve import Solution
+from model.solver.solve import Solution, SolveStatus
 
 QUANTITY_EPSILON = 1e-9
 
@@ -37,12 +38,12 @@ QUANTITY_EPSILON = 1e-9
 class PlanResult:
     """Everything the plan workbook shows, as figures and tables."""
 
-    status: str
+    status: SolveStatus
     objective: float | None
     expected_cost: float
     cvar: float
     cost_parts: dict[str, float]
-    total_shortfall: float
+    total_shortfall: float | None  # None when the commodities' units differ
     shortfall_by_commodity: dict[str, float]
     end_shortfall_by_commodity: dict[str, float]
     orders: pd.DataFrame
@@ -69,19 +70,30 @@ class PlanResult:
     mip_gap: float | None = None
     mip_seconds: float | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    floors: pd.DataFrame | None = None     # stock-floor rows with their duals (model.md 15.2)
+    budgets: pd.DataFrame | None = None    # budget rows: spend and duals (model.md 15.3)
 
 
-def cvar_of(costs: list[float], probabilities: list[float], beta: float) -> float:
+def cvar_of(costs, probabilities, beta: float) -> float:
     """CVaR_beta = min_zeta zeta + sum_w p_w max(0, Cost_w - zeta) / (1 - beta).
 
-    The minimum lies at one of the scenario costs, so it is found by trying each.
+    For a discrete distribution the minimum is the probability-weighted mean of the worst
+    costs that make up a tail of mass 1 - beta (the last one counted in part): found by one
+    sort, so that millions of costs (out-of-sample futures) take O(n log n) time and O(n)
+    memory.
     """
-    if not costs:
-        return 0.0
     c = np.asarray(costs, dtype=float)
+    if c.size == 0:
+        return 0.0
     p = np.asarray(probabilities, dtype=float)
-    tails = np.maximum(0.0, c[None, :] - c[:, None]) @ p
-    return float((c + tails / (1.0 - beta)).min())
+    order = np.argsort(-c, kind="stable")
+    c, p = c[order], p[order]
+    tail = 1.0 - beta
+    if tail <= 0.0:
+        return float(c[0])
+    before = np.concatenate(([0.0], np.cumsum(p)[:-1]))
+    weight = np.clip(tail - before, 0.0, p)
+    return float(c @ weight / tail)
 
 
 class SolvedPlan:
@@ -147,16 +159,19 @@ def extract(built: BuiltModel, lp: CompiledLP, solution: Solution) -> PlanResult
     end_short = stock.end_shortfall_by_scenario()
     scenarios = SCENARIOS.frame(
         scenario=list(tree.scenario_names), probability=probabilities, cost=costs,
-        shortfall=shortfall.sum(axis=1),
+        shortfall=shortfall.sum(axis=1) if same_unit(plan) else np.nan,
         **{part: parts[:, i] for i, part in enumerate(COST_PARTS)})
-    orders = _orders(solved)
     commodities = list(plan.commodities)
+    scenarios = scenarios.assign(**{f"shortfall: {k}": shortfall[:, i]
+                                    for i, k in enumerate(commodities)})
+    orders = _orders(solved)
     return PlanResult(
         status=solution.status, objective=solution.objective,
         expected_cost=float(costs @ probabilities),
         cvar=cvar_of(costs.tolist(), probabilities.tolist(), plan.settings.cvar_level),
         cost_parts={part: float(parts[:, i] @ probabilities) for i, part in enumerate(COST_PARTS)},
-        total_shortfall=float(shortfall.sum(axis=1) @ probabilities),
+        total_shortfall=(float(shortfall.sum(axis=1) @ probabilities) if same_unit(plan)
+                         else None),
         shortfall_by_commodity={k: float(shortfall[:, i] @ probabilities)
                                 for i, k in enumerate(commodities)},
         end_shortfall_by_commodity={k: float(end_short[:, i] @ probabilities)
@@ -168,8 +183,14 @@ def extract(built: BuiltModel, lp: CompiledLP, solution: Solution) -> PlanResult
         model_size=(lp.num_cols, lp.num_rows, lp.num_nonzeros), tree_nodes=len(tree.nodes),
         highs_status=solution.highs_status, gap=solution.gap,
         max_residual=solution.max_residual, method=solution.method, tried=solution.tried,
-        has_basis=solution.has_basis, mip_bound=solution.mip_bound, mip_gap=solution.mip_gap,
-        mip_seconds=solution.mip_seconds)
+        has_basis=solution.has_basis, floors=floor_table(solved),
+        budgets=budget_table(solved) if plan.budgets else None, mip_bound=solution.mip_bound,
+        mip_gap=solution.mip_gap, mip_seconds=solution.mip_seconds)
+
+
+def same_unit(plan) -> bool:
+    """Whether every commodity shares one unit (so that shortfalls may be added)."""
+    return len({c.unit for c in plan.commodities.values()}) <= 1
 
 
 def relevant_pairs(ix: ModelIndex) -> list[tuple[str, str]]:
@@ -260,30 +281,28 @@ class _Stock:
         self.pipeline = np.zeros(shape)
         for (k, g, n), value in ix.pipeline.items():
             self.pipeline[pair_of[(k, g)], n] = value
-        ancestors = np.array([[tree.ancestor(n, t) if t <= node.t else -1
-                               for t in range(1, plan.settings.periods + 1)]
-                              for n, node in enumerate(tree.nodes)], dtype=np.int64).reshape(
-            n_nodes, plan.settings.periods)
-        periods = np.asarray(ix.periods_of_node, dtype=np.int64)
+        sent_from: dict[int, np.ndarray] = {}  # lead -> the node each arrival left from
+
+        def departures(lead: int) -> tuple[np.ndarray, np.ndarray]:
+            if lead not in sent_from:
+                sent_from[lead] = tree.sent_from_all(lead)
+            ok = np.flatnonzero(sent_from[lead] >= 0)
+            return ok, sent_from[lead][ok]
+
         matrix, route_of = _order_matrix(solved)
         self.arrivals = self.pipeline.copy()
         for (k, g), routes in ix.arrivals.items():
             for r, lead in routes:
-                placed = periods - lead
-                ok = placed >= 1
-                source = ancestors[np.flatnonzero(ok), placed[ok] - 1]
-                self.arrivals[pair_of[(k, g)], np.flatnonzero(ok)] += matrix[route_of[r], source]
+                ok, source = departures(lead)
+                self.arrivals[pair_of[(k, g)], ok] += matrix[route_of[r], source]
         flows = solved.values("transfer").reshape(len(plan.transfers), n_nodes) \
             if plan.transfers else np.zeros((0, n_nodes))
         self.moved_in = np.zeros(shape)
         self.moved_out = np.zeros(shape)
         for f, lane in enumerate(plan.transfers):
             self.moved_out[pair_of[(lane.commodity, lane.from_region)]] += flows[f]
-            placed = periods - lane.lead_periods
-            ok = placed >= 1
-            source = ancestors[np.flatnonzero(ok), placed[ok] - 1]
-            self.moved_in[pair_of[(lane.commodity, lane.to_region)], np.flatnonzero(ok)] += \
-                flows[f, source]
+            ok, source = departures(lane.lead_periods)
+            self.moved_in[pair_of[(lane.commodity, lane.to_region)], ok] += flows[f, source]
         self.pair_of = pair_of
         self.paths = np.asarray(tree.node_of, dtype=np.int64)
 
@@ -291,7 +310,7 @@ class _Stock:
         """Unmet demand per (scenario, commodity), summed over regions and periods."""
         ix = self.ix
         commodities = {k: i for i, k in enumerate(ix.plan.commodities)}
-        along = self.unmet[:, self.paths].sum(axis=2)          # (pairs, W)
+        along = self.ix.tree.along_paths(self.unmet)           # (pairs, W)
         result = np.zeros((self.paths.shape[0], len(commodities)))
         for (k, _g), i in self.pair_of.items():
             result[:, commodities[k]] += along[i]
@@ -371,10 +390,51 @@ def _prices(solved: SolvedPlan) -> pd.DataFrame:
         method="dual (not checked)", note="")
 
 
+def worth_per_point(dual: float, scope_supply: float) -> float:
+    """What one percentage point of a concentration limit's share is worth on one row (money):
+    0.01 * |mu| * S, mu the row's dual and S the supply in its scope (docs/model.md, (8))."""
+    return 0.01 * abs(dual) * scope_supply
+
+
+def concentration_windows(ix: ModelIndex) -> list[tuple[tuple, list[int]]]:
+    """The Concentration sheet's windows in sheet order: (limit, commodity, value, scope) and
+    the concentration rows (positions in `ix.concentration`) of that window, one per bound.
+    Each window is one sheet row per scenario sharing it (`ix.concentration[i].scenarios`)."""
+    merged: dict[tuple, list[int]] = {}
+    for i, row in enumerate(ix.concentration):
+        merged.setdefault((row.limit, row.commodity, row.value, row.scope), []).append(i)
+    return list(merged.items())
+
+
+def row_binds(dual: float, slack: float, total: float) -> bool:
+    """A concentration row binds when its dual is not 0 or its share sits at the bound."""
+    return abs(dual) > 1e-9 or (total > QUANTITY_EPSILON and slack <= 1e-7 * max(1.0, total))
+
+
+def concentration_binding(solved: SolvedPlan) -> np.ndarray:
+    """Whether each concentration row binds (`row_binds`), in the rows' order."""
+    ix = solved.ix
+    order_col = {key: i for i, key in enumerate(ix.order_keys)}
+    x = solved.values("order")
+    totals = solved.values("scope_supply")
+    duals = solved.duals("concentration")
+    flags = np.zeros(len(ix.concentration), dtype=bool)
+    for i, row in enumerate(ix.concentration):
+        limit = ix.plan.limits[row.limit]
+        has = float(sum(x[order_col[key]] for key in row.has_orders))
+        total = float(totals[row.scope]) if totals.size else 0.0
+        share = limit.max_share if row.bound == "max" else limit.min_share
+        dual = float(duals[i]) if duals.size else 0.0
+        slack = share * total - has if row.bound == "max" else has - share * total
+        flags[i] = row_binds(dual, slack, total)
+    return flags
+
+
 def _concentration(solved: SolvedPlan) -> pd.DataFrame:
-    """Share of each limit per scenario and window, whether it binds, and what a point of the
-    limit is worth: 0.01 * |dual| * supply in scope, split over the scenarios sharing the row in
-    proportion to their probability. A limit with both bounds shows one row per window."""
+    """Share of each limit per scenario and window, whether it binds, and the dual's rate per
+    point of the limit: 0.01 * |dual| * supply in scope, split over the scenarios sharing the
+    row in proportion to their probability. A limit with both bounds shows one row per window.
+    What a whole point is worth (re-solved) is filled in by the sensitivity analysis."""
     ix = solved.ix
     plan, tree = ix.plan, ix.tree
     labels = _labels(ix)
@@ -382,24 +442,14 @@ def _concentration(solved: SolvedPlan) -> pd.DataFrame:
     x = solved.values("order")
     totals = solved.values("scope_supply")
     duals = solved.duals("concentration")
-    merged: dict[tuple, dict[str, Any]] = {}
-    for i, row in enumerate(ix.concentration):
-        limit = plan.limits[row.limit]
+    flags = concentration_binding(solved)
+    records = []
+    for _key, rows in concentration_windows(ix):
+        row = ix.concentration[rows[0]]
         has = float(sum(x[order_col[key]] for key in row.has_orders))
         total = float(totals[row.scope]) if totals.size else 0.0
-        share = limit.max_share if row.bound == "max" else limit.min_share
-        dual = float(duals[i]) if duals.size else 0.0
-        slack = share * total - has if row.bound == "max" else has - share * total
-        binding = abs(dual) > 1e-9 or (total > QUANTITY_EPSILON
-                                       and slack <= 1e-7 * max(1.0, total))
-        key = (row.limit, row.commodity, row.value, row.scope)
-        entry = merged.setdefault(key, {"row": row, "has": has, "total": total,
-                                        "binding": False, "worth": 0.0})
-        entry["binding"] |= bool(binding)
-        entry["worth"] += 0.01 * abs(dual) * total
-    records = []
-    for entry in merged.values():
-        row, total = entry["row"], entry["total"]
+        worth = sum(worth_per_point(float(duals[i]), total) for i in rows) if duals.size else 0.0
+        binding = bool(flags[rows].any())
         limit = plan.limits[row.limit]
         weights = np.array([tree.probabilities[w] for w in row.scenarios])
         fractions = weights / weights.sum() if weights.sum() > 0 else \
@@ -410,9 +460,9 @@ def _concentration(solved: SolvedPlan) -> pd.DataFrame:
             records.append((
                 row.limit, tree.scenario_names[w], row.commodity, row.region, row.attribute,
                 row.value, period, limit.basis_label, labels[row.window[-1]],
-                entry["has"] / total if total > QUANTITY_EPSILON else None,
-                limit.max_share, limit.min_share, entry["binding"], entry["worth"] * fraction,
-                total))
+                has / total if total > QUANTITY_EPSILON else None,
+                limit.max_share, limit.min_share, binding, worth * fraction,
+                None, None, None, None, "not measured", total))
     return CONCENTRATION.frame(records)
 
 
@@ -420,9 +470,11 @@ def _investments(solved: SolvedPlan) -> pd.DataFrame:
     plan = solved.ix.plan
     built = solved.values("build")
     calendar = plan.settings.calendar
+    rate = solved.ix.capex_rate  # capex in the planning currency (docs/model.md 15.4)
     return INVESTMENTS.frame([
-        (j, p.supplier, calendar.label(p.first_period), float(built[i]), p.max_capacity,
-         p.capex, p.capex * float(built[i]))
+        (j, p.supplier if p.stockpile is None else f"storage: {p.commodity} in {p.region}",
+         calendar.label(p.first_period), float(built[i]), p.max_capacity,
+         p.capex * rate.get(j, 1.0), p.capex * rate.get(j, 1.0) * float(built[i]))
         for i, (j, p) in enumerate(plan.projects.items())])
 
 

@@ -29,10 +29,48 @@ ABSOLUTE_NOISE = 1e-6
 
 
 def reference_scenario(plan: PlanData) -> str:
-    """`base` if the workbook has it, else the most likely scenario (the first of equals)."""
+    """`base` if the workbook has it; for futures sampled from the Events sheet the calm
+    future (no event within the horizon), else the most probable path of the tree; else the
+    most likely scenario (the first of equals)."""
     if "base" in plan.scenarios:
         return "base"
+    if plan.settings.sample_scenarios > 0:
+        return _calm_or_most_probable(plan)[0]
     return max(plan.scenarios.values(), key=lambda s: s.probability).name
+
+
+def reference_label(plan: PlanData) -> str:
+    """The reference scenario as sheets name it: `future 7 (the calm future: no event in the
+    horizon)`, `future 3 (the most probable path: ...)`, or its plain name."""
+    name = reference_scenario(plan)
+    if plan.settings.sample_scenarios > 0 and name != "base":
+        calm = _calm_or_most_probable(plan)[1]
+        return (f"{name} (the calm future: no event in the horizon)" if calm else
+                f"{name} (the most probable path: no sampled future is calm)")
+    return name
+
+
+def _calm_or_most_probable(plan: PlanData) -> tuple[str, bool]:
+    """(scenario, whether it is calm): the first future without a disruption row, else the
+    path that follows, period by period, the most probable group of futures still alike."""
+    touched = {d.scenario for d in plan.disruptions}
+    for name in plan.scenarios:
+        if name not in touched:
+            return name, True
+    by_scenario: dict[str, list] = {}
+    for d in plan.disruptions:
+        by_scenario.setdefault(d.scenario, []).append(d)
+    candidates = list(plan.scenarios)
+    for t in range(1, plan.settings.periods + 1):
+        groups: dict[tuple, list[str]] = {}
+        for w in candidates:
+            active = tuple(sorted(
+                (d.target_type, d.target, d.capacity_factor, d.cost_factor, d.demand_factor,
+                 d.commodity or "") for d in by_scenario.get(w, []) if d.start <= t <= d.end))
+            groups.setdefault(active, []).append(w)
+        candidates = max(groups.values(), key=lambda group: (
+            sum(plan.scenarios[w].probability for w in group), len(group)))
+    return candidates[0], False
 
 
 @dataclass

@@ -96,9 +96,23 @@ CONCENTRATION = OutTable("Concentration", (
     _text("attribute", 18), _text("value", 16), _text("period", 10), _text("basis", 10),
     _text("through", 10), OutColumn("share", "share", "%"), OutColumn("max_share", "share", "%"),
     OutColumn("min_share", "share", "%"), _text("binding", 10),
-    _money("marginal_cost_per_point", "money per 1%", 18), _qty("supply", "unit", 14)),
+    _money("marginal_cost_per_point", "money per 1%, rate of a small change", 22),
+    _money("cost_of_one_more_point", "money, window's share 1% tighter, re-solved", 24),
+    _money("saving_of_one_point_less", "money, window's share 1% looser, re-solved", 24),
+    _money("rate_of_one_more_point", "money per 1%, window's rate, tighter side", 22),
+    _money("rate_of_one_point_less", "money per 1%, window's rate, looser side", 22),
+    _text("point_method", 40), _qty("supply", "unit", 14)),
     "Each limit's share of supply per scenario and window (period = the window's first period, "
-    "or horizon), whether it binds, and what one point of the limit is worth.")
+    "or horizon), whether it binds, and what a point of the window's limit is worth: "
+    "`marginal_cost_per_point` is the dual's rate times one point (0.01 * |dual| * supply, "
+    "split over the scenarios sharing the window in proportion to their probability); "
+    "`cost_of_one_more_point` and `saving_of_one_point_less` are whole points re-solved with "
+    "only this window's share moved by 0.01 (a cap down or a floor up; a cap up or a floor "
+    "down), the same figure on each scenario row sharing the window; `rate_of_one_more_point` "
+    "and `rate_of_one_point_less` the window's one-sided rates (they differ where the dual is "
+    "not unique: the dual's rate where the optimal basis holds for a small step that way, "
+    "else the slope at a re-solve a small step along); `point_method` says how they were "
+    "found or why they are blank.")
 
 PRICES = OutTable("Prices", (
     _text("commodity", 14), _text("region", 12), _text("period", 10),
@@ -109,17 +123,40 @@ PRICES = OutTable("Prices", (
     "over the period's scenarios (the rate of a small change in every scenario); "
     "`one_more_unit` what one whole unit more costs, where it is known (the dual where the "
     "optimal basis holds for it, else a re-solve); `holds_up_to` how many units the rate "
-    "holds for.")
+    "holds for. One more unit is one more unit on the period's balance in every scenario; "
+    "editing the Demand cell instead also moves the days-of-cover targets set from demand.")
 
 SENSITIVITY = OutTable("Sensitivity", (
     _text("kind", 26), _text("name", 28), _text("commodity", 14), _text("finding", 70),
-    OutColumn("break_even", "price", "money/unit", 16),
-    OutColumn("current", "price", "", 14), _text("unit", 16),
-    _money("worth", "money", 16), _text("method", 28)),
-    "How sure the plan is: what one more unit of a binding capacity is worth, how far a used "
-    "supplier's price can rise before the plan buys less, and the price at which a supplier "
-    "left out would enter; `worth` is the saving of one more unit per period for a capacity, "
-    "the expected spend for a used supplier and the price fall needed for one left out.")
+    _qty("largest_capacity", "commodity unit/period, the largest over the periods", 18),
+    _money("saving_per_unit_of_capacity", "money per commodity unit/period more", 22),
+    OutColumn("price", "price", "money/commodity unit", 16),
+    _money("spend_in_objective", "money, present value, as weighted in the objective", 22),
+    OutColumn("break_even", "price", "money/commodity unit", 16),
+    OutColumn("entry_price", "price", "money/commodity unit", 16),
+    OutColumn("price_fall_to_enter", "price", "money/commodity unit", 16),
+    _money("insurance_value", "money, objective without the stockpile's room to grow", 22),
+    _money("expected_cost_change", "money, present value", 18),
+    _qty("shortfall_change", "commodity unit, expected", 18),
+    _text("unit", 10), _text("method", 36)),
+    "How sure the plan is, one column per meaning: for a binding capacity, its largest value "
+    "over the periods and "
+    "what one more unit per period saves; for a used supplier, its price, its spend (as "
+    "weighted in the objective) and the break-even price above which the plan buys less; for "
+    "a supplier left out, its price, the entry price below which the plan would buy from it "
+    "and the fall that takes; for a stockpile, its insurance value: how much the objective, "
+    "the expected cost and the commodity's expected shortfall rise when it cannot hold more "
+    "than its initial stock and has no target or end stock (a re-solve); `unit` is the "
+    "commodity's unit.")
+
+BUDGETS = OutTable("Budgets", (
+    OutColumn("row", "count", "Budgets sheet row", 10), _text("year", 10),
+    _text("commodity", 14), _text("region", 12), _text("scenarios", 30),
+    _money("spend", "money, undiscounted"), _money("max_spend", "money"),
+    OutColumn("saving_per_unit", "price", "money per money, present value, a rate", 22)),
+    "Each budget per plan year and scenario path: the spend on purchases and freight "
+    "(undiscounted), the budget, and what one more unit of budget saves (minus the dual of the "
+    "budget row: a rate, exact for a small change).")
 
 SCENARIOS = OutTable("Scenarios", (
     _text("scenario", 18), OutColumn("probability", "share", "%"),
@@ -152,11 +189,30 @@ FIRST_ORDERS = OutTable("Decisions now", (
     _qty("quantity"), _text("scenarios", 30)),
     "Orders of the first period: the decisions to take now.")
 
+def scenarios_table(units: dict[str, str]) -> OutTable:
+    """The Scenarios sheet of a plan: one shortfall column per commodity, in its unit; the
+    all-commodity `shortfall` only when every commodity shares one unit (else blank: no total
+    adds different units)."""
+    shared = set(units.values())
+    total = _qty("shortfall", f"{next(iter(shared))}, all commodities" if len(shared) == 1
+                 else "blank: the commodities' units differ", 18)
+    return OutTable(SCENARIOS.name, (
+        *SCENARIOS.columns[:3], total,
+        *[_qty(f"shortfall: {k}", unit, max(14, len(k) + 12)) for k, unit in units.items()],
+        *SCENARIOS.columns[4:]),
+        "Probability, cost and shortfall of each scenario (per commodity, each in its unit), "
+        "with the cost by part.")
+
+
 TRADEOFF = OutTable("Tradeoff", (
     _text("limit", 24), OutColumn("max_share", "share", "%"), _text("status", 12),
     _money("objective"), _money("expected_cost"), _money("cvar"),
-    _qty("total_shortfall", "units"), _money("marginal_cost_per_point", "money per 1%", 18)),
-    "The plan re-solved with one limit at each max_share of the Sweep sheet.")
+    _qty("total_shortfall", "units"), _money("marginal_cost_per_point", "money per 1%", 18),
+    _money("cost_of_one_more_point", "money, cap 1% lower, re-solved", 20)),
+    "The plan re-solved with one limit at each max_share of the Sweep sheet: "
+    "`marginal_cost_per_point` is the duals' rate (0 where one more point costs nothing: the "
+    "limit does not bind there), `cost_of_one_more_point` the objective re-solved with the cap "
+    "0.01 lower.")
 
 # Scenario comparison sheet: each scenario against the reference scenario (`base`, else the
 # most likely); a change is the scenario's figure minus the reference's.
@@ -217,8 +273,10 @@ ORDERS_NOW = OutTable("Orders now", (
     "Orders of the first period by route, old plan against new.")
 
 BINDING_LIMITS = OutTable("Binding limits", (
-    _text("limit", 26), _money("old_worth", "money per 1%", 16),
-    _money("new_worth", "money per 1%", 16), _money("change", "money per 1%", 16),
+    _text("limit", 26), _money("old_worth", "money per 1%, dual's rate", 18),
+    _money("new_worth", "money per 1%, dual's rate", 18),
+    _money("change", "money per 1%, dual's rate", 18),
     _text("binding_old", 12), _text("binding_new", 12)),
-    "What one point of each limit is worth (summed over its windows and scenarios) and "
-    "whether it binds, old plan against new.")
+    "The dual's rate per point of each limit (summed over its windows and scenarios; the "
+    "cost of a whole point is on each plan's Summary) and whether it binds, old plan against "
+    "new; blank where a plan does not have it.")

@@ -18,7 +18,7 @@ from model.domain.errors import InfeasiblePlan, SolverFailure
 from model.domain.scenarios import ScenarioSet
 from model.formulation import BuiltModel, build_model
 from model.solver.handoff import compile_lp
-from model.solver.solve import PlanSolver, Solution
+from model.solver.solve import PlanSolver, Solution, SolveStatus
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -86,13 +86,13 @@ def solve_plan(plan: PlanData, scenarios: ScenarioSet | None = None,
     timings["solve_seconds"] = solution.seconds
     for attempt in solution.tried:
         progress(f"  {attempt}; tried other settings")
-    if solution.status in ("infeasible", "unbounded"):
+    if solution.status in (SolveStatus.INFEASIBLE, SolveStatus.UNBOUNDED):
         if diagnose is None:
             raise InfeasiblePlan("no plan meets every limit")
         diagnosis = diagnose(built, solver, solution)
         raise InfeasiblePlan(diagnosis.message, diagnosis)
     if not solution.has_plan:
-        if solution.status == "time_limit":
+        if solution.status == SolveStatus.TIME_LIMIT:
             raise SolverFailure(
                 f"the solver reached the time limit of {plan.settings.time_limit_seconds:g} s "
                 "without finding any feasible plan; raise time_limit_seconds in Settings")
@@ -107,7 +107,7 @@ def solve_plan(plan: PlanData, scenarios: ScenarioSet | None = None,
              f"{plan.settings.currency} in {solution.seconds:.1f} s"
              + ("" if solution.method == "dual simplex" else f" by {solution.method}")
              + (f" (stopped at the time limit; gap {solution.gap:.2%})"
-                if solution.status == "time_limit" and solution.gap is not None else "")
+                if solution.status == SolveStatus.TIME_LIMIT and solution.gap is not None else "")
              + (f"; best bound {solution.mip_bound:,.2f}, gap {solution.mip_gap:.2g}"
                 if solution.mip_bound is not None and solution.mip_gap is not None else ""))
     return Solved(built, solver, solution)
@@ -117,11 +117,11 @@ def solve_notes(solved: Solved) -> list[str]:
     """What a reader of the plan must know about how it was solved."""
     solution, solver = solved.solution, solved.solver
     notes = []
-    if solution.max_residual > 1e-6 * max(1.0, solver.scale):
+    if not solver.residual_acceptable(solution.max_residual):
         notes.append(f"numerical trouble: rechecked after solving, the plan violates a limit by "
                      f"{solution.max_residual:.3g}; treat its figures with care and check the "
                      "units of very large or very small numbers")
-    if solution.status == "time_limit":
+    if solution.status == SolveStatus.TIME_LIMIT:
         gap = "unknown" if solution.gap is None else f"{solution.gap:.2%}"
         notes.append(f"the solver stopped at the time limit; this plan may not be optimal "
                      f"(gap {gap})")

@@ -1,11 +1,12 @@
-"""Hand the compiled LP to HiGHS and bring the answer back: the only module that talks to the
-solver.
+"""Hand the compiled LP to HiGHS and bring the answer back: with `highs_internals` (highspy's
+private API), the only modules that talk to the solver.
 
-`PlanSolver` keeps one HiGHS instance alive, so a sweep can change coefficients and re-solve
-from the previous basis. When HiGHS stops with a solve error or an unknown status (a known class
-of simplex failures on large LPs: the presolved LP is solved and the clean-up after postsolve
-fails), `solve` climbs a ladder of other settings, each within what is left of the time limit,
-until one gives an optimal plan, and says which one did.
+`PlanSolver` keeps one HiGHS instance alive, so a sweep or a sensitivity check can change
+coefficients and re-solve from a basis it kept (`basis`, `start_from`). When HiGHS stops with a
+solve error or an unknown status (a known class of simplex failures on large LPs: the presolved
+LP is solved and the clean-up after postsolve fails), `solve` climbs a ladder of other
+settings, each within what is left of the time limit, until one gives an optimal plan, and says
+which one did.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import highspy
@@ -26,10 +28,12 @@ import numpy as np
 
 from model.domain.errors import SolverFailure
 from model.solver.handoff import CompiledLP, to_csc
+from model.solver.highs_internals import run_and_release
 
 log = logging.getLogger(__name__)
 
 INF = highspy.kHighsInf
+RELATIVE_RESIDUAL = 1e-6  # a plan breaking no limit by more than this x the LP's scale is sound
 Status = highspy.HighsModelStatus
 _banner_done = False
 
@@ -136,11 +140,30 @@ STOPPED = (Status.kTimeLimit, Status.kIterationLimit, Status.kInterrupt,
            Status.kHighsInterrupt)
 
 
+class SolveStatus(str, Enum):
+    """How a solve ended, in the words the output workbook and the terminal show.
+
+    A `str` subclass: a status equals its text ("optimal") and prints as it."""
+
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"    # stopped by the time limit (with or without a plan)
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    ERROR = "error"              # every rung of the ladder failed
+    ROUNDED = "rounded"          # a MIP's LP relaxation rounded up (model.md 14.5)
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
 @dataclass
 class Solution:
     """What the solver returned."""
 
-    status: str                    # optimal | time_limit | infeasible | unbounded | error
+    status: SolveStatus
     objective: float | None
     seconds: float
     col_value: np.ndarray | None = None
@@ -175,7 +198,7 @@ class Conflict:
 class Relaxation:
     """The smallest violations (in model units) that make the LP feasible."""
 
-    status: str
+    status: SolveStatus | str       # OPTIMAL, or HiGHS's own words for why not
     rows: dict[int, float]          # row -> amount its bound must move
     col_upper: dict[int, float]     # column -> amount its upper bound must rise
     col_lower: dict[int, float]     # column -> amount its lower bound must fall
@@ -189,19 +212,22 @@ IIS_STRATEGIES = (highspy.IisStrategy.kIisStrategyIrreducible,  # a true IIS fir
                   highspy.IisStrategy.kIisStrategyFromLp)       # then the cheaper elastic LP
 
 
+BASIS_LOWER, BASIS_BASIC, BASIS_UPPER, BASIS_ZERO = (
+    int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kBasic),
+    int(highspy.HighsBasisStatus.kUpper), int(highspy.HighsBasisStatus.kZero))
+
+
 class PlanSolver:
     """A live HiGHS instance holding one compiled LP; re-solvable after changes."""
 
     def __init__(self, lp: CompiledLP, time_limit_seconds: float = 600.0,
                  verbose: bool = False, mip_gap: float = 1e-6, fix_after_mip: bool = True):
-        started = time.perf_counter()
         self.lp = lp
         self.time_limit_seconds = float(time_limit_seconds)
         self.highs = new_highs(verbose)
         set_option(self.highs, "time_limit", self.time_limit_seconds)
         pass_arrays(self.highs, lp.num_cols, lp.num_rows, lp.cost, lp.offset, lp.col_lower,
                     lp.col_upper, lp.row_lower, lp.row_upper, lp.start, lp.index, lp.value)
-        self.pass_seconds = time.perf_counter() - started
         self.scale = _scale(lp)
         self.worked: Attempt | None = None  # the rung of the ladder that last solved this LP
         # A MIP until its integer columns are fixed at the plan's values (`fix_integers`);
@@ -302,7 +328,7 @@ class PlanSolver:
             if signal.getsignal(sig) not in (signal.SIG_IGN, None):
                 previous[sig] = signal.signal(sig, ask_to_stop)
         try:
-            worker = threading.Thread(target=_run_and_release, args=(highs,), name="HiGHS",
+            worker = threading.Thread(target=run_and_release, args=(highs,), name="HiGHS",
                                       daemon=True)
             worker.start()
             while worker.is_alive():
@@ -343,9 +369,9 @@ class PlanSolver:
             seconds = time.perf_counter() - started
             text = self.highs.modelStatusToString(status)
             if status == Status.kOptimal:
-                solution = self._with_plan("optimal", seconds, text, attempt)
+                solution = self._with_plan(SolveStatus.OPTIMAL, seconds, text, attempt)
                 solution.tried = tried
-                if solution.max_residual <= 1e-6 * self.scale or i == len(ladder) - 1:
+                if self.residual_acceptable(solution.max_residual) or i == len(ladder) - 1:
                     self.worked = attempt
                     return solution
                 tried.append(f"{attempt.name}: a plan that breaks a limit by "
@@ -355,27 +381,27 @@ class PlanSolver:
             if status in STOPPED:
                 primal = self.highs.getInfo().primal_solution_status
                 if primal == highspy.SolutionStatus.kSolutionStatusFeasible:
-                    solution = self._with_plan("time_limit", seconds, text, attempt)
+                    solution = self._with_plan(SolveStatus.TIME_LIMIT, seconds, text, attempt)
                 else:
-                    solution = Solution("time_limit", None, seconds, highs_status=text,
+                    solution = Solution(SolveStatus.TIME_LIMIT, None, seconds, highs_status=text,
                                         method=attempt.name)
                 solution.tried = tried
                 return fallback or solution
             if status == Status.kInfeasible:
-                return Solution("infeasible", None, seconds, highs_status=text,
+                return Solution(SolveStatus.INFEASIBLE, None, seconds, highs_status=text,
                                 method=attempt.name, tried=tried)
             if status == Status.kUnbounded:
-                return Solution("unbounded", None, seconds, highs_status=text,
+                return Solution(SolveStatus.UNBOUNDED, None, seconds, highs_status=text,
                                 method=attempt.name, tried=tried)
             if status not in RETRY:
-                return Solution("error", None, seconds, highs_status=text, method=attempt.name,
-                                tried=tried)
+                return Solution(SolveStatus.ERROR, None, seconds, highs_status=text,
+                                method=attempt.name, tried=tried)
             log.info("HiGHS %s ended with %s; trying the next settings", attempt.name, text)
             tried.append(f"{attempt.name}: {text}")
         seconds = time.perf_counter() - started
         if fallback is not None:
             return fallback
-        return Solution("error", None, seconds, highs_status="; ".join(tried),
+        return Solution(SolveStatus.ERROR, None, seconds, highs_status="; ".join(tried),
                         method="none", tried=tried)
 
     def solve_mip(self, fix: bool | None = None) -> Solution:
@@ -507,7 +533,7 @@ class PlanSolver:
         self.highs.run()
         if self.highs.getModelStatus() != Status.kOptimal:
             solution = self.solve()
-            if solution.status != "optimal":
+            if solution.status != SolveStatus.OPTIMAL:
                 return None
             return solution.objective, solution.col_value, solution.row_dual
         objective = float(self.highs.getInfo().objective_function_value)
@@ -517,14 +543,15 @@ class PlanSolver:
         return (objective, np.asarray(found.col_value, dtype=float),
                 np.asarray(found.row_dual, dtype=float))
 
-    def _with_plan(self, status: str, seconds: float, text: str, attempt: Attempt) -> Solution:
+    def _with_plan(self, status: SolveStatus, seconds: float, text: str, attempt: Attempt
+                   ) -> Solution:
         solution = self.highs.getSolution()
         values = np.asarray(solution.col_value, dtype=float)
         duals = np.asarray(solution.row_dual, dtype=float) if solution.dual_valid else None
         col_dual = np.asarray(solution.col_dual, dtype=float) if solution.dual_valid else None
         objective = float(self.highs.getInfo().objective_function_value)
         gap = None
-        if status != "optimal" and duals is not None:
+        if status != SolveStatus.OPTIMAL and duals is not None:
             bound = dual_bound(self.lp, duals, col_dual)
             if bound is not None:
                 gap = max(0.0, objective - bound) / max(1.0, abs(objective))
@@ -604,18 +631,71 @@ class PlanSolver:
             raise RuntimeError("HiGHS refused changeColsCost")
         self.lp.cost[cols] = costs
 
+    def residual_acceptable(self, residual: float) -> bool:
+        """Whether a plan's largest violation of a limit is round-off: at most
+        RELATIVE_RESIDUAL times the LP's largest finite bound (at least 1)."""
+        return residual <= RELATIVE_RESIDUAL * self.scale
 
-def _run_and_release(highs: highspy.Highs) -> None:
-    """Solve in this (worker) thread, then let go of the worker threads HiGHS started from it
-    (as highspy's own threaded solve does), so that none is left running at exit."""
-    try:
-        highs.run()
-    finally:
-        highspy._Highs.resetThreadScheduler(True)
+    def basis(self) -> Any:
+        """The instance's current basis, to hand back to `start_from` later (opaque)."""
+        return self.highs.getBasis()
+
+    def start_from(self, basis: Any) -> None:
+        """Make the next solve start from a basis `basis()` returned."""
+        if self.highs.setBasis(basis) == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS refused setBasis")
+
+    def is_at(self, objective: float) -> bool:
+        """Whether the instance holds an optimal solution with this objective (no other solve
+        has moved it since)."""
+        return (self.highs.getModelStatus() == Status.kOptimal and abs(
+            self.highs.getInfo().objective_function_value - objective)
+            <= 1e-9 * max(1.0, abs(objective)))
+
+    def basic_variables(self) -> np.ndarray | None:
+        """HiGHS's basic variables in basis order (column j as j, row i as -i - 1), or None
+        without a basis."""
+        status, basic = self.highs.getBasicVariables()
+        if status != highspy.HighsStatus.kOk:
+            return None
+        return np.asarray(basic, dtype=np.int64)
+
+    def row_values(self) -> np.ndarray:
+        """The row activities of the instance's current solution."""
+        return np.asarray(self.highs.getSolution().row_value, dtype=float)
+
+    def basis_statuses(self) -> tuple[np.ndarray, np.ndarray]:
+        """The current basis as (column statuses, row statuses), each an int array of
+        BASIS_LOWER, BASIS_BASIC, BASIS_UPPER or BASIS_ZERO."""
+        kept = self.highs.getBasis()
+        return (np.array([int(v) for v in kept.col_status], dtype=np.int64),
+                np.array([int(v) for v in kept.row_status], dtype=np.int64))
+
+    def basis_inverse_col(self, column: int) -> np.ndarray | None:
+        """Column `column` of B^-1, or None when HiGHS cannot."""
+        status, values = self.highs.getBasisInverseCol(column)
+        return None if status != highspy.HighsStatus.kOk else np.asarray(values, dtype=float)
+
+    def basis_inverse_row(self, row: int) -> np.ndarray | None:
+        """Row `row` of B^-1, or None when HiGHS cannot."""
+        status, values = self.highs.getBasisInverseRow(row)[:2]
+        return None if status != highspy.HighsStatus.kOk else np.asarray(values, dtype=float)
+
+    def reduced_row(self, row: int) -> np.ndarray | None:
+        """Row `row` of B^-1 A (the tableau row of basic variable `row`), or None."""
+        status, values = self.highs.getReducedRow(row)[:2]
+        return None if status != highspy.HighsStatus.kOk else np.asarray(values, dtype=float)
+
+    def basis_solve(self, rhs: np.ndarray) -> np.ndarray | None:
+        """B^-1 rhs for the current basis matrix B, or None when HiGHS cannot."""
+        status, direction = self.highs.getBasisSolve(np.asarray(rhs, dtype=float))
+        if status != highspy.HighsStatus.kOk:
+            return None
+        return np.asarray(direction, dtype=float)
 
 
 def _scale(lp: CompiledLP) -> float:
-    """Largest finite bound of the LP: residuals are judged relative to it."""
+    """Largest finite bound of the LP (at least 1): residuals are judged relative to it."""
     bounds = np.concatenate([lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper])
     finite = np.abs(bounds[np.isfinite(bounds) & (np.abs(bounds) < 1e20)])
     return float(finite.max(initial=1.0))
@@ -716,5 +796,5 @@ def solve_elastic(lp: CompiledLP, rows_lower: list[int], rows_upper: list[int],
             target = {"row": result.rows, "upper": result.col_upper,
                       "lower": result.col_lower}[kind]
             target[i] = target.get(i, 0.0) + amount
-    result.status = "optimal"
+    result.status = SolveStatus.OPTIMAL
     return result
