@@ -394,6 +394,13 @@ def add_insight(result: PlanResult, solved: Solved, progress: Progress,
                     f"up to {round(budget, 1):g} s") + ") ...")
         prices, table, info = insight(solved.built, solved.solver, solved.solution,
                                       result.prices, budget, result.concentration, where)
+    if solved.solution.mip_bound is not None or solved.solution.status == "rounded":
+        # model.md 14.5: these figures are the duals and re-solves of the LP with every cargo
+        # count, lot and contract decision fixed at the plan's values.
+        fixed = "; cargoes, lots and contract decisions fixed at the plan's"
+        for frame in (prices, table):
+            if frame is not None and len(frame) and "method" in frame:
+                frame["method"] = frame["method"].astype(str) + fixed
     result.prices, result.sensitivity = prices, table
     if "concentration" in info:
         result.concentration = info["concentration"]

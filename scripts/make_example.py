@@ -27,6 +27,9 @@ def lng(usd_per_mmbtu: float) -> float:
     return round(usd_per_mmbtu * MMBTU_PER_KT)
 
 
+CARGO_KT = 70  # D: a 155,000 m3 carrier holds ~70 kt of LNG (0.45 t/m3)
+
+
 def per_month(per_year: float) -> float:
     """Units per month from units per year."""
     return round(per_year / 12, 3)
@@ -182,9 +185,11 @@ SUPPLIER_PERIODS = [
 
 def _route(route: str, supplier: str, region: str, days: float, freight: float,
            capacity: float | None = None, chokepoints: str | None = None,
-           notes: str = "A") -> dict[str, object]:
+           notes: str = "A", cargo_size: float | None = None) -> dict[str, object]:
     record: dict[str, object] = dict(route=route, supplier=supplier, region=region,
                                      lead_time_days=days, freight_cost=freight, notes=notes)
+    if cargo_size is not None:
+        record["cargo_size"] = cargo_size
     if capacity is not None:
         record["capacity"] = capacity
     if chokepoints:
@@ -239,12 +244,17 @@ ROUTES = [
     _route("Sakhalin to Tokyo Bay", "Sakhalin-2", "Japan", 3, lng(0.2),
            notes="D: 2-3 days one way"),
     _route("Qatar via Hormuz and Malacca", "Qatar and UAE LNG", "Japan", 15, lng(0.8),
-           chokepoints="Hormuz; Malacca", notes="S: through Hormuz and Malacca"),
+           chokepoints="Hormuz; Malacca", cargo_size=CARGO_KT,
+           notes="S: through Hormuz and Malacca; D: whole cargoes of ~70 kt (a 155,000 m3 "
+                 "carrier)"),
     _route("Oman via Malacca", "Oman LNG", "Japan", 13, lng(0.8), chokepoints="Malacca",
            notes="A: Qalhat lies outside Hormuz"),
     _route("PNG Brunei Indonesia to Japan", "PNG Brunei Indonesia LNG", "Japan", 6, lng(0.5)),
-    _route("Alaska to Japan", "Alaska LNG", "Japan", 10, lng(0.6), notes="S: ~10 days"),
-    _route("Spot to Japan", "Spot cargoes", "Japan", 20, lng(1.0), notes="A: mixed origins"),
+    _route("Alaska to Japan", "Alaska LNG", "Japan", 10, lng(0.6), cargo_size=CARGO_KT,
+           notes="S: ~10 days; D: whole cargoes of ~70 kt"),
+    _route("Spot to Japan", "Spot cargoes", "Japan", 20, lng(1.0),
+           notes="A: mixed origins; left in any quantity: a pool of many sellers' cargoes "
+                 "(whole spot cargoes made the plan too slow to solve, see the README)"),
 ]
 
 PIPELINE = [
@@ -394,6 +404,18 @@ EVENTS = [
          notes="A: sanctions risk, months"),
 ]
 
+CONTRACTS = [
+    dict(contract="Qatar SPA", supplier="Qatar and UAE LNG", acq=3_600, take_or_pay=0.9,
+         flex_up=0.1, make_up_years=1, first_period="2026-04",
+         notes="A: a long-term SPA of ~3.6 Mt/yr (~90% of Qatar's and the UAE's sales to Japan, "
+               "S: ~4 Mt/yr), 90% take-or-pay, 10% upward flex and one make-up year as is usual "
+               "in Japanese SPAs; begun April 2026 (A), so its contract years run April-March"),
+    dict(contract="Alaska LNG option", supplier="Alaska LNG", acq=1_500, take_or_pay=0.9,
+         flex_up=0.1, make_up_years=1, first_period="2030-01", option_fee=5_000_000,
+         notes="S: JERA and Tokyo Gas signed letters of intent for ~1 Mtpa each; A: 1.5 Mt/yr, "
+               "90% take-or-pay, a 5 million USD fee to sign now (all assumed)"),
+]
+
 SWEEP = [dict(limit="NdPr FEOC processing", max_share=s, notes="trade-off curve")
          for s in (1.0, 0.8, 0.65, 0.5, 0.4, 0.3)]
 
@@ -406,7 +428,7 @@ def example_rows() -> dict[str, list[dict[str, object]]]:
         "Pipeline": PIPELINE, "Groups": GROUPS, "Concentration": CONCENTRATION,
         "Scenarios": SCENARIOS,
         "Disruptions": DISRUPTIONS, "Transfers": TRANSFERS, "Investments": INVESTMENTS,
-        "Sweep": SWEEP, "Events": EVENTS,
+        "Contracts": CONTRACTS, "Sweep": SWEEP, "Events": EVENTS,
     }
 
 

@@ -48,7 +48,8 @@ INF = highspy.kHighsInf
 SUPPLIER_SIDE = ("supplier", "origin_country", "processing_country")
 ROUTE_SIDE = ("route", "chokepoint")
 PARTS = ("purchase_cost", "freight_cost", "holding_cost", "shortage_penalty", "target_penalty",
-         "transfer_cost", "investment_cost", "end_stock_penalty", "terminal_value")
+         "transfer_cost", "investment_cost", "end_stock_penalty", "terminal_value",
+         "contract_deficiency", "make_up_credit", "option_fee")
 FIX_TOLERANCE = 1e-7
 
 
@@ -61,11 +62,15 @@ class LP:
         self.upper: list[float] = []
         self.cost: list[float] = []
         self.rows: list[tuple[dict[int, float], float, float]] = []
+        self.integer: list[int] = []  # whole-number columns (model.md section 14)
 
-    def var(self, lower: float = 0.0, upper: float = INF, cost: float = 0.0) -> int:
+    def var(self, lower: float = 0.0, upper: float = INF, cost: float = 0.0,
+            integer: bool = False) -> int:
         self.lower.append(lower)
         self.upper.append(upper)
         self.cost.append(cost)
+        if integer:
+            self.integer.append(len(self.cost) - 1)
         return len(self.cost) - 1
 
     def row(self, coefs: dict[int, float], lower: float, upper: float) -> None:
@@ -103,6 +108,11 @@ class LP:
         lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
         lp.a_matrix_.value_ = np.array(value, dtype=float)
         h.passModel(lp)
+        if self.integer:
+            cols = np.array(self.integer, dtype=np.int32)
+            h.changeColsIntegrality(len(cols), cols,
+                                    np.full(len(cols), 1, dtype=np.uint8))  # kInteger
+            h.setOptionValue("mip_rel_gap", 1e-9)
         return h
 
     def solve(self) -> tuple[str, float | None, list[float] | None]:
@@ -355,6 +365,9 @@ class Built:
     z: dict = field(default_factory=dict)  # (j, w) -> column; w is None when shared
     parts: dict = field(default_factory=dict)  # w -> part -> {column: coefficient}
     infeasible_fix: bool = False
+    wc: dict = field(default_factory=dict)   # (contract, t, w) -> take under the contract
+    year_vars: dict = field(default_factory=dict)  # (kind, contract, ..., w) -> column, period
+    sign: dict = field(default_factory=dict)  # option contract -> its one shared column
 
 
 def _build(plan: PlanData, worlds: list[World], *, shared_z: bool,
@@ -378,6 +391,10 @@ def _build(plan: PlanData, worlds: list[World], *, shared_z: bool,
         for w in ([None] if shared_z else [wd.name for wd in worlds]):
             B.z[j, w] = lp.var(0.0, INF if pr.max_capacity is None else pr.max_capacity)
 
+    for name, contract in plan.contracts.items():
+        if contract.option_fee is not None:  # one decision, now, for every scenario
+            B.sign[name] = lp.var(0.0, 1.0, integer=True)
+
     for wd in worlds:
         w, F = wd.name, wd.F
         parts = {name: defaultdict(float) for name in PARTS}
@@ -387,6 +404,8 @@ def _build(plan: PlanData, worlds: list[World], *, shared_z: bool,
             # over the scenarios that share the decision (z is shared: all of them)
             parts["investment_cost"][B.z[zkey(j, w)]] += pr.capex * capex_rate(
                 plan, pr, worlds if shared_z else [wd])
+        for name, col in B.sign.items():
+            parts["option_fee"][col] += plan.contracts[name].option_fee  # once, now
         for t in T:
             d = st_.discount_factor(t)
             for r, route in plan.routes.items():
@@ -490,6 +509,7 @@ def _build(plan: PlanData, worlds: list[World], *, shared_z: bool,
                         need = sup.min_take * a * max(F.b[r, t] for r in deliverable)
                         if need > 0:
                             lp.row({B.x[r, t, w]: 1.0 for r in mine}, need, INF)
+        _cargoes_lots_contracts(plan, B, wd)
         # (7b) end of horizon
         for k in K:
             for g in G:
@@ -565,6 +585,11 @@ def _build(plan: PlanData, worlds: list[World], *, shared_z: bool,
                 pairs += [(m[k, g, t, first], m[k, g, t, w]) for m in (B.I, B.u, B.v)
                           for k in K for g in G]
                 pairs += [(B.y[f, t, first], B.y[f, t, w]) for f in range(len(plan.transfers))]
+                pairs += [(B.wc[c, t, first], B.wc[c, t, w]) for c in plan.contracts
+                          if (c, t, first) in B.wc]
+                pairs += [(col, B.year_vars[(*key[:-1], w)][0])
+                          for key, (col, period) in B.year_vars.items()
+                          if key[-1] == first and period == t]
                 for j1, j2 in pairs:
                     lp.row({j1: 1.0, j2: -1.0}, 0.0, 0.0)
 
@@ -599,6 +624,118 @@ def _build(plan: PlanData, worlds: list[World], *, shared_z: bool,
                     _add(row, j, -c)
             lp.row(row, 0.0, INF)  # eta >= Cost_w - zeta
     return B
+
+
+def _cargoes_lots_contracts(plan: PlanData, B: Built, wd: World) -> None:
+    """model.md section 14 for one scenario, written directly from its text."""
+    lp, w, F = B.lp, wd.name, wd.F
+    st_ = plan.settings
+    N = st_.periods
+    ppy = st_.calendar.periods_per_year
+    routes_of = defaultdict(list)
+    for r, route in plan.routes.items():
+        routes_of[route.supplier].append(r)
+
+    def deliverable(s: str, t: int) -> list[str]:
+        return [r for r in routes_of[s] if t + plan.routes[r].lead_periods <= N]
+
+    def most(s: str, t: int) -> float:
+        extra = sum(pr.max_capacity or 0.0 for pr in plan.projects.values()
+                    if pr.supplier == s and t >= pr.first_period)
+        return (plan.suppliers[s].capacity_per_period[t - 1] + extra) * F.a[s, t]
+
+    # (14a) x = q * (whole number of cargoes), at most max_cargoes.
+    for r, route in plan.routes.items():
+        if not route.cargo_size:
+            continue
+        for t in range(1, N - route.lead_periods + 1):
+            n = lp.var(0.0, INF if route.max_cargoes is None else route.max_cargoes,
+                       integer=True)
+            lp.row({B.x[r, t, w]: 1.0, n: -route.cargo_size}, 0.0, 0.0)
+    # (14b) 0 or at least min_lot per period, all routes of the supplier together.
+    for s, sup in plan.suppliers.items():
+        if sup.min_lot <= 0:
+            continue
+        for t in range(1, N + 1):
+            mine = deliverable(s, t)
+            big = most(s, t)
+            if not mine or big <= 0:
+                continue
+            used = lp.var(0.0, 1.0, integer=True)
+            lp.row({**{B.x[r, t, w]: 1.0 for r in mine}, used: -sup.min_lot}, 0.0, INF)
+            lp.row({**{B.x[r, t, w]: 1.0 for r in mine}, used: -big}, -INF, 0.0)
+    # (14c) a contracted supplier sells only under contracts in force.
+    contracted = {c.supplier for c in plan.contracts.values()}
+    for s in contracted:
+        for t in range(1, N + 1):
+            mine = deliverable(s, t)
+            if not mine:
+                continue
+            row = {B.x[r, t, w]: 1.0 for r in mine}
+            for c in plan.contracts.values():
+                if c.supplier == s and c.first_period <= t and \
+                        (c.last_period is None or t <= c.last_period):
+                    B.wc[c.name, t, w] = lp.var()
+                    row[B.wc[c.name, t, w]] = -1.0
+            lp.row(row, 0.0, 0.0)
+    for c in plan.contracts.values():
+        s = c.supplier
+        sup = plan.suppliers[s]
+        sign = B.sign.get(c.name)
+        # Contract years: periods bucketed by (t - first) // ppy, within [first, last] and
+        # [1, N]; each counts by its months inside the plan.
+        years: dict[int, list[int]] = defaultdict(list)
+        for t in range(1, N + 1):
+            if t >= c.first_period and (c.last_period is None or t <= c.last_period):
+                years[(t - c.first_period) // ppy].append(t)
+        deficiency, makeups = {}, defaultdict(dict)
+        for y, P in sorted(years.items()):
+            e = P[-1]
+            share = len(P) / ppy
+            take = {B.wc[c.name, t, w]: 1.0 for t in P if (c.name, t, w) in B.wc}
+            price = st_.discount_factor(e) * sup.unit_cost_per_period[e - 1] * F.cs[s, e]
+            if c.take_or_pay > 0:
+                alpha = [F.a[s, t] * max([F.b[r, t] for r in deliverable(s, t)], default=0.0)
+                         if sup.available(t) else 0.0 for t in P]
+                top = c.take_or_pay * c.acq * share * sum(alpha) / len(P)
+                d = lp.var()
+                B.year_vars["d", c.name, y, w] = (d, e)
+                B.parts[w]["contract_deficiency"][d] += price
+                deficiency[y] = (d, c.take_or_pay * c.acq * share)
+                row = {**take, d: 1.0}
+                for y0 in years:
+                    if y - c.make_up_years <= y0 < y and c.take_or_pay > 0:
+                        m = lp.var()
+                        B.year_vars["m", c.name, y0, y, w] = (m, e)
+                        B.parts[w]["make_up_credit"][m] -= price
+                        makeups[y][y0] = m
+                        _add(row, m, -1.0)
+                if sign is None:
+                    lp.row(row, top, INF)
+                else:
+                    _add(row, sign, -top)
+                    lp.row(row, 0.0, INF)
+                if makeups[y]:
+                    on = lp.var(0.0, 1.0, integer=True)
+                    B.year_vars["mu", c.name, y, w] = (on, e)
+                    bank = sum(c.take_or_pay * c.acq * len(years[y0]) / ppy for y0 in makeups[y])
+                    lp.row({**{m: 1.0 for m in makeups[y].values()}, on: -bank}, -INF, 0.0)
+                    lp.row({d: 1.0, on: deficiency[y][1]}, -INF, deficiency[y][1])
+            if c.flex_up is not None:
+                cap = (1 + c.flex_up) * c.acq * share
+                if sign is None:
+                    lp.row(take, -INF, cap)
+                else:
+                    lp.row({**take, sign: -cap}, -INF, 0.0)
+            elif sign is not None:
+                for t in P:
+                    if (c.name, t, w) in B.wc:
+                        lp.row({B.wc[c.name, t, w]: 1.0, sign: -most(s, t)}, -INF, 0.0)
+        # (14f) what year y0 paid for is taken at most once, within its make-up years.
+        for y0, (d, _) in deficiency.items():
+            taken = {makeups[y][y0]: 1.0 for y in makeups if y0 in makeups[y]}
+            if taken:
+                lp.row({**taken, d: -1.0}, -INF, 0.0)
 
 
 # ----------------------------------------------------------------------------------------------

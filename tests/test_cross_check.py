@@ -20,7 +20,7 @@ import pytest
 from helpers import settings, write_workbook
 from reference_lp import reference_objective
 
-from model.domain.errors import InfeasiblePlan
+from model.domain.errors import InfeasiblePlan, InputError
 from model.inputs import load_plan
 from model.pipeline import solve_plan
 from model.results.extract import extract
@@ -360,3 +360,131 @@ def test_sampled_futures_match_the_plain_formulation(tmp_path, seed):
         return
     assert status == "optimal", f"planner: {solved.solution.status}; reference: {status}"
     assert solved.solution.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+def with_cargoes_lots_and_contracts(sheets: dict, seed: int) -> dict:
+    """A random plan with whole cargoes on some routes, minimum lots at some suppliers and a
+    contract or two (signed or an option, take-or-pay, flex, make-up, begun before the plan)."""
+    rng = random.Random(1000 + seed)
+    n = next(row[1] for row in sheets["Settings"] if row[0] == "periods")
+    label = [f"2027-{t:02d}" for t in range(1, n + 1)]
+    routes = [row + [None, None] for row in sheets["Routes"]]
+    routes[0][-2:] = ["cargo_size", "max_cargoes"]
+    for row in routes[1:]:
+        if rng.random() < 0.4:
+            row[-2:] = [rng.choice([3, 5, 8]), rng.choice([None, None, 2])]
+    sheets["Routes"] = routes
+    suppliers = [row + [None] for row in sheets["Suppliers"]]
+    suppliers[0][-1] = "min_lot"
+    for row in suppliers[1:]:
+        if rng.random() < 0.3:
+            row[-1] = rng.choice([2, 4, 6])
+    sheets["Suppliers"] = suppliers
+    names = [row[0] for row in suppliers[1:]]
+    contracts = [["contract", "supplier", "acq", "take_or_pay", "flex_up", "make_up_years",
+                  "first_period", "last_period", "option_fee"]]
+    for i in range(rng.randint(1, 2)):
+        start = rng.randrange(n)
+        first = rng.choice(["2026-11", label[0], label[start]])
+        contracts.append([f"C{i}", rng.choice(names), rng.choice([12, 36, 60, 120]),
+                          rng.choice([0, 0.5, 0.9]), rng.choice([None, 0, 0.2]),
+                          rng.choice([None, 1]), first,
+                          rng.choice([None, label[-1], label[rng.randrange(start, n)]]),
+                          rng.choice([None, None, rng.choice([5, 50, 500])])])
+    sheets["Contracts"] = contracts
+    return sheets
+
+
+def random_contract_plan(seed: int) -> dict:
+    """Two or three contract years (24-30 months) of one commodity: a contract supplier (ACQ,
+    take-or-pay, flex, make-up, maybe an option or a start before the plan), a spot supplier
+    shipping cargoes, one with a minimum lot, storage, and scenarios halting suppliers for some
+    months (force majeure)."""
+    rng = random.Random(2000 + seed)
+    n = rng.choice([24, 30])
+    label = [f"{2027 + t // 12}-{t % 12 + 1:02d}" for t in range(n)]
+    sheets: dict[str, list[list]] = {"Settings": settings(n)}
+    sheets["Commodities"] = [["commodity", "unit", "shortage_penalty"], ["lng", "kt", 500]]
+    demand = [["commodity", "region", "period", "demand"], ["lng", "JP", None, rng.randint(5, 15)]]
+    for t in rng.sample(range(n), 6):
+        demand.append(["lng", "JP", label[t], rng.choice([0, 0, 25])])
+    sheets["Demand"] = demand
+    sheets["Stockpiles"] = [["commodity", "region", "initial_stock", "capacity", "holding_cost"],
+                            ["lng", "JP", rng.randint(0, 10), rng.choice([20, 40]),
+                             rng.choice([0.5, 2])]]
+    sheets["Suppliers"] = [["supplier", "commodity", "origin_country", "capacity", "unit_cost",
+                            "min_lot"],
+                           ["qatar", "lng", "Qatar", 20, rng.randint(8, 12), None],
+                           ["spot", "lng", "USA", 40, rng.randint(10, 16), None],
+                           ["lots", "lng", "Australia", 30, rng.randint(7, 13),
+                            rng.choice([6, 10])]]
+    sheets["Routes"] = [["route", "supplier", "region", "lead_time_days", "cargo_size",
+                         "max_cargoes", "chokepoints"],
+                        ["qatar-JP", "qatar", "JP", rng.choice([0, 20]),
+                         rng.choice([None, 5]), None, "Hormuz"],
+                        ["spot-JP", "spot", "JP", 20, rng.choice([5, 7]), rng.choice([None, 3]),
+                         None],
+                        ["lots-JP", "lots", "JP", 0, None, None, None]]
+    first = rng.choice(["2026-07", "2027-01", "2027-04"])
+    contracts = [["contract", "supplier", "acq", "take_or_pay", "flex_up", "make_up_years",
+                  "first_period", "last_period", "option_fee"],
+                 ["acq", "qatar", rng.choice([60, 100, 140]), rng.choice([0.5, 0.9, 1.0]),
+                  rng.choice([None, 0.1, 0.3]), rng.choice([None, 1, 2]), first,
+                  rng.choice([None, label[-4]]), None]]
+    if rng.random() < 0.5:
+        contracts.append(["option", "lots", rng.choice([60, 120]), rng.choice([0, 0.8]),
+                          rng.choice([None, 0.2]), rng.choice([None, 1]), label[12], None,
+                          rng.choice([10, 200, 2000])])
+    sheets["Contracts"] = contracts
+    if rng.random() < 0.7:
+        start = rng.randrange(n - 6)
+        sheets["Scenarios"] = [["scenario", "probability"], ["base", 0.7], ["strait", 0.3]]
+        sheets["Disruptions"] = [["scenario", "target_type", "target", "start_period",
+                                  "end_period", "capacity_factor"],
+                                 ["strait", rng.choice(["chokepoint", "supplier"]),
+                                  "Hormuz" if rng.random() < 0.5 else "qatar",
+                                  label[start], label[start + rng.randint(1, 5)],
+                                  rng.choice([0, 0.5])]]
+        if sheets["Disruptions"][1][1] == "chokepoint":
+            sheets["Disruptions"][1][2] = "Hormuz"
+        elif sheets["Disruptions"][1][2] == "Hormuz":
+            sheets["Disruptions"][1][2] = "qatar"
+    return sheets
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_contract_plan_matches_the_plain_formulation(tmp_path, seed):
+    # Several contract years: make-up banks, pro-rated years and force majeure are exercised.
+    plan = load_plan(write_workbook(tmp_path / f"contract{seed}.xlsx",
+                                    random_contract_plan(seed)))
+    status, expected = reference_objective(plan)
+    try:
+        solved = solve_plan(plan, progress=lambda _: None)
+    except InfeasiblePlan:
+        assert status == "Infeasible", f"planner: infeasible; reference: {status}"
+        return
+    assert status == "optimal", f"planner: {solved.solution.status}; reference: {status}"
+    assert solved.solution.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_plan_with_cargoes_lots_and_contracts_matches_the_plain_formulation(tmp_path,
+                                                                                    seed):
+    sheets = with_cargoes_lots_and_contracts(random_plan(seed), seed)
+    try:
+        plan = load_plan(write_workbook(tmp_path / f"mip{seed}.xlsx", sheets))
+    except InputError:
+        pytest.skip("the random contract does not fit this random plan")
+    status, expected = reference_objective(plan)
+    try:
+        solved = solve_plan(plan, progress=lambda _: None)
+    except InfeasiblePlan:
+        assert status == "Infeasible", f"planner: infeasible; reference: {status}"
+        return
+    solution = solved.solution
+    assert status == "optimal", f"planner: {solution.status}; reference: {status}"
+    assert solution.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    result = extract(solved.built, solved.solver.lp, solution)
+    lam = plan.settings.risk_weight
+    assert solution.objective == pytest.approx(
+        (1 - lam) * result.expected_cost + lam * result.cvar, rel=1e-6, abs=1e-6)

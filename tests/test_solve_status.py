@@ -18,4 +18,5 @@ def test_a_status_is_its_word():
 
 def test_the_words_are_those_the_output_workbook_documents():
     assert [s.value for s in SolveStatus] == [
-        "optimal", "time_limit", "infeasible", "unbounded", "error"]
+        "optimal", "time_limit", "infeasible", "unbounded", "error",
+        "rounded"]  # a MIP's LP relaxation rounded up, the last rung (model.md 14.5)

@@ -42,7 +42,8 @@ def test_summary_puts_business_first_and_run_facts_last():
     assert binds and all(t.split()[-1] in ("months", "years", "windows") for t in binds)
     assert not any(re.search(r"\d\.0 ", t) for t in texts)
     limits = outcome.result.concentration
-    hormuz = limits[limits["limit"] == "LNG via Hormuz"]
+    # LNG via Hormuz no longer binds once the Qatar SPA sets Qatar's volume; one origin does.
+    hormuz = limits[limits["limit"] == "LNG one origin"]
     expected = (f"{hormuz.loc[hormuz['binding'].astype(bool), 'period'].nunique()} of "
                 f"{hormuz['period'].nunique()} months")
     assert expected in binds

@@ -57,6 +57,7 @@ class Describer:
     def __init__(self, built: BuiltModel, solver: PlanSolver):
         self.built = built
         self.layout = solver.lp.layout
+        self.lp_upper = solver.lp.col_upper
         self.ix = built.index
         self.plan = built.index.plan
         self.calendar = self.plan.settings.calendar
@@ -173,6 +174,8 @@ class Describer:
         if family == "stock_floor":
             k, g, n = index
             return [self._floor(k, g, n)], n
+        if family in CONTRACT_ROWS:
+            return self._contract_row(family, index)
         # Definitions (scope totals, node costs) are bookkeeping, not limits a user sets.
         return [], None
 
@@ -218,6 +221,57 @@ class Describer:
                      f"arriving by then cannot reach it ({arriving})")
         return Source("Stockpiles", stock.row, column, value, text, unit)
 
+    def _contract(self, name: str, column: str, text: str) -> Source:
+        contract = self.plan.contracts[name]
+        return Source("Contracts", contract.row, column, getattr(contract, column), text)
+
+    def _contract_row(self, family: str, index: Any) -> tuple[list[Source], int | None]:
+        """Sources of a row of model.md section 14 (cargoes, lots, contracts)."""
+        plan, ix = self.plan, self.ix
+        if family == "whole_cargoes":
+            r, n = index
+            route = plan.routes[r]
+            return [Source("Routes", route.row, "cargo_size", route.cargo_size,
+                           f"route {r} carries whole cargoes of {route.cargo_size:g}")], n
+        if family in ("lot_floor", "lot_ceiling"):
+            s, n = index
+            supplier = plan.suppliers[s]
+            return [Source("Suppliers", supplier.row, "min_lot", supplier.min_lot,
+                           f"{s} is ordered from in lots of at least {supplier.min_lot:g} a "
+                           "period, or not at all")] + self._supplier_capacity(s, n), n
+        if family == "contract_allocation":
+            s, n = index
+            rows = [c for c in plan.contracts.values() if c.supplier == s]
+            return [Source("Contracts", c.row, "supplier", s,
+                           f"{s} sells only under its contracts, in their periods "
+                           f"({c.name}: {self.calendar.label(max(c.first_period, 1))} on)")
+                    for c in rows], n
+        if family == "contract_take_or_pay":
+            c, y, n = index
+            contract = plan.contracts[c]
+            row = next(r for r in ix.cargo_contracts.years if (r.contract, r.year, r.node) ==
+                       (c, y, n))
+            unit = self._unit(plan.suppliers[contract.supplier].commodity)
+            sources = [self._contract(c, "take_or_pay",
+                                      f"contract {c} must take or pay {row.top:g} {unit} in its "
+                                      f"year ending {self.calendar.label(ix.t(n))}")]
+            return sources + self._disruptions(n, supplier=contract.supplier), n
+        if family == "contract_ceiling":
+            row = [r for r in ix.cargo_contracts.years if r.ceiling is not None][index]
+            return [self._contract(row.contract, "flex_up",
+                                   f"contract {row.contract} may take at most {row.ceiling:g} "
+                                   f"in its year ending {self.calendar.label(ix.t(row.node))}")
+                    ], row.node
+        if family in ("make_up_switch", "make_up_no_deficiency", "make_up_bank"):
+            c = index[0] if isinstance(index, tuple) else \
+                ix.cargo_contracts.bank_rows[index][1][0]
+            return [self._contract(c, "make_up_years", f"contract {c} may make up volume paid "
+                                   "for only after its year's take-or-pay")], None
+        if family == "option_link":
+            c, n = index
+            return [self._contract(c, "option_fee", f"option {c} delivers only if signed")], n
+        return [], None
+
     def _supplier_capacity(self, s: str, n: int) -> list[Source]:
         plan, ix = self.plan, self.ix
         supplier = plan.suppliers[s]
@@ -245,6 +299,9 @@ class Describer:
                                   f"project {j} can add capacity from "
                                   f"{self.calendar.label(project.first_period)}", unit))
         return sources + self._disruptions(n, supplier=s)
+
+    def _cargo_limit(self, j: int) -> float:
+        return float(self.lp_upper[j]) if self.lp_upper is not None else float("nan")
 
     def bound(self, j: int, side: str) -> tuple[list[Source], int | None]:
         """Sources of LP column j's bound; empty where the bound is plain non-negativity."""
@@ -287,6 +344,12 @@ class Describer:
             lane = plan.transfers[f]
             return [Source("Transfers", lane.row, "capacity", lane.capacity,
                            f"{lane.name} moves at most {lane.capacity:g} a period")], n
+        if family == "cargoes" and side != "lower":
+            r, n = index
+            route = plan.routes[r]
+            return [Source("Routes", route.row, "max_cargoes", route.max_cargoes,
+                           f"route {r} takes at most {self._cargo_limit(j):g} cargoes a "
+                           "period")] + self._disruptions(n, route=r), n
         if family == "build" and side != "lower":
             project = plan.projects[index]
             return [Source("Investments", project.row, "max_capacity", project.max_capacity,
@@ -295,10 +358,24 @@ class Describer:
         return [], None
 
 
+CONTRACT_ROWS = ("whole_cargoes", "lot_floor", "lot_ceiling", "contract_allocation",
+                 "contract_take_or_pay", "contract_ceiling", "make_up_switch",
+                 "make_up_no_deficiency", "make_up_bank", "option_link")
+# Whole-number families (model.md 14.2), in the order they are relaxed one at a time.
+INTEGER_FAMILIES = ("cargoes", "lot_used", "make_up_on", "sign")
+
+
 def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagnosis:
-    """Explain an infeasible or unbounded plan."""
+    """Explain an infeasible or unbounded plan. A MIP is first judged by its LP relaxation:
+    if even that has no plan, its IIS and smallest changes say why, as for any LP; if it has
+    one, the whole-number families are relaxed one at a time to find which makes it fail."""
     if solution.status == SolveStatus.UNBOUNDED:
         return _unbounded(built, solver)
+    if solver.is_mip:
+        solver.make_continuous()
+        relaxed = solver.solve()
+        if relaxed.status != "infeasible":
+            return _integer_conflict(built, solver)
     describe = Describer(built, solver)
     conflicts: list[dict[str, Any]] = []
     iis = solver.iis()
@@ -320,6 +397,84 @@ def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagn
     changes = _smallest_changes(built, solver, describe)
     message = _message(conflicts, changes)
     return Diagnosis(SolveStatus.INFEASIBLE, message, conflicts, changes)
+
+
+def _integer_conflict(built: BuiltModel, solver: PlanSolver) -> Diagnosis:
+    """The LP relaxation has a plan but no plan has whole cargoes, lots and contract
+    decisions: re-solve with each whole-number family relaxed in turn (the others whole) and
+    name the rows of each family that lets a plan exist, where its values are fractional."""
+    describe = Describer(built, solver)
+    conflicts: list[dict[str, Any]] = []
+    layout = solver.lp.layout
+    families = [f for f in INTEGER_FAMILIES if f in layout.columns]
+    for family in families:
+        whole = [f for f in families if f != family]
+        solver.make_integer(whole)
+        found = solver.solve_mip(fix=False)
+        if not found.has_plan:
+            continue
+        block = layout.columns[family]
+        values = found.col_value[block.start:block.stop]
+        fractional = [block.start + i for i, v in enumerate(values.tolist())
+                      if abs(v - round(v)) > 1e-6]
+        for j in fractional:
+            sources, node = _integer_sources(describe, j)
+            period, scenarios = describe.where(node) if node is not None else ("horizon", "")
+            for source in sources:
+                conflicts.append({"scenario": scenarios, "period": period,
+                                  "sheet": source.sheet, "row": source.row,
+                                  "column": source.column, "value": source.value,
+                                  "limit": source.text})
+    seen, unique = set(), []
+    for c in conflicts:
+        key = (c["sheet"], c["row"], c["column"], c["period"], c["scenario"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(c)
+    lines = ["no plan meets every limit with whole cargoes, lots and contract decisions (a "
+             "plan would exist if they could be fractional)."]
+    if unique:
+        lines.append("These rows force a fraction that cannot be ordered:")
+        lines += [f"  - {c['sheet']} row {c['row']} {c['column']}: {c['limit']} (in "
+                  f"{c['period']}; scenario {c['scenario'] or 'all'})" for c in unique[:10]]
+    return Diagnosis("infeasible", "\n".join(lines), unique, [])
+
+
+def _integer_sources(describe: Describer, j: int) -> tuple[list[Source], int | None]:
+    """Why a whole-number decision cannot be fractional: the sheet row that makes it whole,
+    with the storage and demand it has to fit into."""
+    family, index = describe.layout.column(j)
+    plan, ix = describe.plan, describe.ix
+    if family == "cargoes":
+        r, n = index
+        route = plan.routes[r]
+        k = plan.commodity_of(route)
+        stock = plan.stockpiles.get((k, route.region))
+        unit = plan.commodities[k].unit
+        room = "no Stockpiles row (no room)" if stock is None else \
+            f"room for {stock.capacity if stock.capacity is not None else 'unlimited'} {unit}"
+        sources = [Source("Routes", route.row, "cargo_size", route.cargo_size,
+                          f"route {r} carries whole cargoes of {route.cargo_size:g} {unit}; "
+                          f"{route.region} has {room}", unit)]
+        if stock is not None:
+            sources.append(Source("Stockpiles", stock.row, "capacity", stock.capacity,
+                                  f"{k} in {route.region} can hold at most {stock.capacity} "
+                                  f"{unit}", unit))
+        return sources, n
+    if family == "lot_used":
+        s, n = index
+        supplier = plan.suppliers[s]
+        return [Source("Suppliers", supplier.row, "min_lot", supplier.min_lot,
+                       f"{s} is ordered from in lots of at least {supplier.min_lot:g}")], n
+    if family == "make_up_on":
+        c, _y, n = index
+        return [describe._contract(c, "make_up_years", f"contract {c} makes up volume only "
+                                   "after its year's take-or-pay")], n
+    if family == "sign":
+        return [describe._contract(index, "option_fee", f"option {index} is signed whole or "
+                                   "not at all")], None
+    _ = ix
+    return [], None
 
 
 def _elastic_sets(built: BuiltModel, solver: PlanSolver

@@ -35,7 +35,9 @@ from model.domain.scenarios import (
 )
 from model.formulation import BuiltModel, build_model
 from model.formulation.constraints import stock_balance_rhs
+from model.formulation.contracts import index_contracts
 from model.formulation.index import (
+    build_index,
     capex_rates,
     floor_numbers,
     order_numbers,
@@ -67,6 +69,11 @@ class Outcome:
     status: SolveStatus
     cost: float | None
     solution: Solution
+
+    @property
+    def bound(self) -> float | None:
+        """The least the cost can be: the MIP's bound, or the cost itself for an LP."""
+        return self.solution.mip_bound if self.solution.mip_bound is not None else self.cost
 
 
 class _Positions:
@@ -106,7 +113,9 @@ class ScenarioModel:
         lp = compile_lp(self.built.model)
         lp.release_model()  # only the arrays and their layout are changed from here on
         self.built.model = None
-        self.solver = PlanSolver(lp, time_limit_seconds or plan.settings.time_limit_seconds)
+        # A MIP (whole cargoes, lots, contracts) stays one: each scenario's optimum is a MIP's.
+        self.solver = PlanSolver(lp, time_limit_seconds or plan.settings.time_limit_seconds,
+                                 mip_gap=plan.settings.mip_gap, fix_after_mip=False)
         self._locate()
         self.lower = lp.col_lower.copy()
         self.upper = lp.col_upper.copy()
@@ -169,6 +178,16 @@ class ScenarioModel:
         self.t_node = np.array(ix.periods_of_node, dtype=np.int64)
         self.at = _Positions(plan, self.order_keys, self.unmet_keys, self.target_keys,
                              self.take_keys, self.capacity_keys)
+        self.contract_rows = {key: block.start + i for name in ("contract_take_or_pay",)
+                              if (block := rows.get(name)) is not None
+                              for i, key in enumerate(block.keys)}
+        self.contract_costs = {(name, key): block.start + i
+                               for name in ("deficiency", "make_up")
+                               if (block := columns.get(name)) is not None
+                               for i, key in enumerate(block.keys)}
+        sign = columns.get("sign")
+        self.sign_cols = {} if sign is None else {c: sign.start + i
+                                                  for i, c in enumerate(sign.keys)}
         pair = {key: i for i, key in enumerate(plan.commodity_regions)}
         self.floor_pair = np.array([pair[(k, g)] for k, g, _ in self.floor_keys], dtype=np.int64)
         self.floor_node = np.array([n for _, _, n in self.floor_keys], dtype=np.int64)
@@ -228,6 +247,37 @@ class ScenarioModel:
                 np.array([0.0 if on and bound == "min" else -INF for _, on, bound in rows]),
                 np.array([0.0 if on and bound == "max" else INF for _, on, bound in rows]))
 
+        if self.contract_rows or self.contract_costs:
+            self._set_contracts(factors)
+
+    def _set_contracts(self, factors: ScenarioFactors) -> None:
+        """Section 14's numbers of one scenario: the take-or-pay quantities (force majeure
+        scales them) and the unit costs of deficiency and make-up (cost factors)."""
+        solver, plan = self.solver, self.plan
+        ix = build_index(plan, one_scenario(plan, factors), limits=False)
+        cx = index_contracts(ix)
+        top = {(row.contract, row.year, row.node): row.top for row in cx.years}
+        rows, lower, entries = [], [], []
+        for key, row in self.contract_rows.items():
+            need = top.get(key, 0.0)
+            if key[0] in self.sign_cols:
+                entries.append((row, self.sign_cols[key[0]], -need))
+            else:
+                rows.append(row)
+                lower.append(need)
+        if rows:
+            solver.change_row_bounds(np.array(rows), np.array(lower),
+                                     np.full(len(rows), INF))
+        solver.change_coefficients(entries)
+        cols, costs = [], []
+        for (family, key), col in self.contract_costs.items():
+            cost_key = key if family == "deficiency" else (key[0], key[2], key[3])
+            sign = 1.0 if family == "deficiency" else -1.0
+            cols.append(col)
+            costs.append(sign * cx.unit_cost.get(cost_key, 0.0) * self.discount[key[-1]])
+        if cols:
+            solver.change_costs(np.array(cols), np.array(costs))
+
     def fix(self, columns: np.ndarray, values: np.ndarray) -> None:
         """Fix columns at values (clipped into their bounds)."""
         values = np.clip(values, self.lower[columns], self.upper[columns])
@@ -242,11 +292,13 @@ class ScenarioModel:
         `solve_from_start` starts from that basis, so its result does not depend on which
         scenarios were solved before (or on which worker)."""
         self.first_solve_seconds = self.solve().solution.seconds
-        self.start_basis = self.solver.basis()
+        # A MIP has no basis to start from; branch and bound starts afresh each time.
+        self.start_basis = None if self.solver.lp.is_mip else self.solver.basis()
 
     def solve_from_start(self) -> Outcome:
         """Solve the scenario now in the model from the basis `solve_once` kept."""
-        self.solver.start_from(self.start_basis)
+        if self.start_basis is not None:
+            self.solver.start_from(self.start_basis)
         return self.solve()
 
     def solve(self) -> Outcome:

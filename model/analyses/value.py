@@ -41,6 +41,27 @@ class ValueOfInformation:
     seconds: float = 0.0
     shared_periods: int | None = None  # periods before the scenarios diverge (EEV fixes them)
     has_investments: bool = False
+    # With whole-number decisions (model.md 14.5) each of RP, WS and EEV is a MIP's cost,
+    # known only to within its gap: the least each can be. None for an LP.
+    rp_bound: float | None = None
+    ws_bound: float | None = None
+    eev_bound: float | None = None
+
+    @property
+    def evpi_interval(self) -> tuple[float, float] | None:
+        """[least, most] EVPI can be given the MIP gaps: RP in [rp_bound, rp], WS in
+        [ws_bound, ws]; None for an LP or without WS."""
+        if self.rp_bound is None or self.ws is None or self.ws_bound is None:
+            return None
+        return max(0.0, self.rp_bound - self.ws), max(0.0, self.rp - self.ws_bound)
+
+    @property
+    def vss_interval(self) -> tuple[float, float] | None:
+        """[least, most] VSS can be given the MIP gaps."""
+        if self.rp_bound is None or self.eev is None or self.eev_bound is None or \
+                math.isinf(self.eev):
+            return None
+        return max(0.0, self.eev_bound - self.rp), max(0.0, self.eev - self.rp_bound)
 
     @property
     def evpi(self) -> float | None:
@@ -67,6 +88,10 @@ class ValueOfInformation:
                 f"perfect warning of every disruption would save {self.evpi:,.0f} {currency}: "
                 "the plan's cost minus what it would cost if each scenario were known in "
                 "advance (RP - WS)")
+        interval = self.evpi_interval
+        if interval is not None:
+            evpi += (f"; between {interval[0]:,.0f} and {interval[1]:,.0f} {currency} given "
+                     "the gaps of the MIPs solved for it")
         if self.eev is not None and self.unmeasured:
             vss = ("not measured: the scenarios differ from the first period, so no decision is "
                    "taken before they diverge and a plan for their average has nothing to fix "
@@ -83,6 +108,10 @@ class ValueOfInformation:
             if self.shared_periods == 0:
                 vss += ("; only the investments are compared, as the scenarios differ from the "
                         "first period")
+            interval = self.vss_interval
+            if interval is not None:
+                vss += (f"; between {interval[0]:,.0f} and {interval[1]:,.0f} {currency} given "
+                        "the gaps of the MIPs solved for it")
         return evpi, vss
 
 
@@ -104,6 +133,13 @@ class WaitAndSeeTask(Task):
         until = {limit: periods[w] for limit, periods in self.base.limit_until.items()}
         model.set_scenario(self.base.factors.select([w]), until)
         return model.solve_from_start().cost
+
+    def run_with_bound(self, model: ScenarioModel, w: int) -> tuple[float | None, float | None]:
+        """Scenario w's optimal cost and the least it can be (its MIP bound)."""
+        until = {limit: periods[w] for limit, periods in self.base.limit_until.items()}
+        model.set_scenario(self.base.factors.select([w]), until)
+        outcome = model.solve_from_start()
+        return outcome.cost, outcome.bound
 
 
 def wait_and_see(plan: PlanData, base, where: Where | None = None) -> float | None:
@@ -138,8 +174,10 @@ def value_of_information(plan: PlanData, solved, where: Where | None = None
     started = time.perf_counter()
     base = solved.built.index.scenarios
     rp = float(solved.solution.objective)
+    rp_bound = solved.solution.mip_bound
     if len(base.names) == 1:
-        return ValueOfInformation(rp, rp, rp, rp, time.perf_counter() - started)
+        return ValueOfInformation(rp, rp, rp, rp, time.perf_counter() - started,
+                                  rp_bound=rp_bound, ws_bound=rp_bound, eev_bound=rp_bound)
     settings = plan.settings
     # Scenarios with the same data and the same binding limits have the same optimum.
     first_of: dict[tuple, int] = {}
@@ -149,28 +187,68 @@ def value_of_information(plan: PlanData, solved, where: Where | None = None
     task = WaitAndSeeTask(plan, base)
     model = task.setup()
     distinct = list(first_of.values())
-    found = dict(zip(distinct, run_tasks(task, distinct, where, state=model,
-                                         label="wait-and-see scenarios",
-                                         item_seconds=model.first_solve_seconds), strict=True))
-    costs = [found[first_of[(base.tree.node_of[w][-1],
-                             tuple(p[w] for p in base.limit_until.values()))]]
-             for w in range(len(base.names))]
-    ws = None
-    if all(c is not None for c in costs):
+    mip = model.solver.lp.is_mip
+    if mip:  # each scenario's optimum and its bound, solved here (a MIP per scenario)
+        pairs = {w: task.run_with_bound(model, w) for w in distinct}
+        found = {w: cost for w, (cost, _) in pairs.items()}
+        least = {w: bound for w, (_, bound) in pairs.items()}
+    else:
+        found = dict(zip(distinct, run_tasks(task, distinct, where, state=model,
+                                             label="wait-and-see scenarios",
+                                             item_seconds=model.first_solve_seconds),
+                         strict=True))
+        least = found
+
+    def per_scenario(values: dict) -> list:
+        return [values[first_of[(base.tree.node_of[w][-1],
+                                 tuple(p[w] for p in base.limit_until.values()))]]
+                for w in range(len(base.names))]
+
+    def combined(costs: list) -> float | None:
+        if not all(c is not None for c in costs):
+            return None
         p = list(base.probabilities)
         lam = settings.risk_weight
-        ws = (1 - lam) * float(np.dot(costs, p)) + lam * cvar_of(costs, p,
-                                                                   settings.cvar_level)
+        return (1 - lam) * float(np.dot(costs, p)) + lam * cvar_of(costs, p,
+                                                                     settings.cvar_level)
+
+    ws, ws_bound = combined(per_scenario(found)), combined(per_scenario(least))
     model.set_scenario(base.factors.mean(base.probabilities))
     ev = model.solve()
-    eev = None if ev.cost is None else expected_value_plan_cost(solved, model, ev.solution)
+    eev, eev_bound = None, None
+    if ev.cost is not None:
+        eev, eev_bound = expected_value_plan_cost(solved, model, ev.solution, with_bound=True)
     return ValueOfInformation(rp, ws, ev.cost, eev, time.perf_counter() - started,
-                              base.tree.shared_periods, bool(plan.projects))
+                              base.tree.shared_periods, bool(plan.projects) or
+                              any(c.is_option for c in plan.contracts.values()),
+                              rp_bound=rp_bound if mip else None,
+                              ws_bound=ws_bound if mip else None,
+                              eev_bound=eev_bound if mip else None)
 
 
-def expected_value_plan_cost(solved, model: ScenarioModel, ev_solution) -> float:
+def expected_value_plan_cost(solved, model: ScenarioModel, ev_solution,
+                             with_bound: bool = False):
     """EEV: the plan's live model re-solved with the EV plan's root decisions fixed; inf when
-    that leaves no feasible plan. The live model's bounds are restored afterwards."""
+    that leaves no feasible plan. The live model's bounds are restored afterwards.
+
+    For a plan with whole-number decisions the live model is the LP with them fixed at the
+    plan's values: they are released for this solve (a MIP, options fixed at EV's choice like
+    investments) and fixed again afterwards. `with_bound`: (EEV, the least it can be)."""
+    solver = solved.solver
+    mip = solver.integer_values is not None
+    if mip:
+        solver.release_integers()
+        solver.fix_after_mip = False
+    try:
+        cost, bound = _eev(solved, model, ev_solution)
+    finally:
+        if mip:
+            solver.fix_after_mip = True
+            solver.refix_integers()
+    return (cost, bound) if with_bound else cost
+
+
+def _eev(solved, model: ScenarioModel, ev_solution) -> tuple[float | None, float | None]:
     ix = solved.built.index
     tree = ix.tree
     layout, solver = solved.solver.lp.layout, solved.solver
@@ -182,7 +260,7 @@ def expected_value_plan_cost(solved, model: ScenarioModel, ev_solution) -> float
     for family, period_of in (("order", lambda key: single_scenario_period(key[1])),
                               ("transfer", lambda key: single_scenario_period(key[1])),
                               ("unmet", lambda key: single_scenario_period(key[2])),
-                              ("build", None)):
+                              ("build", None), ("sign", None)):
         ev_block, block = ev_layout.columns.get(family), layout.columns.get(family)
         if ev_block is None or block is None:
             continue
@@ -199,7 +277,7 @@ def expected_value_plan_cost(solved, model: ScenarioModel, ev_solution) -> float
     lower, upper = solver.lp.col_lower[cols].copy(), solver.lp.col_upper[cols].copy()
     wanted = np.array(values)
     if np.any(wanted < lower - 1e-7) or np.any(wanted > upper + 1e-7):
-        return math.inf
+        return math.inf, math.inf
     fixed = np.clip(wanted, lower, upper)
     solver.change_col_bounds(cols, fixed, fixed)
     try:
@@ -207,5 +285,8 @@ def expected_value_plan_cost(solved, model: ScenarioModel, ev_solution) -> float
     finally:
         solver.change_col_bounds(cols, lower, upper)
     if solution.status == SolveStatus.INFEASIBLE:
-        return math.inf
-    return float(solution.objective) if solution.status == SolveStatus.OPTIMAL else None
+        return math.inf, math.inf
+    if solution.status != SolveStatus.OPTIMAL:
+        return None, None
+    cost = float(solution.objective)
+    return cost, solution.mip_bound if solution.mip_bound is not None else cost

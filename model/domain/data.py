@@ -29,6 +29,7 @@ class Settings:
     sample_scenarios: int = 0
     sample_seed: int = 1
     ph_gap: float = 1e-4  # --decompose stops at this relative gap between its bounds
+    mip_gap: float = 1e-6
 
     @property
     def periods(self) -> int:
@@ -98,6 +99,7 @@ class Supplier:
     available_from: int = 1
     available_to: int = 1
     row: int | None = None
+    min_lot: float = 0.0
     period_rows: dict[int, int] = field(default_factory=dict, compare=False)
     price_index: str | None = None   # an index: the unit cost is constant + slope x index
     index_slope: float = 0.0
@@ -126,6 +128,35 @@ class Route:
     capacity: float | None = None
     chokepoints: tuple[str, ...] = ()
     row: int | None = None
+    cargo_size: float | None = None
+    max_cargoes: int | None = None
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A long-term contract with one supplier (Contracts sheet, model.md section 14).
+
+    `acq` is A (units per contract year), `take_or_pay` tau and `flex_up` phi (None: no cap)
+    fractions of it; `first_period` and `last_period` are plan periods (first may be <= 0: the
+    contract began before the plan; last is None: beyond the plan); `option_fee` None means
+    the contract is signed, a number that the plan decides whether to sign it for that fee.
+    """
+
+    name: str
+    supplier: str
+    acq: float
+    take_or_pay: float = 0.0
+    flex_up: float | None = None
+    make_up_years: int = 0
+    first_period: int = 1
+    last_period: int | None = None
+    option_fee: float | None = None
+    row: int | None = None
+
+    @property
+    def is_option(self) -> bool:
+        """Whether the plan decides whether to sign it."""
+        return self.option_fee is not None
 
 
 @dataclass(frozen=True)
@@ -314,6 +345,7 @@ class PlanData:
     pipeline: tuple[PipelineArrival, ...] = ()
     sweep: tuple[SweepPoint, ...] = ()
     events: tuple[EventKind, ...] = ()
+    contracts: dict[str, Contract] = field(default_factory=dict)
     budgets: tuple[Budget, ...] = ()
     indices: dict[str, Series] = field(default_factory=dict)   # Indices sheet
     fx: dict[str, Series] = field(default_factory=dict)        # FX sheet: rate per currency
@@ -338,6 +370,13 @@ class PlanData:
         """Base demand D[k,g,t] per period (zeros where the workbook has none)."""
         found = self.demand.get((commodity, region))
         return found if found is not None else (0.0,) * self.settings.periods
+
+    @property
+    def uses_cargoes_or_contracts(self) -> bool:
+        """Whether the plan uses whole cargoes, minimum lots or contracts (model.md section
+        14); without them its model is exactly the LP of sections 6-8."""
+        return (bool(self.contracts) or any(r.cargo_size for r in self.routes.values())
+                or any(s.min_lot > 0 for s in self.suppliers.values()))
 
     def commodity_of(self, route: Route) -> str:
         """k(s(r)): the commodity a route carries."""

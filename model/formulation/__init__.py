@@ -19,6 +19,7 @@ with their bounds, one `add_<family>` per constraint family, then the objective.
 | (3), (5), (7)   | bounds of `order`, `stock`, `transfer` |                                  |
 | (6), (7b), (8)  | `stock_target`, `end_stock`, `concentration` (+ `scope_supply_definition`) |
 | (9)             | by construction: decisions live on scenario-tree nodes                    |
+| (14a)-(14h)     | `contracts.py`: whole cargoes, minimum lots, contracts (section 14)       |
 | (10), (11)      | `stock_floor`, `budget` (`money.py`, model.md section 15)                 |
 """
 
@@ -41,6 +42,7 @@ from model.formulation.constraints import (
     add_supplier_capacity,
     add_take_or_pay,
 )
+from model.formulation.contracts import add_contracts
 from model.formulation.costs import CostTerms, cost_terms
 from model.formulation.index import ModelIndex, build_index
 from model.formulation.money import add_money_and_obligations
@@ -73,6 +75,7 @@ def build_model(plan: PlanData, scenarios: ScenarioSet | None = None,
         add_end_stock(m, ix)
         add_concentration(m, ix)
         add_money_and_obligations(m, ix)
+        add_contracts(m, ix)
         terms = cost_terms(ix)
         add_objective(m, ix, terms)
     return BuiltModel(m, ix, terms)

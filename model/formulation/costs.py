@@ -3,6 +3,7 @@
     Cost_w = sum_j capex_j z[j] + sum_t d_t [ sum_r (unit_cost cs + freight cr) x[r,t]
              + sum_{k,g} (holding I + shortage_penalty u + target_penalty v) + sum_f cost_f y ]
              + d_N sum_{k,g} (shortage_penalty vE - TV I[N])
+             + section 14: sum d_e c^ (deficiency - make-up) + sum_c fee_c o_c
 
 Every term is (part, node, variable family, position of the variable in its family,
 undiscounted coefficient). The objective (`objective.py`), the cost breakdown of the results and
@@ -20,7 +21,7 @@ from model.formulation.index import ModelIndex
 
 COST_PARTS = ("purchase_cost", "freight_cost", "holding_cost", "shortage_penalty",
               "target_penalty", "transfer_cost", "investment_cost", "end_stock_penalty",
-              "terminal_value")
+              "terminal_value", "contract_deficiency", "make_up_credit", "option_fee")
 PART = {name: i for i, name in enumerate(COST_PARTS)}
 ONCE = -1  # the node of a term paid once in every scenario (investments), undiscounted
 
@@ -37,7 +38,17 @@ def family_keys(ix: ModelIndex) -> dict[str, list]:
         "transfer": [(f, n) for f in range(len(plan.transfers)) for n in ix.nodes],
         "build": list(plan.projects),
         "end_shortfall": ix.end_keys,
+        **_contract_families(ix),
     }
+
+
+def _contract_families(ix: ModelIndex) -> dict[str, list]:
+    """Section 14's cost-bearing families, where the plan has them."""
+    cx = ix.cargo_contracts
+    if cx is None:
+        return {}
+    found = {"deficiency": cx.deficiency_keys, "make_up": cx.make_up_keys, "sign": cx.options}
+    return {name: keys for name, keys in found.items() if keys}
 
 
 @dataclass
@@ -101,6 +112,17 @@ def cost_terms(ix: ModelIndex) -> CostTerms:
     value = {key: plan.stockpile(*key).terminal_value for key in ix.stock_keys}
     add("terminal_value", "stock", ((i, n, -value[k, g]) for i, (k, g, n)
                                     in enumerate(ix.stock_index) if n in leaves))
+    cx = ix.cargo_contracts
+    if cx is not None:
+        # Section 14.4: the deficiency at the unit cost of the year's last period, the make-up
+        # credit at the unit cost of the last period of the year it is taken in, the fee once.
+        add("contract_deficiency", "deficiency",
+            ((i, key[2], cx.unit_cost[key]) for i, key in enumerate(cx.deficiency_keys)))
+        add("make_up_credit", "make_up",
+            ((i, n_e, -cx.unit_cost[(c, y, n_e)]) for i, (c, _y0, y, n_e)
+             in enumerate(cx.make_up_keys)))
+        add("option_fee", "sign", ((i, ONCE, plan.contracts[c].option_fee)
+                                   for i, c in enumerate(cx.options)))
     return CostTerms(np.asarray(parts, dtype=np.int64), np.asarray(nodes, dtype=np.int64),
                      families, np.asarray(positions, dtype=np.int64),
                      np.asarray(coefficients, dtype=float))

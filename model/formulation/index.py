@@ -9,6 +9,7 @@ instead of a (period, scenario) pair; `t(n)` is its period.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -97,6 +98,7 @@ class ModelIndex:
     scopes: list[list[OrderKey]] = field(default_factory=list)            # orders of each total
     discount: list[float] = field(default_factory=list)                  # d_t(n) per node
     periods_of_node: list[int] = field(default_factory=list)
+    cargo_contracts: Any = None  # formulation.contracts.ContractIndex (model.md section 14)
 
     @property
     def tree(self) -> ScenarioTree:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from model.domain.data import PlanData
 from model.domain.errors import InputError
-from model.inputs import crosssheet, money, sheets
+from model.inputs import contracts, crosssheet, money, sheets
 from model.inputs.cells import Collector, Row, parse_sheet
 from model.inputs.settings import read_settings
 from model.inputs.sheets import Known, ok_rows
@@ -65,6 +65,7 @@ def validate(raw: RawWorkbook) -> PlanData:
         known.suppliers = money.check_supplier_money(
             rows_of("Suppliers"), known.suppliers, indices, fx, known, settings.currency,
             settings.sample_scenarios > 0, issues)
+    contract_rows = contracts.check_contracts(rows_of("Contracts"), known, issues)
     crosssheet.check_name_spellings(rows, issues)
     if settings is not None:
         _check_sampling(settings.sample_scenarios, events, issues)
@@ -77,8 +78,7 @@ def validate(raw: RawWorkbook) -> PlanData:
         groups=known.groups, limits=limits, scenarios=known.scenarios,
         disruptions=disruptions, transfers=transfers, projects=projects, pipeline=pipeline,
         sweep=sweep, events=events, budgets=budgets, indices=indices, fx=fx,
-        source=str(raw.path),
-        source_sha256=raw.sha256,
+        contracts=contract_rows, source=str(raw.path), source_sha256=raw.sha256,
         demand_rows=demand_rows)
     crosssheet.check_take_or_pay_routes(plan, issues)
     money.check_storage_projects(plan, issues)
@@ -86,6 +86,7 @@ def validate(raw: RawWorkbook) -> PlanData:
     crosssheet.check_targets_within_capacity(plan, issues)
     crosssheet.check_limits_satisfiable(plan, issues)
     crosssheet.check_coefficient_ranges(plan, issues)
+    contracts.check_lots_and_options(plan, issues)
     if issues.has_errors:  # a cross-sheet check found a name that is surely misspelt
         raise InputError(issues.issues, str(raw.path))
     warnings = tuple(i for i in issues.issues if i.severity != "error")

@@ -103,5 +103,6 @@ def read_settings(raw: RawSheet | None, issues: Collector, epoch: Any) -> Settin
         sample_scenarios=typed["sample_scenarios"],
         sample_seed=typed["sample_seed"],
         ph_gap=typed["ph_gap"],
+        mip_gap=typed["mip_gap"],
     )
     return SettingsRead(settings, length)

@@ -199,7 +199,7 @@ def check_suppliers(rows: list[Row], period_rows: list[Row], known: Known,
         if t is not None:
             overrides.setdefault(row["supplier"], []).append((t, row))
     columns = ("origin_country", "processing_country", "capacity", "unit_cost", "min_take",
-               "available_from", "available_to")
+               "available_from", "available_to", "min_lot")
     for row in unique:
         ok = check_reference(row, "commodity", known.commodities, "commodity (Commodities sheet)",
                              issues, defined=known.commodity_names)
@@ -257,7 +257,7 @@ def _supplier(row: Row, overrides: list[tuple[int, Row]], calendar: Calendar, in
     return Supplier(row["supplier"], row["commodity"], row["origin_country"],
                     row["processing_country"] or row["origin_country"], tuple(capacity),
                     tuple(unit_cost), row["min_take"], max(first, 1), min(last, n),
-                    row.excel_row, period_rows)
+                    row.excel_row, row["min_lot"] or 0.0, period_rows)
 
 
 def check_routes(rows: list[Row], known: Known, issues: Collector) -> dict[str, Route]:
@@ -269,7 +269,8 @@ def check_routes(rows: list[Row], known: Known, issues: Collector) -> dict[str, 
                              issues)
         ok &= check_reference(row, "region", known.regions,
                               "region (regions are named in Demand)", issues)
-        if not (ok and row.ok("lead_time_days", "freight_cost", "capacity", "chokepoints")):
+        if not (ok and row.ok("lead_time_days", "freight_cost", "capacity", "chokepoints",
+                              "cargo_size", "max_cargoes")):
             continue
         if calendar is None or row["supplier"] not in known.suppliers:
             continue
@@ -282,7 +283,7 @@ def check_routes(rows: list[Row], known: Known, issues: Collector) -> dict[str, 
         result[row["route"]] = Route(
             row["route"], row["supplier"], row["region"], row["lead_time_days"], lead,
             row["freight_cost"], row["capacity"], tuple(dict.fromkeys(row["chokepoints"] or ())),
-            row.excel_row)
+            row.excel_row, row["cargo_size"], row["max_cargoes"])
     return result
 
 

@@ -148,6 +148,9 @@ SETTINGS_COLUMNS = (
     Column("ph_gap", "number", False, 1e-4, "",
            "with --decompose: stop when the bounds are this close (relative to the plan's "
            "cost)", lo=0.0, lo_open=True, hi=1.0),
+    Column("mip_gap", "number", False, 1e-6, "fraction",
+           "relative gap at which a plan with whole cargoes, lots or contracts is accepted as "
+           "optimal", lo=0.0, hi=1.0, percent=True),
 )
 
 SHEETS: tuple[Sheet, ...] = (
@@ -204,6 +207,8 @@ SHEETS: tuple[Sheet, ...] = (
         _qty("min_take", "take-or-pay: units per period that must be taken", default=0.0),
         Column("available_from", "period", False, None, "", "first period it can supply"),
         Column("available_to", "period", False, None, "", "last period it can supply"),
+        _qty("min_lot", "smallest order in a period, all its routes together: orders are 0 or "
+             "at least this (blank = no minimum)", default=0.0),
         Column("price_index", "key", False, None, "",
                "an index (Indices sheet): the unit cost is index_constant + index_slope x index"),
         Column("index_slope", "number", False, None, "", "multiplies the index value"),
@@ -228,6 +233,11 @@ SHEETS: tuple[Sheet, ...] = (
         _qty("capacity", "units per period (blank = no route limit)"),
         Column("chokepoints", "list", False, (), "",
                "straits or canals passed, separated by ; or ,"),
+        Column("cargo_size", "number", False, None, "units/cargo",
+               "orders are whole cargoes of this size (blank = any quantity)", lo=0.0,
+               lo_open=True),
+        Column("max_cargoes", "int", False, None, "cargoes/period",
+               "most cargoes per period, e.g. berth slots (blank = no limit)", lo=0),
     ), key=("route",), description="How supply reaches each region."),
     Sheet("Pipeline", False, (
         Column("route", "key", True, None, "", "route the goods travel on"),
@@ -301,6 +311,27 @@ SHEETS: tuple[Sheet, ...] = (
                "storage: the region of the stockpile it adds room to"),
     ), key=("project",),
         description="Capacity that can be funded: supply at a supplier, or storage room."),
+    Sheet("Contracts", False, (
+        Column("contract", "key", True, None, "", "name of the contract"),
+        Column("supplier", "key", True, None, "",
+               "supplier it buys from (a supplier named here sells only under its contracts)"),
+        _qty("acq", "annual contract quantity", required=True, unit="units/contract year"),
+        Column("take_or_pay", "share", False, 0.0, "",
+               "share of the ACQ paid for whether taken or not"),
+        Column("flex_up", "number", False, None, "fraction",
+               "share above the ACQ that may be taken (blank = no cap)", lo=0.0, percent=True),
+        Column("make_up_years", "int", False, 0, "years",
+               "later contract years in which volume paid for but not taken may be taken "
+               "without paying again (blank = 0)", lo=0, hi=100),
+        Column("first_period", "period", True, None, "",
+               "first period of the contract; contract years are blocks of 12 months from it "
+               "(may be before the plan)"),
+        Column("last_period", "period", False, None, "",
+               "last period of the contract (blank = beyond the plan)"),
+        _money("option_fee", "blank: the contract is signed; a number: the plan decides now "
+               "whether to sign it for this fee", default=None, unit="money"),
+    ), key=("contract",), description="Long-term contracts: ACQ, take-or-pay, flex, make-up, "
+        "options."),
     Sheet("Sweep", False, (
         Column("limit", "key", True, None, "", "a Concentration limit"),
         Column("max_share", "share", True, None, "", "the max_share to try"),

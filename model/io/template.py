@@ -185,6 +185,10 @@ def _write_instructions(wb: Workbook, currency: str) -> None:
         "sheet). Run: python run.py this_workbook.xlsx",
         "Obligations (Stockpiles min_stock, min_days) and Budgets (max_spend per plan year) are "
         "hard limits; target_stock and target_days stay soft targets priced by target_penalty.",
+        "Whole cargoes (Routes cargo_size, max_cargoes), minimum lots (Suppliers min_lot) and "
+        "long-term contracts (Contracts sheet: ACQ, take-or-pay, flex, make-up, options) make "
+        "the plan a mixed-integer programme, solved to Settings mip_gap; leave them blank for "
+        "continuous orders.",
     ]
     row = 2
     for line in lines:

@@ -77,7 +77,10 @@ PART_NOTES = {
     "target_penalty": "stock below target x target penalty",
     "transfer_cost": "stock moved between regions", "investment_cost": "capacity funded",
     "end_stock_penalty": "stock short of end_stock x shortage penalty",
-    "terminal_value": "credit for stock held at the end (negative)"}
+    "terminal_value": "credit for stock held at the end (negative)",
+    "contract_deficiency": "take-or-pay paid for volume not taken (Contracts)",
+    "make_up_credit": "volume paid earlier and taken later without paying again (negative)",
+    "option_fee": "fees of the contract options signed"}
 
 
 def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, str]]:
@@ -85,7 +88,8 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
     run facts the output contract asks for (the Run sheet has them all)."""
     money = plan.settings.currency
     items: list[tuple[str, Any, str, str]] = [
-        ("status", result.status, "", "optimal, or time_limit (best plan found in time)"),
+        ("status", result.status, "", "optimal, time_limit (best plan found in time), or "
+         "rounded (a MIP's LP relaxation rounded up: feasible, not optimal)"),
         ("objective", result.objective, money,
          "(1 - risk_weight) x expected_cost + risk_weight x cvar"),
         ("expected_cost", result.expected_cost, money,
@@ -93,9 +97,10 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
         ("cvar", result.cvar, money,
          f"mean cost of the worst {100 * (1 - plan.settings.cvar_level):g}% of outcomes"),
     ]
-    if result.status == SolveStatus.TIME_LIMIT:
+    if result.status == SolveStatus.TIME_LIMIT and result.mip_bound is None:
         items.append(("gap", result.gap, "", "relative distance to the best possible plan "
                       "when the time limit stopped the solver (blank: unknown)"))
+    items += mip_items(result, plan)
     units = sorted({c.unit for c in plan.commodities.values()})
     items.append(("total_shortfall", result.total_shortfall, units[0] if len(units) == 1 else "",
                   "expected unmet demand, all commodities" if result.total_shortfall is not
@@ -118,6 +123,9 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
         items.append(("largest stockpile insurance", insurance.insurance_value, money,
                       f"{insurance.name}: {insurance.finding} (all on the Sensitivity sheet)"))
     for part in COST_PARTS:
+        if part in ("contract_deficiency", "make_up_credit", "option_fee") and \
+                not plan.contracts:
+            continue  # a plan without contracts has no such part (model.md section 14)
         items.append((part, result.cost_parts[part], money, PART_NOTES[part]))
     for name, file in result.extras.get("side_files", {}).items():
         items.append((f"full table: {name}", str(file), "", "more rows than an Excel sheet "
@@ -130,6 +138,23 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
         ("solver", solver_version(), "", "more on the Run sheet"),
     ]
     return items
+
+
+def mip_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, str]]:
+    """The MIP's bound, gap and time (model.md 14.5); none for an LP."""
+    if result.mip_bound is None and result.status != "rounded":
+        return []
+    money = plan.settings.currency
+    return [
+        ("mip_bound", result.mip_bound, money,
+         "no plan can cost less than this (the branch and bound's best bound)"),
+        ("mip_gap", result.mip_gap, "", f"(objective - bound) / objective; the solve stops below "
+         f"mip_gap {plan.settings.mip_gap:g}" + (", or at the time limit"
+                                                 if result.status == "time_limit" else "")),
+        ("mip_seconds", None if result.mip_seconds is None else round(result.mip_seconds, 3),
+         "s", "branch and bound, before the LP with the whole-number decisions fixed is solved "
+         "for prices"),
+    ]
 
 
 def run_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, str]]:
@@ -156,6 +181,9 @@ def run_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, s
          "decision points: scenarios share a node until their data differ"),
         ("max_residual", result.max_residual, "", "largest violation of any limit by the "
          "returned plan, rechecked after solving"),
+        *mip_items(result, plan),
+        *([("mip_gap_setting", settings.mip_gap, "", "Settings mip_gap")]
+          if result.mip_bound is not None else []),
         ("periods", settings.periods, f"{settings.calendar.period_length}s", ""),
         ("scenarios", len(plan.scenarios), "", ""),
         *([("sample_scenarios", settings.sample_scenarios, "",
@@ -185,8 +213,8 @@ def _item_format(item: str, unit: str, money: str, quantity_units: set[str]) -> 
         return MONEY
     if unit in quantity_units:
         return QUANTITY
-    if item in ("discount_rate", "gap"):
-        return "0.00%"
+    if item in ("discount_rate", "gap", "mip_gap"):
+        return "0.00%" if item != "mip_gap" else "0.0E+00"
     if item in COUNT_ITEMS:
         return COUNT
     if item == "max_residual":

@@ -66,6 +66,9 @@ class PlanResult:
     method: str = ""
     tried: list[str] = field(default_factory=list)
     has_basis: bool = True
+    mip_bound: float | None = None    # a MIP's best bound (model.md 14.5), None for an LP
+    mip_gap: float | None = None
+    mip_seconds: float | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     floors: pd.DataFrame | None = None     # stock-floor rows with their duals (model.md 15.2)
     budgets: pd.DataFrame | None = None    # budget rows: spend and duals (model.md 15.3)
@@ -181,7 +184,8 @@ def extract(built: BuiltModel, lp: CompiledLP, solution: Solution) -> PlanResult
         highs_status=solution.highs_status, gap=solution.gap,
         max_residual=solution.max_residual, method=solution.method, tried=solution.tried,
         has_basis=solution.has_basis, floors=floor_table(solved),
-        budgets=budget_table(solved) if plan.budgets else None)
+        budgets=budget_table(solved) if plan.budgets else None, mip_bound=solution.mip_bound,
+        mip_gap=solution.mip_gap, mip_seconds=solution.mip_seconds)
 
 
 def same_unit(plan) -> bool:

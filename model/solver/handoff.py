@@ -87,6 +87,13 @@ class CompiledLP:
     value: np.ndarray
 
     added: dict[tuple[int, int], float] = field(default_factory=dict)  # entries set later
+    integer_columns: np.ndarray = field(  # columns that must take whole values (a MIP)
+        default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def is_mip(self) -> bool:
+        """Whether some column is integer (model.md section 14)."""
+        return bool(self.integer_columns.size)
 
     @property
     def num_nonzeros(self) -> int:
@@ -220,11 +227,17 @@ def compile_lp(m: pyo.ConcreteModel, general: bool = False) -> CompiledLP:
         return _compile(m, general or not FAST_PATH)
 
 
-def _layout_columns(m: pyo.ConcreteModel, layout: Layout) -> list[VarData]:
+def _layout_columns(m: pyo.ConcreteModel, layout: Layout,
+                    integer: list[int] | None = None) -> list[VarData]:
+    """Every variable in declaration order; the columns of integer families into `integer`
+    (a family is declared with one domain, so its first variable tells)."""
     variables: list[VarData] = []
     for component in m.component_objects(pyo.Var, descend_into=True):
         keys = list(component.keys())
         layout.columns[component.local_name] = Block(component.local_name, len(variables), keys)
+        first = next(iter(component.values()), None)
+        if integer is not None and first is not None and first.is_integer():
+            integer.extend(range(len(variables), len(variables) + len(keys)))
         variables.extend(component.values())
     return variables
 
@@ -241,7 +254,8 @@ def _layout_rows(m: pyo.ConcreteModel, layout: Layout) -> list[Any]:
 
 def _compile(m: pyo.ConcreteModel, general: bool) -> CompiledLP:
     layout = Layout()
-    variables = _layout_columns(m, layout)
+    integer: list[int] = []
+    variables = _layout_columns(m, layout, integer)
     col_of = {id(v): i for i, v in enumerate(variables)}
     n_cols = len(variables)
     bounds = [v.bounds for v in variables]  # one property call per variable
@@ -285,7 +299,8 @@ def _compile(m: pyo.ConcreteModel, general: bool) -> CompiledLP:
                                  np.asarray(col_idx, dtype=np.int64),
                                  np.asarray(vals, dtype=float), n_cols)
     return CompiledLP(variables, constraints, col_of, row_of, layout, cost, offset, col_lower,
-                      col_upper, row_lower, row_upper, start, index, value)
+                      col_upper, row_lower, row_upper, start, index, value,
+                      integer_columns=np.asarray(integer, dtype=np.int64))
 
 
 def to_csc(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,

@@ -71,13 +71,17 @@ def solve_plan(plan: PlanData, scenarios: ScenarioSet | None = None,
         built.model = None
         if lp.num_cols > LARGE_COLUMNS:
             give_back_memory()
-    solver = PlanSolver(lp, plan.settings.time_limit_seconds, verbose=solver_log)
+    solver = PlanSolver(lp, plan.settings.time_limit_seconds, verbose=solver_log,
+                        mip_gap=plan.settings.mip_gap)
     timings["handoff_seconds"] = time.perf_counter() - started
     cols, rows, nonzeros = solver.size
     progress(f"built the model: {cols:,} variables, {rows:,} constraints, {nonzeros:,} nonzeros "
              f"({len(built.index.tree.nodes):,} scenario-tree nodes) in "
              f"{timings['build_seconds'] + timings['handoff_seconds']:.1f} s")
-    progress("solving with HiGHS ...")
+    integers = lp.integer_columns.size
+    progress("solving with HiGHS ..." if not integers else
+             f"solving with HiGHS: a MIP with {integers:,} whole-number decisions (cargoes, "
+             "lots, contract options) ...")
     solution = solver.solve()
     timings["solve_seconds"] = solution.seconds
     for attempt in solution.tried:
@@ -103,7 +107,9 @@ def solve_plan(plan: PlanData, scenarios: ScenarioSet | None = None,
              f"{plan.settings.currency} in {solution.seconds:.1f} s"
              + ("" if solution.method == "dual simplex" else f" by {solution.method}")
              + (f" (stopped at the time limit; gap {solution.gap:.2%})"
-                if solution.status == SolveStatus.TIME_LIMIT and solution.gap is not None else ""))
+                if solution.status == SolveStatus.TIME_LIMIT and solution.gap is not None else "")
+             + (f"; best bound {solution.mip_bound:,.2f}, gap {solution.mip_gap:.2g}"
+                if solution.mip_bound is not None and solution.mip_gap is not None else ""))
     return Solved(built, solver, solution)
 
 
@@ -119,6 +125,12 @@ def solve_notes(solved: Solved) -> list[str]:
         gap = "unknown" if solution.gap is None else f"{solution.gap:.2%}"
         notes.append(f"the solver stopped at the time limit; this plan may not be optimal "
                      f"(gap {gap})")
+    if solution.status == "rounded":
+        notes.append("HiGHS's branch and bound failed; this plan is the LP relaxation rounded "
+                     "up to whole cargoes and lots: feasible, not optimal")
+    if solution.mip_bound is not None:
+        notes.append("prices, sensitivity and the worth of limits are those of the LP with every "
+                     "cargo count, lot and contract decision fixed at the plan's values")
     if solution.tried:
         notes.append(f"HiGHS failed with its usual settings ({'; '.join(solution.tried)}); the "
                      f"plan was solved by {solution.method}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import signal
 import sys
@@ -133,6 +134,18 @@ RESET = {"simplex_dual_edge_weight_strategy": -1, "simplex_strategy": 1, "solver
          "random_seed": 0}
 RETRY = (Status.kSolveError, Status.kUnknown, Status.kPostsolveError, Status.kPresolveError,
          Status.kNotset)
+# The MIP's ladder (model.md 14.5): branch and bound with HiGHS's defaults, then without
+# presolve, then with other heuristics; as a last resort the LP relaxation rounded up.
+MIP_LADDER = (
+    Attempt("branch and bound", {}),
+    Attempt("branch and bound without presolve", {"presolve": "off"}),
+    Attempt("branch and bound with more heuristics, no symmetry detection",
+            {"mip_heuristic_effort": 0.3, "mip_detect_symmetry": False}),
+)
+MIP_RESET = {"presolve": "choose", "mip_heuristic_effort": 0.05,
+             "mip_detect_symmetry": True}
+ROUNDED = "the LP relaxation rounded up to whole cargoes and lots (a feasible plan, not an " \
+    "optimal one)"
 STOPPED = (Status.kTimeLimit, Status.kIterationLimit, Status.kInterrupt,
            Status.kHighsInterrupt)
 
@@ -147,6 +160,7 @@ class SolveStatus(str, Enum):
     INFEASIBLE = "infeasible"
     UNBOUNDED = "unbounded"
     ERROR = "error"              # every rung of the ladder failed
+    ROUNDED = "rounded"          # a MIP's LP relaxation rounded up (model.md 14.5)
 
     def __str__(self) -> str:
         return self.value
@@ -171,6 +185,9 @@ class Solution:
     method: str = "dual simplex"   # the rung of the ladder that gave this answer
     has_basis: bool = True         # duals from a simplex basis (False: interior point only)
     tried: list[str] = field(default_factory=list)  # rungs that failed before, with why
+    mip_bound: float | None = None  # a MIP's best bound on the optimum (model.md 14.5)
+    mip_gap: float | None = None    # its relative gap (objective - bound) / |objective|
+    mip_seconds: float | None = None  # branch and bound alone, before the fixed LP's solve
 
     @property
     def has_plan(self) -> bool:
@@ -214,7 +231,7 @@ class PlanSolver:
     """A live HiGHS instance holding one compiled LP; re-solvable after changes."""
 
     def __init__(self, lp: CompiledLP, time_limit_seconds: float = 600.0,
-                 verbose: bool = False):
+                 verbose: bool = False, mip_gap: float = 1e-6, fix_after_mip: bool = True):
         self.lp = lp
         self.time_limit_seconds = float(time_limit_seconds)
         self.highs = new_highs(verbose)
@@ -223,6 +240,56 @@ class PlanSolver:
                     lp.col_upper, lp.row_lower, lp.row_upper, lp.start, lp.index, lp.value)
         self.scale = _scale(lp)
         self.worked: Attempt | None = None  # the rung of the ladder that last solved this LP
+        # A MIP until its integer columns are fixed at the plan's values (`fix_integers`);
+        # from then on the live model is that LP, for prices and every re-solve.
+        self.integer_values: np.ndarray | None = None
+        # False: every solve stays a MIP and returns its primal plan without duals (the
+        # single-scenario models of EVPI and VSS, which only need optimal costs).
+        self.fix_after_mip = fix_after_mip
+        self.relaxed = False  # the LP relaxation of a MIP, for its diagnosis
+        if lp.is_mip:
+            self._set_integrality(highspy.HighsVarType.kInteger)
+            set_option(self.highs, "mip_rel_gap", float(mip_gap))
+            # HiGHS judges a candidate plan by an absolute 1e-6 by default; on plans of
+            # thousands of units its own candidates miss that by ~1e-5 after postsolve and
+            # are all rejected ("infeasible" with a plan at hand). The LP's residual check
+            # allows 1e-6 of the largest bound; the MIP allows 1e-8 of it, between 1e-6 and
+            # 1e-4 (a cargo count within 1e-4 of a whole number is rounded, then rechecked).
+            set_option(self.highs, "mip_feasibility_tolerance",
+                       min(1e-4, max(1e-6, 1e-8 * self.scale)))
+
+    @property
+    def is_mip(self) -> bool:
+        """Whether the live model still has integer columns."""
+        return self.lp.is_mip and self.integer_values is None and not self.relaxed
+
+    def make_continuous(self) -> None:
+        """The LP relaxation in the live model (for the diagnosis of an infeasible MIP); the
+        model is then an LP until `make_integer`."""
+        self._set_integrality(highspy.HighsVarType.kContinuous)
+        self.relaxed = True
+
+    def make_integer(self, families: list[str] | None = None) -> None:
+        """Whole numbers again, for all integer columns or only those of `families` (the
+        others continuous)."""
+        self._set_integrality(highspy.HighsVarType.kContinuous)
+        if families is None:
+            self._set_integrality(highspy.HighsVarType.kInteger)
+        else:
+            cols = np.concatenate([self._columns_of(f) for f in families] +
+                                  [np.zeros(0, dtype=np.int64)])
+            self._set_integrality(highspy.HighsVarType.kInteger, cols)
+        self.relaxed = False
+        self.highs.clearSolver()
+
+    def _set_integrality(self, kind: Any, columns: np.ndarray | None = None) -> None:
+        cols = (self.lp.integer_columns if columns is None else columns).astype(np.int32)
+        if not cols.size:
+            return
+        types = np.full(cols.size, int(kind), dtype=np.uint8)
+        if self.highs.changeColsIntegrality(int(cols.size), cols, types) == \
+                highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS refused changeColsIntegrality")
 
     @property
     def size(self) -> tuple[int, int, int]:
@@ -289,7 +356,10 @@ class PlanSolver:
     def solve(self, ladder: tuple[Attempt, ...] = LADDER) -> Solution:
         """Solve, climbing the ladder while HiGHS fails without an answer or returns a plan
         that breaks a limit (numerical trouble); the first optimal plan wins. Once a rung has
-        solved this LP, later solves (a sweep, a re-solve) start with it."""
+        solved this LP, later solves (a sweep, a re-solve) start with it. A MIP climbs its own
+        ladder (`solve_mip`)."""
+        if self.is_mip:
+            return self.solve_mip()
         worked = self.worked
         if worked is not None and worked in ladder and worked is not ladder[0]:
             ladder = (worked, *(a for a in ladder if a is not worked))
@@ -343,6 +413,127 @@ class PlanSolver:
             return fallback
         return Solution(SolveStatus.ERROR, None, seconds, highs_status="; ".join(tried),
                         method="none", tried=tried)
+
+    def solve_mip(self, fix: bool | None = None) -> Solution:
+        """Branch and bound within the time limit, climbing MIP_LADDER on solver errors, then
+        the plan's integer columns fixed and the LP re-solved for its duals (model.md 14.5);
+        as a last resort the LP relaxation rounded up."""
+        started = time.perf_counter()
+        tried: list[str] = []
+        for i, attempt in enumerate(MIP_LADDER):
+            left = self.time_limit_seconds - (time.perf_counter() - started)
+            if left <= 0 and i > 0:
+                tried.append(f"{', '.join(a.name for a in MIP_LADDER[i:])}: not tried: the "
+                             f"time limit of {self.time_limit_seconds:g} s was used up")
+                return Solution("error", None, time.perf_counter() - started,
+                                highs_status="; ".join(tried), method="none", tried=tried)
+            if i > 0:
+                self.highs.clearSolver()
+            for name, value in MIP_RESET.items():
+                set_option(self.highs, name, value)
+            status = self._run(attempt, left)
+            seconds = time.perf_counter() - started
+            text = self.highs.modelStatusToString(status)
+            info = self.highs.getInfo()
+            found = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+            if status == Status.kOptimal or (status in STOPPED and found):
+                values = np.asarray(self.highs.getSolution().col_value, dtype=float)
+                objective = float(info.objective_function_value)
+                bound = float(info.mip_dual_bound)
+                if (self.fix_after_mip if fix is None else fix):
+                    solution = self.fix_integers(values, started)
+                else:
+                    solution = Solution("optimal", objective, seconds, values, has_basis=False,
+                                        max_residual=max_residual(self.lp, values))
+                solution.status = "optimal" if status == Status.kOptimal else "time_limit"
+                solution.highs_status = text
+                solution.method, solution.tried = attempt.name, tried
+                solution.mip_seconds = seconds
+                solution.mip_bound = bound if math.isfinite(bound) else None
+                solution.mip_gap = (max(0.0, objective - bound) / max(1e-9, abs(objective))
+                                    if math.isfinite(bound) else None)
+                if solution.status == "time_limit":
+                    solution.gap = solution.mip_gap
+                return solution
+            if status in STOPPED:
+                return Solution("time_limit", None, seconds, highs_status=text,
+                                method=attempt.name, tried=tried)
+            if status == Status.kInfeasible:
+                return Solution("infeasible", None, seconds, highs_status=text,
+                                method=attempt.name, tried=tried)
+            if status == Status.kUnbounded:
+                return Solution("unbounded", None, seconds, highs_status=text,
+                                method=attempt.name, tried=tried)
+            if status not in RETRY:
+                return Solution("error", None, seconds, highs_status=text,
+                                method=attempt.name, tried=tried)
+            log.info("HiGHS %s ended with %s; trying the next settings", attempt.name, text)
+            tried.append(f"{attempt.name}: {text}")
+        return self.rounded_relaxation(started, tried)
+
+    def rounded_relaxation(self, started: float, tried: list[str]) -> Solution:
+        """The last rung: the LP relaxation, every cargo count, lot and option rounded up (a
+        make-up switch down, so no deficiency is forbidden), the rest re-solved as an LP."""
+        cols = self.lp.integer_columns
+        self._set_integrality(highspy.HighsVarType.kContinuous)
+        self.highs.clearSolver()
+        status = self._run(LADDER[0], self.time_limit_seconds)
+        if status != Status.kOptimal:
+            self._set_integrality(highspy.HighsVarType.kInteger)
+            text = self.highs.modelStatusToString(status)
+            tried.append(f"the LP relaxation: {text}")
+            kind = {Status.kInfeasible: "infeasible"}.get(status, "error")
+            return Solution(kind, None, time.perf_counter() - started, highs_status=text,
+                            method="none", tried=tried)
+        relaxed = np.asarray(self.highs.getSolution().col_value, dtype=float)
+        rounded = relaxed.copy()
+        down = self._columns_of("make_up_on")
+        rounded[cols] = np.ceil(relaxed[cols] - 1e-6)
+        rounded[down] = np.floor(relaxed[down] + 1e-6)
+        solution = self.fix_integers(rounded, started)
+        if solution.has_plan:
+            solution.status = "rounded"
+        solution.method, solution.tried = ROUNDED, tried
+        return solution
+
+    def _columns_of(self, family: str) -> np.ndarray:
+        block = self.lp.layout.columns.get(family)
+        return np.arange(block.start, block.stop) if block is not None else \
+            np.zeros(0, dtype=np.int64)
+
+    def fix_integers(self, values: np.ndarray, started: float | None = None) -> Solution:
+        """Fix every integer column at `values` (rounded, within its bounds), make the model
+        an LP and solve it: the plan with its duals, from which Prices, Sensitivity and the
+        worth of limits are read (model.md 14.5). The live model stays that LP."""
+        started = time.perf_counter() if started is None else started
+        cols = self.lp.integer_columns
+        whole = np.clip(np.round(values[cols]), self.lp.col_lower[cols], self.lp.col_upper[cols])
+        self.integer_bounds = (self.lp.col_lower[cols].copy(), self.lp.col_upper[cols].copy())
+        self._set_integrality(highspy.HighsVarType.kContinuous)
+        self.change_col_bounds(cols, whole, whole)
+        self.integer_values = whole
+        self.highs.clearSolver()
+        solution = self.solve()
+        solution.seconds = time.perf_counter() - started
+        return solution
+
+    def release_integers(self) -> None:
+        """Undo `fix_integers`: the integer columns get their own bounds back and the model is
+        a MIP again (for EEV's re-solve, model.md 14.5); `refix_integers` restores the LP."""
+        if self.integer_values is None:
+            return
+        cols = self.lp.integer_columns
+        self.change_col_bounds(cols, *self.integer_bounds)
+        self._set_integrality(highspy.HighsVarType.kInteger)
+        self.plan_integers, self.integer_values = self.integer_values, None
+
+    def refix_integers(self) -> None:
+        """Fix the integer columns at the plan's values again, as after its solve."""
+        cols = self.lp.integer_columns
+        self._set_integrality(highspy.HighsVarType.kContinuous)
+        self.change_col_bounds(cols, self.plan_integers, self.plan_integers)
+        self.integer_values = self.plan_integers
+        self.highs.clearSolver()
 
     def resolve(self, values: bool = False
                 ) -> tuple[float, np.ndarray | None, np.ndarray | None] | None:
