@@ -71,6 +71,7 @@ def edit(sheet: str, row: int, column: str, value) -> dict:
     return sheets
 
 
+@pytest.mark.slow
 def test_valid_workbook_runs(tmp_path, capsys):
     code, err = run_cli(tmp_path, valid(), capsys)
     assert code == 0, err
@@ -343,6 +344,7 @@ def test_partial_row_is_an_error_but_blank_rows_are_skipped(tmp_path, capsys):
                  "name (text) (this column is required).")
 
 
+@pytest.mark.slow
 def test_macro_workbook_is_read_with_a_warning(tmp_path, capsys):
     import zipfile
 
@@ -355,6 +357,7 @@ def test_macro_workbook_is_read_with_a_warning(tmp_path, capsys):
     assert "the workbook holds macros; they are ignored" in out
 
 
+@pytest.mark.slow
 def test_hidden_sheets_and_rows_are_read_with_a_warning(tmp_path, capsys):
     source = write_workbook(tmp_path / "input.xlsx", valid())
     from openpyxl import load_workbook
@@ -396,6 +399,7 @@ def test_hidden_sheets_and_rows_are_read_with_a_warning(tmp_path, capsys):
     (lambda s: s["Routes"].__setitem__(2, ["r2", "Bаotou", "Japan", 30, None]),
      '("Baotou" looks the same, but one of the two is typed with look-alike letters', 2),
 ])
+@pytest.mark.slow
 def test_suspicious_but_legal_input_is_a_warning(tmp_path, capsys, change, message, code):
     sheets = copy.deepcopy(valid())
     change(sheets)
@@ -413,6 +417,7 @@ def test_suspicious_but_legal_input_is_a_warning(tmp_path, capsys, change, messa
         assert not (tmp_path / "plan.xlsx").exists()
 
 
+@pytest.mark.slow
 def test_locked_output_goes_to_a_numbered_copy(tmp_path, capsys, monkeypatch):
     import os
 

@@ -21,6 +21,7 @@ def _many_identical_scenarios(scenarios: int, periods: int) -> dict:
     return sheets
 
 
+@pytest.mark.slow
 def test_a_table_past_a_row_limit_goes_whole_to_a_csv_file(tmp_path, monkeypatch):
     import model.report.plan as plan_writer
 

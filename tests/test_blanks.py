@@ -34,6 +34,7 @@ def test_total_shortfall_only_when_every_commodity_shares_one_unit(tmp_path, gas
         assert scenarios.loc[0, "shortfall"] == pytest.approx(total)
 
 
+@pytest.mark.slow
 def test_an_unmeasured_value_of_hedging_is_blank_not_zero(tmp_path):
     # Two scenarios that differ from the first month: no decision precedes them, VSS is not
     # measured: the Summary's cell is blank and its note says why.

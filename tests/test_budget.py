@@ -87,6 +87,7 @@ def test_on_a_national_plan_with_room_every_analysis_runs(tmp_path, monkeypatch,
     assert outcome.result.extras["evpi"] is not None and outcome.result.tradeoff is not None
 
 
+@pytest.mark.slow
 def test_a_large_plan_frees_the_solver_before_the_plan_is_written(tmp_path, monkeypatch):
     # Once the analyses are done, HiGHS's copy of the LP is freed so that writing the plan does
     # not add its peak memory on top of the solver's; the plan written is the same plan.

@@ -187,6 +187,7 @@ def test_names_that_differ_only_by_case_or_spacing_are_warned_naming_both_rows(
     assert message in warnings_of(tmp_path, sheets)
 
 
+@pytest.mark.slow
 def test_a_region_spelled_twice_is_warned_on_the_terminal_and_in_the_plan(tmp_path, capsys):
     sheets = valid()
     sheets["Demand"].append(["NdPr", "JAPAN", None, 3])
@@ -249,6 +250,7 @@ def test_plans_that_cannot_do_what_they_seem_to_ask_are_warned(tmp_path, capsys,
     assert message in warnings_of(tmp_path, sheets)
 
 
+@pytest.mark.slow
 def test_a_limit_that_forbids_all_supply_is_warned_on_the_terminal(tmp_path, capsys):
     sheets = valid()
     sheets["Concentration"].append(["none at all", "NdPr", "origin_country", "*", 0, "period"])

@@ -83,6 +83,7 @@ def charts_of(path: Path) -> list[Chart]:
     return charts
 
 
+@pytest.mark.slow
 def test_one_colour_per_country_on_every_chart_and_the_charts_expected():
     outcome = example_outcome()
     plan, result = outcome.plan, outcome.result
@@ -183,6 +184,7 @@ def test_lines_are_straight_and_the_tradeoff_axis_starts_near_the_data():
     assert float(x_axis.find(f"{C}scaling/{C}max").get("val")) == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_many_scenarios_chart_the_twenty_whose_cost_changes_most(tmp_path):
     from helpers import one_commodity, solve
 
@@ -217,6 +219,7 @@ def test_identical_caps_share_one_line(tmp_path):
     assert lines[0].values.tolist() == pytest.approx([50, 50])
 
 
+@pytest.mark.slow
 def test_shortfalls_in_different_units_are_charted_as_shares_of_demand(tmp_path):
     from helpers import one_commodity, solve
 

@@ -96,6 +96,7 @@ def test_a_plan_compared_with_itself_changes_nothing(tmp_path):
     assert (tables["Orders now"]["change"] == 0).all()
 
 
+@pytest.mark.slow
 def test_a_plan_without_its_inputs_is_compared_by_its_summary_facts(tmp_path):
     # A plan written before plans kept their inputs: its sheets but no Inputs sheet; here its
     # input hash is made to differ.

@@ -44,6 +44,7 @@ def sheet_tables(path, name: str) -> list[pd.DataFrame]:
     return tables
 
 
+@pytest.mark.slow
 def test_a_halt_by_hand(tmp_path):
     # base buys 10 from A each month: 20. halt: month 1 the same (shared), month 2 B's 6 at 2
     # and 4 short at 100: 10 + 12 + 400 = 422. Changes: cost +402 (purchase +2, shortage
@@ -89,6 +90,7 @@ def test_one_scenario_is_said_in_one_line(tmp_path):
     assert len(cells) == 1 and cells[0].startswith("The plan has one scenario (base)")
 
 
+@pytest.mark.slow
 def test_the_example_comparison_matches_its_scenarios_and_stockpile_sheets():
     outcome = example_outcome()
     plan, result = outcome.plan, outcome.result

@@ -109,6 +109,7 @@ def test_target_in_days_of_cover(tmp_path, target_penalty, expected):
     assert stock.loc[0, "target"] == pytest.approx(72)
 
 
+@pytest.mark.slow
 def test_transfer_with_its_lead_time(tmp_path):
     # Only region A is supplied (cost 1). Region B needs 10 a month for 3 months; the lane
     # A -> B takes 45 days (1 month) at 2 a unit. Month 1 of B is short (10 * 100); months 2
@@ -136,6 +137,7 @@ def test_transfer_with_its_lead_time(tmp_path):
     # At capex 13 it does not pay: buy everything at 5 -> 150.
     (13, 30 * 5, 0),
 ])
+@pytest.mark.slow
 def test_investment_pays_off_only_when_capex_is_below_the_saved_cost(
         tmp_path, capex, expected, built):
     sheets = one_commodity(3, 10, [["new mine", 0, 1], ["incumbent", 1000, 5]])
@@ -252,6 +254,7 @@ def test_cvar_with_lambda_1_minimises_the_tail(tmp_path):
     assert outcome.result.cvar == pytest.approx(40)
 
 
+@pytest.mark.slow
 def test_disruption_scales_capacity_and_cost(tmp_path):
     # Scenario `squeeze` (p = 0.5) halves the cheap supplier (1, capacity 10) and doubles its
     # price from month 1; the rest comes from the dear one (4). Demand 10.
@@ -283,6 +286,7 @@ def test_demand_disruption_and_chokepoint_closure(tmp_path):
     assert outcome.result.objective == pytest.approx(20)
 
 
+@pytest.mark.slow
 def test_limit_bound_to_base_holds_in_every_scenario_until_they_diverge(tmp_path):
     # Two months; China (1) and Australia (3); China <= 50% in `base` only. `ban` cuts China in
     # month 2, so in month 1 both scenarios share decisions and the limit holds in both; in

@@ -78,6 +78,7 @@ def test_progress_line_states_iteration_bounds_and_gap():
                                      "seconds": 1})
 
 
+@pytest.mark.slow
 def test_a_launcher_that_does_not_exist_is_a_usage_error_before_any_solving(tmp_path):
     book = sampled_workbook(tmp_path / "plan.xlsx", 20, 60, 0.005)
     completed = subprocess.run(

@@ -53,6 +53,7 @@ def lp_edit_objective(plan, edit) -> float | None:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.slow
 def test_every_printed_figure_equals_a_fresh_solve_of_the_edited_problem(tmp_path, seed):
     path = write_workbook(tmp_path / f"plan{seed}.xlsx", random_plan(seed))
     plan = load_plan(path)

@@ -244,6 +244,7 @@ def highs_solve(num_cols, num_rows, cost, offset, col_lower, col_upper, row_lowe
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.slow
 def test_the_lp_matches_pyomos_standard_form_compiler(models, name):
     m = models[name].model
     lp = compile_lp(m)

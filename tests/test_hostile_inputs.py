@@ -88,6 +88,7 @@ def test_a_date_formatted_period_is_still_a_date(tmp_path, capsys):
 # ------------------------------------------------------------------ Excel Tables
 
 
+@pytest.mark.slow
 def test_rows_below_an_excel_table_are_read_with_a_warning(tmp_path, capsys):
     from openpyxl import load_workbook
     from openpyxl.worksheet.table import Table
@@ -154,6 +155,7 @@ def test_formula_without_a_value_is_found_however_the_xml_is_written(tmp_path, c
 # ------------------------------------------------------------------ hidden columns, periods
 
 
+@pytest.mark.slow
 def test_hidden_column_is_read_with_a_warning(tmp_path, capsys):
     from openpyxl import load_workbook
 
@@ -173,6 +175,7 @@ def test_a_date_followed_by_garbage_is_not_a_period(tmp_path, capsys):
                  '"2027-01-15 garbage"; expected a date or a month label like 2027-01.')
 
 
+@pytest.mark.slow
 def test_valid_workbook_unchanged(tmp_path, capsys):
     source = write_workbook(tmp_path / "input.xlsx", copy.deepcopy(valid()))
     code, out, err = run_main(tmp_path, source, capsys)
@@ -350,6 +353,7 @@ def test_the_problems_file_replaces_a_link_never_writes_through_it(tmp_path, cap
     ("http://host:8786/x", '--scheduler "http://host:8786/x" is not a Dask scheduler address'),
     ("tcp://127.0.0.1:9", "--scheduler tcp://127.0.0.1:9: no Dask scheduler answers there"),
 ])
+@pytest.mark.slow
 def test_a_scheduler_that_cannot_work_is_refused_before_reading(tmp_path, capsys, monkeypatch,
                                                                 address, message):
     import model.pipeline
@@ -403,6 +407,7 @@ def test_a_misspelt_disruption_target_is_an_error_naming_the_known_one(tmp_path,
                  "nothing.")
 
 
+@pytest.mark.slow
 def test_a_target_far_from_any_known_name_is_a_warning(tmp_path, capsys):
     sheets = edit("Disruptions", 2, "target_type", "origin_country")
     sheets["Disruptions"][1][2] = "Peru"
@@ -529,6 +534,7 @@ def test_a_link_where_the_diagnosis_goes_is_replaced_never_written_through(tmp_p
     assert not (tmp_path / "plan.xlsx").exists() and leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_hidden_rows_are_found_without_row_references(tmp_path, capsys):
     from openpyxl import load_workbook
 
@@ -543,6 +549,7 @@ def test_hidden_rows_are_found_without_row_references(tmp_path, capsys):
     assert "Suppliers: rows 3 are hidden or filtered out; they are read all the same" in out
 
 
+@pytest.mark.slow
 def test_a_setting_shown_as_a_time_is_its_number_and_a_start_date_stays_a_date(tmp_path,
                                                                               capsys):
     import datetime as dt

@@ -78,6 +78,7 @@ def test_min_days_is_a_floor_in_days_of_the_period_demand(tmp_path):
     assert list(tables["Stockpile"]["closing"]) == [20, 20]
 
 
+@pytest.mark.slow
 def test_a_floor_of_base_may_be_drawn_in_a_crisis(tmp_path):
     # The supplier halts in month 2 of `crisis` (p = 0.5). s = stock carried out of month 1.
     # Floor in base only: month 1 is shared, so s >= 5 there; in month 2 base must end with 5,
@@ -226,6 +227,7 @@ def test_an_infeasible_budget_names_its_row(tmp_path, capsys):
     assert change["total change (unit)"] == 5
 
 
+@pytest.mark.slow
 def test_the_plan_shows_what_one_more_unit_of_budget_saves(tmp_path):
     # budget_sheets: the budget binds (spend 60 of 60) and one more USD saves 24 (its dual).
     from openpyxl import load_workbook
@@ -255,6 +257,7 @@ def two_suppliers(first: list, second: list, extra_header: list[str]) -> dict:
     return sheets
 
 
+@pytest.mark.slow
 def test_an_indexed_price_follows_its_index_in_each_scenario(tmp_path):
     # `first` pays 2 + 0.1 x Brent: Brent 80 (every scenario) gives 10, but 120 in month 2 of
     # `other` gives 14, where `second` at 12 is cheaper. Demand 10 a month, no storage:
@@ -273,6 +276,7 @@ def test_an_indexed_price_follows_its_index_in_each_scenario(tmp_path):
     assert orders[("base", "2027-02", "first")] == pytest.approx(10)
 
 
+@pytest.mark.slow
 def test_a_foreign_currency_is_converted_at_the_period_and_scenario_rate(tmp_path):
     # `first` sells at 10 EUR with 1 EUR freight; EUR is 1.1 USD, 1.2 in month 2 of `other`.
     # `second` sells at 12.5 USD. Month 1: 11 x 1.1 = 12.1 < 12.5; month 2 of `other`:

@@ -40,6 +40,7 @@ def chart_count(path: Path) -> int:
         return sum(1 for n in archive.namelist() if re.match(r"xl/charts/chart\d+\.xml$", n))
 
 
+@pytest.mark.slow
 def test_tradeoff_rows_match_separate_runs(tmp_path):
     shares = [1.0, 0.8, 0.5, 0.3, 0.2]
     outcome = solve(tmp_path, sweep_sheets(0.5, shares), "sweep")
@@ -68,6 +69,7 @@ def test_tradeoff_rows_match_separate_runs(tmp_path):
     assert summary(read_plan(outcome.output_path))["objective"] == pytest.approx(300)
 
 
+@pytest.mark.slow
 def test_example_plan_has_charts_summary_blocks_and_plan_grid():
     output = example_outcome().output_path  # run.py end to end is tests/test_example.py
     assert chart_count(output) >= 3
@@ -157,6 +159,7 @@ def test_template_has_every_sheet_instructions_and_dropdowns(tmp_path):
     assert "take-or-pay" in instructions and "max_share" in instructions
 
 
+@pytest.mark.slow
 def test_terminal_progress_and_quiet(tmp_path, capsys):
     source = write_workbook(tmp_path / "in.xlsx", sweep_sheets(0.5, [0.8]))
     assert cli.main([str(source), "-o", str(tmp_path / "p.xlsx")]) == 0

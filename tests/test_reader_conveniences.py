@@ -114,6 +114,7 @@ def test_awkward_workbook_reads_like_the_canonical_one(tmp_path):
     assert messy.demand[("NdPr oxide", "Japan")] == (10, 12, 10)
 
 
+@pytest.mark.slow
 def test_awkward_workbook_solves_like_the_canonical_one(tmp_path):
     plain = solve(tmp_path, canonical(), "plain")
     awkward(tmp_path / "awkward.xlsx")
@@ -124,6 +125,7 @@ def test_awkward_workbook_solves_like_the_canonical_one(tmp_path):
     assert messy.result.objective == pytest.approx(plain.result.objective, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_formula_like_names_stay_text_in_the_plan(tmp_path):
     from openpyxl import load_workbook
 

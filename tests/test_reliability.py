@@ -104,6 +104,7 @@ def test_unknown_and_postsolve_errors_climb_the_ladder_too(tmp_path, monkeypatch
     assert solved.solution.objective == pytest.approx(3 * (4 * 1 + 6 * 3))
 
 
+@pytest.mark.slow
 def test_interior_point_without_crossover_is_still_a_plan_and_says_so(tmp_path, monkeypatch,
                                                                        capsys):
     tried = fail_first(monkeypatch, how_many=len(LADDER) - 1)
@@ -137,6 +138,7 @@ def test_every_rung_failing_exits_4_naming_each_rung(tmp_path, monkeypatch, caps
     assert not (tmp_path / "plan.xlsx").exists()
 
 
+@pytest.mark.slow
 def test_each_rung_runs_within_what_is_left_of_the_time_limit(tmp_path, monkeypatch):
     plan = load_plan(write_workbook(tmp_path / "w.xlsx", one_commodity(
         2, 10, [["cheap", 4, 1], ["dear", 100, 3]])))
@@ -217,6 +219,7 @@ def test_highspy_is_pinned_to_the_tested_minor_series():
     assert f'"highspy>={minor},<{upper}"' in text
 
 
+@pytest.mark.slow
 def test_the_time_limit_running_out_between_rungs_is_said_plainly(tmp_path, monkeypatch,
                                                                    capsys):
     def slow_failure(self, attempt, seconds_left):
@@ -269,6 +272,7 @@ MORE_TERMINALS = {  # slow: each case is a planner process of a second or two
 }
 
 
+@pytest.mark.slow
 def test_a_hostile_terminal_never_takes_the_plan_down(tmp_path):
     hostile_terminals(tmp_path, TERMINALS)
 
@@ -458,6 +462,7 @@ def test_an_output_that_cannot_be_a_plan_file_is_refused_before_reading(
     no_leftovers(tmp_path)
 
 
+@pytest.mark.slow
 def test_an_output_name_without_xlsx_is_written_with_a_warning(tmp_path, capsys):
     source = write_workbook(tmp_path / "input.xlsx", light())
     code = cli.main([str(source), "-o", str(tmp_path / "plan.txt")])
@@ -498,6 +503,7 @@ def test_usage_errors_exit_64_before_anything_is_done(tmp_path, capsys, never_re
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_the_template_never_replaces_a_file_unless_forced(tmp_path, capsys):
     target = tmp_path / "blank.xlsx"
     target.write_bytes(b"my own workbook")
@@ -561,6 +567,7 @@ def dead_pid() -> int:
     raise RuntimeError("no free process id found")
 
 
+@pytest.mark.slow
 def test_stale_temporary_files_of_killed_runs_are_removed_by_the_next_run(tmp_path, capsys):
     source = write_workbook(tmp_path / "input.xlsx", valid())
     out = tmp_path / "out"
@@ -595,6 +602,7 @@ def test_stale_temporary_files_of_killed_runs_are_removed_by_the_next_run(tmp_pa
     capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_the_plan_is_written_removes_every_temporary_file(tmp_path, monkeypatch,
                                                                        capsys):
     import model.report.book as book
@@ -643,6 +651,7 @@ def medium_workbook(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, pytest.param(signal.SIGINT, marks=SLOW)])
+@pytest.mark.slow
 def test_a_signal_while_solving_stops_with_130_and_leaves_nothing(tmp_path, medium_workbook,
                                                                   sig):
     output = tmp_path / "plan.xlsx"
@@ -706,6 +715,7 @@ def test_a_full_disk_still_explains_an_infeasible_plan(tmp_path, monkeypatch, ca
     assert sorted(p.name for p in tmp_path.iterdir()) == ["input.xlsx"]
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_writing_the_plan_exits_5_and_keeps_the_old_plan(tmp_path,
                                                                           monkeypatch, capsys):
     import zipfile
@@ -901,6 +911,7 @@ def test_a_plan_wider_than_excel_is_written_as_rows(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- more files
 
 
+@pytest.mark.slow
 def test_an_output_that_is_a_symlink_writes_the_file_it_points_to(tmp_path, capsys):
     source = write_workbook(tmp_path / "input.xlsx", light())
     shared = tmp_path / "shared"
@@ -1002,6 +1013,7 @@ def test_a_zip_a_library_cannot_close_on_a_full_disk_prints_no_traceback(tmp_pat
     no_leftovers(tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_a_closed_terminal_lets_the_run_finish_and_write_its_plan(tmp_path):
     """SIGHUP (the terminal closed, an SSH session dropped) is what nohup ignores: the plan is
     still written, nothing temporary is left, and what would have been printed is dropped."""

@@ -24,6 +24,7 @@ from model.pipeline import run
 VOLATILE = re.compile(r"^(run_at|\w+_seconds)$")
 
 
+@pytest.mark.slow
 def test_same_input_gives_the_same_plan_bytes_apart_from_the_run_stamp(tmp_path):
     source = write_workbook(tmp_path / "input.xlsx", valid())
     first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
@@ -87,6 +88,7 @@ def mutated_workbook(draw):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_workbook())
+@pytest.mark.slow
 def test_fuzzed_workbooks_are_accepted_or_refused_in_the_documented_format(sheets):
     with tempfile.TemporaryDirectory() as folder:
         try:

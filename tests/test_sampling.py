@@ -40,6 +40,7 @@ def test_the_same_seed_gives_the_same_futures_whatever_their_number():
 CHI2_999 = {3: 16.27, 11: 31.26}  # 99.9% quantiles of the chi-square distribution
 
 
+@pytest.mark.slow
 def test_event_starts_and_durations_follow_their_distributions():
     # One event, 40% a year, 2 to 5 months, over three plan years of months. 20,000 futures:
     # starts per plan year ~ Binomial(20000, 0.4) (4 sd = 277); months of a start uniform
@@ -58,6 +59,7 @@ def test_event_starts_and_durations_follow_their_distributions():
         assert ((counts - expected) ** 2 / expected).sum() < CHI2_999[df], counts
 
 
+@pytest.mark.slow
 def test_a_shorter_last_plan_year_has_a_proportionally_smaller_chance():
     # 18 months: years of 12 and 6 months; 50% a year gives 25% in the half year.
     event = EventKind("cut", "supplier", "s", 0.5, 1, 1)
@@ -78,6 +80,7 @@ def _cut_sheets(futures: int) -> dict:
     return sheets
 
 
+@pytest.mark.slow
 def test_out_of_sample_cost_of_a_hand_computable_plan_lies_in_its_interval(tmp_path):
     # Nothing can be stored, so no plan can hedge: a future costs 12 * 10 = 120, plus
     # 10 * (5 - 1) = 40 in the month the cut happens (if it does, with chance 0.5).
@@ -108,6 +111,7 @@ def test_playing_the_plans_own_futures_reproduces_its_expected_cost():
                                                       rel=1e-9)
 
 
+@pytest.mark.slow
 def test_serial_process_pool_and_dask_give_the_same_numbers(tmp_path):
     distributed = pytest.importorskip("distributed")
     plan = load_plan(write_workbook(tmp_path / "cut.xlsx", _cut_sheets(10)))
@@ -136,6 +140,7 @@ def test_interval_of_a_small_sample_uses_students_t():
     assert high - mean == pytest.approx(4.303 / np.sqrt(3))
 
 
+@pytest.mark.slow
 def test_a_sampled_plan_reports_its_tree_and_keeps_base_limits_until_the_first_event(tmp_path):
     # Limits that name a scenario bind, in sampled futures, until the future's first event.
     sheets = _cut_sheets(8)
@@ -164,6 +169,7 @@ def test_a_sampled_plan_reports_its_tree_and_keeps_base_limits_until_the_first_e
     assert summary(tables)["status"] == "optimal"
 
 
+@pytest.mark.slow
 def test_run_plans_for_the_sampled_futures_and_says_so(tmp_path):
     # With sample_scenarios 20 the plan is made for 20 futures of probability 1/20. Nothing can
     # be stored, so each future costs 120, plus 40 if the cheap supplier is cut in it:
@@ -212,6 +218,7 @@ def test_evaluation_that_would_measure_nothing_is_refused_before_solving(tmp_pat
     assert not (tmp_path / "out.xlsx").exists()
 
 
+@pytest.mark.slow
 def test_many_futures_are_counted_as_they_come_without_keeping_them(tmp_path, monkeypatch):
     """The statistics of M futures are built as each one comes in: only the first few are kept
     whole (KEEP_FUTURES, lowered here to 25), yet the figures count all M, and equal those

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from example_plans import example_outcome
 from helpers import one_commodity, solve
 from openpyxl import load_workbook
@@ -75,6 +76,7 @@ def test_run_sheet_counts_are_whole_numbers_and_inputs_are_kept_hidden_last():
         row[:4] for row in found]
 
 
+@pytest.mark.slow
 def test_every_plan_has_the_comparison_sensitivity_and_run_sheets(tmp_path):
     outcome = solve(tmp_path, one_commodity(2, 10, [["A", 100, 1]]), "tiny")
     names = load_workbook(outcome.output_path, read_only=True).sheetnames
