@@ -147,5 +147,8 @@ def test_the_summary_names_the_largest_stockpile_insurance(tmp_path):
     from helpers import read_plan, solve, summary
 
     outcome = solve(tmp_path, stored(100))
-    values = summary(read_plan(outcome.output_path))
+    tables = read_plan(outcome.output_path)
+    values = summary(tables)
     assert values["largest stockpile insurance"] == pytest.approx(990)
+    notes = dict(zip(tables["Summary"]["item"], tables["Summary"]["note"], strict=True))
+    assert notes["largest stockpile insurance"].startswith("k in home: ")

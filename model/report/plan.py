@@ -121,7 +121,8 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
     insurance = _largest_insurance(result)
     if insurance is not None:
         items.append(("largest stockpile insurance", insurance.insurance_value, money,
-                      f"{insurance.name}: {insurance.finding} (all on the Sensitivity sheet)"))
+                      f"{insurance['name']}: {insurance.finding} (all on the Sensitivity "
+                      "sheet)"))
     for part in COST_PARTS:
         if part in ("contract_deficiency", "make_up_credit", "option_fee") and \
                 not plan.contracts:
@@ -264,7 +265,7 @@ def _write_items(book: Book, ws: Any, grid: Grid, items: list[tuple[str, Any, st
             grid.height(r, LINE_POINTS * lines)
 
 
-SUMMARY_WIDTHS = (22, 19, 6, 50, 2, 19, 21, 25, 10, 15, 6, 30)
+SUMMARY_WIDTHS = (22, 19, 6, 50, 2, 19, 21, 25, 10, 15, 10, 30)
 
 
 def _write_summary(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
