@@ -145,25 +145,33 @@ class WaitAndSeeTask(Task):
 def wait_and_see(plan: PlanData, base, where: Where | None = None) -> float | None:
     """WS: (1 - lambda) E[C*] + lambda CVaR[C*] of every scenario's own optimum (None when a
     scenario cannot be solved)."""
-    first_of: dict[tuple, int] = {}
-    for w in range(len(base.names)):
-        until = tuple(periods[w] for periods in base.limit_until.values())
-        first_of.setdefault((base.tree.node_of[w][-1], until), w)
+    distinct, same_as = distinct_scenarios(base)
     task = WaitAndSeeTask(plan, base)
     model = task.setup()
-    distinct = list(first_of.values())
     found = dict(zip(distinct, run_tasks(task, distinct, where, state=model,
                                          label="wait-and-see scenarios",
                                          item_seconds=model.first_solve_seconds), strict=True))
-    costs = [found[first_of[(base.tree.node_of[w][-1],
-                             tuple(p[w] for p in base.limit_until.values()))]]
-             for w in range(len(base.names))]
+    return risk_weighted([found[w] for w in same_as], base, plan.settings)
+
+
+def distinct_scenarios(base) -> tuple[list[int], list[int]]:
+    """Scenarios with the same data and the same binding limits have the same optimum: the
+    first scenario of each such group, and for every scenario the first of its group."""
+    first_of: dict[tuple, int] = {}
+    same_as = []
+    for w in range(len(base.names)):
+        until = tuple(periods[w] for periods in base.limit_until.values())
+        same_as.append(first_of.setdefault((base.tree.node_of[w][-1], until), w))
+    return list(first_of.values()), same_as
+
+
+def risk_weighted(costs: list, base, settings) -> float | None:
+    """(1 - lambda) E[C] + lambda CVaR[C] of per-scenario costs (None when one is missing)."""
     if any(c is None for c in costs):
         return None
     p = list(base.probabilities)
-    lam = plan.settings.risk_weight
-    return (1 - lam) * float(np.dot(costs, p)) + lam * cvar_of(costs, p,
-                                                               plan.settings.cvar_level)
+    lam = settings.risk_weight
+    return (1 - lam) * float(np.dot(costs, p)) + lam * cvar_of(costs, p, settings.cvar_level)
 
 
 def value_of_information(plan: PlanData, solved, where: Where | None = None
@@ -180,13 +188,9 @@ def value_of_information(plan: PlanData, solved, where: Where | None = None
                                   rp_bound=rp_bound, ws_bound=rp_bound, eev_bound=rp_bound)
     settings = plan.settings
     # Scenarios with the same data and the same binding limits have the same optimum.
-    first_of: dict[tuple, int] = {}
-    for w in range(len(base.names)):
-        until = tuple(periods[w] for periods in base.limit_until.values())
-        first_of.setdefault((base.tree.node_of[w][-1], until), w)
+    distinct, same_as = distinct_scenarios(base)
     task = WaitAndSeeTask(plan, base)
     model = task.setup()
-    distinct = list(first_of.values())
     mip = model.solver.lp.is_mip
     if mip:  # each scenario's optimum and its bound, solved here (a MIP per scenario)
         pairs = {w: task.run_with_bound(model, w) for w in distinct}
@@ -199,20 +203,8 @@ def value_of_information(plan: PlanData, solved, where: Where | None = None
                          strict=True))
         least = found
 
-    def per_scenario(values: dict) -> list:
-        return [values[first_of[(base.tree.node_of[w][-1],
-                                 tuple(p[w] for p in base.limit_until.values()))]]
-                for w in range(len(base.names))]
-
-    def combined(costs: list) -> float | None:
-        if not all(c is not None for c in costs):
-            return None
-        p = list(base.probabilities)
-        lam = settings.risk_weight
-        return (1 - lam) * float(np.dot(costs, p)) + lam * cvar_of(costs, p,
-                                                                     settings.cvar_level)
-
-    ws, ws_bound = combined(per_scenario(found)), combined(per_scenario(least))
+    ws = risk_weighted([found[w] for w in same_as], base, settings)
+    ws_bound = risk_weighted([least[w] for w in same_as], base, settings)
     model.set_scenario(base.factors.mean(base.probabilities))
     ev = model.solve()
     eev, eev_bound = None, None
