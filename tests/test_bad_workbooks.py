@@ -132,16 +132,19 @@ def test_a_missing_unit_cost_column_names_the_rows_that_need_one(tmp_path, capsy
     ("Settings", 3, "value", "three",
      'Settings row 3, column "value": found "three"; expected a whole number >= 1.'),
 ])
+@pytest.mark.slow
 def test_bad_cell_is_named_with_row_column_value_and_expectation(
         tmp_path, capsys, sheet, row, column, value, message):
     expect_error(tmp_path, edit(sheet, row, column, value), capsys, message)
 
 
+@pytest.mark.slow
 def test_probabilities_must_sum_to_one(tmp_path, capsys):
     expect_error(tmp_path, edit("Scenarios", 3, "probability", 0.3), capsys,
                  "probabilities must sum to 1; they sum to 1.1 (0.8 + 0.3)")
 
 
+@pytest.mark.slow
 def test_duplicate_keys_name_both_rows(tmp_path, capsys):
     expect_error(tmp_path, edit("Suppliers", 3, "supplier", "Lynas"), capsys,
                  'Suppliers row 3, column "supplier": found "Lynas"; expected a unique supplier; '
@@ -168,6 +171,7 @@ def test_duplicate_keys_name_both_rows(tmp_path, capsys):
      'Concentration row 2, column "value": found "FEO"; expected a known country group '
      '(Groups sheet) or * (did you mean "FEOC"?).'),
 ])
+@pytest.mark.slow
 def test_unknown_references_list_close_matches(tmp_path, capsys, sheet, row, column, value,
                                                message):
     expect_error(tmp_path, edit(sheet, row, column, value), capsys, message)
@@ -239,6 +243,7 @@ def test_formula_without_a_stored_value_names_the_cell(tmp_path, capsys):
                  "holds the formula =2*4 but no stored result")
 
 
+@pytest.mark.slow
 def test_excel_error_cell(tmp_path, capsys):
     source = tmp_path / "input.xlsx"
     write_workbook(source, valid())
@@ -322,6 +327,7 @@ def test_input_that_is_also_the_output(tmp_path, capsys):
     assert source.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_merged_cells_in_data(tmp_path, capsys):
     source = write_workbook(tmp_path / "input.xlsx", valid())
     from openpyxl import load_workbook
@@ -453,6 +459,7 @@ def test_unwritable_output_exits_5(tmp_path, capsys):
     assert "cannot write into the folder" in err
 
 
+@pytest.mark.slow
 def test_time_limit_without_a_plan_exits_4(tmp_path, capsys):
     sheets = valid()
     sheets["Settings"].append(["time_limit_seconds", 1e-9])
@@ -477,6 +484,7 @@ def test_a_bug_gives_one_line_and_a_log(tmp_path, capsys, monkeypatch):
     assert "RuntimeError: deliberate" in (tmp_path / "bug.log").read_text()
 
 
+@pytest.mark.slow
 def test_template_is_a_valid_but_incomplete_workbook(tmp_path, capsys):
     template = tmp_path / "blank.xlsx"
     assert cli.main(["--template", str(template), "-q"]) == 0

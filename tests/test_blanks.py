@@ -16,6 +16,7 @@ def two_units(gas_unit: str) -> dict:
 
 
 @pytest.mark.parametrize("gas_unit, total", [("t", 9.0), ("kt", None)])
+@pytest.mark.slow
 def test_total_shortfall_only_when_every_commodity_shares_one_unit(tmp_path, gas_unit, total):
     outcome = solve(tmp_path, two_units(gas_unit))
     tables = read_plan(outcome.output_path)

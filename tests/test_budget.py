@@ -40,6 +40,7 @@ def test_a_spent_budget_never_goes_below_zero():
     assert TimeBudget(1.0, started=time.perf_counter() - 5.0).left() == 0.0
 
 
+@pytest.mark.slow
 def test_small_plans_have_no_shared_cap_and_run_every_analysis(tmp_path):
     outcome = run(write_workbook(tmp_path / "w.xlsx", valid()), tmp_path / "plan.xlsx",
                   progress=lambda _: None)
@@ -49,6 +50,7 @@ def test_small_plans_have_no_shared_cap_and_run_every_analysis(tmp_path):
     assert outcome.result.tradeoff is not None and len(outcome.result.tradeoff)
 
 
+@pytest.mark.slow
 def test_on_a_national_plan_what_does_not_fit_is_blank_with_its_reason_and_counted(
         tmp_path, monkeypatch):
     # The shipped-size workbook treated as national, with no time at all for the analyses:
@@ -77,6 +79,7 @@ def test_on_a_national_plan_what_does_not_fit_is_blank_with_its_reason_and_count
 
 
 @pytest.mark.parametrize("factor", [1e6])
+@pytest.mark.slow
 def test_on_a_national_plan_with_room_every_analysis_runs(tmp_path, monkeypatch, factor):
     monkeypatch.setattr(pipeline, "NATIONAL_COLUMNS", 0)
     monkeypatch.setattr(pipeline, "WHOLE_RUN_FACTOR", factor)

@@ -106,6 +106,7 @@ def test_unambiguous_text_numbers_still_read(tmp_path, value, number):
     assert plan.suppliers["Lynas"].capacity_per_period == (number,) * 3
 
 
+@pytest.mark.slow
 def test_a_percent_typed_into_a_quantity_cell_is_an_error(tmp_path, capsys):
     """Excel stores `60%` typed into a cell as 0.6 with a percent format."""
     from openpyxl import load_workbook
@@ -297,6 +298,7 @@ def test_periods_are_quoted_as_typed(tmp_path, capsys, value, message):
     (2027, 'Pipeline row 2, column "arrival_period": found 2027; expected a date or a month '
            "label like 2027-01 (this is a year label, and the plan's periods are months)."),
 ])
+@pytest.mark.slow
 def test_a_coarser_label_is_refused_where_one_period_is_meant(tmp_path, capsys, value, message):
     # Only Demand reads a year or a quarter as every period inside it.
     sheets = valid()
@@ -304,6 +306,7 @@ def test_a_coarser_label_is_refused_where_one_period_is_meant(tmp_path, capsys, 
     expect_error(tmp_path, sheets, capsys, message)
 
 
+@pytest.mark.slow
 def test_a_start_period_typed_as_a_number_is_quoted_as_typed(tmp_path, capsys):
     sheets = valid()
     sheets["Settings"][1][1] = 202803
@@ -327,6 +330,7 @@ def test_duplicate_dated_rows_quote_the_period_as_typed(tmp_path, capsys, first,
                  "commodity + region + period; row 3 has the same.")
 
 
+@pytest.mark.slow
 def test_duplicate_supplier_periods_quote_the_period_as_typed(tmp_path, capsys):
     sheets = valid()
     sheets["SupplierPeriods"] = [["supplier", "period", "capacity"], ["Lynas", "2027-02", 4],
@@ -336,6 +340,7 @@ def test_duplicate_supplier_periods_quote_the_period_as_typed(tmp_path, capsys):
                  "a unique supplier + period; row 2 has the same.")
 
 
+@pytest.mark.slow
 def test_quarterly_plans_label_quarters(tmp_path, capsys):
     sheets = valid()
     sheets["Settings"] = settings(4, start="2027-Q1") + [["period_length", "quarter"]]
@@ -354,6 +359,7 @@ def many_problems(count: int) -> dict:
     return sheets
 
 
+@pytest.mark.slow
 def test_more_than_50_problems_are_capped_and_kept_in_a_file_next_to_the_input(tmp_path,
                                                                              capsys):
     source = write_workbook(tmp_path / "input.xlsx", many_problems(60))
@@ -461,6 +467,7 @@ def test_an_ods_file_renamed_to_xlsx_is_recognised_by_content(tmp_path, capsys):
     assert "this is an OpenDocument spreadsheet (.ods) renamed" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_folder_or_a_device_as_input_is_refused(tmp_path, capsys):
     assert cli.main([str(tmp_path), "-o", str(tmp_path / "out.xlsx"), "-q"]) == 2
     assert "expected a workbook file, not a folder." in capsys.readouterr().err

@@ -117,6 +117,7 @@ def test_one_colour_per_country_on_every_chart_and_the_charts_expected():
     assert "Cost and shortfall of each scenario against base" in titles
 
 
+@pytest.mark.slow
 def test_caps_are_lines_on_the_supply_mix_they_constrain():
     outcome = example_outcome()
     plan = outcome.plan
@@ -157,6 +158,7 @@ def test_caps_are_lines_on_the_supply_mix_they_constrain():
                                             for s in c.series])
 
 
+@pytest.mark.slow
 def test_lines_are_straight_and_the_tradeoff_axis_starts_near_the_data():
     outcome = example_outcome()
     charts = charts_of(outcome.output_path)
@@ -206,6 +208,7 @@ def test_many_scenarios_chart_the_twenty_whose_cost_changes_most(tmp_path):
     assert change.series[0].categories == [f"cut {i}" for i in range(1, 21)]
 
 
+@pytest.mark.slow
 def test_identical_caps_share_one_line(tmp_path):
     from helpers import one_commodity, solve
 

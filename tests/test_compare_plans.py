@@ -82,6 +82,7 @@ def test_compare_names_the_changed_limit_and_the_cost_difference(capsys):
     assert (orders["change"] - (orders["new"] - orders["old"])).abs().max() < 1e-9
 
 
+@pytest.mark.slow
 def test_a_plan_compared_with_itself_changes_nothing(tmp_path):
     plan = example_outcome().output_path
     written = compare_plans(plan, plan, tmp_path / "same.xlsx")
@@ -121,6 +122,7 @@ def test_a_plan_without_its_inputs_is_compared_by_its_summary_facts(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["input workbook", "text file", "missing"])
+@pytest.mark.slow
 def test_what_is_not_a_plan_is_refused_with_exit_2(tmp_path, capsys, kind):
     plan = example_outcome().output_path
     if kind == "input workbook":
@@ -140,6 +142,7 @@ def test_what_is_not_a_plan_is_refused_with_exit_2(tmp_path, capsys, kind):
         assert "a plan workbook written by run.py" in err
 
 
+@pytest.mark.slow
 def test_the_comparison_never_overwrites_a_plan(tmp_path, capsys):
     plan = example_outcome().output_path
     copy = tmp_path / "copy.xlsx"

@@ -82,6 +82,7 @@ def test_a_halt_by_hand(tmp_path):
     assert written[2].set_index("route").loc["A route", "change_share"] == pytest.approx(-0.5)
 
 
+@pytest.mark.slow
 def test_one_scenario_is_said_in_one_line(tmp_path):
     outcome = solve(tmp_path, one_commodity(2, 10, [["A", 100, 1]]), "single")
     assert compare_scenarios(outcome.result, outcome.plan) is None

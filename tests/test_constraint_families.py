@@ -19,6 +19,7 @@ def test_lead_time_rounds_to_whole_periods():
     assert [quarter.lead_periods(d) for d in (45, 46, 136, 137)] == [0, 1, 1, 2]
 
 
+@pytest.mark.slow
 def test_balance_with_lead_time_delays_arrival(tmp_path):
     # Demand 10 a month for 3 months. "far" costs 1 but takes 45 days (1 month); "near" costs 5
     # with no lead time. Month 1 can only come from near: 10 * 5 = 50; months 2 and 3 from far
@@ -35,6 +36,7 @@ def test_balance_with_lead_time_delays_arrival(tmp_path):
         ("2027-01", "2027-02", 10), ("2027-02", "2027-03", 10)]
 
 
+@pytest.mark.slow
 def test_no_order_arrives_after_the_horizon(tmp_path):
     # Take-or-pay 2 a month on a 45-day (1-month) route over 2 months. An order of month 2
     # would arrive after the horizon, so it cannot be placed, and the obligation of month 2
@@ -53,12 +55,14 @@ def test_no_order_arrives_after_the_horizon(tmp_path):
         ("2027-01", "2027-02")]
 
 
+@pytest.mark.slow
 def test_supplier_capacity_binds(tmp_path):
     # Demand 10; cheap supplier (1) sells at most 4, dear supplier (3): 4 + 6 * 3 = 22.
     outcome = solve(tmp_path, one_commodity(1, 10, [["cheap", 4, 1], ["dear", 100, 3]]))
     assert outcome.result.objective == pytest.approx(22)
 
 
+@pytest.mark.slow
 def test_route_capacity_binds(tmp_path):
     # The cheap supplier can sell 100 but its route carries 4: again 4 * 1 + 6 * 3 = 22.
     sheets = one_commodity(1, 10, [["cheap", 100, 1], ["dear", 100, 3]],
@@ -68,6 +72,7 @@ def test_route_capacity_binds(tmp_path):
     assert outcome.result.objective == pytest.approx(22)
 
 
+@pytest.mark.slow
 def test_take_or_pay_forces_an_expensive_buy(tmp_path):
     # Demand 10 a month for 2 months, no storage. The dear supplier (5) must be taken at 3 a
     # month: 3 * 5 + 7 * 1 = 22 a month, 44 in all (instead of 20 without the contract).
@@ -79,6 +84,7 @@ def test_take_or_pay_forces_an_expensive_buy(tmp_path):
     assert outcome.result.objective == pytest.approx(44)
 
 
+@pytest.mark.slow
 def test_storage_cap_causes_shortfall(tmp_path):
     # The only supplier sells in month 1 only. Demand 10 a month, storage 4, penalty 50:
     # buy 14 in month 1 (10 used, 4 held), month 2 is 6 short: 14 * 1 + 6 * 50 = 314.
@@ -97,6 +103,7 @@ def test_storage_cap_causes_shortfall(tmp_path):
     (3, 73 * 10 + 72 * 3),        # penalty 3 < 11: stay below target: 946
     (20, (73 + 72) * 10 + 72),    # penalty 20 > 11: buy the target and hold it: 1,522
 ])
+@pytest.mark.slow
 def test_target_in_days_of_cover(tmp_path, target_penalty, expected):
     sheets = one_commodity(1, 73, [["s", 1000, 10]])
     sheets["Commodities"] = [["commodity", "unit", "shortage_penalty", "target_penalty"],
@@ -160,6 +167,7 @@ def _two_origin_sheets(basis: str) -> dict:
     return sheets
 
 
+@pytest.mark.slow
 def test_concentration_per_period(tmp_path):
     # Month 1: China <= Australia <= 3: buy 3 + 3, 4 short: 3 + 6 + 400 = 409.
     # Month 2: 5 + 5: 5 + 10 = 15. Total 424.
@@ -167,6 +175,7 @@ def test_concentration_per_period(tmp_path):
     assert outcome.result.objective == pytest.approx(424)
 
 
+@pytest.mark.slow
 def test_concentration_over_the_horizon(tmp_path):
     # Over both months China <= 50% of 20: China 7 + 3, Australia 3 + 7: 10 + 20 = 30.
     outcome = solve(tmp_path, _two_origin_sheets("horizon"))
@@ -176,6 +185,7 @@ def test_concentration_over_the_horizon(tmp_path):
     assert table.loc[0, "share"] == pytest.approx(0.5)
 
 
+@pytest.mark.slow
 def test_chokepoint_limit_and_its_marginal_cost(tmp_path):
     # Demand 100; Qatar (1) ships through Hormuz, Oman (2) does not. Hormuz <= 25%:
     # 25 * 1 + 75 * 2 = 175. One more point (26%) moves 1 unit to the cheaper source: saves 1.
@@ -192,6 +202,7 @@ def test_chokepoint_limit_and_its_marginal_cost(tmp_path):
     assert table.loc[0, "marginal_cost_per_point"] == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_group_limit_on_processing_countries(tmp_path):
     # China (1) and Russia (1.5) are FEOC, Australia (3) a partner. FEOC <= 40% of 100:
     # China 40 + Australia 60 = 40 + 180 = 220.
@@ -205,6 +216,7 @@ def test_group_limit_on_processing_countries(tmp_path):
     assert outcome.result.objective == pytest.approx(220)
 
 
+@pytest.mark.slow
 def test_every_value_of_a_star_limit_is_capped(tmp_path):
     # Three origins at 1, 2, 3; no origin above 40% of 100: 40 + 40 * 2 + 20 * 3 = 180.
     sheets = one_commodity(1, 100, [["A", 1000, 1], ["B", 1000, 2], ["C", 1000, 3]])
@@ -214,6 +226,7 @@ def test_every_value_of_a_star_limit_is_capped(tmp_path):
     assert outcome.result.objective == pytest.approx(180)
 
 
+@pytest.mark.slow
 def test_discounting(tmp_path):
     # Quarterly, 10% a year: d_t = 1.1 ** (-(t - 1) / 4). One unit a quarter at 100.
     sheets = one_commodity(5, 1, [["s", 10, 100]])
@@ -237,6 +250,7 @@ def _cvar_sheets(risk_weight: float) -> dict:
     return sheets
 
 
+@pytest.mark.slow
 def test_cvar_with_lambda_0_minimises_expected_cost(tmp_path):
     # E = 29.8 + 1.02 s: s = 0, E = 0.98 * 10 + 0.02 * 1000 = 29.8.
     # CVaR_0.9 of (10 w.p. 0.98, 1000 w.p. 0.02) = (0.02 * 1000 + 0.08 * 10) / 0.1 = 208.
@@ -246,6 +260,7 @@ def test_cvar_with_lambda_0_minimises_expected_cost(tmp_path):
     assert outcome.result.cvar == pytest.approx(208)
 
 
+@pytest.mark.slow
 def test_cvar_with_lambda_1_minimises_the_tail(tmp_path):
     # CVaR = 208 - 16.8 s for s <= 10: s = 10, both scenarios cost 40.
     outcome = solve(tmp_path, _cvar_sheets(1))
@@ -270,6 +285,7 @@ def test_disruption_scales_capacity_and_cost(tmp_path):
     assert scenarios.to_dict() == pytest.approx({"base": 10, "squeeze": 30})
 
 
+@pytest.mark.slow
 def test_demand_disruption_and_chokepoint_closure(tmp_path):
     # `storm`: demand +50% and the Hormuz route closed. Demand 10, Qatar (1) via Hormuz,
     # Oman (2). base: 10; storm: 15 * 2 = 30; expected (p = 0.5) 20.

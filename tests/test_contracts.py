@@ -17,6 +17,7 @@ def _suppliers(rows: list[list]) -> list[list]:
         [r[0], "k", r[0], r[1], r[2], r[3] if len(r) > 3 else None] for r in rows]
 
 
+@pytest.mark.slow
 def test_whole_cargoes_change_the_supplier_mix(tmp_path):
     # Demand 100 in one month. `cheap` at 10 a unit ships cargoes of 70; `dear` at 12 any
     # quantity. As an LP: 100 from cheap, 1,000. With cargoes: two cargoes (140) cannot be
@@ -32,6 +33,7 @@ def test_whole_cargoes_change_the_supplier_mix(tmp_path):
     assert solve(tmp_path, lp, "lp").result.objective == pytest.approx(1_000, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_max_cargoes_caps_berth_slots(tmp_path):
     # Demand 150, cheap cargoes of 50 at 10 but only 2 berth slots a month: 2 x 50 x 10 =
     # 1,000, the last 50 from dear at 12 = 600: 1,600.
@@ -41,6 +43,7 @@ def test_max_cargoes_caps_berth_slots(tmp_path):
     assert solve(tmp_path, sheets).result.objective == pytest.approx(1_600, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_minimum_lot_leaves_a_small_cheap_supplier_unused(tmp_path):
     # Demand 30. `small` sells at 5 but only in lots of at least 40, which cannot be received;
     # `big` at 10: 30 x 10 = 300 (an LP would buy small: 150).
@@ -54,6 +57,7 @@ def test_minimum_lot_leaves_a_small_cheap_supplier_unused(tmp_path):
     assert orders[orders.supplier == "small"]["quantity"].sum() == pytest.approx(0, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_minimum_lot_is_taken_whole_when_it_fits(tmp_path):
     # Demand 55: small's lot of 40 fits and it sells its whole 50 (50 x 5 = 250); big tops up
     # 5 x 10 = 50: 300.
@@ -79,6 +83,7 @@ def _contract_case(periods: int, demand: list[float], contracts: list[list],
     return sheets
 
 
+@pytest.mark.slow
 def test_deficiency_is_paid_and_made_up_the_next_year(tmp_path):
     # 24 months; nothing is needed in year 1 and nothing can be held, so year 1 takes nothing
     # and pays the deficiency 0.9 x 120 = 108 at 100 = 10,800 (in 2027-12). Year 2 needs 20 a
@@ -96,6 +101,7 @@ def test_deficiency_is_paid_and_made_up_the_next_year(tmp_path):
         == pytest.approx(34_800, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_make_up_expires_after_its_years(tmp_path):
     # 36 months, one make-up year: year 1 pays 108 (10,800) that year 2 cannot use (no demand)
     # and year 3 may no longer take. Year 2 pays its own 108 (10,800); year 3 needs 240 from
@@ -106,6 +112,7 @@ def test_make_up_expires_after_its_years(tmp_path):
     assert outcome.result.objective == pytest.approx(34_800, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_flex_up_binds(tmp_path):
     # 12 months of 20 (240). The contract sells at 50, ACQ 120 with 50% flex: at most 180
     # (9,000); the other 60 from spot at 80 (4,800): 13,800.
@@ -122,6 +129,7 @@ def test_flex_up_binds(tmp_path):
     (1_000, 10_600, 120),   # 9,600 + 1,000 < 12,000: signed
     (3_000, 12_000, 0),     # 9,600 + 3,000 > 12,000: not signed, no volume from it
 ])
+@pytest.mark.slow
 def test_an_option_is_signed_exactly_when_it_pays(tmp_path, fee, objective, signed_volume):
     contract = [["alaska", "lng", 120, 0.9, 0, None, "2027-01", None, fee]]
     sheets = _contract_case(12, [10] * 12, contract, spot_cost=100, contract_cost=80)
@@ -134,6 +142,7 @@ def test_an_option_is_signed_exactly_when_it_pays(tmp_path, fee, objective, sign
         fee if signed_volume else 0.0, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_force_majeure_waives_take_or_pay(tmp_path):
     # No demand and no storage: nothing can be taken. Take-or-pay 100% of 120 at 100 is
     # 12,000 owed; the supplier is halted for 6 of the 12 months, so half is waived: 6,000.
@@ -146,6 +155,7 @@ def test_force_majeure_waives_take_or_pay(tmp_path):
     assert outcome.result.objective == pytest.approx(12_000, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_a_contract_begun_before_the_plan_is_pro_rated(tmp_path):
     # The contract began 2026-07: its year 2026-07..2027-06 has 6 months in the plan (from
     # 2027-01), so it owes 0.5 x 120 x 1.0 = 60; its next year 2027-07..2028-06 has 6 months
@@ -157,6 +167,7 @@ def test_a_contract_begun_before_the_plan_is_pro_rated(tmp_path):
     assert outcome.result.objective == pytest.approx(9_000, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_a_contract_supplier_sells_only_under_its_contracts(tmp_path):
     # The contract runs 2027-01..2027-03 only; demand 10 a month for 6 months; the contract
     # supplier at 50, spot at 100. Months 1-3 from the contract (1,500), 4-6 spot (3,000).
@@ -165,6 +176,7 @@ def test_a_contract_supplier_sells_only_under_its_contracts(tmp_path):
     assert solve(tmp_path, sheets).result.objective == pytest.approx(4_500, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_the_summary_shows_the_mip_bound_and_gap(tmp_path):
     sheets = one_commodity(1, 100, [["cheap", 1000, 10], ["dear", 1000, 12]], penalty=10_000)
     sheets["Routes"] = [["route", "supplier", "region", "cargo_size"],
@@ -175,6 +187,7 @@ def test_the_summary_shows_the_mip_bound_and_gap(tmp_path):
     assert 0 <= items["mip_gap"] <= 1e-6
 
 
+@pytest.mark.slow
 def test_prices_come_from_the_lp_with_cargoes_fixed_and_equal_a_re_solve(tmp_path):
     # The cargo case: with one cargo of 70 fixed, one more unit of demand comes from dear at
     # 12, and the MIP re-solved with demand 101 costs 1,072 = 1,060 + 12 (still one cargo).
@@ -217,6 +230,7 @@ def _crisis_with_cargoes(cargo: float) -> dict:
     # (50) in every plan, with or without warning: RP = WS = EEV = 50, EVPI = VSS = 0.
     (20, 0, 0),
 ])
+@pytest.mark.slow
 def test_evpi_and_vss_solve_their_problems_as_mips(tmp_path, cargo, evpi, vss):
     outcome = solve(tmp_path, _crisis_with_cargoes(cargo))
     extras = outcome.result.extras

@@ -262,6 +262,7 @@ def check_against_reference(path, sheets: dict) -> None:
 
 
 @pytest.mark.parametrize("seed", range(40))
+@pytest.mark.slow
 def test_stressed_random_plan_matches_the_plain_formulation(tmp_path, seed):
     # Kills three mutants the plain draw let live: investment capacity not scaled by the
     # capacity factor (formulation/constraints.py), cost factors overwriting instead of
@@ -283,6 +284,7 @@ def single_scenario(plan, base, w: int):
 
 # 6, 9, 57 and 59 add floors, budgets, indexed prices, currencies with capex and storage room.
 @pytest.mark.parametrize("seed", [3, 5, 6, 9, 12, 17, 27, 40, 57, 59])
+@pytest.mark.slow
 def test_the_live_single_scenario_model_matches_a_fresh_build(tmp_path, seed):
     # The wait-and-see solves, EEV and the out-of-sample futures re-price one live model per
     # scenario (model/analyses/scenario_lp.py) instead of building each. For every scenario of
@@ -347,6 +349,7 @@ def random_sampled_plan(seed: int) -> dict:
 
 
 @pytest.mark.parametrize("seed", range(12))
+@pytest.mark.slow
 def test_sampled_futures_match_the_plain_formulation(tmp_path, seed):
     from model.domain.sampling import sampled_plan
 
@@ -453,6 +456,7 @@ def random_contract_plan(seed: int) -> dict:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.slow
 def test_random_contract_plan_matches_the_plain_formulation(tmp_path, seed):
     # Several contract years: make-up banks, pro-rated years and force majeure are exercised.
     plan = load_plan(write_workbook(tmp_path / f"contract{seed}.xlsx",
@@ -468,6 +472,7 @@ def test_random_contract_plan_matches_the_plain_formulation(tmp_path, seed):
 
 
 @pytest.mark.parametrize("seed", range(30))
+@pytest.mark.slow
 def test_random_plan_with_cargoes_lots_and_contracts_matches_the_plain_formulation(tmp_path,
                                                                                     seed):
     sheets = with_cargoes_lots_and_contracts(random_plan(seed), seed)

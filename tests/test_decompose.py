@@ -63,6 +63,7 @@ def sampled_plan(futures: int):
     return sample_if_asked(plan, lambda _: None)
 
 
+@pytest.mark.slow
 def test_tree_layout_orders_futures_so_that_every_node_holds_a_contiguous_run():
     # mpi-sppy wants the futures of each node next to each other, children named
     # <parent>_<i>, one leaf per future at the same depth, and ROOT before period 1.
@@ -109,6 +110,7 @@ def test_a_launcher_that_does_not_exist_is_a_usage_error_before_any_solving(tmp_
     assert not (tmp_path / "o.xlsx").exists()
 
 
+@pytest.mark.slow
 def test_ranks_must_be_a_multiple_of_three(tmp_path):
     completed = subprocess.run(
         [sys.executable, str(ROOT_FOLDER / "run.py"), str(EXAMPLE), "--decompose", "--ranks",
@@ -118,6 +120,7 @@ def test_ranks_must_be_a_multiple_of_three(tmp_path):
 
 
 @pytest.mark.skipif(not HAS_MPI, reason=NO_MPI)
+@pytest.mark.slow
 def test_a_workbook_with_contracts_or_cargoes_is_refused_before_any_solving(tmp_path):
     completed = subprocess.run(
         [sys.executable, str(ROOT_FOLDER / "run.py"), str(EXAMPLE), "--decompose", "--output",

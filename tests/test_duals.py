@@ -82,6 +82,7 @@ def diverging_sheets(demand2: float = 10.0, demand1: float = 10.0) -> dict:
     return sheets
 
 
+@pytest.mark.slow
 def test_stock_balance_dual_summed_over_the_nodes_of_a_period_is_the_price(tmp_path):
     # Objective: month 1: 10 * 1 = 10 (both scenarios, one node).
     # Month 2: base buys 10 at 1 (0.7 * 10 = 7); crisis buys 4 and is 6 short
@@ -114,6 +115,7 @@ def capacity_sheets(cheap: float) -> dict:
     return one_commodity(1, 10, [["cheap", cheap, 1], ["dear", 100, 3]])
 
 
+@pytest.mark.slow
 def test_supplier_capacity_dual_is_what_one_more_unit_of_capacity_saves(tmp_path):
     # 4 * 1 + 6 * 3 = 22. One more unit of cheap capacity replaces a dear unit: -(3 - 1) = -2
     # (<= 0: more capacity lowers the cost). The dear supplier's row is slack: 0.
@@ -139,6 +141,7 @@ def take_or_pay_sheets(min_take: float) -> dict:
     return sheets
 
 
+@pytest.mark.slow
 def test_take_or_pay_dual_is_what_one_more_unit_of_obligation_costs(tmp_path):
     # 3 * 5 + 7 * 1 = 22. One more unit of obligation replaces a cheap unit by a dear one:
     # 5 - 1 = 4 (>= 0). Re-solve with min_take 3.5: 17.5 + 6.5 = 24: slope 4.
@@ -166,6 +169,7 @@ def target_sheets(target: float, penalty: float) -> dict:
     (3, 73 * 10 + 72 * 3, 3),           # penalty 3 < 11: stay below: one more unit costs 3
     (20, (73 + 72) * 10 + 72 * 1, 11),  # penalty 20 > 11: hold it: one more unit costs 11
 ])
+@pytest.mark.slow
 def test_stock_target_dual_is_the_cheaper_of_penalty_and_holding(tmp_path, penalty, objective,
                                                                   dual):
     case = planned(tmp_path, target_sheets(72, penalty))
@@ -297,6 +301,7 @@ def route_sheets(narrow: float) -> dict:
                                  ["wide", "dear", "home", None]])
 
 
+@pytest.mark.slow
 def test_route_capacity_reduced_cost(tmp_path):
     # 4 * 1 + 6 * 3 = 22. The order on `narrow` sits at its bound 4: one more unit of route
     # capacity replaces a dear unit: reduced cost 1 - 3 = -2. Re-solve with 4.5: 21.

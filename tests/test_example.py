@@ -22,6 +22,7 @@ def cells(path: Path) -> dict[str, list[tuple]]:
             for ws in wb.worksheets}
 
 
+@pytest.mark.slow
 def test_committed_example_equals_what_the_script_writes(tmp_path):
     fresh = make_example.write_example(tmp_path / "example.xlsx")
     assert cells(fresh) == cells(make_example.EXAMPLE)

@@ -132,6 +132,7 @@ def assert_same_arrays(a: CompiledLP, b: CompiledLP) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.slow
 def test_fast_and_general_paths_give_the_same_arrays(models, name, walk_counter):
     m = models[name].model
     fast = compile_lp(m)
@@ -300,6 +301,7 @@ def test_the_lp_matches_pyomos_standard_form_compiler(models, name):
 
 # --- the column order results.py relies on ----------------------------------------------
 
+@pytest.mark.slow
 def test_columns_come_in_the_order_of_the_index_lists(models, tmp_path):
     # results.py reads a family's values by position in the index's key lists
     # (costs.family_keys); the compiled LP must hold each family's columns in that order. Also

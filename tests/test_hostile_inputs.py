@@ -39,6 +39,7 @@ def leftovers(folder: Path) -> list[str]:
 # periods, shortage penalty 100 a t. A route capacity of 0 lets nothing through: 10 t short,
 # objective 10 * 100 = 1,000. Read as blank (no limit) it would be 10 t bought at 1 = 10.
 @pytest.mark.parametrize("number_format", ["hh:mm", "yyyy-mm-dd", "d-mmm", "[h]:mm"])
+@pytest.mark.slow
 def test_zero_shown_as_a_time_or_date_is_zero(tmp_path, capsys, number_format):
     routes = [["route", "supplier", "region", "capacity"],
               ["a route", "a", "home", Formatted(0, number_format)]]
@@ -54,6 +55,7 @@ def test_zero_shown_as_a_time_or_date_is_zero(tmp_path, capsys, number_format):
     assert summary(tables)["objective"] == pytest.approx(1000.0)
 
 
+@pytest.mark.slow
 def test_capacity_factor_zero_shown_as_a_date_is_a_halt(tmp_path, capsys):
     """A capacity_factor 0 formatted d-mmm, with a cost_factor 1.2, halts the supplier (not a
     price rise). Supplier capacity 10 at cost 1, demand 5 for 2 periods, penalty 100; the one
@@ -70,6 +72,7 @@ def test_capacity_factor_zero_shown_as_a_date_is_a_halt(tmp_path, capsys):
     assert summary(read_plan(tmp_path / "plan.xlsx"))["objective"] == pytest.approx(505.0)
 
 
+@pytest.mark.slow
 def test_a_date_formatted_period_is_still_a_date(tmp_path, capsys):
     """Period columns read dates as dates: 2027-02-15 in a date cell is the period 2027-02."""
     import datetime as dt
@@ -128,6 +131,7 @@ def _single_quotes(text: str) -> str:
 
 
 @pytest.mark.parametrize("how", ["no cell references", "single quotes", "prefixed"])
+@pytest.mark.slow
 def test_formula_without_a_value_is_found_however_the_xml_is_written(tmp_path, capsys, how):
     source = write_workbook(tmp_path / "input.xlsx",
                             edit("Suppliers", 2, "capacity", Formula("=2*4")))
@@ -185,6 +189,7 @@ def test_valid_workbook_unchanged(tmp_path, capsys):
 # ------------------------------------------------------------------ output files and folders
 
 
+@pytest.mark.slow
 def test_an_output_equal_to_the_input_is_a_usage_error_everywhere(tmp_path, capsys):
     source = write_workbook(tmp_path / "input.xlsx", valid())
     before = source.read_bytes()
@@ -215,6 +220,7 @@ def test_a_dangling_link_as_output_is_refused_and_creates_nothing(tmp_path, caps
     assert sorted(p.name for p in tmp_path.iterdir()) == ["input.xlsx", "plan.xlsx"]
 
 
+@pytest.mark.slow
 def test_a_libreoffice_lock_beside_the_output_sends_the_plan_to_a_numbered_copy(tmp_path,
                                                                                 capsys):
     source = write_workbook(tmp_path / "input.xlsx", one_commodity(1, 5, [["a", 10, 1]]))
@@ -257,6 +263,7 @@ def test_another_users_file_in_a_sticky_folder_is_told_as_permission(tmp_path, m
                      f"{folder / 'plan (1).xlsx'} instead"]
 
 
+@pytest.mark.slow
 def test_a_long_legal_output_name_is_written(tmp_path, capsys):
     """244 characters: the temporary name stays short, so the name itself is all that counts."""
     source = write_workbook(tmp_path / "input.xlsx", one_commodity(1, 5, [["a", 10, 1]]))
@@ -325,6 +332,7 @@ def test_without_locks_only_day_old_temporary_files_are_removed(tmp_path, monkey
 # ------------------------------------------------------------------ problems file
 
 
+@pytest.mark.slow
 def test_the_problems_file_replaces_a_link_never_writes_through_it(tmp_path, capsys):
     victim = tmp_path / "precious.txt"
     victim.write_text("keep me")
@@ -397,6 +405,7 @@ def test_a_scheduler_without_dask_is_refused_before_reading(tmp_path, capsys, mo
     ("China\u2062", '"China<U+2062>"', '(did you mean "China"? the name "China<U+2062>" holds '
                                       "invisible characters (U+2062 INVISIBLE TIMES): retype it)"),
 ])
+@pytest.mark.slow
 def test_a_misspelt_disruption_target_is_an_error_naming_the_known_one(tmp_path, capsys, target,
                                                                      shown, hint):
     sheets = edit("Disruptions", 2, "target_type", "origin_country")
@@ -429,6 +438,7 @@ def test_a_chokepoint_target_with_a_separator_is_an_error(tmp_path, capsys):
                  '"Red Sea".')
 
 
+@pytest.mark.slow
 def test_a_misspelt_limit_value_is_an_error(tmp_path, capsys):
     sheets = copy.deepcopy(valid())
     sheets["Concentration"].append(["China cap", "NdPr", "origin_country", "Chinaa", 0.5,
@@ -444,6 +454,7 @@ def test_a_misspelt_limit_value_is_an_error(tmp_path, capsys):
     ("Demand", 2, "region", "region"),
     ("Suppliers", 3, "origin_country", "origin country"),
 ])
+@pytest.mark.slow
 def test_a_star_is_not_a_name(tmp_path, capsys, sheet, row, column, header):
     sheets = edit(sheet, row, column, "*")
     expect_error(tmp_path, sheets, capsys,
@@ -472,6 +483,7 @@ def test_a_sheet_named_like_an_optional_sheet_is_an_error(tmp_path, capsys):
 # ------------------------------------------------------------------ no follow-on noise
 
 
+@pytest.mark.slow
 def test_a_refused_start_period_adds_no_false_warnings(tmp_path, capsys):
     sheets = copy.deepcopy(valid())
     sheets["Settings"][1][1] = "27/01/2028"
@@ -483,6 +495,7 @@ def test_a_refused_start_period_adds_no_false_warnings(tmp_path, capsys):
     assert "constrains nothing" not in err and "warning" not in err
 
 
+@pytest.mark.slow
 def test_a_negative_shortage_penalty_adds_no_follow_on_errors(tmp_path, capsys):
     err = expect_error(tmp_path, edit("Commodities", 2, "shortage_penalty", -5), capsys,
                        'Commodities row 2, column "shortage_penalty": found -5')
@@ -493,6 +506,7 @@ def test_a_negative_shortage_penalty_adds_no_follow_on_errors(tmp_path, capsys):
 # ------------------------------------------------------------------ text beyond Excel's limit
 
 
+@pytest.mark.slow
 def test_text_longer_than_an_excel_cell_is_cut_with_a_marker(tmp_path, capsys):
     from openpyxl import load_workbook
 
@@ -515,6 +529,7 @@ def test_text_longer_than_an_excel_cell_is_cut_with_a_marker(tmp_path, capsys):
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_a_link_where_the_diagnosis_goes_is_replaced_never_written_through(tmp_path, capsys):
     sheets = copy.deepcopy(valid())
     sheets["Suppliers"][1][5] = 8  # Lynas must take 8 a period ...

@@ -35,6 +35,7 @@ def named(table: pd.DataFrame) -> set[tuple[str, int, str]]:
     return {(r.sheet, int(r.row), r.column) for r in table.itertuples() if r.row == r.row}
 
 
+@pytest.mark.slow
 def test_take_or_pay_against_storage(tmp_path, capsys):
     # 12 t must be taken each month, 5 t are used and at most 4 t can be stored.
     sheets = one_commodity(3, 5, [["dear", 20, 5]], stock=[0, 4, 0])
@@ -54,6 +55,7 @@ def test_take_or_pay_against_storage(tmp_path, capsys):
     assert "lower min_take by 7 t a period" in err
 
 
+@pytest.mark.slow
 def test_take_or_pay_against_a_concentration_limit(tmp_path, capsys):
     # China must be taken at 10 t and may be at most half of supply, so Australia would
     # have to supply 10 t but sells only 2 t (demand plays no part in this conflict).
@@ -70,6 +72,7 @@ def test_take_or_pay_against_a_concentration_limit(tmp_path, capsys):
     assert '"China half": origin country China at most 50% of k supply' in err
 
 
+@pytest.mark.slow
 def test_take_or_pay_against_a_demand_slump_names_scenario_and_period(tmp_path, capsys):
     # 8 t must be taken each month and at most 4 t stored. Demand 10 uses it in base; in
     # March of `slump` demand falls to 20% (2 t): 8 - 2 = 6 t would have to be stored.
@@ -91,6 +94,7 @@ def test_take_or_pay_against_a_demand_slump_names_scenario_and_period(tmp_path, 
     assert change["largest change (unit)"] == pytest.approx(2)
 
 
+@pytest.mark.slow
 def test_diagnosis_workbook_explains_itself(tmp_path, capsys):
     sheets = one_commodity(1, 5, [["dear", 20, 5]])
     sheets["Suppliers"][0].append("min_take")

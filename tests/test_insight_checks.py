@@ -57,6 +57,7 @@ def windowed(b_capacity: float) -> dict:
     return sheets
 
 
+@pytest.mark.slow
 def test_capacity_worth_counts_only_the_periods_the_supplier_is_available(tmp_path):
     # Month 1: A 5, 5 unmet: 505. Month 2: A 5, B 3, 2 unmet: 5 + 6 + 200 = 211. Total 716.
     # One more unit of B's capacity a month helps in month 2 only: 100 - 2 = 98 (not 196).
@@ -81,6 +82,7 @@ def two_sellers(a_price: float, b_price: float, c_price: float = 4.0) -> dict:
     return one_commodity(1, 10, [["A", 8, a_price], ["B", 100, b_price], ["C", 100, c_price]])
 
 
+@pytest.mark.slow
 def test_break_even_and_entry_price_are_breakpoints_of_the_value_function(tmp_path):
     # A at 2 (8 units), B at 3 (2 units): 16 + 6 = 22. A's value function: 22 + 8 d until A
     # costs as much as B (3, d = 1), then flat: break-even 3.00 (the search reaches up to
@@ -104,6 +106,7 @@ def test_break_even_and_entry_price_are_breakpoints_of_the_value_function(tmp_pa
     assert bought(tmp_path, two_sellers(2, 3, 2.99), "C") == pytest.approx(2)
 
 
+@pytest.mark.slow
 def test_a_tie_at_todays_price_gives_todays_price_as_the_break_even(tmp_path):
     # B and C both at 3: a tie; whichever the solver buys has its break-even at 3 (above it the
     # plan buys nothing from it), the other its entry price at 3 (below it, it takes the 2
@@ -129,6 +132,7 @@ def stored(capacity: float) -> dict:
     return sheets
 
 
+@pytest.mark.slow
 def test_the_insurance_value_of_a_stockpile(tmp_path):
     # With room: buy 10 in month 1 and store them: 10. Without room beyond its initial stock
     # (0): the 10 units of month 2 go unmet at 100: 1000. Insurance value 990, expected cost
@@ -143,6 +147,7 @@ def test_the_insurance_value_of_a_stockpile(tmp_path):
     assert objective(tmp_path, stored(0)) - f == pytest.approx(990)
 
 
+@pytest.mark.slow
 def test_the_summary_names_the_largest_stockpile_insurance(tmp_path):
     from helpers import read_plan, solve, summary
 

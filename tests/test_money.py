@@ -10,6 +10,7 @@ from model.inputs import load_plan
 
 # --- demand by year or quarter ------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_year_or_quarter_label_sets_every_period_inside_it(tmp_path):
     # Monthly plan 2027-11 .. 2028-02. Rows (in this order): 2028-02 -> 5; blank -> 10;
     # 2028 -> 20 (the calendar year, although the plan year runs from November);
@@ -27,6 +28,7 @@ def test_a_year_or_quarter_label_sets_every_period_inside_it(tmp_path):
     assert summary(read_plan(outcome.output_path))["objective"] == 98
 
 
+@pytest.mark.slow
 def test_a_year_label_in_a_quarterly_plan(tmp_path):
     # Quarters 2027-Q3 .. 2028-Q2: blank 3, `2028` 8 -> 3, 3, 8, 8; cost 1: optimum 22.
     sheets = one_commodity(4, 0, [["only", 100, 1]])
@@ -56,6 +58,7 @@ def floor_sheets(min_stock: float = 5, floor_scenarios: str | None = None,
     return sheets
 
 
+@pytest.mark.slow
 def test_a_stock_floor_is_held_at_the_end_of_every_period(tmp_path):
     # Without the floor: buy 10 + 10 = 20. With min_stock 5: buy 15 then 10 (stock 5 at the
     # end of both months): purchase 25 + holding 2 x 5 x 2 = 20 -> 45.
@@ -65,6 +68,7 @@ def test_a_stock_floor_is_held_at_the_end_of_every_period(tmp_path):
     assert list(tables["Stockpile"]["closing"]) == [5, 5]
 
 
+@pytest.mark.slow
 def test_min_days_is_a_floor_in_days_of_the_period_demand(tmp_path):
     # Yearly plan, two years of demand 100, min_days 73 = 73/365 of a year's demand = 20 units.
     # Buy 120 then 100 at 1, hold 20 in both years at 2: 220 + 80 = 300.
@@ -94,6 +98,7 @@ def test_a_floor_of_base_may_be_drawn_in_a_crisis(tmp_path):
     assert summary(read_plan(outcome.output_path))["objective"] == 65
 
 
+@pytest.mark.slow
 def test_the_floor_dual_is_the_cost_of_one_more_unit_of_obligation(tmp_path):
     # floor_sheets: buy 15, 10; stock 5, 5. One more unit of floor in month 2: buy it in
     # month 2 and hold it (1 + 2 = 3). In month 1: buy it in month 1 and hold it a month, and
@@ -108,6 +113,7 @@ def test_the_floor_dual_is_the_cost_of_one_more_unit_of_obligation(tmp_path):
     assert higher.objective - case.objective == 2.5
 
 
+@pytest.mark.slow
 def test_an_unreachable_obligation_names_its_row(tmp_path, capsys):
     # Initial stock 3, demand 2 a month, min_stock 5; the only route takes 40 days (one month),
     # so month 1 ends with at most 3 (all its demand left unmet) < 5 whatever is ordered.
@@ -128,6 +134,7 @@ def test_an_unreachable_obligation_names_its_row(tmp_path, capsys):
     assert change["largest change (unit)"] == 2  # 5 - 3
 
 
+@pytest.mark.slow
 def test_the_summary_lists_binding_obligations_and_periods_below_target(tmp_path):
     # floor_sheets with a soft target of 8 and no target penalty: the plan keeps the floor, 5,
     # so both months sit 3 below the target, with 5 x (365 / 12) / 10 = 15.2 days of cover.
@@ -166,6 +173,7 @@ def budget_sheets(max_spend: float = 60, year: object = 2027, **extra) -> dict:
     return sheets
 
 
+@pytest.mark.slow
 def test_a_budget_caps_purchases_plus_freight_in_its_plan_year(tmp_path):
     # Unlimited: 20 units at 4 = 80. Budget 60: 15 units (60), 5 unmet at 100: 60 + 500 = 560.
     outcome = solve(tmp_path, budget_sheets())
@@ -174,6 +182,7 @@ def test_a_budget_caps_purchases_plus_freight_in_its_plan_year(tmp_path):
     assert tables["Orders"]["cost"].sum() == 60
 
 
+@pytest.mark.slow
 def test_a_budget_is_undiscounted(tmp_path):
     # With a discount rate the budget still counts money as paid: 15 units whatever the
     # months' discount factors d = 1.2^(-1/12) for month 2. A shortfall is cheaper in month 2
@@ -194,6 +203,7 @@ def test_the_budget_dual_is_what_one_more_unit_of_budget_saves(tmp_path):
     assert planned(tmp_path, budget_sheets(61)).objective - case.objective == pytest.approx(-24)
 
 
+@pytest.mark.slow
 def test_a_budget_year_is_a_plan_year(tmp_path, capsys):
     # A plan from July: plan years start in July, and a calendar year is not one of them.
     from test_bad_workbooks import expect_error
@@ -208,6 +218,7 @@ def test_a_budget_year_is_a_plan_year(tmp_path, capsys):
     assert plan.budgets[0].periods == (13, 14)
 
 
+@pytest.mark.slow
 def test_an_infeasible_budget_names_its_row(tmp_path, capsys):
     # Take-or-pay 10 a month at 4 a unit spends 80 in 2027; the budget allows 60.
     from test_infeasible import named, run_infeasible
@@ -291,6 +302,7 @@ def test_a_foreign_currency_is_converted_at_the_period_and_scenario_rate(tmp_pat
     assert summary(read_plan(outcome.output_path))["objective"] == pytest.approx(244)
 
 
+@pytest.mark.slow
 def test_a_missing_rate_or_index_value_is_named(tmp_path, capsys):
     from test_bad_workbooks import expect_error
 
@@ -379,6 +391,7 @@ def test_an_event_with_months_starts_only_in_them():
     assert starts == {2, 3, 6, 7}
 
 
+@pytest.mark.slow
 def test_an_event_moves_an_index_in_sampled_futures(tmp_path):
     # A one-year plan (one period), the supplier priced 2 + 0.1 x Brent with Brent 80 (10 a
     # unit). An event certain each year multiplies Brent by 1.5 (120: 14 a unit) and, as a
@@ -397,6 +410,7 @@ def test_an_event_moves_an_index_in_sampled_futures(tmp_path):
     assert summary(read_plan(outcome.output_path))["objective"] == pytest.approx(280)
 
 
+@pytest.mark.slow
 def test_a_later_row_of_an_event_may_not_change_its_timing(tmp_path, capsys):
     from test_bad_workbooks import expect_error, valid
 
@@ -428,6 +442,7 @@ def storage_sheets() -> dict:
     return sheets
 
 
+@pytest.mark.slow
 def test_storage_room_can_be_built(tmp_path):
     # Without building: month 2 gets the 4 held, 6 go unmet: 14 + 600 = 614. Building 6 units
     # of room (18) lets month 1 buy 20 and carry 10: 20 + 18 = 38.
@@ -451,6 +466,7 @@ def test_the_storage_dual_prices_room_at_the_capex(tmp_path):
 
 # --- template -------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_template_has_the_new_sheets_columns_and_dropdowns(tmp_path):
     import re
 
@@ -491,6 +507,7 @@ def test_the_template_has_the_new_sheets_columns_and_dropdowns(tmp_path):
 
 
 @pytest.mark.parametrize(("scenarios", "eventful"), [("base", 15), ("*", 30)])
+@pytest.mark.slow
 def test_a_base_floor_binds_in_sampled_futures_until_the_first_event(tmp_path, scenarios,
                                                                      eventful):
     # One month, 24 sampled futures. An event certain each year (a chance of 1/12 in a
@@ -511,6 +528,7 @@ def test_a_base_floor_binds_in_sampled_futures_until_the_first_event(tmp_path, s
     assert outcome.result.objective == pytest.approx((25 * (24 - c) + eventful * c) / 24)
 
 
+@pytest.mark.slow
 def test_capex_in_a_foreign_currency_is_converted_at_the_first_period_rate(tmp_path):
     # One month, demand 10, penalty 100. `euro` sells at 1 EUR but has no capacity until a
     # project adds it at 2 EUR per unit; EUR is 1.5 USD. Building 10 costs 10 x 2 x 1.5 = 30,
@@ -539,6 +557,7 @@ def test_a_budget_nothing_flows_through_is_a_warning(tmp_path):
         "so the budget limits nothing."]
 
 
+@pytest.mark.slow
 def test_an_obligation_in_days_above_the_storage_capacity_names_both_rows(tmp_path, capsys):
     # Demand 30 a month and min_days 30: a floor of 30 x 30 / (365 / 12) = 29.589 t, but the
     # store holds 20 t. Short by 9.589 t in each of the three months.

@@ -51,6 +51,7 @@ def points(tmp_path, sheets: dict):
     return solved.solution.objective, info["concentration"], info["limits"]
 
 
+@pytest.mark.slow
 def test_a_whole_point_both_ways_differs_from_the_rate(tmp_path):
     # Cap 25%: Qatar 25, Oman 74.5, Yemen 0.5: 25 + 149 + 2.5 = 176.5.
     # 24%: Qatar 24, Yemen 1.5: 24 + 149 + 7.5 = 180.5, one more point costs 4.
@@ -83,6 +84,7 @@ def test_a_non_unique_dual_still_gives_whole_points(tmp_path):
     assert f - objective(tmp_path, hormuz_sheets(0.26, oman=75)) == pytest.approx(1)
 
 
+@pytest.mark.slow
 def test_a_window_point_moves_that_window_alone(tmp_path):
     # Two months, each as the one-month case: the limit as a whole costs 4 + 4 = 8 a point
     # tighter and saves 2.5 + 2.5 = 5 a point looser; each month's window 4 and 2.5.
@@ -124,6 +126,7 @@ def test_a_floor_point_raises_the_floor(tmp_path):
     assert table.loc[0, "saving_of_one_point_less"] == pytest.approx(2)
 
 
+@pytest.mark.slow
 def test_summary_and_terminal_show_the_cost_of_one_more_point(tmp_path):
     outcome = solve(tmp_path, hormuz_sheets(0.25))
     tables = read_plan(outcome.output_path)
@@ -139,6 +142,7 @@ def test_summary_and_terminal_show_the_cost_of_one_more_point(tmp_path):
     assert concentration.loc[0, "point_method"].startswith(("basis", "re-solve"))
 
 
+@pytest.mark.slow
 def test_tradeoff_point_where_the_limit_does_not_bind_shows_zero(tmp_path):
     # Yemen costs 1, as Qatar does: the cap never costs anything (objective 100 at any
     # share), so no point of it binds, whatever dual a degenerate optimum returns.

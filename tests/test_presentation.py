@@ -99,6 +99,7 @@ def test_example_plan_has_charts_summary_blocks_and_plan_grid():
                     assert not re.search(r"\b(order|stock|unmet|transfer)\[", value), value
 
 
+@pytest.mark.slow
 def test_formula_like_names_are_text_everywhere(tmp_path):
     sheets = sweep_sheets(0.5, [0.6])
     evil = '=HYPERLINK("http://x","y")'
@@ -120,6 +121,7 @@ def test_formula_like_names_are_text_everywhere(tmp_path):
     assert found >= 4
 
 
+@pytest.mark.slow
 def test_template_has_every_sheet_instructions_and_dropdowns(tmp_path):
     path = tmp_path / "blank.xlsx"
     assert cli.main(["--template", str(path), "-q"]) == 0
@@ -173,6 +175,7 @@ def test_terminal_progress_and_quiet(tmp_path, capsys):
     assert capsys.readouterr().out == ""
 
 
+@pytest.mark.slow
 def test_example_without_sweep_has_no_tradeoff_sheet(tmp_path):
     sheets = copy.deepcopy(sweep_sheets(0.5))
     outcome = solve(tmp_path, sheets)

@@ -25,6 +25,7 @@ def smoothing_workbook() -> dict:
     }
 
 
+@pytest.mark.slow
 def test_production_smoothing_gives_78450(tmp_path):
     outcome = solve(tmp_path, smoothing_workbook())
     # Regular 40+40+40+25 at 400 = 58,000; overtime 10+35 at 450 = 20,250; 10 held once: 200.
@@ -66,6 +67,7 @@ def crisis_workbook(probability: float) -> dict:
     # p * 100 = 10 > 5: buy 20 in month 1, hold 10 for a month in both scenarios: 50.
     (0.10, 50.0, 20.0),
 ])
+@pytest.mark.slow
 def test_unseen_crisis_stockpile_pays_only_when_p_times_penalty_exceeds_holding(
         tmp_path, probability, expected_cost, first_order):
     outcome = solve(tmp_path, crisis_workbook(probability))

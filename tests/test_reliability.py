@@ -67,6 +67,7 @@ def fail_first(monkeypatch, how_many: int = 1, status=Status.kSolveError) -> lis
 # --------------------------------------------------------------------------- 1. solver ladder
 
 
+@pytest.mark.slow
 def test_a_solve_error_falls_back_to_no_presolve_and_says_so(tmp_path, monkeypatch):
     tried = fail_first(monkeypatch)
     source = write_workbook(tmp_path / "input.xlsx", valid())
@@ -126,6 +127,7 @@ def test_interior_point_without_crossover_is_still_a_plan_and_says_so(tmp_path, 
     check_residuals(load_plan(source), tables)
 
 
+@pytest.mark.slow
 def test_every_rung_failing_exits_4_naming_each_rung(tmp_path, monkeypatch, capsys):
     tried = fail_first(monkeypatch, how_many=len(LADDER))
     source = write_workbook(tmp_path / "input.xlsx", valid())
@@ -390,6 +392,7 @@ def test_an_internal_error_with_a_read_only_outputs_folder_still_exits_1(tmp_pat
 # --------------------------------------------------------------------------- 3. files
 
 
+@pytest.mark.slow
 def test_a_plan_written_over_a_file_keeps_its_mode_and_group(tmp_path):
     source = write_workbook(tmp_path / "input.xlsx", light())
     target = tmp_path / "plan.xlsx"
@@ -406,6 +409,7 @@ def test_a_plan_written_over_a_file_keeps_its_mode_and_group(tmp_path):
     assert summary(read_plan(target))["status"] == "optimal"
 
 
+@pytest.mark.slow
 def test_a_new_plan_follows_the_umask(tmp_path):
     source = write_workbook(tmp_path / "input.xlsx", light())
     previous = os.umask(0o002)
@@ -525,6 +529,7 @@ def test_the_template_never_replaces_a_file_unless_forced(tmp_path, capsys):
                                 "file, not a folder"),
     ("/dev/null", "the output /dev/null is not a regular file"),
 ])
+@pytest.mark.slow
 def test_the_template_refuses_targets_that_are_not_files(tmp_path, capsys, target, message):
     (tmp_path / "a_file").write_text("x")
     code = cli.main(["--template", target.format(tmp=tmp_path), "--force", "-q"])
@@ -534,6 +539,7 @@ def test_the_template_refuses_targets_that_are_not_files(tmp_path, capsys, targe
     assert "internal error" not in err
 
 
+@pytest.mark.slow
 def test_a_new_template_is_written_atomically_with_the_umask(tmp_path):
     previous = os.umask(0o022)
     try:
@@ -695,6 +701,7 @@ def enospc(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
+@pytest.mark.slow
 def test_a_full_disk_still_explains_an_infeasible_plan(tmp_path, monkeypatch, capsys):
     import zipfile
 
@@ -802,6 +809,7 @@ def test_the_primal_ray_of_a_genuinely_unbounded_lp():
     assert np.linalg.norm(ray) > 0
 
 
+@pytest.mark.slow
 def test_a_workbook_whose_plan_is_unbounded_is_explained_not_crashed(tmp_path, monkeypatch,
                                                                      capsys):
     from model.formulation import build_model
@@ -889,6 +897,7 @@ def test_a_hundred_thousand_demand_rows_show_reading_progress(tmp_path):
                     "  read 100,000 of 100,000 rows of Demand ..."]
 
 
+@pytest.mark.slow
 def test_a_plan_wider_than_excel_is_written_as_rows(tmp_path, monkeypatch):
     import model.report.plan as plan_writer
 
@@ -936,6 +945,7 @@ def test_an_output_that_is_a_symlink_writes_the_file_it_points_to(tmp_path, caps
     no_leftovers(shared)
 
 
+@pytest.mark.slow
 def test_an_output_folder_without_write_permission_is_refused_before_reading(
         tmp_path, capsys, monkeypatch, never_read):
     source = write_workbook(tmp_path / "input.xlsx", valid())

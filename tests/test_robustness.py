@@ -166,6 +166,7 @@ def test_dual_bound_of_an_optimal_plan_equals_its_objective(tmp_path):
     del np
 
 
+@pytest.mark.slow
 def test_plan_stopped_at_the_time_limit_is_written_with_its_status_and_gap(tmp_path,
                                                                              monkeypatch):
     from helpers import one_commodity, read_plan, summary

@@ -22,6 +22,7 @@ def items_of(ws) -> list[tuple]:
     return [row for row in rows if row and row[0] is not None]
 
 
+@pytest.mark.slow
 def test_summary_puts_business_first_and_run_facts_last():
     outcome = example_outcome()
     wb = load_workbook(outcome.output_path, read_only=True)
@@ -55,6 +56,7 @@ def test_summary_puts_business_first_and_run_facts_last():
     assert abs(row[4] - (scenarios["Sakhalin-2 halt"] - scenarios["base"])) < 1e-6
 
 
+@pytest.mark.slow
 def test_run_sheet_counts_are_whole_numbers_and_inputs_are_kept_hidden_last():
     outcome = example_outcome()
     wb = load_workbook(outcome.output_path, read_only=True)
