@@ -16,7 +16,7 @@ from model.inputs.cells import (
     suggestion,
     to_plan_period,
 )
-from model.inputs.sheets import Known
+from model.inputs.sheets import Known, scenario_list
 
 
 def add_floors(rows: list[Row], stockpiles: dict[tuple[str, str], Stockpile], known: Known,
@@ -39,15 +39,8 @@ def add_floors(rows: list[Row], stockpiles: dict[tuple[str, str], Stockpile], kn
                          f"at most the capacity {stock.capacity:g} (an obligation above it can "
                          "never be met)")
             ok = False
-        scenarios = tuple(row["floor_scenarios"] or ("*",))
-        if "*" in scenarios:
-            scenarios = ()
-        for name in scenarios:
-            if name not in known.scenarios:
-                ok = False
-                issues.error(row.title, row.excel_row, row.header("floor_scenarios"), name,
-                             "a known scenario (Scenarios sheet) or *"
-                             + suggestion(name, list(known.scenarios)))
+        scenarios, known_names = scenario_list(row, "floor_scenarios", known, issues)
+        ok &= known_names
         if not ok:
             result.pop(key)
             continue

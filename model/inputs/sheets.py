@@ -362,15 +362,8 @@ def check_limits(rows: list[Row], known: Known, issues: Collector) -> dict[str, 
             continue
         ok = _check_limit_value(row, known, group_names, issues)
         ok &= _check_shares(row, issues)
-        scenarios = tuple(row["scenarios"] or ("*",))
-        if "*" in scenarios:
-            scenarios = ()
-        for name in scenarios:
-            if name not in known.scenarios:
-                ok = False
-                issues.error(row.title, row.excel_row, row.header("scenarios"), name,
-                             "a known scenario (Scenarios sheet) or *"
-                             + suggestion(name, list(known.scenarios)))
+        scenarios, known_names = scenario_list(row, "scenarios", known, issues)
+        ok &= known_names
         basis, rolling = row["basis"]
         calendar = known.calendar
         if basis == "rolling" and calendar is not None and rolling > calendar.periods:
@@ -720,3 +713,20 @@ def ok_rows(rows: list[Row], column: str) -> set[str]:
     """The valid values of one column (names defined by a sheet, even on rows with other
     problems), for references."""
     return {r[column] for r in rows if r.ok(column) and r[column] is not INVALID}
+
+
+def scenario_list(row: Row, column: str, known: Known, issues: Collector
+                  ) -> tuple[tuple[str, ...], bool]:
+    """The scenarios a row's `column` names (() for `*` or a blank: every scenario), and
+    whether each is known; an unknown name is an error naming the close known one."""
+    scenarios = tuple(row[column] or ("*",))
+    if "*" in scenarios:
+        return (), True
+    ok = True
+    for name in scenarios:
+        if name not in known.scenarios:
+            ok = False
+            issues.error(row.title, row.excel_row, row.header(column), name,
+                         "a known scenario (Scenarios sheet) or *"
+                         + suggestion(name, list(known.scenarios)))
+    return scenarios, ok
