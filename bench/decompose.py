@@ -2,7 +2,8 @@
 
     python bench/decompose.py --counts 20,50 --seconds 300 [--ranks 3]
 
-For each number of futures N of the shipped example: the extensive form's build-and-solve time
+For each number of futures N of the shipped example (its contracts, whole cargoes and lots
+removed: --decompose refuses them): the extensive form's build-and-solve time
 and optimum, then PH on K ranks with Settings time_limit_seconds = --seconds and ph_gap =
 --gap: its wall time, lower bound, the upper bound of its best plan completed by the fixed LP,
 the stated gap, the true gap of that plan against the optimum, and PH's iterations.
@@ -11,20 +12,21 @@ the stated gap, the true gap of that plan against the optimum, and PH's iteratio
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "tests"))
+from test_decompose import sampled_workbook  # noqa: E402  (the example without contracts)
+
 from model.inputs import load_plan  # noqa: E402
 from model.pipeline import sample_if_asked  # noqa: E402
 from model.solver.decompose import find_mpiexec, run_ranks, solve_fixed_plan  # noqa: E402
 from model.solver.plan import solve_plan  # noqa: E402
-
-EXAMPLE = ROOT / "inputs" / "critical_supply_example.xlsx"
 
 
 def main() -> None:
@@ -39,10 +41,9 @@ def main() -> None:
           "upper bound (plan) | stated gap | plan above optimum |")
     print("|---|---|---|---|---|---|---|---|---|")
     for count in [int(c) for c in args.counts.split(",")]:
-        plan = load_plan(EXAMPLE)
-        plan = dataclasses.replace(plan, settings=dataclasses.replace(
-            plan.settings, sample_scenarios=count, time_limit_seconds=args.seconds,
-            ph_gap=args.gap))
+        with tempfile.TemporaryDirectory() as folder:
+            plan = load_plan(sampled_workbook(Path(folder) / "plan.xlsx", count, args.seconds,
+                                              args.gap))
         plan = sample_if_asked(plan, lambda _: None)
         started = time.perf_counter()
         optimum = solve_plan(plan, progress=lambda _: None,

@@ -17,7 +17,7 @@ from model.domain.scenarios import plan_scenarios
 from model.inputs import load_plan
 from model.pipeline import sample_if_asked
 from model.solver.decompose import find_mpiexec, progress_line
-from model.solver.ph_ranks import ROOT, tree_layout
+from model.solver.ph_ranks import ROOT, tail_weights, tree_layout
 
 ROOT_FOLDER = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT_FOLDER / "inputs" / "critical_supply_example.xlsx"
@@ -182,3 +182,36 @@ def test_progressive_hedging_brackets_the_extensive_form_and_writes_a_plan(tmp_p
     for sheet in ("Summary", "Orders", "Stockpile", "Concentration", "Prices", "Scenarios",
                   "Investments", "Transfers", "Pipeline", "Run"):
         assert sheet in tables, sheet
+
+
+def test_tail_weights_are_the_extensive_forms_multipliers_on_zeta():
+    # lambda = 0.2, beta = 0.9: per future the objective's slope in zeta is c_zeta = 0.2
+    # above its cost and 0.2 - 2 = -1.8 below, so W on zeta keeps it bounded in [-0.2, 1.8].
+    costs = [(0.5, 10.0), (0.3, 20.0), (0.2, 30.0)]
+    weights = tail_weights(costs, -0.2, 1.8)
+    # The two cheapest carry the lowest weight; the dearest, in CVaR's tail of mass 0.1,
+    # what makes sum p W = 0: 0.5 (-0.2) + 0.3 (-0.2) + 0.2 W = 0 -> W = 0.8.
+    assert weights == pytest.approx([-0.2, -0.2, 0.8])
+    # With them, each future's Lagrangian min over zeta of 0.8 C + 0.2 zeta
+    # + 2 max(0, C - zeta) + W zeta adds up to the wait-and-see bound
+    # (1 - lambda) E[C] + lambda CVaR[C] = 0.8 * 17 + 0.2 * 30 = 19.6.
+    candidates = [c for _, c in costs] + [-1e3, 1e3]
+    bound = sum(p * min(0.8 * c + 0.2 * z + 2.0 * max(0.0, c - z) + wt * z for z in candidates)
+                for (p, c), wt in zip(costs, weights, strict=True))
+    assert bound == pytest.approx(19.6)
+
+
+def test_tail_weights_sum_to_zero_and_stay_in_range_whatever_the_costs():
+    rng = __import__("random").Random(7)
+    for _ in range(200):
+        n = rng.randint(1, 12)
+        p = [rng.random() + 1e-3 for _ in range(n)]
+        costs = [(q / sum(p), rng.choice([1.0, 2.0, rng.random()])) for q in p]
+        weights = tail_weights(costs, -0.3, 2.7)
+        assert sum(q * wt for (q, _), wt in zip(costs, weights, strict=True)) == \
+            pytest.approx(0.0, abs=1e-12)
+        assert all(-0.3 - 1e-12 <= wt <= 2.7 + 1e-12 for wt in weights)
+        # Dearer futures never carry less weight than cheaper ones.
+        ranked = [wt for _, wt in sorted(zip([c for _, c in costs], weights, strict=True),
+                                         reverse=True)]
+        assert ranked == sorted(ranked, reverse=True)

@@ -143,17 +143,16 @@ class FutureModels:
         self.base = base if base is not None else plan_scenarios(plan)
         self.layout = tree_layout(self.base)
         self.position = {name: w for w, name in enumerate(self.base.names)}
-        # mpi-sppy wants as many shared decisions in every future: count them per period
-        # (orders exist where t + L <= N, whatever the future) and pad the shorter futures.
-        horizon = plan.settings.periods
-        per_period = {t: sum(1 for r in plan.routes.values() if t + r.lead_periods <= horizon)
-                      + len(plan.transfers) + len(plan.commodity_regions)
-                      for t in range(1, horizon + 1)}
-        extra = len(plan.projects) + (1 if plan.settings.risk_weight > 0 else 0)
+        # mpi-sppy wants as many shared decisions in every future: count them per period in
+        # one future's model (the same in every future: the keys of a period do not depend
+        # on the future) and pad the futures that share fewer periods.
+        reference = build_model(plan, future_alone(plan, self.base, self.layout.futures[0]))
+        found = decisions_by_period(reference.model, reference.index, plan.settings.periods)
+        per_period = {t: len(decisions) for t, decisions in found.items()}
         tree = self.base.tree
         self.shared_count = {
-            w: extra + sum(per_period[t] for t in range(1, self.layout.stages + 1)
-                           if tree.node_of[w][t - 1] in self.layout.shared)
+            w: per_period[0] + sum(per_period[t] for t in range(1, self.layout.stages + 1)
+                                   if tree.node_of[w][t - 1] in self.layout.shared)
             for w in self.layout.futures}
         self.most_shared = max(self.shared_count.values())
 
@@ -171,22 +170,6 @@ class FutureModels:
                         if kk == k)
             found[k] = max(total / max(1, plan.settings.periods), 1e-6)
         return found
-
-    def cost_reach(self) -> float:
-        """Ten times what any future could cost at most: the horizon's demand at the dearest
-        of price and shortage penalty, every project built in full, every stock's terminal
-        value credited."""
-        plan = self.plan
-        unit = self.commodity_scale()
-        total = 0.0
-        for k, commodity in plan.commodities.items():
-            dearest = max([commodity.shortage_penalty + commodity.target_penalty] + [
-                float(max(s.unit_cost_per_period)) for s in plan.suppliers.values()
-                if s.commodity == k])
-            total += unit[k] * plan.settings.periods * dearest * 2
-        total += sum(p.capex * p.max_capacity for p in plan.projects.values()
-                     if p.max_capacity is not None)
-        return 10.0 * max(total, 1.0)
 
     def scales(self, m: Any, ix: Any) -> dict[int, float]:
         """A quantity scale per shared decision (id -> units): its commodity's demand a
@@ -227,20 +210,10 @@ class FutureModels:
         # only where the tree node holds another future; ROOT (index 0) before period 1.
         stages = layout.stages
         shared = {t: tree.node_of[w][t - 1] in layout.shared for t in range(1, stages + 1)}
-        per_period: dict[int, list] = {t: [] for t in range(0, stages + 1)}
-        unmet: dict[int, list] = {t: [] for t in range(0, stages + 1)}
-        for key in ix.order_keys:
-            if key[1] + 1 <= stages and shared[key[1] + 1]:
-                per_period[key[1] + 1].append(m.order[key])
-        for key in m.FLOWS:
-            if key[1] + 1 <= stages and shared[key[1] + 1]:
-                per_period[key[1] + 1].append(m.transfer[key])
-        for key in ix.stock_index:
-            if key[2] + 1 <= stages and shared[key[2] + 1]:
-                unmet[key[2] + 1].append(m.unmet[key])
-        per_period[0] = [m.build[j] for j in m.PROJECTS]
-        if hasattr(m, "cvar_threshold"):
-            per_period[0].append(m.cvar_threshold)
+        every = decisions_by_period(m, ix, stages, with_unmet=False)
+        unmet = decisions_by_period(m, ix, stages, only_unmet=True)
+        per_period = {t: every[t] if t == 0 or shared[t] else [] for t in every}
+        unmet = {t: unmet[t] if t > 0 and shared[t] else [] for t in unmet}
         # Padding, on the future's last node before its leaf (every future through that
         # node shares all its earlier nodes too, so needs the same padding): decisions fixed
         # at 0 that cost nothing.
@@ -261,22 +234,101 @@ class FutureModels:
                                       t + 1, 0.0, per_period[t], m,
                                       surrogate_nonant_list=unmet[t] or None,
                                       parent_name=nodes[-1].name))
-        if hasattr(m, "cvar_threshold"):
-            # zeta lies between the cheapest and the dearest future's cost at the optimum;
-            # bounded by far more than either, it keeps every Lagrangian subproblem bounded.
-            reach = self.cost_reach()
-            m.cvar_threshold.setlb(-reach)
-            m.cvar_threshold.setub(reach)
         m._mpisppy_node_list = nodes
         m._mpisppy_probability = layout.probability[w]
         m._planner_cost_of = cost_of_variables(built)
         m._planner_scale_of = self.scales(m, ix)
         m._planner_lp = compile_lp(m)
+        m._planner_cvar = cvar_columns(m, m._planner_lp)
         m.name = scenario_name
         # ArrayHighs puts the solution into the variables itself; mpi-sppy's call to load it
         # from the results object has nothing left to do.
         m.solutions.load_from = lambda *args, **kwargs: None
         return m
+
+
+@dataclass(frozen=True)
+class CvarColumns:
+    """Where the CVaR threshold zeta and the future's excess eta sit in its compiled LP, and
+    the range [lowest, highest] of the weight W on zeta for which the future's Lagrangian
+    subproblem stays bounded in zeta (docs/model.md 10c): its objective's slope in zeta is
+    c_zeta above the future's cost and c_zeta - c_eta below it."""
+
+    zeta: int
+    eta: int
+    row: int
+    lowest: float
+    highest: float
+
+    def future_cost(self, x: Any, row_value: Any) -> float:
+        """The future's cost Cost_w at a solution, up to a constant the same in every future:
+        the CVaR row reads eta + zeta - Cost_w >= 0."""
+        return float(x[self.zeta] + x[self.eta] - row_value[self.row])
+
+
+def cvar_columns(m: Any, lp: Any) -> CvarColumns | None:
+    """The future's CVaR columns and row, None without CVaR (lambda = 0)."""
+    if not hasattr(m, "cvar_threshold"):
+        return None
+    zeta = lp.col_of[id(m.cvar_threshold)]
+    eta = lp.col_of[id(m.cost_excess[0])]
+    c_zeta, c_eta = float(lp.cost[zeta]), float(lp.cost[eta])
+    return CvarColumns(zeta, eta, lp.row_of[id(m.cvar_excess[0])], -c_zeta, c_eta - c_zeta)
+
+
+def tail_weights(costs: list[tuple[float, float]], lowest: float, highest: float
+                 ) -> list[float]:
+    """Weights W_w on zeta, one per (probability, cost) pair, that sum to zero weighted by
+    probability: `highest` for the dearest futures, `lowest` for the cheapest, the one in
+    between what makes the sum zero (within [lowest, highest]). These are the extensive
+    form's own multipliers on zeta's non-anticipativity when these costs are the optimum's:
+    the futures in CVaR's tail carry the tail's weight (docs/model.md 10c)."""
+    order = sorted(range(len(costs)), key=lambda i: -costs[i][1])
+    weights = [highest] * len(costs)
+    excess = math.fsum(p for p, _ in costs) * highest
+    for i in reversed(order):
+        p = costs[i][0]
+        step = p * (highest - lowest)
+        if excess - step >= 0.0:
+            weights[i] = lowest
+            excess -= step
+        else:
+            weights[i] = highest - excess / p if p > 0 else highest
+            break
+    return weights
+
+
+NODE_DECISIONS = ("order", "transfer", "cargoes", "lot_used")  # keyed (..., node)
+ROOT_DECISIONS = ("build", "sign")  # one value for every future
+
+
+def decisions_by_period(m: Any, ix: Any, periods: int, with_unmet: bool = True,
+                        only_unmet: bool = False) -> dict[int, list]:
+    """A future's decisions that futures sharing a node must agree on, by period (0: the
+    root): orders, transfers, whole cargoes and lots of period t (in the future's own model
+    node t - 1 is period t) and its unmet demand; at the root the capacity built, the
+    options signed and the CVaR threshold. Stock, below-target and contract takes follow
+    from them."""
+    found: dict[int, list] = {t: [] for t in range(0, periods + 1)}
+    if not only_unmet:
+        for family in NODE_DECISIONS:
+            component = getattr(m, family, None)
+            if component is None:
+                continue
+            for key, v in component.items():
+                if key[-1] + 1 <= periods:
+                    found[key[-1] + 1].append(v)
+        for family in ROOT_DECISIONS:
+            component = getattr(m, family, None)
+            if component is not None:
+                found[0].extend(component.values())
+        if hasattr(m, "cvar_threshold"):
+            found[0].append(m.cvar_threshold)
+    if with_unmet or only_unmet:
+        for key in ix.stock_index:
+            if key[2] + 1 <= periods:
+                found[key[2] + 1].append(m.unmet[key])
+    return found
 
 
 def cost_of_variables(built) -> dict[int, float]:
@@ -305,7 +357,10 @@ def rho_setter(multiplier: float):
         raw = {i: costs.get(i, 0.0) / scales.get(i, 1.0) for i in ids}
         positive = sorted(r for r in raw.values() if r > 0)
         floor = RHO_FLOOR_SHARE * (positive[len(positive) // 2] if positive else 1.0)
-        return [(i, multiplier * max(raw[i], floor)) for i in ids]
+        # zeta's rho stays its own: money against money, a millionth of an order's. Floored
+        # like a costless decision, its weight W outgrew every cost within a few iterations.
+        zeta = {id(scenario.cvar_threshold)} if hasattr(scenario, "cvar_threshold") else set()
+        return [(i, multiplier * (raw[i] if i in zeta else max(raw[i], floor))) for i in ids]
 
     return setter
 
@@ -465,7 +520,11 @@ class ArrayHighs:
         solution = Solution()
         if status == highspy.HighsModelStatus.kOptimal:
             objective = float(highs.getInfo().objective_function_value) + lp.offset
-            x = highs.getSolution().col_value
+            found = highs.getSolution()
+            x = found.col_value
+            cvar = getattr(model, "_planner_cvar", None)
+            if cvar is not None:
+                model._planner_future_cost = cvar.future_cost(x, found.row_value)
             for j, v in enumerate(lp.variables):
                 if not self.fixed[j]:
                     v.set_value(x[j], skip_validation=True)
@@ -497,6 +556,63 @@ class ArrayHighs:
             highs.clearSolver()  # the next solve starts afresh
         results.solution.insert(solution)
         return results
+
+
+def tail_lagrangian(cls: type) -> type:
+    """mpi-sppy's Lagrangian spoke `cls` with zeta's weights set by `tail_weights` from the
+    futures' costs at its previous solve, instead of the hub's.
+
+    Any weights that sum to zero (by probability, at each node) give a valid lower bound.
+    The hub's weights on zeta converge to a knife edge: the bounded range [lowest, highest]
+    is exactly where the optimum's weights lie, and a weight just past it lets zeta run to its
+    far bound, so the hub's own weights gave a bound far below the optimum at every
+    iteration. Its first bound (every weight 0) lets each future take its own zeta and
+    misses CVaR altogether; so the first bound is solved twice, the second time with the
+    tail's weights from the first solve's costs (the wait-and-see bound)."""
+
+    class TailLagrangian(cls):
+        costs_known = False
+
+        def lagrangian(self, need_solution=True, **kwargs: Any) -> Any:
+            if not self._has_cvar():
+                return super().lagrangian(need_solution=need_solution, **kwargs)
+            if not self.costs_known:  # the first bound: W = 0 gives each future's cost
+                first = super().lagrangian(need_solution=need_solution, **kwargs)
+                self.costs_known = True
+                self._set_zeta_weights()
+                second = super().lagrangian(need_solution=need_solution, **kwargs)
+                return _best(first, second)
+            self._set_zeta_weights()
+            return super().lagrangian(need_solution=need_solution, **kwargs)
+
+        def _has_cvar(self) -> bool:
+            return any(getattr(s, "_planner_cvar", None) is not None
+                       for s in self.opt.local_scenarios.values())
+
+        def _set_zeta_weights(self) -> None:
+            local = [(name, float(s._mpisppy_probability),
+                      float(getattr(s, "_planner_future_cost", 0.0)))
+                     for name, s in self.opt.local_scenarios.items()]
+            found = [item for part in self.opt.mpicomm.allgather(local) for item in part]
+            found.sort()
+            any_model = next(iter(self.opt.local_scenarios.values()))
+            box = any_model._planner_cvar
+            weights = tail_weights([(p, c) for _, p, c in found], box.lowest, box.highest)
+            weight_of = {name: wt for (name, _, _), wt in zip(found, weights, strict=True)}
+            for name, s in self.opt.local_scenarios.items():
+                key = s._mpisppy_data.varid_to_nonant_index[id(s.cvar_threshold)]
+                s._mpisppy_model.W[key].value = weight_of[name]
+
+    TailLagrangian.__name__ = cls.__name__
+    return TailLagrangian
+
+
+def _best(first: Any, second: Any) -> Any:
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return max(first, second)
 
 
 def fast_objective(cls: type) -> type:
@@ -626,6 +742,7 @@ def run(job: Path) -> int:
     hub["opt_kwargs"]["options"]["display_progress"] = False
     lagrangian = vanilla.lagrangian_spoke(cfg, futures.create, None, names, rho_setter=rho,
                                           all_nodenames=all_nodenames)
+    lagrangian["spoke_class"] = tail_lagrangian(lagrangian["spoke_class"])
     xhat = vanilla.xhatshuffle_spoke(cfg, futures.create, None, names,
                                      all_nodenames=all_nodenames)
     hub["opt_class"] = fast_objective(hub["opt_class"])
@@ -668,7 +785,7 @@ def local_decisions(opt: Any, futures: FutureModels) -> dict:
     for name, model in opt.local_scenarios.items():
         values = {}
         for family in ("order", "transfer", "unmet", "build", "stock", "below_target",
-                       "end_shortfall"):
+                       "end_shortfall", *NODE_DECISIONS[2:], *ROOT_DECISIONS[1:]):
             component = getattr(model, family, None)
             if component is not None:
                 values[family] = {key: var.value for key, var in component.items()}
