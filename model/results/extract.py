@@ -8,7 +8,7 @@ model was built from and the cost terms; never the Pyomo model. Table columns ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,29 @@ from model.solver.handoff import CompiledLP
 from model.solver.solve import Solution, SolveStatus
 
 QUANTITY_EPSILON = 1e-9
+
+
+class RunFact(NamedTuple):
+    """One item of the Run sheet that a stage adds: its value, unit and note."""
+
+    value: Any
+    unit: str = ""
+    note: str = ""
+
+
+@dataclass
+class InformationValue:
+    """EVPI and VSS as the Summary shows them (docs/model.md section 10), each with its
+    sentence, and the WS, EV and EEV they come from. None where not computed; a text of None
+    leaves the Summary's own note."""
+
+    evpi: float | None = None
+    evpi_text: str | None = None
+    vss: float | None = None
+    vss_text: str | None = None
+    ws: float | None = None
+    ev: float | None = None
+    eev: float | None = None
 
 
 @dataclass
@@ -69,9 +92,14 @@ class PlanResult:
     mip_bound: float | None = None    # a MIP's best bound (model.md 14.5), None for an LP
     mip_gap: float | None = None
     mip_seconds: float | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
     floors: pd.DataFrame | None = None     # stock-floor rows with their duals (model.md 15.2)
     budgets: pd.DataFrame | None = None    # budget rows: spend and duals (model.md 15.3)
+    # What the analyses and the run add (the pipeline fills these; the report only reads them):
+    value_of_information: InformationValue = field(default_factory=InformationValue)
+    limit_points: pd.DataFrame | None = None  # what a whole point of each binding limit is worth
+    evaluation: Any = None  # the out-of-sample `analyses.evaluate.Evaluation` (--evaluate)
+    inputs: list[tuple] | None = None       # every input cell as read (the hidden Inputs sheet)
+    run_facts: dict[str, RunFact] = field(default_factory=dict)  # more items of the Run sheet
 
 
 def cvar_of(costs, probabilities, beta: float) -> float:
