@@ -80,7 +80,7 @@ def test_every_printed_figure_equals_a_fresh_solve_of_the_edited_problem(tmp_pat
 
         def more_demand(s, k=row.commodity, g=row.region, t=t):
             lp, index = s.solver.lp, s.built.index
-            pair = index.stock_keys.index((k, g))
+            pair = index.pairs.position[(k, g)]
             nodes = [n.id for n in index.tree.nodes if n.t == t]
             balance = lp.layout.rows["stock_balance"].start + pair * len(index.tree.nodes)
             unmet = lp.layout.columns["unmet"].start + pair * len(index.tree.nodes)

@@ -84,7 +84,7 @@ class _Positions:
                  take_keys: list, capacity_keys: list):
         route = {name: i for i, name in enumerate(plan.routes)}
         supplier = {name: i for i, name in enumerate(plan.suppliers)}
-        pair = {key: i for i, key in enumerate(plan.commodity_regions)}
+        pair = plan.pairs.position
 
         def column(values) -> np.ndarray:
             return np.array(list(values), dtype=np.int64)
@@ -188,7 +188,7 @@ class ScenarioModel:
         sign = columns.get("sign")
         self.sign_cols = {} if sign is None else {c: sign.start + i
                                                   for i, c in enumerate(sign.keys)}
-        pair = {key: i for i, key in enumerate(plan.commodity_regions)}
+        pair = plan.pairs.position
         self.floor_pair = np.array([pair[(k, g)] for k, g, _ in self.floor_keys], dtype=np.int64)
         self.floor_node = np.array([n for _, _, n in self.floor_keys], dtype=np.int64)
 

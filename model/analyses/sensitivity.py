@@ -677,8 +677,6 @@ def _price_items(live: LiveModel, prices: pd.DataFrame) -> list[Item]:
     ix, lp = live.built.index, live.lp
     rows = lp.layout.rows["stock_balance"]
     unmet = lp.layout.columns["unmet"]
-    nodes = len(ix.tree.nodes)
-    pair_of = {key: i for i, key in enumerate(ix.stock_keys)}
     calendar = ix.plan.settings.calendar
     period_of = {calendar.label(t): t for t in range(1, calendar.periods + 1)}
     by_period: dict[int, list[int]] = {}
@@ -687,10 +685,9 @@ def _price_items(live: LiveModel, prices: pd.DataFrame) -> list[Item]:
     items = []
     for row in prices.itertuples(index=False):
         t = period_of[row.period]
-        first = pair_of[(row.commodity, row.region)] * nodes
-        at = np.array(by_period[t], dtype=np.int64)
+        at = ix.stock_positions((row.commodity, row.region), by_period[t])
         ones = np.ones(len(at))
-        change = Change(rows.start + first + at, ones, unmet.start + first + at, ones)
+        change = Change(rows.start + at, ones, unmet.start + at, ones)
         dual = row.marginal_cost
         record = {"one_more_unit": None, "holds_up_to": None,
                   "method": "dual (not checked within the time budget)",
@@ -888,14 +885,10 @@ def _plan_figures(live: LiveModel, x: np.ndarray) -> tuple[float, np.ndarray]:
     solved = SolvedPlan(live.built, live.lp, solution)
     p = np.asarray(ix.tree.probabilities, dtype=float)
     expected = float(solved.scenario_parts().sum(axis=1) @ p)
-    unmet = solved.values("unmet").reshape(len(ix.stock_keys), len(ix.tree.nodes))
+    unmet = ix.per_pair(solved.values("unmet"))
     paths = np.asarray(ix.tree.node_of, dtype=np.int64)
     by_pair = unmet[:, paths].sum(axis=2) @ p  # (pair,)
-    commodities = list(ix.plan.commodities)
-    shortfall = np.zeros(len(commodities))
-    for (k, _g), value in zip(ix.stock_keys, by_pair.tolist(), strict=True):
-        shortfall[commodities.index(k)] += value
-    return expected, shortfall
+    return expected, ix.pairs.by_commodity(by_pair, list(ix.plan.commodities))
 
 
 def _stockpile_items(live: LiveModel) -> list[Item]:

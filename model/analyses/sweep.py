@@ -45,7 +45,7 @@ def point_figures(built: BuiltModel, solver: PlanSolver, solution: Solution
     ix = built.index
     p = np.asarray(ix.tree.probabilities, dtype=float)
     costs = solved.scenario_parts().sum(axis=1)
-    unmet = solved.values("unmet").reshape(len(ix.stock_keys), len(ix.tree.nodes))
+    unmet = ix.per_pair(solved.values("unmet"))
     shortfall = ix.tree.along_paths(unmet).sum(axis=0)
     duals = solved.duals("concentration")
     totals = solved.values("scope_supply")

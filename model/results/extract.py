@@ -227,7 +227,7 @@ def relevant_pairs(ix: ModelIndex) -> list[tuple[str, str]]:
     plan = ix.plan
     piped = {(plan.commodity_of(plan.routes[a.route]), plan.routes[a.route].region)
              for a in plan.pipeline}
-    return [(k, g) for k, g in ix.stock_keys
+    return [(k, g) for k, g in ix.pairs
             if (k, g) in plan.demand or (k, g) in plan.stockpiles or ix.arrivals[(k, g)]
             or ix.transfers_in[(k, g)] or ix.transfers_out[(k, g)] or (k, g) in piped]
 
@@ -290,13 +290,12 @@ class _Stock:
         ix = self.ix = solved.ix
         plan, tree = ix.plan, ix.tree
         self.pairs = relevant_pairs(ix)
-        pair_of = {key: i for i, key in enumerate(ix.stock_keys)}
-        n_nodes, n_pairs = len(tree.nodes), len(ix.stock_keys)
-        shape = (n_pairs, n_nodes)
-        # stock_index is (k, g) major, node minor: reshape directly.
-        self.closing = solved.values("stock").reshape(shape)
-        self.unmet = solved.values("unmet").reshape(shape)
-        self.demand = np.array([ix.demand[key] for key in ix.stock_index]).reshape(shape)
+        pair_of = ix.pairs.position
+        n_nodes = len(tree.nodes)
+        shape = (len(ix.pairs), n_nodes)
+        self.closing = ix.per_pair(solved.values("stock"))
+        self.unmet = ix.per_pair(solved.values("unmet"))
+        self.demand = ix.per_pair([ix.demand[key] for key in ix.stock_index])
         self.target = np.zeros(shape)
         below = np.zeros(shape)
         for (k, g, n), value in zip(ix.target, solved.values("below_target"), strict=True):
@@ -331,35 +330,27 @@ class _Stock:
             self.moved_out[pair_of[(lane.commodity, lane.from_region)]] += flows[f]
             ok, source = departures(lane.lead_periods)
             self.moved_in[pair_of[(lane.commodity, lane.to_region)], ok] += flows[f, source]
-        self.pair_of = pair_of
         self.paths = np.asarray(tree.node_of, dtype=np.int64)
 
     def shortfall_by_scenario(self) -> np.ndarray:
         """Unmet demand per (scenario, commodity), summed over regions and periods."""
         ix = self.ix
-        commodities = {k: i for i, k in enumerate(ix.plan.commodities)}
-        along = self.ix.tree.along_paths(self.unmet)           # (pairs, W)
-        result = np.zeros((self.paths.shape[0], len(commodities)))
-        for (k, _g), i in self.pair_of.items():
-            result[:, commodities[k]] += along[i]
-        return result
+        along = ix.tree.along_paths(self.unmet)                # (pairs, W)
+        return np.ascontiguousarray(ix.pairs.by_commodity(along, list(ix.plan.commodities)).T)
 
     def end_shortfall_by_scenario(self) -> np.ndarray:
         """Stock below end_stock per (scenario, commodity) at the end of the horizon."""
         ix = self.ix
-        commodities = {k: i for i, k in enumerate(ix.plan.commodities)}
         last = self.paths[:, -1] if self.paths.size else np.zeros(0, dtype=np.int64)
-        result = np.zeros((self.paths.shape[0], len(commodities)))
-        for (k, _g), i in self.pair_of.items():
-            result[:, commodities[k]] += self.end_short[i, last]
-        return result
+        ends = ix.pairs.by_commodity(self.end_short[:, last], list(ix.plan.commodities))
+        return np.ascontiguousarray(ends.T)
 
     def table(self) -> pd.DataFrame:
         ix = self.ix
         plan, tree = ix.plan, ix.tree
         dpp = plan.settings.calendar.days_per_period
         n = plan.settings.periods
-        rows = np.array([self.pair_of[key] for key in self.pairs], dtype=np.int64)
+        rows = ix.pairs.rows(self.pairs)
         paths = self.paths                                     # (W, N)
         W = paths.shape[0]
 
@@ -400,14 +391,13 @@ def _prices(solved: SolvedPlan) -> pd.DataFrame:
     """Prices.marginal_cost[k, g, t] = sum over the period's nodes of the stock-balance dual."""
     ix = solved.ix
     n = ix.plan.settings.periods
-    duals = solved.duals("stock_balance").reshape(len(ix.stock_keys), len(ix.tree.nodes))
-    totals = np.zeros((len(ix.stock_keys), n))
+    duals = ix.per_pair(solved.duals("stock_balance"))
+    totals = np.zeros((len(ix.pairs), n))
     periods = np.asarray(ix.periods_of_node, dtype=np.int64) - 1
     if duals.size:
         np.add.at(totals, (slice(None), periods), duals)
-    pair_of = {key: i for i, key in enumerate(ix.stock_keys)}
     pairs = relevant_pairs(ix)
-    rows = np.array([pair_of[key] for key in pairs], dtype=np.int64)
+    rows = ix.pairs.rows(pairs)
     labels = np.array(_labels(ix)[1:], dtype=object)
     values = totals[rows].reshape(-1) if len(rows) else np.zeros(0)
     return PRICES.frame(
