@@ -22,16 +22,22 @@ import pandas as pd
 from model.domain.data import PlanData
 from model.formulation.costs import COST_PARTS
 from model.io.files import atomic_save
-from model.report.book import (
+from model.io.formats import (
     COUNT,
+    MONEY,
+    MONEY_RATE,
+    ONE_DECIMAL,
+    QUANTITY,
+    RATE,
+    SCIENTIFIC,
+    SHARE,
+)
+from model.report.book import (
     EXCEL_COLUMNS,
     EXCEL_ROWS,
     HEADER,
     LINE_POINTS,
-    MONEY,
-    QUANTITY,
     SECTION,
-    SHARE,
     Book,
     Grid,
     fit_to_page_width,
@@ -219,11 +225,11 @@ def _item_format(item: str, unit: str, money: str, quantity_units: set[str]) -> 
     if unit in quantity_units:
         return QUANTITY
     if item in ("discount_rate", "gap", "mip_gap"):
-        return "0.00%" if item != "mip_gap" else "0.0E+00"
+        return RATE if item != "mip_gap" else SCIENTIFIC
     if item in COUNT_ITEMS:
         return COUNT
     if item == "max_residual":
-        return "0.0E+00"
+        return SCIENTIFIC
     return None
 
 
@@ -435,7 +441,7 @@ def money_blocks(result: PlanResult, plan: PlanData) -> list[Block]:
             ["budget", "binds on", f"saving of 1 {money} more, a rate ({money}/{money})"],
             [[(f"row {r.row}: {r.year}, {_scope(r.commodity, r.region)}", None),
               (f"{r.binding:,} of {r.paths:,} scenario paths" if r.paths > 1 else
-               "its only path", None), (r.saving_per_unit, "0.0000")]
+               "its only path", None), (r.saving_per_unit, MONEY_RATE)]
              for r in budgets.itertuples(index=False)]))
     low = below_target(result.stockpile)
     title = "Stock below its target" + (
@@ -445,7 +451,7 @@ def money_blocks(result: PlanResult, plan: PlanData) -> list[Block]:
                            "target (units)", "days of cover"],
                    [[(r.commodity, None), (r.region, None), (r.period, None),
                      (r.scenarios, None), (r.closing, QUANTITY), (r.target, QUANTITY),
-                     (r.days_of_cover, "0.0")]
+                     (r.days_of_cover, ONE_DECIMAL)]
                     for r in low.head(SHOWN_BELOW_TARGET).itertuples(index=False)]
                    or [[("no stock sits below its target", None)]]))
     return blocks

@@ -13,9 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from model.formulation.costs import COST_PARTS
-
-FORMATS = {"quantity": "#,##0.###", "money": "#,##0", "price": "#,##0.00", "share": "0.0%",
-           "days": "#,##0.0", "count": "#,##0", "text": None, "flag": None, "ratio": "0.000"}
+from model.io.formats import FORMATS
 
 
 @dataclass(frozen=True)
