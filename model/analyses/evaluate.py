@@ -43,6 +43,7 @@ from model.domain.scenarios import (
     scenario_factors,
     single_scenario_node,
 )
+from model.domain.tolerances import NOTHING
 from model.results.extract import cvar_of
 from model.solver.plan import solve_plan
 from model.solver.solve import SolveStatus
@@ -270,7 +271,7 @@ class Evaluation:
             return
         self.cost_by_future[index] = outcome.cost
         amounts = np.add(outcome.shortfall, outcome.end_shortfall)
-        short = amounts > 1e-6
+        short = amounts > NOTHING
         self.short_futures += short
         self.short_total += np.where(short, amounts, 0.0)
         self.shortfall_total += amounts

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from model.analyses.parallel import Task, Where, forget, run_tasks
+from model.domain.tolerances import NOTHING
 from model.formulation import BuiltModel
 from model.formulation.objective import node_cost_entry, node_cost_rows, objective_coefficient
 from model.results.extract import SolvedPlan, concentration_binding, concentration_windows
@@ -945,7 +946,7 @@ def _stockpile_items(live: LiveModel) -> list[Item]:
             others = "; ".join(f"{name} {value:+,.3f} {plan.commodities[name].unit}"
                                for name, value in zip(plan.commodities, change.tolist(),
                                                       strict=True)
-                               if name != k and abs(value) > 1e-6)
+                               if name != k and abs(value) > NOTHING)
             record.update(
                 insurance_value=objective - live.objective,
                 expected_cost_change=expected - base[0], shortfall_change=float(change[mine]),

@@ -26,6 +26,7 @@ from model.analyses.parallel import Task, Where, run_tasks, task_key
 from model.analyses.scenario_lp import ScenarioModel
 from model.domain.data import PlanData
 from model.domain.scenarios import single_scenario_period
+from model.domain.tolerances import BINDS
 from model.results.extract import cvar_of
 from model.solver.solve import SolveStatus
 
@@ -268,7 +269,7 @@ def _eev(solved, model: ScenarioModel, ev_solution) -> tuple[float | None, float
     cols = np.array(columns, dtype=np.int64)
     lower, upper = solver.lp.col_lower[cols].copy(), solver.lp.col_upper[cols].copy()
     wanted = np.array(values)
-    if np.any(wanted < lower - 1e-7) or np.any(wanted > upper + 1e-7):
+    if np.any(wanted < lower - BINDS) or np.any(wanted > upper + BINDS):
         return math.inf, math.inf
     fixed = np.clip(wanted, lower, upper)
     solver.change_col_bounds(cols, fixed, fixed)

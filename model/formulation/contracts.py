@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pyomo.core as pyo
 
+from model.domain.tolerances import ROUND_OFF
 from model.formulation.index import ModelIndex, OrderKey
 from model.formulation.linear import linear, minus, plus, times
 
@@ -124,7 +125,7 @@ def index_contracts(ix: ModelIndex) -> ContractIndex:
         most = plan.routes[key[0]].max_cargoes
         if upper is not None:
             # Whole cargoes that fit under the route's limit (a tighter bound helps the MIP).
-            fit = math.floor(upper / size + 1e-9)
+            fit = math.floor(upper / size + ROUND_OFF)
             most = fit if most is None else min(most, fit)
         found.cargo_upper[key] = None if most is None else float(most)
     for (s, n) in ix.capacity:

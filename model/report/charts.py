@@ -20,6 +20,7 @@ import pandas as pd
 
 from model.domain.data import PlanData
 from model.domain.semantics import limit_commodities, limit_scope, values_of
+from model.domain.tolerances import NOTHING, ROUND_OFF
 from model.io.formats import COUNT, FINE_QUANTITY, QUANTITY, SHARE, WHOLE_SHARE
 from model.report.book import write_cell
 from model.report.xlsx_internals import fit_cell_text, straight_lines
@@ -335,7 +336,7 @@ def near_data(low: float, high: float) -> tuple[float, float, float]:
     """Axis (min, max, major unit) that starts near the data, so that differences show."""
     span = high - low
     if span <= 0:
-        span = max(abs(high) * 0.01, 1e-9)
+        span = max(abs(high) * 0.01, ROUND_OFF)
     step = _nice_step(span)
     return (math.floor((low - 0.1 * span) / step) * step,
             math.ceil((high + 0.1 * span) / step) * step, step)
@@ -404,7 +405,7 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
                  f"{len(plan.scenarios) - 1}")
     scale, unit = _money_scale(costs["cost_change"].tolist(), money)
     shortfall = shortfall_by_commodity(result, plan).unstack("commodity")
-    short = [k for k in plan.commodities if shortfall[k].abs().max() > 1e-6]
+    short = [k for k in plan.commodities if shortfall[k].abs().max() > NOTHING]
     table = pd.DataFrame({f"cost against {reference} ({unit})": costs["cost_change"] / scale},
                          index=costs.index)
     # Markers share one axis: in the commodities' unit when they have one, else as a share of
@@ -532,8 +533,8 @@ def _tradeoff_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
                                               "border": {"color": COST_COLOUR}}))
         chart.set_title(_title(f"Cost of diversification: {limit}"))
         shares = table.index.to_numpy(dtype=float)
-        low = math.floor(shares.min() * 10 + 1e-9) / 10
-        high = math.ceil(shares.max() * 10 - 1e-9) / 10
+        low = math.floor(shares.min() * 10 + ROUND_OFF) / 10
+        high = math.ceil(shares.max() * 10 - ROUND_OFF) / 10
         if high <= low:
             low, high = max(0.0, low - 0.1), high + 0.1
         chart.set_x_axis({"name": f"max_share of {limit} (% of supply in its scope)",

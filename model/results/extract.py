@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from model.domain.tolerances import BINDS, DUAL_ZERO, ROUND_OFF
 from model.formulation import BuiltModel
 from model.formulation.costs import COST_PARTS, ONCE, CostTerms
 from model.formulation.index import ModelIndex
@@ -30,8 +31,6 @@ from model.results.tables import (
 )
 from model.solver.handoff import CompiledLP
 from model.solver.solve import Solution, SolveStatus
-
-QUANTITY_EPSILON = 1e-9
 
 
 class RunFact(NamedTuple):
@@ -263,7 +262,7 @@ def _orders(solved: SolvedPlan) -> pd.DataFrame:
         freight[route_of[r], n] = ix.freight_cost[(r, n)]
     paths = np.asarray(tree.node_of, dtype=np.int64)          # (W, N)
     quantity = matrix[:, paths]                                # (R, W, N)
-    r_idx, w_idx, t_idx = np.nonzero(np.abs(quantity) > QUANTITY_EPSILON)
+    r_idx, w_idx, t_idx = np.nonzero(np.abs(quantity) > ROUND_OFF)
     nodes = paths[w_idx, t_idx]
     q = matrix[r_idx, nodes]
     u = unit[r_idx, nodes]
@@ -426,7 +425,7 @@ def concentration_windows(ix: ModelIndex) -> list[tuple[tuple, list[int]]]:
 
 def row_binds(dual: float, slack: float, total: float) -> bool:
     """A concentration row binds when its dual is not 0 or its share sits at the bound."""
-    return abs(dual) > 1e-9 or (total > QUANTITY_EPSILON and slack <= 1e-7 * max(1.0, total))
+    return abs(dual) > DUAL_ZERO or (total > ROUND_OFF and slack <= BINDS * max(1.0, total))
 
 
 def concentration_binding(solved: SolvedPlan) -> np.ndarray:
@@ -478,7 +477,7 @@ def _concentration(solved: SolvedPlan) -> pd.DataFrame:
             records.append((
                 row.limit, tree.scenario_names[w], row.commodity, row.region, row.attribute,
                 row.value, period, limit.basis_label, labels[row.window[-1]],
-                has / total if total > QUANTITY_EPSILON else None,
+                has / total if total > ROUND_OFF else None,
                 limit.max_share, limit.min_share, binding, worth * fraction,
                 None, None, None, None, "not measured", total))
     return CONCENTRATION.frame(records)
@@ -509,7 +508,7 @@ def _transfers(solved: SolvedPlan) -> pd.DataFrame:
         for t, n in enumerate(tree.node_of[w], start=1):
             for f, lane in enumerate(lanes):
                 q = float(flows[f, n])
-                if abs(q) > QUANTITY_EPSILON:
+                if abs(q) > ROUND_OFF:
                     records.append((name, labels[t], labels[t + lane.lead_periods],
                                     lane.commodity, lane.from_region, lane.to_region, q,
                                     q * lane.cost))
@@ -554,7 +553,7 @@ def _first_period_orders(solved: SolvedPlan) -> pd.DataFrame:
                               len(tree.scenario_names))
         for r, route in ix.plan.routes.items():
             q = float(matrix[route_of[r], node.id])
-            if abs(q) > QUANTITY_EPSILON:
+            if abs(q) > ROUND_OFF:
                 records.append((ix.plan.commodity_of(route), route.supplier, r, route.region, q,
                                 names))
     return FIRST_ORDERS.frame(records)
