@@ -36,7 +36,7 @@ from model.io.workbook import inputs_table, read_workbook
 from model.report import write_diagnosis, write_plan_workbook
 from model.results.extract import InformationValue, PlanResult, RunFact, extract
 from model.solver.decompose import find_mpiexec, run_ranks, solve_fixed_plan
-from model.solver.plan import LARGE_COLUMNS, Solved, give_back_memory, solve_notes, solve_plan
+from model.solver.plan import LARGE_COLUMNS, SolvedModel, give_back_memory, solve_notes, solve_plan
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -201,7 +201,7 @@ WHOLE_RUN_FACTOR = 2.0      # the whole run, analyses included, within 2x the pl
 SWEEP_WARM_SHARE = 0.5      # a sweep point, from the plan's basis, against the plan's solve
 
 
-def analyses_budget(solved: Solved, timings: dict[str, float], run_started: float
+def analyses_budget(solved: SolvedModel, timings: dict[str, float], run_started: float
                     ) -> TimeBudget:
     """The analyses' shared time budget. On a national plan (NATIONAL_COLUMNS columns or more)
     the whole run should take at most WHOLE_RUN_FACTOR times the plan's own HiGHS solve: the
@@ -276,7 +276,7 @@ def run_decomposed(plan: PlanData, launcher: str, output: Path, notes: list[str]
     return RunOutcome(result, written, plan, notes + write_notes)
 
 
-def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: Progress,
+def add_analyses(result: PlanResult, plan: PlanData, solved: SolvedModel, progress: Progress,
                  timings: dict[str, float], options: RunOptions,
                  budget: TimeBudget | None = None) -> None:
     """What the plan is worth and how sure it is, each from its own solves: prices and
@@ -377,7 +377,7 @@ def insight_budget(options: RunOptions, columns: int, solve_seconds: float) -> f
     return max(INSIGHT_MIN_SECONDS, INSIGHT_SHARE_OF_SOLVE * solve_seconds)
 
 
-def add_insight(result: PlanResult, solved: Solved, progress: Progress,
+def add_insight(result: PlanResult, solved: SolvedModel, progress: Progress,
                 timings: dict[str, float], options: RunOptions,
                 where: Where | None = None, shared: TimeBudget | None = None) -> None:
     """Prices that hold for one more unit, whole points of each limit, and the Sensitivity
@@ -422,7 +422,7 @@ def add_insight(result: PlanResult, solved: Solved, progress: Progress,
         result.run_facts[f"unchecked {kind}"] = RunFact(count)
 
 
-def add_value_of_information(result: PlanResult, plan: PlanData, solved: Solved,
+def add_value_of_information(result: PlanResult, plan: PlanData, solved: SolvedModel,
                              progress: Progress, timings: dict[str, float],
                              where: Where | None = None) -> None:
     """EVPI and VSS into the result, each from its own solves."""

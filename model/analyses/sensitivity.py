@@ -32,7 +32,7 @@ from model.analyses.parallel import Task, Where, forget, run_tasks
 from model.domain.tolerances import NOTHING
 from model.formulation import BuiltModel
 from model.formulation.objective import node_cost_entry, node_cost_rows, objective_coefficient
-from model.results.extract import SolvedPlan, concentration_binding, concentration_windows
+from model.results.extract import SolutionReader, concentration_binding, concentration_windows
 from model.results.tables import PRICES, SENSITIVITY
 from model.solver.solve import (
     BASIS_BASIC,
@@ -614,7 +614,7 @@ def _limit_items(live: LiveModel) -> tuple[list[Item], list[Item | None], list[s
     editing max_share or min_share does) and one per binding window (that window's rows
     alone); a window that does not bind gets None (left blank, with that reason)."""
     ix = live.built.index
-    flags = concentration_binding(SolvedPlan(live.built, live.lp, live.solution))
+    flags = concentration_binding(SolutionReader(live.built, live.lp, live.solution))
     duals = live.y[live.lp.layout.rows["concentration"].start:][:len(ix.concentration)] \
         if len(ix.concentration) else np.zeros(0)
     scale = max(1.0, abs(live.objective))
@@ -883,7 +883,7 @@ def _plan_figures(live: LiveModel, x: np.ndarray) -> tuple[float, np.ndarray]:
     columns x, from the same cost terms as the plan's own results."""
     ix = live.built.index
     solution = Solution("optimal", None, 0.0, x)
-    solved = SolvedPlan(live.built, live.lp, solution)
+    solved = SolutionReader(live.built, live.lp, solution)
     p = np.asarray(ix.tree.probabilities, dtype=float)
     expected = float(solved.scenario_parts().sum(axis=1) @ p)
     unmet = ix.per_pair(solved.values("unmet"))

@@ -133,14 +133,14 @@ class WaitAndSeeTask(Task):
         """Scenario w's optimal cost with perfect foresight."""
         until = {limit: periods[w] for limit, periods in self.base.limit_until.items()}
         model.set_scenario(self.base.factors.select([w]), until)
-        return model.solve_from_start().cost
+        return model.solve_from_start().optimal_objective
 
     def run_with_bound(self, model: ScenarioModel, w: int) -> tuple[float | None, float | None]:
         """Scenario w's optimal cost and the least it can be (its MIP bound)."""
         until = {limit: periods[w] for limit, periods in self.base.limit_until.items()}
         model.set_scenario(self.base.factors.select([w]), until)
-        outcome = model.solve_from_start()
-        return outcome.cost, outcome.bound
+        solution = model.solve_from_start()
+        return solution.optimal_objective, solution.bound
 
 
 def wait_and_see(plan: PlanData, base, where: Where | None = None) -> float | None:
@@ -177,7 +177,7 @@ def risk_weighted(costs: list, base, settings) -> float | None:
 
 def value_of_information(plan: PlanData, solved, where: Where | None = None
                          ) -> ValueOfInformation:
-    """EVPI and VSS of a solved plan (`runner.Solved`), from their own solves."""
+    """EVPI and VSS of a solved plan (`solver.plan.SolvedModel`), from their own solves."""
     import time
 
     started = time.perf_counter()
@@ -209,9 +209,9 @@ def value_of_information(plan: PlanData, solved, where: Where | None = None
     model.set_scenario(base.factors.mean(base.probabilities))
     ev = model.solve()
     eev, eev_bound = None, None
-    if ev.cost is not None:
-        eev, eev_bound = expected_value_plan_cost(solved, model, ev.solution, with_bound=True)
-    return ValueOfInformation(rp, ws, ev.cost, eev, time.perf_counter() - started,
+    if ev.optimal_objective is not None:
+        eev, eev_bound = expected_value_plan_cost(solved, model, ev, with_bound=True)
+    return ValueOfInformation(rp, ws, ev.optimal_objective, eev, time.perf_counter() - started,
                               base.tree.shared_periods, bool(plan.projects) or
                               any(c.is_option for c in plan.contracts.values()),
                               rp_bound=rp_bound if mip else None,

@@ -123,7 +123,7 @@ def cvar_of(costs, probabilities, beta: float) -> float:
     return float(c @ weight / tail)
 
 
-class SolvedPlan:
+class SolutionReader:
     """A solution read family by family: the values and duals of each variable and row."""
 
     def __init__(self, built: BuiltModel, lp: CompiledLP, solution: Solution):
@@ -175,7 +175,7 @@ class SolvedPlan:
 
 def extract(built: BuiltModel, lp: CompiledLP, solution: Solution) -> PlanResult:
     """All output tables of a solved plan."""
-    solved = SolvedPlan(built, lp, solution)
+    solved = SolutionReader(built, lp, solution)
     ix = built.index
     plan, tree = ix.plan, ix.tree
     probabilities = np.asarray(tree.probabilities, dtype=float)
@@ -238,7 +238,7 @@ def _labels(ix: ModelIndex, last: int | None = None) -> list[str]:
     return [""] + [calendar.label(t) for t in range(1, last + 1)]
 
 
-def _order_matrix(solved: SolvedPlan) -> tuple[np.ndarray, dict[str, int]]:
+def _order_matrix(solved: SolutionReader) -> tuple[np.ndarray, dict[str, int]]:
     """X[route, node]: solved orders (0 where no order can be placed)."""
     ix = solved.ix
     route_of = {name: i for i, name in enumerate(ix.plan.routes)}
@@ -250,7 +250,7 @@ def _order_matrix(solved: SolvedPlan) -> tuple[np.ndarray, dict[str, int]]:
     return matrix, route_of
 
 
-def _orders(solved: SolvedPlan) -> pd.DataFrame:
+def _orders(solved: SolutionReader) -> pd.DataFrame:
     ix = solved.ix
     plan, tree = ix.plan, ix.tree
     matrix, route_of = _order_matrix(solved)
@@ -285,7 +285,7 @@ def _orders(solved: SolvedPlan) -> pd.DataFrame:
 class _Stock:
     """Stock-balance quantities per (commodity, region, node), gathered along paths."""
 
-    def __init__(self, solved: SolvedPlan):
+    def __init__(self, solved: SolutionReader):
         ix = self.ix = solved.ix
         plan, tree = ix.plan, ix.tree
         self.pairs = relevant_pairs(ix)
@@ -386,7 +386,7 @@ class _Stock:
             end_shortfall=np.where(is_last, along(self.end_short), np.nan))
 
 
-def _prices(solved: SolvedPlan) -> pd.DataFrame:
+def _prices(solved: SolutionReader) -> pd.DataFrame:
     """Prices.marginal_cost[k, g, t] = sum over the period's nodes of the stock-balance dual."""
     ix = solved.ix
     n = ix.plan.settings.periods
@@ -428,7 +428,7 @@ def row_binds(dual: float, slack: float, total: float) -> bool:
     return abs(dual) > DUAL_ZERO or (total > ROUND_OFF and slack <= BINDS * max(1.0, total))
 
 
-def concentration_binding(solved: SolvedPlan) -> np.ndarray:
+def concentration_binding(solved: SolutionReader) -> np.ndarray:
     """Whether each concentration row binds (`row_binds`), in the rows' order."""
     ix = solved.ix
     order_col = {key: i for i, key in enumerate(ix.order_keys)}
@@ -447,7 +447,7 @@ def concentration_binding(solved: SolvedPlan) -> np.ndarray:
     return flags
 
 
-def _concentration(solved: SolvedPlan) -> pd.DataFrame:
+def _concentration(solved: SolutionReader) -> pd.DataFrame:
     """Share of each limit per scenario and window, whether it binds, and the dual's rate per
     point of the limit: 0.01 * |dual| * supply in scope, split over the scenarios sharing the
     row in proportion to their probability. A limit with both bounds shows one row per window.
@@ -483,7 +483,7 @@ def _concentration(solved: SolvedPlan) -> pd.DataFrame:
     return CONCENTRATION.frame(records)
 
 
-def _investments(solved: SolvedPlan) -> pd.DataFrame:
+def _investments(solved: SolutionReader) -> pd.DataFrame:
     plan = solved.ix.plan
     built = solved.values("build")
     calendar = plan.settings.calendar
@@ -495,7 +495,7 @@ def _investments(solved: SolvedPlan) -> pd.DataFrame:
         for i, (j, p) in enumerate(plan.projects.items())])
 
 
-def _transfers(solved: SolvedPlan) -> pd.DataFrame:
+def _transfers(solved: SolutionReader) -> pd.DataFrame:
     ix = solved.ix
     plan, tree = ix.plan, ix.tree
     lanes = plan.transfers
@@ -515,7 +515,7 @@ def _transfers(solved: SolvedPlan) -> pd.DataFrame:
     return TRANSFERS.frame(records)
 
 
-def _pipeline(solved: SolvedPlan) -> pd.DataFrame:
+def _pipeline(solved: SolutionReader) -> pd.DataFrame:
     ix = solved.ix
     plan, tree, factors = ix.plan, ix.tree, ix.factors
     labels = _labels(ix)
@@ -539,7 +539,7 @@ def scenario_list(names: list[str], total: int, shown: int = 4) -> str:
     return f"{len(names)} of {total}: {', '.join(names[:shown - 1])}, ..."
 
 
-def _first_period_orders(solved: SolvedPlan) -> pd.DataFrame:
+def _first_period_orders(solved: SolutionReader) -> pd.DataFrame:
     """Orders of period 1, one row per route and first-period node (the scenarios sharing it
     named), since a disruption that starts in period 1 is known when the plan is made."""
     ix = solved.ix

@@ -194,6 +194,17 @@ class Solution:
         """Whether a primal plan is available (optimal, or feasible at the time limit)."""
         return self.col_value is not None
 
+    @property
+    def optimal_objective(self) -> float | None:
+        """The objective of a solve that ended optimal, else None."""
+        return self.objective if self.status == SolveStatus.OPTIMAL else None
+
+    @property
+    def bound(self) -> float | None:
+        """The least the objective can be: the MIP's bound, or the optimal objective itself
+        for an LP (None when not optimal)."""
+        return self.mip_bound if self.mip_bound is not None else self.optimal_objective
+
 
 @dataclass
 class Conflict:
