@@ -21,6 +21,7 @@ from typing import Any
 from model.domain.semantics import active, hits_demand, hits_route, hits_supplier
 from model.domain.tolerances import ROUND_OFF
 from model.formulation import BuiltModel
+from model.formulation.contracts import INTEGER_FAMILIES
 from model.solver.solve import PlanSolver, Solution, SolveStatus, solve_elastic
 
 
@@ -362,8 +363,6 @@ class Describer:
 CONTRACT_ROWS = ("whole_cargoes", "lot_floor", "lot_ceiling", "contract_allocation",
                  "contract_take_or_pay", "contract_ceiling", "make_up_switch",
                  "make_up_no_deficiency", "make_up_bank", "option_link")
-# Whole-number families (model.md 14.2), in the order they are relaxed one at a time.
-INTEGER_FAMILIES = ("cargoes", "lot_used", "make_up_on", "sign")
 
 
 def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagnosis:

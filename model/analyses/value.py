@@ -12,7 +12,7 @@
   target follow from them). VSS = EEV - RP >= 0; infinite when fixing makes the LP infeasible.
 
 The per-scenario problems and EV are re-solves of one live single-scenario model
-(`futures.ScenarioModel`); EEV is a re-solve of the plan's own live model.
+(`scenario_lp.ScenarioModel`); EEV is a re-solve of the plan's own live model.
 """
 
 from __future__ import annotations

@@ -423,7 +423,7 @@ def add_contracts(m: pyo.ConcreteModel, ix: ModelIndex) -> ContractIndex:
     return cx
 
 
-def integer_families() -> tuple[str, ...]:
-    """The integer variable families of section 14, for the MIP's diagnosis and rounding."""
-    return ("cargoes", "lot_used", "make_up_on", "sign")
+# The whole-number variable families of section 14 (model.md 14.2), in the order the
+# diagnosis relaxes them one at a time.
+INTEGER_FAMILIES = ("cargoes", "lot_used", "make_up_on", "sign")
 

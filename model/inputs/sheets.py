@@ -42,8 +42,6 @@ from model.inputs.cells import (
 )
 
 PROBABILITY_TOLERANCE = 1e-6
-SUPPLIER_TARGETS = ("supplier", "origin_country", "processing_country")
-ROUTE_TARGETS = ("route", "chokepoint")
 
 
 @dataclass

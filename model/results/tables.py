@@ -1,6 +1,6 @@
 """The plan's output tables as data: one spec per table, one per column.
 
-Like `schema.py` for the input, this is the single source for the result tables (`results.py`
+Like `schema.py` for the input, this is the single source for the result tables (`extract.py`
 builds data frames with exactly these columns), the sweep and the evaluation (their rows), and
 the plan writer (headers with units, number formats, widths). Column names follow the output
 contract; the unit in brackets is added to the header only.
