@@ -37,6 +37,7 @@ from model.report import write_diagnosis, write_plan_workbook
 from model.results.extract import InformationValue, PlanResult, RunFact, extract
 from model.solver.decompose import find_mpiexec, run_ranks, solve_fixed_plan
 from model.solver.plan import LARGE_COLUMNS, SolvedModel, give_back_memory, solve_notes, solve_plan
+from model.solver.solve import SolveStatus
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -233,7 +234,7 @@ def run_decomposed(plan: PlanData, launcher: str, output: Path, notes: list[str]
     result.method = (f"progressive hedging (mpi-sppy), then {result.method} with the shared "
                      "decisions fixed")
     if not reached:
-        result.status = "time_limit"
+        result.status = SolveStatus.TIME_LIMIT
         shown = "unknown (no lower bound yet)" if gap is None else f"{gap:.4%}"
         notes.append(f"progressive hedging stopped at the time limit before the gap of "
                      f"{plan.settings.ph_gap:g} was reached; this is the best plan found, "
@@ -404,7 +405,7 @@ def add_insight(result: PlanResult, solved: SolvedModel, progress: Progress,
                     f"up to {round(budget, 1):g} s") + ") ...")
         prices, table, info = insight(solved.built, solved.solver, solved.solution,
                                       result.prices, budget, result.concentration, where)
-    if solved.solution.mip_bound is not None or solved.solution.status == "rounded":
+    if solved.solution.mip_bound is not None or solved.solution.status == SolveStatus.ROUNDED:
         # model.md 14.5: these figures are the duals and re-solves of the LP with every cargo
         # count, lot and contract decision fixed at the plan's values.
         fixed = "; cargoes, lots and contract decisions fixed at the plan's"

@@ -374,7 +374,7 @@ def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagn
     if solver.is_mip:
         solver.make_continuous()
         relaxed = solver.solve()
-        if relaxed.status != "infeasible":
+        if relaxed.status != SolveStatus.INFEASIBLE:
             return _integer_conflict(built, solver)
     describe = Describer(built, solver)
     conflicts: list[dict[str, Any]] = []

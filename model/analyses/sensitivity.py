@@ -41,6 +41,7 @@ from model.solver.solve import (
     BASIS_ZERO,
     PlanSolver,
     Solution,
+    SolveStatus,
 )
 
 TOLERANCE = 1e-7
@@ -882,7 +883,7 @@ def _plan_figures(live: LiveModel, x: np.ndarray) -> tuple[float, np.ndarray]:
     """(expected cost, expected shortfall per commodity in the plan's commodity order) of the
     columns x, from the same cost terms as the plan's own results."""
     ix = live.built.index
-    solution = Solution("optimal", None, 0.0, x)
+    solution = Solution(SolveStatus.OPTIMAL, None, 0.0, x)
     solved = SolutionReader(live.built, live.lp, solution)
     p = np.asarray(ix.tree.probabilities, dtype=float)
     expected = float(solved.scenario_parts().sum(axis=1) @ p)

@@ -154,15 +154,15 @@ def summary_items(result: PlanResult, plan: PlanData,
 
 def mip_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, str]]:
     """The MIP's bound, gap and time (model.md 14.5); none for an LP."""
-    if result.mip_bound is None and result.status != "rounded":
+    if result.mip_bound is None and result.status != SolveStatus.ROUNDED:
         return []
     money = plan.settings.currency
     return [
         ("mip_bound", result.mip_bound, money,
          "no plan can cost less than this (the branch and bound's best bound)"),
         ("mip_gap", result.mip_gap, "", f"(objective - bound) / objective; the solve stops below "
-         f"mip_gap {plan.settings.mip_gap:g}" + (", or at the time limit"
-                                                 if result.status == "time_limit" else "")),
+         f"mip_gap {plan.settings.mip_gap:g}"
+         + (", or at the time limit" if result.status == SolveStatus.TIME_LIMIT else "")),
         ("mip_seconds", None if result.mip_seconds is None else round(result.mip_seconds, 3),
          "s", "branch and bound, before the LP with the whole-number decisions fixed is solved "
          "for prices"),

@@ -129,7 +129,7 @@ def solve_notes(solved: SolvedModel) -> list[str]:
         gap = "unknown" if solution.gap is None else f"{solution.gap:.2%}"
         notes.append(f"the solver stopped at the time limit; this plan may not be optimal "
                      f"(gap {gap})")
-    if solution.status == "rounded":
+    if solution.status == SolveStatus.ROUNDED:
         notes.append("HiGHS's branch and bound failed; this plan is the LP relaxation rounded "
                      "up to whole cargoes and lots: feasible, not optimal")
     if solution.mip_bound is not None:
