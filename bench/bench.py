@@ -72,7 +72,8 @@ def measure_ours(workbook: str, arrays: str, output: str) -> dict:
     timings = {k.removesuffix("_seconds"): v for k, v in result.timings.items()}
     return {"times": timings, "peak_mb": peak_mb(), "variables": result.model_size[0],
             "rows": result.model_size[1], "objective": result.objective,
-            "left_out": result.extras.get("run", {}).get("analyses_left_out", 0),
+            "left_out": result.run_facts["analyses_left_out"].value
+            if "analyses_left_out" in result.run_facts else 0,
             "method": result.method}
 
 

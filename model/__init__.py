@@ -1,9 +1,12 @@
 """Sourcing and stockpile planner: an Excel workbook in, an optimal diversified plan out.
 
-The flow, one module per step: `workbook` (read) -> `validation` (check, `data.PlanData`) ->
-`scenarios` (factors and the non-anticipativity tree) -> `formulation` (the Pyomo LP) ->
-`handoff` (arrays for HiGHS) -> `solve` -> `results` (tidy tables) -> `report` (the plan
-workbook). `runner.run` does all of it.
+The flow, one folder per stage, each importing only the stages before it
+(tests/test_layers.py): `domain` (the plan's data, periods, scenarios and the tree) -> `io`
+(read and write files: the workbook, the template, number formats) -> `inputs` (validation,
+giving `domain.data.PlanData`) -> `formulation` (the Pyomo LP) -> `solver` (hand-off to HiGHS
+and the plan's solve, giving `solver.plan.SolvedModel`) -> `results` (tidy tables,
+`results.extract.PlanResult`) -> `analyses` (prices and break-evens, the sweep, EVPI/VSS,
+evaluation, diagnosis) -> `report` (the plan workbook). `pipeline.run` orders the stages.
 """
 
 __version__ = "0.2.0"

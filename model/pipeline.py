@@ -34,9 +34,10 @@ from model.inputs import validate
 from model.io.files import check_output_target, same_file, write_text_atomic
 from model.io.workbook import inputs_table, read_workbook
 from model.report import write_diagnosis, write_plan_workbook
-from model.results.extract import PlanResult, extract
+from model.results.extract import InformationValue, PlanResult, RunFact, extract
 from model.solver.decompose import find_mpiexec, run_ranks, solve_fixed_plan
-from model.solver.plan import LARGE_COLUMNS, Solved, give_back_memory, solve_notes, solve_plan
+from model.solver.plan import LARGE_COLUMNS, SolvedModel, give_back_memory, solve_notes, solve_plan
+from model.solver.solve import SolveStatus
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -183,12 +184,12 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     timings["extract_seconds"] = time.perf_counter() - started
     budget = analyses_budget(solved, timings, run_started)
     add_analyses(result, plan, solved, progress, timings, options, budget)
-    result.extras.setdefault("run", {}).update(budget.run_facts())
+    result.run_facts.update(budget.run_facts())
     if solved.solver.lp.num_cols > LARGE_COLUMNS:  # no solve is left: free HiGHS's memory
         solved.solver.release()
         give_back_memory()
     result.timings = timings
-    result.extras["inputs"] = inputs
+    result.inputs = inputs
     progress(f"writing {output}")
     started = time.perf_counter()
     written, write_notes = write_plan_workbook(result, plan, output, notes, progress=progress)
@@ -201,7 +202,7 @@ WHOLE_RUN_FACTOR = 2.0      # the whole run, analyses included, within 2x the pl
 SWEEP_WARM_SHARE = 0.5      # a sweep point, from the plan's basis, against the plan's solve
 
 
-def analyses_budget(solved: Solved, timings: dict[str, float], run_started: float
+def analyses_budget(solved: SolvedModel, timings: dict[str, float], run_started: float
                     ) -> TimeBudget:
     """The analyses' shared time budget. On a national plan (NATIONAL_COLUMNS columns or more)
     the whole run should take at most WHOLE_RUN_FACTOR times the plan's own HiGHS solve: the
@@ -233,7 +234,7 @@ def run_decomposed(plan: PlanData, launcher: str, output: Path, notes: list[str]
     result.method = (f"progressive hedging (mpi-sppy), then {result.method} with the shared "
                      "decisions fixed")
     if not reached:
-        result.status = "time_limit"
+        result.status = SolveStatus.TIME_LIMIT
         shown = "unknown (no lower bound yet)" if gap is None else f"{gap:.4%}"
         notes.append(f"progressive hedging stopped at the time limit before the gap of "
                      f"{plan.settings.ph_gap:g} was reached; this is the best plan found, "
@@ -242,28 +243,31 @@ def run_decomposed(plan: PlanData, launcher: str, output: Path, notes: list[str]
     values = ValueOfInformation(upper, wait_and_see(plan, solved.built.index.scenarios, where)
                                 if len(plan.scenarios) > 1 else upper, None, None)
     evpi_text, _ = values.sentences(plan.settings.currency)
-    result.extras.update(
+    result.value_of_information = InformationValue(
         evpi=values.evpi, evpi_text=evpi_text, ws=values.ws, vss=None,
         vss_text="not computed with --decompose: it needs another decomposed solve (the plan "
                  "for the average future played in every future)")
     share = None if values.evpi in (None, 0.0) or gap is None else \
         (upper - lower) / values.evpi
-    result.extras.setdefault("run", {}).update(
-        ph_lower_bound=(lower, plan.settings.currency, "Lagrangian bound: no plan costs less"),
-        ph_upper_bound=(upper, plan.settings.currency, "this plan's objective"),
-        ph_gap=(gap, "", "(upper - lower) / upper"),
-        ph_gap_asked=(plan.settings.ph_gap, "", "Settings ph_gap"),
-        ph_gap_share_of_evpi=(share, "", "the gap against the value of perfect warning (EVPI "
-                              "= this plan's objective - WS): how much of what planning can "
-                              "change is still uncertain"),
-        ph_iterations=(found.iterations, "", "PH iterations of the hub"),
-        mpi_ranks=(found.ranks, "", "hub, Lagrangian spoke and x-hat spoke, a third each"),
-        prices=("per future, shared decisions fixed", "", "Prices and marginal costs are the "
-                "duals of each future's LP with the plan's shared decisions fixed"),
-        left_out=("Sensitivity, trade-off sweep, VSS", "", "each would need another "
-                  "decomposed solve"))
+    result.run_facts.update(
+        ph_lower_bound=RunFact(lower, plan.settings.currency,
+                               "Lagrangian bound: no plan costs less"),
+        ph_upper_bound=RunFact(upper, plan.settings.currency, "this plan's objective"),
+        ph_gap=RunFact(gap, "", "(upper - lower) / upper"),
+        ph_gap_asked=RunFact(plan.settings.ph_gap, "", "Settings ph_gap"),
+        ph_gap_share_of_evpi=RunFact(share, "", "the gap against the value of perfect warning "
+                                     "(EVPI = this plan's objective - WS): how much of what "
+                                     "planning can change is still uncertain"),
+        ph_iterations=RunFact(found.iterations, "", "PH iterations of the hub"),
+        mpi_ranks=RunFact(found.ranks, "", "hub, Lagrangian spoke and x-hat spoke, a third "
+                          "each"),
+        prices=RunFact("per future, shared decisions fixed", "", "Prices and marginal costs "
+                       "are the duals of each future's LP with the plan's shared decisions "
+                       "fixed"),
+        left_out=RunFact("Sensitivity, trade-off sweep, VSS", "", "each would need another "
+                         "decomposed solve"))
     result.timings = timings
-    result.extras["inputs"] = inputs
+    result.inputs = inputs
     for note in notes:
         progress(f"  warning: {note}")
     progress(f"writing {output}")
@@ -273,7 +277,7 @@ def run_decomposed(plan: PlanData, launcher: str, output: Path, notes: list[str]
     return RunOutcome(result, written, plan, notes + write_notes)
 
 
-def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: Progress,
+def add_analyses(result: PlanResult, plan: PlanData, solved: SolvedModel, progress: Progress,
                  timings: dict[str, float], options: RunOptions,
                  budget: TimeBudget | None = None) -> None:
     """What the plan is worth and how sure it is, each from its own solves: prices and
@@ -300,8 +304,7 @@ def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: P
     else:
         why = budget.left_out[-1][1]
         progress(f"  warning: EVPI and VSS are left out: {why}")
-        result.extras.update(evpi=None, vss=None, evpi_text=why, vss_text=why, ws=None,
-                             ev=None, eev=None)
+        result.value_of_information = InformationValue(evpi_text=why, vss_text=why)
         timings["value_seconds"] = 0.0
     # run_tasks released the wait-and-see and sweep set-ups: hand their memory back before
     # the evaluation builds its own models.
@@ -310,7 +313,7 @@ def add_analyses(result: PlanResult, plan: PlanData, solved: Solved, progress: P
     if options.evaluate or options.replications:
         progress(f"playing the plan in {options.evaluate:,} fresh futures ...")
         started = time.perf_counter()
-        result.extras["evaluation"] = evaluate(plan, solved, options.evaluate,
+        result.evaluation = evaluate(plan, solved, options.evaluate,
                                                options.replications, where, progress)
         timings["evaluate_seconds"] = time.perf_counter() - started
 
@@ -375,7 +378,7 @@ def insight_budget(options: RunOptions, columns: int, solve_seconds: float) -> f
     return max(INSIGHT_MIN_SECONDS, INSIGHT_SHARE_OF_SOLVE * solve_seconds)
 
 
-def add_insight(result: PlanResult, solved: Solved, progress: Progress,
+def add_insight(result: PlanResult, solved: SolvedModel, progress: Progress,
                 timings: dict[str, float], options: RunOptions,
                 where: Where | None = None, shared: TimeBudget | None = None) -> None:
     """Prices that hold for one more unit, whole points of each limit, and the Sensitivity
@@ -402,7 +405,7 @@ def add_insight(result: PlanResult, solved: Solved, progress: Progress,
                     f"up to {round(budget, 1):g} s") + ") ...")
         prices, table, info = insight(solved.built, solved.solver, solved.solution,
                                       result.prices, budget, result.concentration, where)
-    if solved.solution.mip_bound is not None or solved.solution.status == "rounded":
+    if solved.solution.mip_bound is not None or solved.solution.status == SolveStatus.ROUNDED:
         # model.md 14.5: these figures are the duals and re-solves of the LP with every cargo
         # count, lot and contract decision fixed at the plan's values.
         fixed = "; cargoes, lots and contract decisions fixed at the plan's"
@@ -412,16 +415,15 @@ def add_insight(result: PlanResult, solved: Solved, progress: Progress,
     result.prices, result.sensitivity = prices, table
     if "concentration" in info:
         result.concentration = info["concentration"]
-        result.extras["limits"] = info["limits"]
+        result.limit_points = info["limits"]
     timings["insight_seconds"] = info["seconds"]
-    run_items = result.extras.setdefault("run", {})
-    run_items.update(insight_resolves=info["solves"],
-                     insight_left_for_budget=info.get("left_for_budget", 0))
+    result.run_facts.update(insight_resolves=RunFact(info["solves"]),
+                            insight_left_for_budget=RunFact(info.get("left_for_budget", 0)))
     for kind, count in info.get("unchecked", {}).items():
-        run_items[f"unchecked {kind}"] = count
+        result.run_facts[f"unchecked {kind}"] = RunFact(count)
 
 
-def add_value_of_information(result: PlanResult, plan: PlanData, solved: Solved,
+def add_value_of_information(result: PlanResult, plan: PlanData, solved: SolvedModel,
                              progress: Progress, timings: dict[str, float],
                              where: Where | None = None) -> None:
     """EVPI and VSS into the result, each from its own solves."""
@@ -430,8 +432,9 @@ def add_value_of_information(result: PlanResult, plan: PlanData, solved: Solved,
     values = value_of_information(plan, solved, where)
     timings["value_seconds"] = values.seconds
     evpi_text, vss_text = values.sentences(plan.settings.currency)
-    result.extras.update(evpi=values.evpi, vss=values.vss, evpi_text=evpi_text,
-                         vss_text=vss_text, ws=values.ws, ev=values.ev, eev=values.eev)
+    result.value_of_information = InformationValue(
+        evpi=values.evpi, evpi_text=evpi_text, vss=values.vss, vss_text=vss_text, ws=values.ws,
+        ev=values.ev, eev=values.eev)
 
 
 def evaluation_lines(evaluation, money: str, units: dict[str, str]) -> list[str]:
@@ -470,14 +473,15 @@ def summary_lines(outcome: RunOutcome) -> list[str]:
              f"  CVaR             {result.cvar:>18,.0f} {money}"]
     for k, value in result.shortfall_by_commodity.items():
         lines.append(f"  shortfall {k:<14.14} {value:>12,.1f} {plan.commodities[k].unit}")
-    for key, label in (("evpi", "value of warning"), ("vss", "value of hedging")):
-        value = result.extras.get(key)
+    worth = result.value_of_information
+    for value, text, label in ((worth.evpi, worth.evpi_text, "value of warning"),
+                               (worth.vss, worth.vss_text, "value of hedging")):
         if value is not None:
             shown = "infinite" if value == float("inf") else f"{value:,.0f} {money}"
             lines.append(f"  {label:<16} {shown:>22}")
-        elif str(result.extras.get(f"{key}_text", "")).startswith("not measured"):
+        elif str(text or "").startswith("not measured"):
             lines.append(f"  {label:<16} {'not measured':>22}")
-    points = result.extras.get("limits")
+    points = result.limit_points
     if points is not None:
         for r in points.head(5).itertuples(index=False):
             cost = r.cost_of_one_more_point
@@ -485,7 +489,7 @@ def summary_lines(outcome: RunOutcome) -> list[str]:
                      and not pd.isna(cost) else f"{'':>12} one more point not measured: "
                      f"{r.method}")
             lines.append(f"  binding limit    {r.limit:<24.24} {shown}")
-    evaluation = result.extras.get("evaluation")
+    evaluation = result.evaluation
     if evaluation is not None:
         lines += evaluation_lines(evaluation, money,
                                   {k: c.unit for k, c in plan.commodities.items()})

@@ -45,7 +45,7 @@ def test_an_unmeasured_value_of_hedging_is_blank_not_zero(tmp_path):
                               "end_period", "demand_factor"],
                              ["surge", "demand", "k", "2027-01", "2027-01", 2]]
     outcome = solve(tmp_path, sheets)
-    assert outcome.result.extras["vss"] is None
+    assert outcome.result.value_of_information.vss is None
     tables = read_plan(outcome.output_path)
     row = tables["Summary"].set_index("item").loc["vss"]
     assert row["value"] != row["value"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.analyses.evaluate import Evaluation, FutureOutcome, interval
+from model.analyses.evaluate import Evaluation, PlayedFuture, interval
 from model.pipeline import evaluation_lines
 from model.report.evaluation import summary_items
 
@@ -13,7 +13,7 @@ def evaluation(costs: list[float], replications: list[float]) -> Evaluation:
     e = Evaluation.tally(len(costs), ["k"], in_sample_expected_cost=100.0, risk_weight=0.0,
                          cvar_level=0.9, replications=replications)
     for i, c in enumerate(costs):
-        e.add(i, FutureOutcome(i, "no event", 1, "optimal", c, (0.0,), (0.0,)))
+        e.add(i, PlayedFuture(i, "no event", 1, "optimal", c, (0.0,), (0.0,)))
     e.finish()
     return e
 

@@ -32,8 +32,9 @@ def test_a_capped_budget_leaves_out_what_does_not_fit_with_its_reason():
                           "analyses had ")
     assert why.endswith(" s left of their shared budget of 10.0 s")
     facts = budget.run_facts()
-    assert facts["analyses_budget_seconds"] == 10.0 and facts["analyses_left_out"] == 1
-    assert facts["left out: EVPI and VSS"] == why
+    assert facts["analyses_budget_seconds"].value == 10.0
+    assert facts["analyses_left_out"].value == 1
+    assert facts["left out: EVPI and VSS"].value == why
 
 
 def test_a_spent_budget_never_goes_below_zero():
@@ -44,9 +45,9 @@ def test_a_spent_budget_never_goes_below_zero():
 def test_small_plans_have_no_shared_cap_and_run_every_analysis(tmp_path):
     outcome = run(write_workbook(tmp_path / "w.xlsx", valid()), tmp_path / "plan.xlsx",
                   progress=lambda _: None)
-    run_facts = outcome.result.extras["run"]
+    run_facts = outcome.result.run_facts
     assert "analyses_left_out" not in run_facts
-    assert outcome.result.extras["evpi"] is not None
+    assert outcome.result.value_of_information.evpi is not None
     assert outcome.result.tradeoff is not None and len(outcome.result.tradeoff)
 
 
@@ -71,8 +72,8 @@ def test_on_a_national_plan_what_does_not_fit_is_blank_with_its_reason_and_count
     why = run_sheet["left out: prices and sensitivity"]
     assert set(tables["Prices"]["note"]) == {why}
     assert set(tables["Prices"]["method"]) == {"dual (not checked)"}
-    assert outcome.result.extras["evpi"] is None
-    assert outcome.result.extras["evpi_text"] == run_sheet["left out: EVPI and VSS"]
+    assert outcome.result.value_of_information.evpi is None
+    assert outcome.result.value_of_information.evpi_text == run_sheet["left out: EVPI and VSS"]
     assert outcome.result.tradeoff is None
     assert any(line.startswith("  warning: EVPI and VSS are left out: not computed")
                for line in said)
@@ -85,9 +86,10 @@ def test_on_a_national_plan_with_room_every_analysis_runs(tmp_path, monkeypatch,
     monkeypatch.setattr(pipeline, "WHOLE_RUN_FACTOR", factor)
     outcome = run(write_workbook(tmp_path / "w.xlsx", valid()), tmp_path / "plan.xlsx",
                   progress=lambda _: None)
-    run_facts = outcome.result.extras["run"]
-    assert run_facts["analyses_left_out"] == 0
-    assert outcome.result.extras["evpi"] is not None and outcome.result.tradeoff is not None
+    run_facts = outcome.result.run_facts
+    assert run_facts["analyses_left_out"].value == 0
+    assert outcome.result.value_of_information.evpi is not None
+    assert outcome.result.tradeoff is not None
 
 
 @pytest.mark.slow
@@ -108,6 +110,6 @@ def test_a_large_plan_frees_the_solver_before_the_plan_is_written(tmp_path, monk
     outcome = run(write_workbook(tmp_path / "w.xlsx", valid()), tmp_path / "plan.xlsx",
                   progress=lambda _: None)
     assert kept["solved"].solver.highs is None
-    assert outcome.result.extras["evpi"] is not None  # the analyses ran before
+    assert outcome.result.value_of_information.evpi is not None  # the analyses ran before
     check_residuals(outcome.plan, read_plan(outcome.output_path))
     assert plan_module.LARGE_COLUMNS == 20_000  # only the pipeline's threshold was lowered

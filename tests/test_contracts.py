@@ -233,11 +233,11 @@ def _crisis_with_cargoes(cargo: float) -> dict:
 @pytest.mark.slow
 def test_evpi_and_vss_solve_their_problems_as_mips(tmp_path, cargo, evpi, vss):
     outcome = solve(tmp_path, _crisis_with_cargoes(cargo))
-    extras = outcome.result.extras
+    worth = outcome.result.value_of_information
     assert outcome.result.objective == pytest.approx(50, rel=1e-9)
-    assert extras["evpi"] == pytest.approx(evpi, abs=1e-6)
-    assert extras["vss"] == pytest.approx(vss, abs=1e-6)
-    assert "given the gaps of the MIPs" in extras["evpi_text"]
+    assert worth.evpi == pytest.approx(evpi, abs=1e-6)
+    assert worth.vss == pytest.approx(vss, abs=1e-6)
+    assert "given the gaps of the MIPs" in worth.evpi_text
 
 
 def test_a_cargo_larger_than_storage_can_receive_is_diagnosed(tmp_path):

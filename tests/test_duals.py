@@ -16,14 +16,14 @@ import pytest
 from helpers import one_commodity, write_workbook
 
 from model.inputs import load_plan
-from model.pipeline import Solved, solve_plan
-from model.results.extract import PlanResult, SolvedPlan, extract
+from model.pipeline import SolvedModel, solve_plan
+from model.results.extract import PlanResult, SolutionReader, extract
 
 
 @dataclass
 class Case:
-    solved: Solved
-    plan: SolvedPlan
+    solved: SolvedModel
+    plan: SolutionReader
     result: PlanResult
 
     @property
@@ -52,7 +52,7 @@ def planned(tmp_path, sheets: dict) -> Case:
     solved = solve_plan(load_plan(path), progress=lambda _: None)
     assert solved.solution.status == "optimal"
     assert solved.solution.row_dual is not None and solved.solution.has_basis
-    return Case(solved, SolvedPlan(solved.built, solved.solver.lp, solved.solution),
+    return Case(solved, SolutionReader(solved.built, solved.solver.lp, solved.solution),
                 extract(solved.built, solved.solver.lp, solved.solution))
 
 

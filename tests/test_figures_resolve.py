@@ -24,7 +24,7 @@ from model.analyses.sensitivity import insight
 from model.domain.errors import InfeasiblePlan
 from model.inputs import load_plan
 from model.results.extract import (
-    SolvedPlan,
+    SolutionReader,
     concentration_binding,
     concentration_windows,
     extract,
@@ -80,7 +80,7 @@ def test_every_printed_figure_equals_a_fresh_solve_of_the_edited_problem(tmp_pat
 
         def more_demand(s, k=row.commodity, g=row.region, t=t):
             lp, index = s.solver.lp, s.built.index
-            pair = index.stock_keys.index((k, g))
+            pair = index.pairs.position[(k, g)]
             nodes = [n.id for n in index.tree.nodes if n.t == t]
             balance = lp.layout.rows["stock_balance"].start + pair * len(index.tree.nodes)
             unmet = lp.layout.columns["unmet"].start + pair * len(index.tree.nodes)
@@ -97,7 +97,7 @@ def test_every_printed_figure_equals_a_fresh_solve_of_the_edited_problem(tmp_pat
     # Concentration: each window's whole points (that window's binding rows alone).
     table = info["concentration"]
     windows = concentration_windows(ix)
-    binding = concentration_binding(SolvedPlan(solved.built, solved.solver.lp, solved.solution))
+    binding = concentration_binding(SolutionReader(solved.built, solved.solver.lp, solved.solution))
     at = 0
     for _key, rows in windows:
         shared = len(ix.concentration[rows[0]].scenarios)

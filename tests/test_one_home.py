@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -90,3 +93,29 @@ def test_the_tree_and_the_out_of_sample_policy_compare_the_same_signature():
 
     assert tree_and_signatures(0.5 + 1e-14) == (2, True)
     assert tree_and_signatures(0.5004) == (3, False)
+
+
+MODEL = Path(__file__).resolve().parent.parent / "model"
+
+
+def _sources(*skip: str) -> list[tuple[str, str]]:
+    return [(str(p.relative_to(MODEL)), p.read_text(encoding="utf-8"))
+            for p in sorted(MODEL.rglob("*.py")) if str(p.relative_to(MODEL)) not in skip]
+
+
+def test_number_formats_are_written_only_in_their_home():
+    # Every Excel number format of the workbooks we write lives in io/formats.py; io/workbook.py
+    # only knows Excel's built-in formats to read cells.
+    literal = re.compile(r"""["'](#,##0[^"']*|0(\.0+)?%|0\.0+(E\+00)?)["']""")
+    bare = re.compile(r"""(num_format"?:? ?=? ?|fmt\()["']0["']""")
+    found = [(name, line.strip()) for name, text in _sources("io/formats.py", "io/workbook.py")
+             for line in text.splitlines() if literal.search(line) or bare.search(line)]
+    assert found == []
+
+
+def test_the_pair_order_is_spelled_out_only_in_its_home():
+    # (commodity, region) pairs are put in order once, by PlanData.pairs; everything else looks
+    # a pair up there (`position`, `rows`) or goes through ModelIndex.per_pair.
+    spelled = re.compile(r"for k in [\w.]*commodities for g in [\w.]*regions")
+    found = [name for name, text in _sources() if spelled.search(text)]
+    assert found == ["domain/data.py"]

@@ -135,7 +135,7 @@ def test_summary_and_terminal_show_the_cost_of_one_more_point(tmp_path):
     at = next(i for i, r in enumerate(rows) if str(r[2]).startswith("cost of one more point"))
     assert "re-solved" in rows[at][2]
     assert rows[at + 1][0] == "Hormuz" and rows[at + 1][2] == pytest.approx(4)
-    limits = outcome.result.extras["limits"]
+    limits = outcome.result.limit_points
     assert limits.loc[0, "cost_of_one_more_point"] == pytest.approx(4)
     concentration = tables["Concentration"]
     assert concentration.loc[0, "cost_of_one_more_point"] == pytest.approx(4)

@@ -14,13 +14,13 @@ import pytest
 from helpers import one_commodity, settings, write_workbook
 
 from model.inputs import load_plan
-from model.pipeline import Solved, solve_plan
+from model.pipeline import SolvedModel, solve_plan
 from model.results.extract import PlanResult, extract
 
 DPP = 365 / 12  # days per month
 
 
-def planned(tmp_path, sheets: dict, name: str = "case") -> tuple[Solved, PlanResult]:
+def planned(tmp_path, sheets: dict, name: str = "case") -> tuple[SolvedModel, PlanResult]:
     solved = solve_plan(load_plan(write_workbook(tmp_path / f"{name}.xlsx", sheets)),
                         progress=lambda _: None)
     assert solved.solution.status == "optimal"

@@ -88,7 +88,7 @@ def test_out_of_sample_cost_of_a_hand_computable_plan_lies_in_its_interval(tmp_p
     source = write_workbook(tmp_path / "cut.xlsx", _cut_sheets(20))
     outcome = run(source, tmp_path / "plan.xlsx", progress=lambda _: None,
                   options=RunOptions(evaluate=400, workers=1, insight_seconds=0))
-    evaluation = outcome.result.extras["evaluation"]
+    evaluation = outcome.result.evaluation
     assert sorted(set(evaluation.costs)) == pytest.approx([120, 160])
     mean, sd, low, high = evaluation.cost_interval
     assert low <= 140 <= high

@@ -72,7 +72,7 @@ def test_run_sheet_counts_are_whole_numbers_and_inputs_are_kept_hidden_last():
     assert inputs.sheet_state == "hidden"
     rows = list(inputs.iter_rows(values_only=True))
     assert rows[0] == ("sheet", "row", "key", "column", "value")
-    assert len(rows) - 1 == len(outcome.result.extras["inputs"])
+    assert len(rows) - 1 == len(outcome.result.inputs)
     found = [row for row in rows[1:] if row[0] == "Concentration" and row[3] == "max_share"]
     assert ("Concentration", 2, "limit=NdPr FEOC processing", "max_share") in [
         row[:4] for row in found]

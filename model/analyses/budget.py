@@ -13,6 +13,8 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from model.results.extract import RunFact
+
 
 @dataclass
 class TimeBudget:
@@ -48,12 +50,12 @@ class TimeBudget:
                 f"run's analyses had {self.left():.1f} s left of their shared budget of "
                 f"{self.seconds:.1f} s")
 
-    def run_facts(self) -> dict[str, object]:
+    def run_facts(self) -> dict[str, RunFact]:
         """Items for the Run sheet: the budget, and each analysis left out with its reason."""
         if self.seconds is None:
             return {}
-        facts: dict[str, object] = {"analyses_budget_seconds": round(self.seconds, 1),
-                                    "analyses_left_out": len(self.left_out)}
+        facts = {"analyses_budget_seconds": RunFact(round(self.seconds, 1)),
+                 "analyses_left_out": RunFact(len(self.left_out))}
         for analysis, why in self.left_out:
-            facts[f"left out: {analysis}"] = why
+            facts[f"left out: {analysis}"] = RunFact(why)
         return facts

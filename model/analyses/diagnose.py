@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model.domain.semantics import active, hits_demand, hits_route, hits_supplier
+from model.domain.tolerances import ROUND_OFF
 from model.formulation import BuiltModel
+from model.formulation.contracts import INTEGER_FAMILIES
 from model.solver.solve import PlanSolver, Solution, SolveStatus, solve_elastic
 
 
@@ -205,7 +207,7 @@ class Describer:
         t = ix.t(n)
         floor = ix.floor[(k, g, n)]
         unit = self._unit(k)
-        days = floor > stock.min_stock + 1e-9
+        days = floor > stock.min_stock + ROUND_OFF
         column = "min_days" if days else "min_stock"
         value = stock.min_days if days else stock.min_stock
         text = (f"{k} in {g} must hold at least {floor:,.6g} {unit} at the end of "
@@ -361,8 +363,6 @@ class Describer:
 CONTRACT_ROWS = ("whole_cargoes", "lot_floor", "lot_ceiling", "contract_allocation",
                  "contract_take_or_pay", "contract_ceiling", "make_up_switch",
                  "make_up_no_deficiency", "make_up_bank", "option_link")
-# Whole-number families (model.md 14.2), in the order they are relaxed one at a time.
-INTEGER_FAMILIES = ("cargoes", "lot_used", "make_up_on", "sign")
 
 
 def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagnosis:
@@ -374,7 +374,7 @@ def diagnose(built: BuiltModel, solver: PlanSolver, solution: Solution) -> Diagn
     if solver.is_mip:
         solver.make_continuous()
         relaxed = solver.solve()
-        if relaxed.status != "infeasible":
+        if relaxed.status != SolveStatus.INFEASIBLE:
             return _integer_conflict(built, solver)
     describe = Describer(built, solver)
     conflicts: list[dict[str, Any]] = []
@@ -555,7 +555,7 @@ def _needed_shares(built: BuiltModel, solver: PlanSolver, relaxed: Any) -> dict[
     for row in ix.concentration:
         has = sum(value[column[key]] for key in row.has_orders)
         total = sum(value[column[key]] for key in ix.scopes[row.scope])
-        if total > 1e-9:
+        if total > ROUND_OFF:
             limit_row = ix.plan.limits[row.limit].row
             shares[limit_row] = max(shares.get(limit_row, 0.0), has / total)
     return shares
@@ -626,7 +626,7 @@ def _unbounded(built: BuiltModel, solver: PlanSolver) -> Diagnosis:
     ray = solver.primal_ray()
     if ray is not None:
         for j, value in enumerate(ray.tolist()):
-            if abs(value) > 1e-9 and not math.isnan(value):
+            if abs(value) > ROUND_OFF and not math.isnan(value):
                 names.append(describe_decision(describe, j))
     shown = ", ".join(names[:10]) or "unknown"
     message = ("the plan is unbounded: some decision can grow without limit while lowering the "

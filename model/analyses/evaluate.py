@@ -43,9 +43,10 @@ from model.domain.scenarios import (
     scenario_factors,
     single_scenario_node,
 )
+from model.domain.tolerances import NOTHING
 from model.results.extract import cvar_of
 from model.solver.plan import solve_plan
-from model.solver.solve import SolveStatus
+from model.solver.solve import Solution, SolveStatus
 
 T_95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
         9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120,
@@ -84,7 +85,7 @@ class PlanPolicy:
 
 
 def plan_policy(solved) -> PlanPolicy:
-    """The policy of a solved plan (`runner.Solved`)."""
+    """The policy of a solved plan (`solver.plan.SolvedModel`)."""
     ix, lp, x = solved.built.index, solved.solver.lp, solved.solution.col_value
     tree, factors = ix.tree, ix.factors
     signatures, children = {}, {}
@@ -110,7 +111,7 @@ def plan_policy(solved) -> PlanPolicy:
 
 
 @dataclass(frozen=True)
-class FutureOutcome:
+class PlayedFuture:
     """One fresh future played with the plan."""
 
     index: int
@@ -136,7 +137,7 @@ class EvaluationTask(Task):
         model.solve_once()
         return model
 
-    def run(self, model: ScenarioModel, index: int) -> FutureOutcome:
+    def run(self, model: ScenarioModel, index: int) -> PlayedFuture:
         """Draw future `index`, follow the plan while it matches, re-plan the rest."""
         plan = self.plan
         calendar = plan.settings.calendar
@@ -152,13 +153,13 @@ class EvaluationTask(Task):
         columns, values, followed = self._followed(model, factors)
         model.fix(columns, values)
         try:
-            outcome = model.solve_from_start()
+            solution = model.solve_from_start()
         finally:
             model.release(columns)
-        shortfall, end = self._shortfall(model, outcome)
-        return FutureOutcome(index, describe(occurrences, calendar.label), followed,
-                             outcome.status, outcome.cost, shortfall, end,
-                             outcome.solution.seconds)
+        shortfall, end = self._shortfall(model, solution)
+        return PlayedFuture(index, describe(occurrences, calendar.label), followed,
+                            solution.status, solution.optimal_objective, shortfall, end,
+                            solution.seconds)
 
     def _followed(self, model: ScenarioModel, factors) -> tuple[np.ndarray, np.ndarray, int]:
         """Columns to fix and their values: the plan's decisions along the longest prefix of
@@ -189,12 +190,12 @@ class EvaluationTask(Task):
             values.append(policy.build[j])
         return np.asarray(cols, dtype=np.int64), np.asarray(values, dtype=float), followed
 
-    def _shortfall(self, model: ScenarioModel, outcome) -> tuple[tuple[float, ...],
-                                                                 tuple[float, ...]]:
+    def _shortfall(self, model: ScenarioModel, solution: Solution
+                   ) -> tuple[tuple[float, ...], tuple[float, ...]]:
         commodities = list(self.plan.commodities)
         short = np.zeros(len(commodities))
         end = np.zeros(len(commodities))
-        x = outcome.solution.col_value
+        x = solution.col_value
         if x is None:
             return tuple(short), tuple(end)
         which = {k: i for i, k in enumerate(commodities)}
@@ -240,7 +241,7 @@ class Evaluation:
     running sums, and the first KEEP_FUTURES futures in full for the plan's list, so that
     millions of futures fit in memory."""
 
-    futures: list[FutureOutcome]          # the first KEEP_FUTURES, in order
+    futures: list[PlayedFuture]          # the first KEEP_FUTURES, in order
     commodities: list[str]
     in_sample_expected_cost: float
     risk_weight: float
@@ -262,7 +263,7 @@ class Evaluation:
                    cost_by_future=np.full(count, np.nan), short_futures=np.zeros(k),
                    short_total=np.zeros(k), shortfall_total=np.zeros(k), **figures)
 
-    def add(self, index: int, outcome: FutureOutcome) -> None:
+    def add(self, index: int, outcome: PlayedFuture) -> None:
         """Count one future played."""
         if index < KEEP_FUTURES:
             self.futures.append(outcome)
@@ -270,7 +271,7 @@ class Evaluation:
             return
         self.cost_by_future[index] = outcome.cost
         amounts = np.add(outcome.shortfall, outcome.end_shortfall)
-        short = amounts > 1e-6
+        short = amounts > NOTHING
         self.short_futures += short
         self.short_total += np.where(short, amounts, 0.0)
         self.shortfall_total += amounts
@@ -380,9 +381,9 @@ def evaluate(plan: PlanData, solved, count: int, replications: int = 0,
 
 def in_sample_expected_cost(solved) -> float:
     """The solved plan's expected cost over its own scenarios (money)."""
-    from model.results.extract import SolvedPlan
+    from model.results.extract import SolutionReader
 
-    view = SolvedPlan(solved.built, solved.solver.lp, solved.solution)
+    view = SolutionReader(solved.built, solved.solver.lp, solved.solution)
     costs = view.scenario_parts().sum(axis=1)
     p = np.asarray(solved.built.index.tree.probabilities)
     return float(costs @ p)

@@ -19,7 +19,7 @@ scenario is its cost).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -45,7 +45,7 @@ from model.formulation.index import (
     supplier_numbers,
 )
 from model.solver.handoff import compile_lp
-from model.solver.solve import PlanSolver, Solution, SolveStatus
+from model.solver.solve import PlanSolver, Solution
 
 INF = float("inf")
 
@@ -62,20 +62,6 @@ def ones(plan: PlanData) -> ScenarioFactors:
     return scenario_factors(replace(plan, disruptions=()), ["nothing happens"])
 
 
-@dataclass
-class Outcome:
-    """One solved scenario: status, cost (present value), and the solution."""
-
-    status: SolveStatus
-    cost: float | None
-    solution: Solution
-
-    @property
-    def bound(self) -> float | None:
-        """The least the cost can be: the MIP's bound, or the cost itself for an LP."""
-        return self.solution.mip_bound if self.solution.mip_bound is not None else self.cost
-
-
 class _Positions:
     """Where each key of the single-scenario LP sits in the arrays of `order_numbers`,
     `supplier_numbers` and `stock_numbers` (the formulation's own formulas)."""
@@ -84,7 +70,7 @@ class _Positions:
                  take_keys: list, capacity_keys: list):
         route = {name: i for i, name in enumerate(plan.routes)}
         supplier = {name: i for i, name in enumerate(plan.suppliers)}
-        pair = {key: i for i, key in enumerate(plan.commodity_regions)}
+        pair = plan.pairs.position
 
         def column(values) -> np.ndarray:
             return np.array(list(values), dtype=np.int64)
@@ -188,7 +174,7 @@ class ScenarioModel:
         sign = columns.get("sign")
         self.sign_cols = {} if sign is None else {c: sign.start + i
                                                   for i, c in enumerate(sign.keys)}
-        pair = {key: i for i, key in enumerate(plan.commodity_regions)}
+        pair = plan.pairs.position
         self.floor_pair = np.array([pair[(k, g)] for k, g, _ in self.floor_keys], dtype=np.int64)
         self.floor_node = np.array([n for _, _, n in self.floor_keys], dtype=np.int64)
 
@@ -291,18 +277,17 @@ class ScenarioModel:
         """Solve the model as built and keep its basis: every scenario solved after it with
         `solve_from_start` starts from that basis, so its result does not depend on which
         scenarios were solved before (or on which worker)."""
-        self.first_solve_seconds = self.solve().solution.seconds
+        self.first_solve_seconds = self.solve().seconds
         # A MIP has no basis to start from; branch and bound starts afresh each time.
         self.start_basis = None if self.solver.lp.is_mip else self.solver.basis()
 
-    def solve_from_start(self) -> Outcome:
+    def solve_from_start(self) -> Solution:
         """Solve the scenario now in the model from the basis `solve_once` kept."""
         if self.start_basis is not None:
             self.solver.start_from(self.start_basis)
         return self.solve()
 
-    def solve(self) -> Outcome:
-        """Solve the scenario now in the model."""
-        solution = self.solver.solve()
-        cost = solution.objective if solution.status == SolveStatus.OPTIMAL else None
-        return Outcome(solution.status, cost, solution)
+    def solve(self) -> Solution:
+        """Solve the scenario now in the model; its cost (present value) is the solution's
+        `optimal_objective`."""
+        return self.solver.solve()

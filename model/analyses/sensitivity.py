@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 
 from model.analyses.parallel import Task, Where, forget, run_tasks
+from model.domain.tolerances import NOTHING
 from model.formulation import BuiltModel
 from model.formulation.objective import node_cost_entry, node_cost_rows, objective_coefficient
-from model.results.extract import SolvedPlan, concentration_binding, concentration_windows
+from model.results.extract import SolutionReader, concentration_binding, concentration_windows
 from model.results.tables import PRICES, SENSITIVITY
 from model.solver.solve import (
     BASIS_BASIC,
@@ -40,6 +41,7 @@ from model.solver.solve import (
     BASIS_ZERO,
     PlanSolver,
     Solution,
+    SolveStatus,
 )
 
 TOLERANCE = 1e-7
@@ -613,7 +615,7 @@ def _limit_items(live: LiveModel) -> tuple[list[Item], list[Item | None], list[s
     editing max_share or min_share does) and one per binding window (that window's rows
     alone); a window that does not bind gets None (left blank, with that reason)."""
     ix = live.built.index
-    flags = concentration_binding(SolvedPlan(live.built, live.lp, live.solution))
+    flags = concentration_binding(SolutionReader(live.built, live.lp, live.solution))
     duals = live.y[live.lp.layout.rows["concentration"].start:][:len(ix.concentration)] \
         if len(ix.concentration) else np.zeros(0)
     scale = max(1.0, abs(live.objective))
@@ -677,8 +679,6 @@ def _price_items(live: LiveModel, prices: pd.DataFrame) -> list[Item]:
     ix, lp = live.built.index, live.lp
     rows = lp.layout.rows["stock_balance"]
     unmet = lp.layout.columns["unmet"]
-    nodes = len(ix.tree.nodes)
-    pair_of = {key: i for i, key in enumerate(ix.stock_keys)}
     calendar = ix.plan.settings.calendar
     period_of = {calendar.label(t): t for t in range(1, calendar.periods + 1)}
     by_period: dict[int, list[int]] = {}
@@ -687,10 +687,9 @@ def _price_items(live: LiveModel, prices: pd.DataFrame) -> list[Item]:
     items = []
     for row in prices.itertuples(index=False):
         t = period_of[row.period]
-        first = pair_of[(row.commodity, row.region)] * nodes
-        at = np.array(by_period[t], dtype=np.int64)
+        at = ix.stock_positions((row.commodity, row.region), by_period[t])
         ones = np.ones(len(at))
-        change = Change(rows.start + first + at, ones, unmet.start + first + at, ones)
+        change = Change(rows.start + at, ones, unmet.start + at, ones)
         dual = row.marginal_cost
         record = {"one_more_unit": None, "holds_up_to": None,
                   "method": "dual (not checked within the time budget)",
@@ -884,18 +883,14 @@ def _plan_figures(live: LiveModel, x: np.ndarray) -> tuple[float, np.ndarray]:
     """(expected cost, expected shortfall per commodity in the plan's commodity order) of the
     columns x, from the same cost terms as the plan's own results."""
     ix = live.built.index
-    solution = Solution("optimal", None, 0.0, x)
-    solved = SolvedPlan(live.built, live.lp, solution)
+    solution = Solution(SolveStatus.OPTIMAL, None, 0.0, x)
+    solved = SolutionReader(live.built, live.lp, solution)
     p = np.asarray(ix.tree.probabilities, dtype=float)
     expected = float(solved.scenario_parts().sum(axis=1) @ p)
-    unmet = solved.values("unmet").reshape(len(ix.stock_keys), len(ix.tree.nodes))
+    unmet = ix.per_pair(solved.values("unmet"))
     paths = np.asarray(ix.tree.node_of, dtype=np.int64)
     by_pair = unmet[:, paths].sum(axis=2) @ p  # (pair,)
-    commodities = list(ix.plan.commodities)
-    shortfall = np.zeros(len(commodities))
-    for (k, _g), value in zip(ix.stock_keys, by_pair.tolist(), strict=True):
-        shortfall[commodities.index(k)] += value
-    return expected, shortfall
+    return expected, ix.pairs.by_commodity(by_pair, list(ix.plan.commodities))
 
 
 def _stockpile_items(live: LiveModel) -> list[Item]:
@@ -952,7 +947,7 @@ def _stockpile_items(live: LiveModel) -> list[Item]:
             others = "; ".join(f"{name} {value:+,.3f} {plan.commodities[name].unit}"
                                for name, value in zip(plan.commodities, change.tolist(),
                                                       strict=True)
-                               if name != k and abs(value) > 1e-6)
+                               if name != k and abs(value) > NOTHING)
             record.update(
                 insurance_value=objective - live.objective,
                 expected_cost_change=expected - base[0], shortfall_change=float(change[mine]),

@@ -10,7 +10,7 @@ import pandas as pd
 
 from model.analyses.parallel import Progress, Task, Where, run_tasks, task_key
 from model.formulation import BuiltModel
-from model.results.extract import SolvedPlan, cvar_of, same_unit, worth_per_point
+from model.results.extract import SolutionReader, cvar_of, same_unit, worth_per_point
 from model.results.tables import TRADEOFF
 from model.solver.plan import solve_plan
 from model.solver.solve import PlanSolver, Solution
@@ -41,11 +41,11 @@ def point_figures(built: BuiltModel, solver: PlanSolver, solution: Solution
     """(expected cost, CVaR, expected shortfall (None when the commodities' units differ),
     worth of each limit per point) of a solved point, from the same cost terms as the full
     results."""
-    solved = SolvedPlan(built, solver.lp, solution)
+    solved = SolutionReader(built, solver.lp, solution)
     ix = built.index
     p = np.asarray(ix.tree.probabilities, dtype=float)
     costs = solved.scenario_parts().sum(axis=1)
-    unmet = solved.values("unmet").reshape(len(ix.stock_keys), len(ix.tree.nodes))
+    unmet = ix.per_pair(solved.values("unmet"))
     shortfall = ix.tree.along_paths(unmet).sum(axis=0)
     duals = solved.duals("concentration")
     totals = solved.values("scope_supply")

@@ -12,7 +12,7 @@
   target follow from them). VSS = EEV - RP >= 0; infinite when fixing makes the LP infeasible.
 
 The per-scenario problems and EV are re-solves of one live single-scenario model
-(`futures.ScenarioModel`); EEV is a re-solve of the plan's own live model.
+(`scenario_lp.ScenarioModel`); EEV is a re-solve of the plan's own live model.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from model.analyses.parallel import Task, Where, run_tasks, task_key
 from model.analyses.scenario_lp import ScenarioModel
 from model.domain.data import PlanData
 from model.domain.scenarios import single_scenario_period
+from model.domain.tolerances import BINDS
 from model.results.extract import cvar_of
 from model.solver.solve import SolveStatus
 
@@ -132,14 +133,14 @@ class WaitAndSeeTask(Task):
         """Scenario w's optimal cost with perfect foresight."""
         until = {limit: periods[w] for limit, periods in self.base.limit_until.items()}
         model.set_scenario(self.base.factors.select([w]), until)
-        return model.solve_from_start().cost
+        return model.solve_from_start().optimal_objective
 
     def run_with_bound(self, model: ScenarioModel, w: int) -> tuple[float | None, float | None]:
         """Scenario w's optimal cost and the least it can be (its MIP bound)."""
         until = {limit: periods[w] for limit, periods in self.base.limit_until.items()}
         model.set_scenario(self.base.factors.select([w]), until)
-        outcome = model.solve_from_start()
-        return outcome.cost, outcome.bound
+        solution = model.solve_from_start()
+        return solution.optimal_objective, solution.bound
 
 
 def wait_and_see(plan: PlanData, base, where: Where | None = None) -> float | None:
@@ -176,7 +177,7 @@ def risk_weighted(costs: list, base, settings) -> float | None:
 
 def value_of_information(plan: PlanData, solved, where: Where | None = None
                          ) -> ValueOfInformation:
-    """EVPI and VSS of a solved plan (`runner.Solved`), from their own solves."""
+    """EVPI and VSS of a solved plan (`solver.plan.SolvedModel`), from their own solves."""
     import time
 
     started = time.perf_counter()
@@ -208,9 +209,9 @@ def value_of_information(plan: PlanData, solved, where: Where | None = None
     model.set_scenario(base.factors.mean(base.probabilities))
     ev = model.solve()
     eev, eev_bound = None, None
-    if ev.cost is not None:
-        eev, eev_bound = expected_value_plan_cost(solved, model, ev.solution, with_bound=True)
-    return ValueOfInformation(rp, ws, ev.cost, eev, time.perf_counter() - started,
+    if ev.optimal_objective is not None:
+        eev, eev_bound = expected_value_plan_cost(solved, model, ev, with_bound=True)
+    return ValueOfInformation(rp, ws, ev.optimal_objective, eev, time.perf_counter() - started,
                               base.tree.shared_periods, bool(plan.projects) or
                               any(c.is_option for c in plan.contracts.values()),
                               rp_bound=rp_bound if mip else None,
@@ -268,7 +269,7 @@ def _eev(solved, model: ScenarioModel, ev_solution) -> tuple[float | None, float
     cols = np.array(columns, dtype=np.int64)
     lower, upper = solver.lp.col_lower[cols].copy(), solver.lp.col_upper[cols].copy()
     wanted = np.array(values)
-    if np.any(wanted < lower - 1e-7) or np.any(wanted > upper + 1e-7):
+    if np.any(wanted < lower - BINDS) or np.any(wanted > upper + BINDS):
         return math.inf, math.inf
     fixed = np.clip(wanted, lower, upper)
     solver.change_col_bounds(cols, fixed, fixed)

@@ -10,7 +10,10 @@ on other cells are already resolved here (a blank `processing_country` is the or
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+
+import numpy as np
 
 from model.domain.errors import Issue
 from model.domain.periods import Calendar
@@ -325,6 +328,43 @@ class Budget:
     row: int | None = None
 
 
+class PairIndex:
+    """The (commodity, region) pairs in one fixed order: the rows of every per-pair array (the
+    demand factors, `stock_numbers`, a stock family read per pair) and the order of the pairs'
+    blocks in the stock families. Consumers look a pair up here (`position`, `rows`) and label
+    rows from here (`commodities`, `regions`) instead of counting on an order of their own."""
+
+    def __init__(self, keys):
+        self.keys: tuple[tuple[str, str], ...] = tuple(keys)
+        self.position: dict[tuple[str, str], int] = {key: i for i, key in
+                                                     enumerate(self.keys)}
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __iter__(self):
+        return iter(self.keys)
+
+    def rows(self, keys) -> np.ndarray:
+        """The row of each pair of `keys`, in their order."""
+        return np.array([self.position[key] for key in keys], dtype=np.int64)
+
+    def commodity_rows(self, commodities) -> np.ndarray:
+        """For each pair, the place of its commodity in `commodities` (a list of names)."""
+        at = {k: i for i, k in enumerate(commodities)}
+        return np.array([at[k] for k, _ in self.keys], dtype=np.int64)
+
+    def by_commodity(self, values: np.ndarray, commodities) -> np.ndarray:
+        """Per-pair rows summed per commodity: (pairs, ...) -> (len(commodities), ...)."""
+        values = np.asarray(values, dtype=float)
+        total = np.zeros((len(commodities), *values.shape[1:]))
+        np.add.at(total, self.commodity_rows(commodities), values)
+        return total
+
+    def __reduce__(self):
+        return PairIndex, (self.keys,)
+
+
 @dataclass(frozen=True)
 class PlanData:
     """Everything the model needs, validated. Dicts keep the workbook's row order."""
@@ -355,11 +395,16 @@ class PlanData:
     demand_rows: dict[tuple[str, str], tuple[int | None, ...]] = field(default_factory=dict,
                                                                     compare=False)
 
+    @cached_property
+    def pairs(self) -> PairIndex:
+        """Every (commodity, region) pair, commodities first: the one order of the balance
+        rows, the demand factors and every per-pair array."""
+        return PairIndex((k, g) for k in self.commodities for g in self.regions)
+
     @property
     def commodity_regions(self) -> list[tuple[str, str]]:
-        """Every (commodity, region) pair, commodities first: the order of the balance rows,
-        the demand factors and every per-pair array."""
-        return [(k, g) for k in self.commodities for g in self.regions]
+        """The pairs' keys (`pairs`) as a list."""
+        return list(self.pairs.keys)
 
     def stockpile(self, commodity: str, region: str) -> Stockpile:
         """The stockpile of (commodity, region); none on the sheet means no room for stock."""

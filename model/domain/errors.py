@@ -83,7 +83,7 @@ class PlannerError(Exception):
 class InputError(PlannerError):
     """The workbook is wrong; every problem found is listed at once.
 
-    The message shows at most `MAX_SHOWN` problems; `full_list_path`, once the runner has
+    The message shows at most `MAX_SHOWN` problems; `full_list_path`, once the pipeline has
     written the whole list to a file, is named at the end of it.
     """
 

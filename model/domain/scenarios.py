@@ -99,7 +99,7 @@ def factor_indices(plan: PlanData) -> tuple[dict[str, int], dict[str, int],
     """Positions of suppliers, routes and (commodity, region) pairs in the factor arrays."""
     return ({name: i for i, name in enumerate(plan.suppliers)},
             {name: i for i, name in enumerate(plan.routes)},
-            {pair: i for i, pair in enumerate(plan.commodity_regions)})
+            plan.pairs.position)
 
 
 def scenario_factors(plan: PlanData, scenario_names: list[str] | None = None

@@ -35,7 +35,7 @@ def add_stock_balance(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     `Prices.marginal_cost`, the expected cost of one more unit of demand in (k, g, t).
     """
     plan, tree = ix.plan, ix.tree
-    initial = {key: plan.stockpile(*key).initial_stock for key in ix.stock_keys}
+    initial = {key: plan.stockpile(*key).initial_stock for key in ix.pairs}
     x, y = dict(m.order.items()), dict(m.transfer.items())
     stock, unmet = dict(m.stock.items()), dict(m.unmet.items())
     parent = [node.parent for node in tree.nodes]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pyomo.core as pyo
 
+from model.domain.tolerances import ROUND_OFF
 from model.formulation.index import ModelIndex, OrderKey
 from model.formulation.linear import linear, minus, plus, times
 
@@ -124,7 +125,7 @@ def index_contracts(ix: ModelIndex) -> ContractIndex:
         most = plan.routes[key[0]].max_cargoes
         if upper is not None:
             # Whole cargoes that fit under the route's limit (a tighter bound helps the MIP).
-            fit = math.floor(upper / size + 1e-9)
+            fit = math.floor(upper / size + ROUND_OFF)
             most = fit if most is None else min(most, fit)
         found.cargo_upper[key] = None if most is None else float(most)
     for (s, n) in ix.capacity:
@@ -422,7 +423,7 @@ def add_contracts(m: pyo.ConcreteModel, ix: ModelIndex) -> ContractIndex:
     return cx
 
 
-def integer_families() -> tuple[str, ...]:
-    """The integer variable families of section 14, for the MIP's diagnosis and rounding."""
-    return ("cargoes", "lot_used", "make_up_on", "sign")
+# The whole-number variable families of section 14 (model.md 14.2), in the order the
+# diagnosis relaxes them one at a time.
+INTEGER_FAMILIES = ("cargoes", "lot_used", "make_up_on", "sign")
 

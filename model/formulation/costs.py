@@ -90,7 +90,7 @@ def cost_terms(ix: ModelIndex) -> CostTerms:
     add("purchase_cost", "order", ((i, key[1], ix.unit_cost[key]) for i, key in enumerate(orders)))
     add("freight_cost", "order",
         ((i, key[1], ix.freight_cost[key]) for i, key in enumerate(orders)))
-    holding = {key: plan.stockpile(*key).holding_cost for key in ix.stock_keys}
+    holding = {key: plan.stockpile(*key).holding_cost for key in ix.pairs}
     add("holding_cost", "stock",
         ((i, n, holding[k, g]) for i, (k, g, n) in enumerate(ix.stock_index)))
     penalty = {k: c.shortage_penalty for k, c in plan.commodities.items()}
@@ -109,7 +109,7 @@ def cost_terms(ix: ModelIndex) -> CostTerms:
     add("end_stock_penalty", "end_shortfall",
         ((i, n, penalty[k]) for i, (k, _g, n) in enumerate(ix.end_keys)))
     leaves = set(ix.leaves)
-    value = {key: plan.stockpile(*key).terminal_value for key in ix.stock_keys}
+    value = {key: plan.stockpile(*key).terminal_value for key in ix.pairs}
     add("terminal_value", "stock", ((i, n, -value[k, g]) for i, (k, g, n)
                                     in enumerate(ix.stock_index) if n in leaves))
     cx = ix.cargo_contracts

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from model.domain.data import PlanData
+from model.domain.data import PairIndex, PlanData
 from model.domain.scenarios import (
     ScenarioFactors,
     ScenarioSet,
@@ -69,7 +69,7 @@ class ModelIndex:
 
     plan: PlanData
     scenarios: ScenarioSet
-    stock_keys: list[Key] = field(default_factory=list)                  # every (k, g)
+    pairs: PairIndex = field(default_factory=lambda: PairIndex(()))  # every (k, g): plan.pairs
     order_keys: list[OrderKey] = field(default_factory=list)             # x[r, n]
     order_upper: dict[OrderKey, float | None] = field(default_factory=dict)  # Cr b, 0 if b=0
     unit_cost: dict[OrderKey, float] = field(default_factory=dict)       # unit_cost cs
@@ -84,7 +84,7 @@ class ModelIndex:
     pipeline: dict[StockKey, float] = field(default_factory=dict)        # sum Q b, > 0 only
     transfers_in: dict[Key, list[tuple[int, int]]] = field(default_factory=dict)  # (f, L_f)
     transfers_out: dict[Key, list[int]] = field(default_factory=dict)
-    stock_index: list[StockKey] = field(default_factory=list)             # I, u[k, g, n]
+    stock_index: list[StockKey] = field(default_factory=list)  # I, u[k, g, n]: pair-major
     demand: dict[StockKey, float] = field(default_factory=dict)          # D e
     target: dict[StockKey, float] = field(default_factory=dict)          # > 0 only
     supply_factor: dict[tuple[str, int], float] = field(default_factory=dict)  # a
@@ -119,6 +119,16 @@ class ModelIndex:
         """Period of a node."""
         return self.periods_of_node[node]
 
+    def per_pair(self, values) -> np.ndarray:
+        """A family in `stock_index` order (stock, unmet, the stock-balance duals) as a
+        (pair, node) array, row `pairs.position[(k, g)]`."""
+        return np.asarray(values).reshape(len(self.pairs), len(self.tree.nodes))
+
+    def stock_positions(self, pair: Key, nodes) -> np.ndarray:
+        """Positions in `stock_index` of (k, g, n) for the nodes n of one pair."""
+        return self.pairs.position[pair] * len(self.tree.nodes) + np.asarray(nodes,
+                                                                              dtype=np.int64)
+
     @property
     def leaves(self) -> list[int]:
         """Nodes of the last period N."""
@@ -134,7 +144,7 @@ def build_index(plan: PlanData, scenarios: ScenarioSet | None = None,
     index = ModelIndex(plan, scenarios if scenarios is not None else plan_scenarios(plan))
     index.periods_of_node = [node.t for node in index.tree.nodes]
     index.discount = [plan.settings.discount_factor(t) for t in index.periods_of_node]
-    index.stock_keys = plan.commodity_regions
+    index.pairs = plan.pairs
     _index_orders(index)
     _index_suppliers(index)
     _index_stock(index)
@@ -263,18 +273,18 @@ def stock_numbers(plan: PlanData, factors: ScenarioFactors, t_node: np.ndarray,
     demand D e, the target max(target_stock, target_days D e / dpp) and the pipeline
     arrivals Q b."""
     dpp = plan.settings.calendar.days_per_period
-    pairs = plan.commodity_regions
-    pair_of = {key: i for i, key in enumerate(pairs)}
+    pairs = plan.pairs
     pipeline = np.zeros((len(pairs), len(t_node)))
     for arrival in plan.pipeline:
         route = plan.routes[arrival.route]
         at = t_node == arrival.period
         b = factors.route_capacity[factors.route_index[route.name], w_node[at], arrival.period
                                    - 1]
-        pipeline[pair_of[(plan.commodity_of(route), route.region)], at] += arrival.quantity * b
+        pipeline[pairs.position[(plan.commodity_of(route), route.region)], at] += \
+            arrival.quantity * b
     demand = np.zeros((len(pairs), len(t_node)))
     target = np.zeros((len(pairs), len(t_node)))
-    for i, (k, g) in enumerate(pairs):
+    for (k, g), i in pairs.position.items():
         stock = plan.stockpile(k, g)
         base = np.asarray(plan.demand_of(k, g), dtype=float)
         e = factors.demand[factors.demand_index[(k, g)], w_node, t_node - 1]
@@ -288,9 +298,9 @@ def floor_numbers(plan: PlanData, factors: ScenarioFactors, t_node: np.ndarray,
     """Per (commodity, region) pair (rows) and node (columns): the hard floor of an obligation
     F = max(min_stock, min_days D e / dpp) (docs/model.md 15.2), 0 without one."""
     dpp = plan.settings.calendar.days_per_period
-    pairs = plan.commodity_regions
+    pairs = plan.pairs
     floor = np.zeros((len(pairs), len(t_node)))
-    for i, (k, g) in enumerate(pairs):
+    for (k, g), i in pairs.position.items():
         stock = plan.stockpiles.get((k, g))
         if stock is None or not stock.has_floor:
             continue
@@ -305,7 +315,7 @@ def _index_orders(index: ModelIndex) -> None:
     Cr b (0 where b = 0, none without a route limit), its unit cost and freight."""
     plan, factors = index.plan, index.factors
     horizon = plan.settings.periods
-    for key in index.stock_keys:
+    for key in index.pairs:
         index.arrivals[key] = []
     names = list(plan.routes)
     routes = list(plan.routes.values())
@@ -357,7 +367,7 @@ def _index_stock(index: ModelIndex) -> None:
     end-of-horizon keys."""
     plan, factors, tree = index.plan, index.factors, index.tree
     n_nodes = len(tree.nodes)
-    for key in index.stock_keys:
+    for key in index.pairs:
         index.transfers_in[key] = []
         index.transfers_out[key] = []
     for f, lane in enumerate(plan.transfers):
@@ -366,7 +376,7 @@ def _index_stock(index: ModelIndex) -> None:
     t_node, w_node = _node_arrays(index)
     demand, target, pipeline = stock_numbers(plan, factors, t_node, w_node)
     leaves = np.flatnonzero(t_node == plan.settings.periods).tolist()
-    for i, (k, g) in enumerate(index.stock_keys):
+    for (k, g), i in index.pairs.position.items():  # pair-major, node-minor (`per_pair`)
         stock = plan.stockpile(k, g)
         keys = [(k, g, n) for n in range(n_nodes)]
         index.stock_index.extend(keys)
@@ -442,7 +452,7 @@ def _index_floors(index: ModelIndex) -> None:
         return
     t_node, w_node = _node_arrays(index)
     floor = floor_numbers(plan, index.factors, t_node, w_node)
-    for i, (k, g) in enumerate(index.stock_keys):
+    for (k, g), i in index.pairs.position.items():
         stock = plan.stockpiles.get((k, g))
         if stock is None or not stock.has_floor:
             continue

@@ -69,7 +69,7 @@ def add_storage_capacity(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     """
     plan = ix.plan
     stock, z = dict(m.stock.items()), dict(m.build.items())
-    keys = [(k, g, n) for (k, g) in ix.stock_keys if (k, g) in ix.projects_of_stock
+    keys = [(k, g, n) for (k, g) in ix.pairs if (k, g) in ix.projects_of_stock
             and plan.stockpile(k, g).capacity is not None for n in ix.nodes]
     m.ROOMS = pyo.Set(initialize=keys, dimen=3, ordered=True,
                       doc="(commodity, region, node) of stockpiles whose room can be built")

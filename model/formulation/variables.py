@@ -43,7 +43,7 @@ def add_variables(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
 
     m.order = pyo.Var(m.ORDERS, within=pyo.NonNegativeReals, doc="x: ordered on a route",
                       bounds={key: (0.0, ub) for key, ub in ix.order_upper.items()})
-    capacity = {key: plan.stockpile(*key).capacity for key in ix.stock_keys}
+    capacity = {key: plan.stockpile(*key).capacity for key in ix.pairs}
     for key in ix.projects_of_stock:
         capacity[key] = None  # room that can be built: a storage_capacity row instead
     m.stock = pyo.Var(m.STOCK, within=pyo.NonNegativeReals, doc="I: closing stock",

@@ -8,6 +8,7 @@ plan, and the finite capacity that lots and options need.
 from __future__ import annotations
 
 from model.domain.data import Contract, PlanData
+from model.domain.tolerances import ROUND_OFF
 from model.inputs.cells import Collector, Row, check_reference, check_unique, to_plan_period
 from model.inputs.sheets import Known
 
@@ -67,14 +68,14 @@ def check_lots_and_options(plan: PlanData, issues: Collector) -> None:
                         "give the project a max_capacity")
     for supplier in plan.suppliers.values():
         if supplier.min_lot > 0 and not plan.projects and \
-                supplier.min_lot > max(supplier.capacity_per_period, default=0.0) + 1e-9:
+                supplier.min_lot > max(supplier.capacity_per_period, default=0.0) + ROUND_OFF:
             issues.warn("Suppliers", supplier.row, "min_lot", supplier.min_lot,
                         f"at most the capacity ({max(supplier.capacity_per_period):g} at most "
                         "in any period); as it is, nothing can ever be ordered from "
                         f"\"{supplier.name}\"")
     for route in plan.routes.values():
         if route.cargo_size and route.capacity is not None and route.cargo_size > \
-                route.capacity + 1e-9:
+                route.capacity + ROUND_OFF:
             issues.warn("Routes", route.row, "cargo_size", route.cargo_size,
                         f"at most the route's capacity {route.capacity:g}; as it is, no cargo "
                         f"can ever be ordered on \"{route.name}\"")

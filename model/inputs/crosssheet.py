@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from model.domain.data import Limit, PlanData
 from model.domain.semantics import limit_commodities, limit_scope, values_of
+from model.domain.tolerances import ROUND_OFF
 from model.inputs.cells import INVALID, Collector, Row, close_name, fold_name, visible
 
 COEFFICIENT_RANGE_WARNING = 1e8
@@ -88,7 +89,7 @@ def check_targets_within_capacity(plan: PlanData, issues: Collector) -> None:
         if stock.capacity is None or not stock.target_days:
             continue
         peak = max(plan.demand_of(k, g), default=0.0) * stock.target_days / dpp
-        if peak > stock.capacity + 1e-9:
+        if peak > stock.capacity + ROUND_OFF:
             issues.note("Stockpiles", stock.row, "target_days",
                         f"{stock.target_days:g} days of {k} demand in {g} is up to {peak:,.6g} "
                         f"units, above the capacity {stock.capacity:g}; the stockpile will sit "

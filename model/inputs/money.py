@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from model.domain.data import Budget, PlanData, Series, Stockpile, Supplier, series_value
 from model.domain.periods import SPAN_PERIOD, SPAN_YEAR, Span
+from model.domain.tolerances import ROUND_OFF
 from model.inputs.cells import (
     Collector,
     Row,
@@ -34,7 +35,7 @@ def add_floors(rows: list[Row], stockpiles: dict[tuple[str, str], Stockpile], kn
             continue
         minimum, days = row["min_stock"] or 0.0, row["min_days"] or 0.0
         ok = True
-        if stock.capacity is not None and minimum > stock.capacity + 1e-9:
+        if stock.capacity is not None and minimum > stock.capacity + ROUND_OFF:
             issues.error(row.title, row.excel_row, row.header("min_stock"), minimum,
                          f"at most the capacity {stock.capacity:g} (an obligation above it can "
                          "never be met)")

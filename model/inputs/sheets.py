@@ -26,6 +26,7 @@ from model.domain.data import (
     Transfer,
 )
 from model.domain.periods import SPAN_YEAR, Calendar, Span
+from model.domain.tolerances import ROUND_OFF
 from model.inputs.cells import (
     INVALID,
     Collector,
@@ -41,8 +42,6 @@ from model.inputs.cells import (
 )
 
 PROBABILITY_TOLERANCE = 1e-6
-SUPPLIER_TARGETS = ("supplier", "origin_country", "processing_country")
-ROUTE_TARGETS = ("route", "chokepoint")
 
 
 @dataclass
@@ -158,17 +157,17 @@ def check_stockpiles(rows: list[Row], known: Known, issues: Collector
         if not (ok and row.ok(*columns)):
             continue
         capacity = row["capacity"]
-        if capacity is not None and row["initial_stock"] > capacity + 1e-9:
+        if capacity is not None and row["initial_stock"] > capacity + ROUND_OFF:
             issues.note(row.title, row.excel_row, row.header("initial_stock"),
                         f"initial stock {row['initial_stock']:g} is above the capacity "
                         f"{capacity:g}; the excess must be used in the first period",
                         "warning")
-        if capacity is not None and row["end_stock"] > capacity + 1e-9:
+        if capacity is not None and row["end_stock"] > capacity + ROUND_OFF:
             issues.error(row.title, row.excel_row, row.header("end_stock"), row["end_stock"],
                          f"at most the capacity {capacity:g} (an end stock above it can never "
                          "be held)")
             continue
-        if capacity is not None and row["target_stock"] > capacity + 1e-9:
+        if capacity is not None and row["target_stock"] > capacity + ROUND_OFF:
             issues.note(row.title, row.excel_row, row.header("target_stock"),
                         f"the target {row['target_stock']:g} is above the capacity "
                         f"{capacity:g}; the stockpile is always below its target", "warning")
@@ -223,7 +222,7 @@ def _supplier(row: Row, overrides: list[tuple[int, Row]], calendar: Calendar, in
         issues.error(row.title, row.excel_row, row.header("available_to"), row.raw("available_to"),
                      f"a period on or after available_from ({calendar.label(first)})")
         return None
-    if row["min_take"] > row["capacity"] + 1e-9 and not invested:
+    if row["min_take"] > row["capacity"] + ROUND_OFF and not invested:
         issues.error(row.title, row.excel_row, row.header("min_take"), row["min_take"],
                      f"at most the capacity {row['capacity']:g} (take-or-pay cannot exceed "
                      "what the supplier can sell)")
@@ -243,7 +242,7 @@ def _supplier(row: Row, overrides: list[tuple[int, Row]], calendar: Calendar, in
         period_rows[t] = override.excel_row
         if override["capacity"] is not None:
             capacity[t - 1] = override["capacity"]
-            if (first <= t <= last and row["min_take"] > override["capacity"] + 1e-9
+            if (first <= t <= last and row["min_take"] > override["capacity"] + ROUND_OFF
                     and not invested):
                 issues.error(override.title, override.excel_row, override.header("capacity"),
                              override["capacity"],

@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from model.io.formats import QUANTITY, WHOLE_SHARE
 from model.io.schema import SETTINGS_COLUMNS, SHEETS, Column, Sheet
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -250,9 +251,9 @@ def write_input_workbook(path: Path, rows: dict[str, list[dict[str, Any]]] | Non
                 cell = _text(ws, r, c, value)
                 column = sheet.column_index.get(name)
                 if column is not None and column.kind == "share" and value is not None:
-                    cell.number_format = "0%"
+                    cell.number_format = WHOLE_SHARE
                 elif column is not None and column.kind in ("number", "int"):
-                    cell.number_format = "#,##0.###"
+                    cell.number_format = QUANTITY
         for column in sheet.columns:
             dv = _validation(sheet, column, _owns_key(sheet, column.name))
             if dv is not None:

@@ -25,18 +25,12 @@ from model.report.xlsx_internals import (
     plain,
     style_attribute,
 )
-from model.results.tables import FORMATS, OutTable
+from model.results.tables import OutTable
 
 HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True,
           "valign": "top", "border": 1, "border_color": "#9BB7D4"}
 TITLE = {"bold": True, "font_size": 14, "font_color": "#1F4E78"}
 SECTION = {"bold": True, "font_size": 11, "font_color": "#1F4E78"}
-# Number formats: one definition (results/tables.FORMATS), named for the writers.
-MONEY = FORMATS["money"]
-QUANTITY = FORMATS["quantity"]
-SHARE = FORMATS["share"]
-COUNT = FORMATS["count"]
-PRICE = FORMATS["price"]
 FIXED_CREATED = dt.datetime(2000, 1, 1)
 EXCEL_ROWS = 1_048_576
 EXCEL_COLUMNS = 16_384

@@ -20,7 +20,9 @@ import pandas as pd
 
 from model.domain.data import PlanData
 from model.domain.semantics import limit_commodities, limit_scope, values_of
-from model.report.book import COUNT, QUANTITY, write_cell
+from model.domain.tolerances import NOTHING, ROUND_OFF
+from model.io.formats import COUNT, FINE_QUANTITY, QUANTITY, SHARE, WHOLE_SHARE
+from model.report.book import write_cell
 from model.report.xlsx_internals import fit_cell_text, straight_lines
 from model.results.extract import PlanResult
 from model.results.scenario_compare import (
@@ -334,7 +336,7 @@ def near_data(low: float, high: float) -> tuple[float, float, float]:
     """Axis (min, max, major unit) that starts near the data, so that differences show."""
     span = high - low
     if span <= 0:
-        span = max(abs(high) * 0.01, 1e-9)
+        span = max(abs(high) * 0.01, ROUND_OFF)
     step = _nice_step(span)
     return (math.floor((low - 0.1 * span) / step) * step,
             math.ceil((high + 0.1 * span) / step) * step, step)
@@ -403,7 +405,7 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
                  f"{len(plan.scenarios) - 1}")
     scale, unit = _money_scale(costs["cost_change"].tolist(), money)
     shortfall = shortfall_by_commodity(result, plan).unstack("commodity")
-    short = [k for k in plan.commodities if shortfall[k].abs().max() > 1e-6]
+    short = [k for k in plan.commodities if shortfall[k].abs().max() > NOTHING]
     table = pd.DataFrame({f"cost against {reference} ({unit})": costs["cost_change"] / scale},
                          index=costs.index)
     # Markers share one axis: in the commodities' unit when they have one, else as a share of
@@ -441,7 +443,7 @@ def _scenario_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
         markers.set_y2_axis({"name": (f"shortfall ({plan.commodities[short[0]].unit})"
                                       if one_unit else "shortfall (% of each commodity's "
                                       "demand)"),
-                             "num_format": "#,##0" if one_unit else "0.0%",
+                             "num_format": COUNT if one_unit else SHARE,
                              "num_font": _axis_font(), "min": 0})
         chart.combine(markers)
     chart.set_title(_title(f"Cost and shortfall of each scenario against {reference}"))
@@ -531,18 +533,18 @@ def _tradeoff_charts(book: Any, layout: _Layout, data: _ChartData, result: PlanR
                                               "border": {"color": COST_COLOUR}}))
         chart.set_title(_title(f"Cost of diversification: {limit}"))
         shares = table.index.to_numpy(dtype=float)
-        low = math.floor(shares.min() * 10 + 1e-9) / 10
-        high = math.ceil(shares.max() * 10 - 1e-9) / 10
+        low = math.floor(shares.min() * 10 + ROUND_OFF) / 10
+        high = math.ceil(shares.max() * 10 - ROUND_OFF) / 10
         if high <= low:
             low, high = max(0.0, low - 0.1), high + 0.1
         chart.set_x_axis({"name": f"max_share of {limit} (% of supply in its scope)",
-                          "num_format": "0%", "min": low, "max": high, "major_unit": 0.1,
+                          "num_format": WHOLE_SHARE, "min": low, "max": high, "major_unit": 0.1,
                           "num_font": _axis_font(),
                           "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         values = table.iloc[:, 0]
         y_min, y_max, step = near_data(float(values.min()), float(values.max()))
         chart.set_y_axis({"name": f"objective ({unit})",
-                          "num_format": COUNT if step >= 1 else "#,##0.0##",
+                          "num_format": COUNT if step >= 1 else FINE_QUANTITY,
                           "min": y_min, "max": y_max, "major_unit": step,
                           "num_font": _axis_font()})
         layout.place(chart, legend="none")

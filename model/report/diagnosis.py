@@ -9,7 +9,8 @@ from typing import Any
 import pandas as pd
 
 from model.domain.data import PlanData
-from model.report.book import QUANTITY, TITLE, Book, save_book, write_cell, write_header, write_rows
+from model.io.formats import QUANTITY
+from model.report.book import TITLE, Book, save_book, write_cell, write_header, write_rows
 
 CONFLICT_COLUMNS = [("scenario", "scenario", 22, None), ("period", "period", 10, None),
                     ("sheet", "sheet", 16, None), ("row", "row", 8, None),

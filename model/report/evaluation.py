@@ -10,17 +10,8 @@ import pandas as pd
 
 from model.analyses.evaluate import Evaluation
 from model.domain.data import PlanData
-from model.report.book import (
-    HEADER,
-    MONEY,
-    PRICE,
-    SECTION,
-    SHARE,
-    Book,
-    Grid,
-    fit_to_page_width,
-    write_table,
-)
+from model.io.formats import FINE_MONEY, MONEY, PRICE, SHARE, WHOLE
+from model.report.book import HEADER, SECTION, Book, Grid, fit_to_page_width, write_table
 from model.results.tables import OutColumn, OutTable
 
 BINS = 20
@@ -133,7 +124,7 @@ def add_evaluation(book: Book, evaluation: Evaluation, plan: PlanData) -> None:
         grid.put(row, 5, f"cost of a future ({scale}{money}, bin centre)", header)
         grid.put(row, 6, "futures", header)
         for i, record in enumerate(table.itertuples(index=False), start=row + 1):
-            grid.put(i, 5, float(record.cost), book.fmt("#,##0.000"))
+            grid.put(i, 5, float(record.cost), book.fmt(FINE_MONEY))
             grid.put(i, 6, int(record.futures))
         chart = book.workbook.add_chart({"type": "column"})
         chart.add_series({"name": "futures", "categories": ["Evaluation", row + 1, 5,
@@ -144,7 +135,7 @@ def add_evaluation(book: Book, evaluation: Evaluation, plan: PlanData) -> None:
                          "name_font": {"size": 11, "bold": True}})
         chart.set_x_axis({"name": f"cost of a future ({scale}{money}, present value)",
                           "num_format": PRICE, "num_font": {"rotation": -45}})
-        chart.set_y_axis({"name": "futures", "num_format": "0"})
+        chart.set_y_axis({"name": "futures", "num_format": WHOLE})
         chart.set_legend({"none": True})
         chart.set_size({"width": 620, "height": 300})
         ws.insert_chart(chart_top, 0, chart)

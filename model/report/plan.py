@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +22,22 @@ import pandas as pd
 from model.domain.data import PlanData
 from model.formulation.costs import COST_PARTS
 from model.io.files import atomic_save
-from model.report.book import (
+from model.io.formats import (
     COUNT,
+    MONEY,
+    MONEY_RATE,
+    ONE_DECIMAL,
+    QUANTITY,
+    RATE,
+    SCIENTIFIC,
+    SHARE,
+)
+from model.report.book import (
     EXCEL_COLUMNS,
     EXCEL_ROWS,
     HEADER,
     LINE_POINTS,
-    MONEY,
-    QUANTITY,
     SECTION,
-    SHARE,
     Book,
     Grid,
     fit_to_page_width,
@@ -83,9 +90,11 @@ PART_NOTES = {
     "option_fee": "fees of the contract options signed"}
 
 
-def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, str]]:
+def summary_items(result: PlanResult, plan: PlanData,
+                  side_files: dict[str, Path] | None = None) -> list[tuple[str, Any, str, str]]:
     """(item, value, unit, note) rows of the Summary sheet: business figures first, then the
-    run facts the output contract asks for (the Run sheet has them all)."""
+    run facts the output contract asks for (the Run sheet has them all). `side_files`: the CSV
+    file of each table too long for its sheet."""
     money = plan.settings.currency
     items: list[tuple[str, Any, str, str]] = [
         ("status", result.status, "", "optimal, time_limit (best plan found in time), or "
@@ -114,10 +123,12 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
         if k in ends:
             items.append((f"end shortfall: {k}", value, plan.commodities[k].unit,
                           "expected stock short of end_stock at the end"))
-    for key, note in (("evpi", "value of perfect warning of the disruptions"),
-                      ("vss", "value of planning for the scenarios instead of their average")):
-        items.append((key, result.extras.get(key), money, result.extras.get(f"{key}_text",
-                                                                              note)))
+    worth = result.value_of_information
+    for key, value, text, note in (
+            ("evpi", worth.evpi, worth.evpi_text, "value of perfect warning of the disruptions"),
+            ("vss", worth.vss, worth.vss_text,
+             "value of planning for the scenarios instead of their average")):
+        items.append((key, value, money, text if text is not None else note))
     insurance = _largest_insurance(result)
     if insurance is not None:
         items.append(("largest stockpile insurance", insurance.insurance_value, money,
@@ -128,7 +139,7 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
                 not plan.contracts:
             continue  # a plan without contracts has no such part (model.md section 14)
         items.append((part, result.cost_parts[part], money, PART_NOTES[part]))
-    for name, file in result.extras.get("side_files", {}).items():
+    for name, file in (side_files or {}).items():
         items.append((f"full table: {name}", str(file), "", "more rows than an Excel sheet "
                       "holds: the sheet keeps the first ones, this CSV file all of them"))
     items += [
@@ -143,15 +154,15 @@ def summary_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, st
 
 def mip_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, str]]:
     """The MIP's bound, gap and time (model.md 14.5); none for an LP."""
-    if result.mip_bound is None and result.status != "rounded":
+    if result.mip_bound is None and result.status != SolveStatus.ROUNDED:
         return []
     money = plan.settings.currency
     return [
         ("mip_bound", result.mip_bound, money,
          "no plan can cost less than this (the branch and bound's best bound)"),
         ("mip_gap", result.mip_gap, "", f"(objective - bound) / objective; the solve stops below "
-         f"mip_gap {plan.settings.mip_gap:g}" + (", or at the time limit"
-                                                 if result.status == "time_limit" else "")),
+         f"mip_gap {plan.settings.mip_gap:g}"
+         + (", or at the time limit" if result.status == SolveStatus.TIME_LIMIT else "")),
         ("mip_seconds", None if result.mip_seconds is None else round(result.mip_seconds, 3),
          "s", "branch and bound, before the LP with the whole-number decisions fixed is solved "
          "for prices"),
@@ -199,9 +210,8 @@ def run_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, s
         ("warnings", len(plan.warnings), "", "listed on the Warnings sheet"),
         ("run_at", dt.datetime.now().replace(microsecond=0).isoformat(sep=" "), "", ""),
     ]
-    for key, value in result.extras.get("run", {}).items():
-        # A value may come with its unit and a note: (value, unit, note).
-        items.append((key, *value) if isinstance(value, tuple) else (key, value, "", ""))
+    for key, fact in result.run_facts.items():
+        items.append((key, fact.value, fact.unit, fact.note))
     return items
 
 
@@ -215,11 +225,11 @@ def _item_format(item: str, unit: str, money: str, quantity_units: set[str]) -> 
     if unit in quantity_units:
         return QUANTITY
     if item in ("discount_rate", "gap", "mip_gap"):
-        return "0.00%" if item != "mip_gap" else "0.0E+00"
+        return RATE if item != "mip_gap" else SCIENTIFIC
     if item in COUNT_ITEMS:
         return COUNT
     if item == "max_residual":
-        return "0.0E+00"
+        return SCIENTIFIC
     return None
 
 
@@ -268,7 +278,8 @@ def _write_items(book: Book, ws: Any, grid: Grid, items: list[tuple[str, Any, st
 SUMMARY_WIDTHS = (22, 19, 6, 50, 2, 19, 21, 25, 10, 15, 10, 30)
 
 
-def _write_summary(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> None:
+def _write_summary(book: Book, ws: Any, result: PlanResult, plan: PlanData,
+                   side_files: dict[str, Path] | None = None) -> None:
     """Key figures (item, value, unit, note) on the left, business first and the run facts
     last; decisions, binding limits and scenarios on the right."""
     for i, width in enumerate(SUMMARY_WIDTHS):
@@ -277,7 +288,7 @@ def _write_summary(book: Book, ws: Any, result: PlanResult, plan: PlanData) -> N
     fit_to_page_width(ws)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     grid = Grid()
-    _write_items(book, ws, grid, summary_items(result, plan), plan,
+    _write_items(book, ws, grid, summary_items(result, plan, side_files), plan,
                  {"status", "objective", "expected_cost", "cvar"}, frozenset(RUN_FACTS),
                  wrap=(round(1.1 * SUMMARY_WIDTHS[1]), round(1.15 * SUMMARY_WIDTHS[3])))
     _side_blocks(book, grid, result, plan, first_col=5)
@@ -324,7 +335,7 @@ def binding_limits(result: PlanResult, plan: PlanData) -> pd.DataFrame:
     summary = summary[summary["binding"].fillna(0) > 0]
     summary["binding"] = summary["binding"].astype(int)
     summary["windows"] = summary["windows"].astype(int)
-    points = result.extras.get("limits")
+    points = result.limit_points
     if points is not None and len(points):
         points = points.set_index("limit")
         summary["cost"] = points["cost_of_one_more_point"].reindex(summary.index).astype(float)
@@ -430,7 +441,7 @@ def money_blocks(result: PlanResult, plan: PlanData) -> list[Block]:
             ["budget", "binds on", f"saving of 1 {money} more, a rate ({money}/{money})"],
             [[(f"row {r.row}: {r.year}, {_scope(r.commodity, r.region)}", None),
               (f"{r.binding:,} of {r.paths:,} scenario paths" if r.paths > 1 else
-               "its only path", None), (r.saving_per_unit, "0.0000")]
+               "its only path", None), (r.saving_per_unit, MONEY_RATE)]
              for r in budgets.itertuples(index=False)]))
     low = below_target(result.stockpile)
     title = "Stock below its target" + (
@@ -440,7 +451,7 @@ def money_blocks(result: PlanResult, plan: PlanData) -> list[Block]:
                            "target (units)", "days of cover"],
                    [[(r.commodity, None), (r.region, None), (r.period, None),
                      (r.scenarios, None), (r.closing, QUANTITY), (r.target, QUANTITY),
-                     (r.days_of_cover, "0.0")]
+                     (r.days_of_cover, ONE_DECIMAL)]
                     for r in low.head(SHOWN_BELOW_TARGET).itertuples(index=False)]
                    or [[("no stock sits below its target", None)]]))
     return blocks
@@ -564,15 +575,17 @@ def fill_plan(book: Book, result: PlanResult, plan: PlanData, notes: Iterable[st
         if spec.name == SCENARIOS.name:
             write_scenario_comparison(book, book.sheet("Scenario comparison"), result, plan)
     run = book.sheet("Run")
-    if result.extras.get("evaluation") is not None:
+    if result.evaluation is not None:
         from model.report.evaluation import add_evaluation
 
-        add_evaluation(book, result.extras["evaluation"], plan)
+        add_evaluation(book, result.evaluation, plan)
     _write_warnings(book, plan, notes)
     write_inputs(book, result, row_limit)
-    result.timings["write_seconds"] = time.perf_counter() - started
-    _write_run(book, run, result, plan)
-    _write_summary(book, summary, result, plan)
+    # The Run and Summary sheets show the writing's time so far; the result is left as it is.
+    written = replace(result, timings={**result.timings,
+                                       "write_seconds": time.perf_counter() - started})
+    _write_run(book, run, written, plan)
+    _write_summary(book, summary, written, plan, side_files)
     summary.activate()
 
 
@@ -585,7 +598,6 @@ def write_plan_workbook(result: PlanResult, plan: PlanData, path: str | Path,
     row_limit = ROW_LIMIT if row_limit is None else row_limit  # read late: tests lower it
     quiet: Progress = progress or (lambda _: None)
     files = write_side_files(result, plan, path, row_limit, quiet)
-    result.extras["side_files"] = files
     written, save_notes = save_book(
         lambda book: fill_plan(book, result, plan, notes, files, row_limit, progress), path,
         "Sourcing and stockpile plan")
@@ -648,7 +660,7 @@ def write_scenario_comparison(book: Book, ws: Any, result: PlanResult, plan: Pla
 def write_inputs(book: Book, result: PlanResult, row_limit: int | None = None) -> None:
     """The hidden, last Inputs sheet: every input cell as read (sheet, Excel row, row key,
     column, value as text), for `run.py --compare`."""
-    inputs = result.extras.get("inputs")
+    inputs = result.inputs
     if inputs is None:
         return
     ws = book.sheet(INPUTS.name)

@@ -26,9 +26,8 @@ import pandas as pd
 
 from model.domain.errors import InputError, Issue, UsageError
 from model.io.files import check_output_target, same_file
+from model.io.formats import MONEY, QUANTITY
 from model.report.book import (
-    MONEY,
-    QUANTITY,
     SECTION,
     Book,
     Grid,

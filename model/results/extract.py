@@ -8,11 +8,12 @@ model was built from and the cost terms; never the Pyomo model. Table columns ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from model.domain.tolerances import BINDS, DUAL_ZERO, ROUND_OFF
 from model.formulation import BuiltModel
 from model.formulation.costs import COST_PARTS, ONCE, CostTerms
 from model.formulation.index import ModelIndex
@@ -31,7 +32,28 @@ from model.results.tables import (
 from model.solver.handoff import CompiledLP
 from model.solver.solve import Solution, SolveStatus
 
-QUANTITY_EPSILON = 1e-9
+
+class RunFact(NamedTuple):
+    """One item of the Run sheet that a stage adds: its value, unit and note."""
+
+    value: Any
+    unit: str = ""
+    note: str = ""
+
+
+@dataclass
+class InformationValue:
+    """EVPI and VSS as the Summary shows them (docs/model.md section 10), each with its
+    sentence, and the WS, EV and EEV they come from. None where not computed; a text of None
+    leaves the Summary's own note."""
+
+    evpi: float | None = None
+    evpi_text: str | None = None
+    vss: float | None = None
+    vss_text: str | None = None
+    ws: float | None = None
+    ev: float | None = None
+    eev: float | None = None
 
 
 @dataclass
@@ -69,9 +91,14 @@ class PlanResult:
     mip_bound: float | None = None    # a MIP's best bound (model.md 14.5), None for an LP
     mip_gap: float | None = None
     mip_seconds: float | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
     floors: pd.DataFrame | None = None     # stock-floor rows with their duals (model.md 15.2)
     budgets: pd.DataFrame | None = None    # budget rows: spend and duals (model.md 15.3)
+    # What the analyses and the run add (the pipeline fills these; the report only reads them):
+    value_of_information: InformationValue = field(default_factory=InformationValue)
+    limit_points: pd.DataFrame | None = None  # what a whole point of each binding limit is worth
+    evaluation: Any = None  # the out-of-sample `analyses.evaluate.Evaluation` (--evaluate)
+    inputs: list[tuple] | None = None       # every input cell as read (the hidden Inputs sheet)
+    run_facts: dict[str, RunFact] = field(default_factory=dict)  # more items of the Run sheet
 
 
 def cvar_of(costs, probabilities, beta: float) -> float:
@@ -96,7 +123,7 @@ def cvar_of(costs, probabilities, beta: float) -> float:
     return float(c @ weight / tail)
 
 
-class SolvedPlan:
+class SolutionReader:
     """A solution read family by family: the values and duals of each variable and row."""
 
     def __init__(self, built: BuiltModel, lp: CompiledLP, solution: Solution):
@@ -148,7 +175,7 @@ class SolvedPlan:
 
 def extract(built: BuiltModel, lp: CompiledLP, solution: Solution) -> PlanResult:
     """All output tables of a solved plan."""
-    solved = SolvedPlan(built, lp, solution)
+    solved = SolutionReader(built, lp, solution)
     ix = built.index
     plan, tree = ix.plan, ix.tree
     probabilities = np.asarray(tree.probabilities, dtype=float)
@@ -199,7 +226,7 @@ def relevant_pairs(ix: ModelIndex) -> list[tuple[str, str]]:
     plan = ix.plan
     piped = {(plan.commodity_of(plan.routes[a.route]), plan.routes[a.route].region)
              for a in plan.pipeline}
-    return [(k, g) for k, g in ix.stock_keys
+    return [(k, g) for k, g in ix.pairs
             if (k, g) in plan.demand or (k, g) in plan.stockpiles or ix.arrivals[(k, g)]
             or ix.transfers_in[(k, g)] or ix.transfers_out[(k, g)] or (k, g) in piped]
 
@@ -211,7 +238,7 @@ def _labels(ix: ModelIndex, last: int | None = None) -> list[str]:
     return [""] + [calendar.label(t) for t in range(1, last + 1)]
 
 
-def _order_matrix(solved: SolvedPlan) -> tuple[np.ndarray, dict[str, int]]:
+def _order_matrix(solved: SolutionReader) -> tuple[np.ndarray, dict[str, int]]:
     """X[route, node]: solved orders (0 where no order can be placed)."""
     ix = solved.ix
     route_of = {name: i for i, name in enumerate(ix.plan.routes)}
@@ -223,7 +250,7 @@ def _order_matrix(solved: SolvedPlan) -> tuple[np.ndarray, dict[str, int]]:
     return matrix, route_of
 
 
-def _orders(solved: SolvedPlan) -> pd.DataFrame:
+def _orders(solved: SolutionReader) -> pd.DataFrame:
     ix = solved.ix
     plan, tree = ix.plan, ix.tree
     matrix, route_of = _order_matrix(solved)
@@ -235,7 +262,7 @@ def _orders(solved: SolvedPlan) -> pd.DataFrame:
         freight[route_of[r], n] = ix.freight_cost[(r, n)]
     paths = np.asarray(tree.node_of, dtype=np.int64)          # (W, N)
     quantity = matrix[:, paths]                                # (R, W, N)
-    r_idx, w_idx, t_idx = np.nonzero(np.abs(quantity) > QUANTITY_EPSILON)
+    r_idx, w_idx, t_idx = np.nonzero(np.abs(quantity) > ROUND_OFF)
     nodes = paths[w_idx, t_idx]
     q = matrix[r_idx, nodes]
     u = unit[r_idx, nodes]
@@ -258,17 +285,16 @@ def _orders(solved: SolvedPlan) -> pd.DataFrame:
 class _Stock:
     """Stock-balance quantities per (commodity, region, node), gathered along paths."""
 
-    def __init__(self, solved: SolvedPlan):
+    def __init__(self, solved: SolutionReader):
         ix = self.ix = solved.ix
         plan, tree = ix.plan, ix.tree
         self.pairs = relevant_pairs(ix)
-        pair_of = {key: i for i, key in enumerate(ix.stock_keys)}
-        n_nodes, n_pairs = len(tree.nodes), len(ix.stock_keys)
-        shape = (n_pairs, n_nodes)
-        # stock_index is (k, g) major, node minor: reshape directly.
-        self.closing = solved.values("stock").reshape(shape)
-        self.unmet = solved.values("unmet").reshape(shape)
-        self.demand = np.array([ix.demand[key] for key in ix.stock_index]).reshape(shape)
+        pair_of = ix.pairs.position
+        n_nodes = len(tree.nodes)
+        shape = (len(ix.pairs), n_nodes)
+        self.closing = ix.per_pair(solved.values("stock"))
+        self.unmet = ix.per_pair(solved.values("unmet"))
+        self.demand = ix.per_pair([ix.demand[key] for key in ix.stock_index])
         self.target = np.zeros(shape)
         below = np.zeros(shape)
         for (k, g, n), value in zip(ix.target, solved.values("below_target"), strict=True):
@@ -303,35 +329,27 @@ class _Stock:
             self.moved_out[pair_of[(lane.commodity, lane.from_region)]] += flows[f]
             ok, source = departures(lane.lead_periods)
             self.moved_in[pair_of[(lane.commodity, lane.to_region)], ok] += flows[f, source]
-        self.pair_of = pair_of
         self.paths = np.asarray(tree.node_of, dtype=np.int64)
 
     def shortfall_by_scenario(self) -> np.ndarray:
         """Unmet demand per (scenario, commodity), summed over regions and periods."""
         ix = self.ix
-        commodities = {k: i for i, k in enumerate(ix.plan.commodities)}
-        along = self.ix.tree.along_paths(self.unmet)           # (pairs, W)
-        result = np.zeros((self.paths.shape[0], len(commodities)))
-        for (k, _g), i in self.pair_of.items():
-            result[:, commodities[k]] += along[i]
-        return result
+        along = ix.tree.along_paths(self.unmet)                # (pairs, W)
+        return np.ascontiguousarray(ix.pairs.by_commodity(along, list(ix.plan.commodities)).T)
 
     def end_shortfall_by_scenario(self) -> np.ndarray:
         """Stock below end_stock per (scenario, commodity) at the end of the horizon."""
         ix = self.ix
-        commodities = {k: i for i, k in enumerate(ix.plan.commodities)}
         last = self.paths[:, -1] if self.paths.size else np.zeros(0, dtype=np.int64)
-        result = np.zeros((self.paths.shape[0], len(commodities)))
-        for (k, _g), i in self.pair_of.items():
-            result[:, commodities[k]] += self.end_short[i, last]
-        return result
+        ends = ix.pairs.by_commodity(self.end_short[:, last], list(ix.plan.commodities))
+        return np.ascontiguousarray(ends.T)
 
     def table(self) -> pd.DataFrame:
         ix = self.ix
         plan, tree = ix.plan, ix.tree
         dpp = plan.settings.calendar.days_per_period
         n = plan.settings.periods
-        rows = np.array([self.pair_of[key] for key in self.pairs], dtype=np.int64)
+        rows = ix.pairs.rows(self.pairs)
         paths = self.paths                                     # (W, N)
         W = paths.shape[0]
 
@@ -368,18 +386,17 @@ class _Stock:
             end_shortfall=np.where(is_last, along(self.end_short), np.nan))
 
 
-def _prices(solved: SolvedPlan) -> pd.DataFrame:
+def _prices(solved: SolutionReader) -> pd.DataFrame:
     """Prices.marginal_cost[k, g, t] = sum over the period's nodes of the stock-balance dual."""
     ix = solved.ix
     n = ix.plan.settings.periods
-    duals = solved.duals("stock_balance").reshape(len(ix.stock_keys), len(ix.tree.nodes))
-    totals = np.zeros((len(ix.stock_keys), n))
+    duals = ix.per_pair(solved.duals("stock_balance"))
+    totals = np.zeros((len(ix.pairs), n))
     periods = np.asarray(ix.periods_of_node, dtype=np.int64) - 1
     if duals.size:
         np.add.at(totals, (slice(None), periods), duals)
-    pair_of = {key: i for i, key in enumerate(ix.stock_keys)}
     pairs = relevant_pairs(ix)
-    rows = np.array([pair_of[key] for key in pairs], dtype=np.int64)
+    rows = ix.pairs.rows(pairs)
     labels = np.array(_labels(ix)[1:], dtype=object)
     values = totals[rows].reshape(-1) if len(rows) else np.zeros(0)
     return PRICES.frame(
@@ -408,10 +425,10 @@ def concentration_windows(ix: ModelIndex) -> list[tuple[tuple, list[int]]]:
 
 def row_binds(dual: float, slack: float, total: float) -> bool:
     """A concentration row binds when its dual is not 0 or its share sits at the bound."""
-    return abs(dual) > 1e-9 or (total > QUANTITY_EPSILON and slack <= 1e-7 * max(1.0, total))
+    return abs(dual) > DUAL_ZERO or (total > ROUND_OFF and slack <= BINDS * max(1.0, total))
 
 
-def concentration_binding(solved: SolvedPlan) -> np.ndarray:
+def concentration_binding(solved: SolutionReader) -> np.ndarray:
     """Whether each concentration row binds (`row_binds`), in the rows' order."""
     ix = solved.ix
     order_col = {key: i for i, key in enumerate(ix.order_keys)}
@@ -430,7 +447,7 @@ def concentration_binding(solved: SolvedPlan) -> np.ndarray:
     return flags
 
 
-def _concentration(solved: SolvedPlan) -> pd.DataFrame:
+def _concentration(solved: SolutionReader) -> pd.DataFrame:
     """Share of each limit per scenario and window, whether it binds, and the dual's rate per
     point of the limit: 0.01 * |dual| * supply in scope, split over the scenarios sharing the
     row in proportion to their probability. A limit with both bounds shows one row per window.
@@ -460,13 +477,13 @@ def _concentration(solved: SolvedPlan) -> pd.DataFrame:
             records.append((
                 row.limit, tree.scenario_names[w], row.commodity, row.region, row.attribute,
                 row.value, period, limit.basis_label, labels[row.window[-1]],
-                has / total if total > QUANTITY_EPSILON else None,
+                has / total if total > ROUND_OFF else None,
                 limit.max_share, limit.min_share, binding, worth * fraction,
                 None, None, None, None, "not measured", total))
     return CONCENTRATION.frame(records)
 
 
-def _investments(solved: SolvedPlan) -> pd.DataFrame:
+def _investments(solved: SolutionReader) -> pd.DataFrame:
     plan = solved.ix.plan
     built = solved.values("build")
     calendar = plan.settings.calendar
@@ -478,7 +495,7 @@ def _investments(solved: SolvedPlan) -> pd.DataFrame:
         for i, (j, p) in enumerate(plan.projects.items())])
 
 
-def _transfers(solved: SolvedPlan) -> pd.DataFrame:
+def _transfers(solved: SolutionReader) -> pd.DataFrame:
     ix = solved.ix
     plan, tree = ix.plan, ix.tree
     lanes = plan.transfers
@@ -491,14 +508,14 @@ def _transfers(solved: SolvedPlan) -> pd.DataFrame:
         for t, n in enumerate(tree.node_of[w], start=1):
             for f, lane in enumerate(lanes):
                 q = float(flows[f, n])
-                if abs(q) > QUANTITY_EPSILON:
+                if abs(q) > ROUND_OFF:
                     records.append((name, labels[t], labels[t + lane.lead_periods],
                                     lane.commodity, lane.from_region, lane.to_region, q,
                                     q * lane.cost))
     return TRANSFERS.frame(records)
 
 
-def _pipeline(solved: SolvedPlan) -> pd.DataFrame:
+def _pipeline(solved: SolutionReader) -> pd.DataFrame:
     ix = solved.ix
     plan, tree, factors = ix.plan, ix.tree, ix.factors
     labels = _labels(ix)
@@ -522,7 +539,7 @@ def scenario_list(names: list[str], total: int, shown: int = 4) -> str:
     return f"{len(names)} of {total}: {', '.join(names[:shown - 1])}, ..."
 
 
-def _first_period_orders(solved: SolvedPlan) -> pd.DataFrame:
+def _first_period_orders(solved: SolutionReader) -> pd.DataFrame:
     """Orders of period 1, one row per route and first-period node (the scenarios sharing it
     named), since a disruption that starts in period 1 is known when the plan is made."""
     ix = solved.ix
@@ -536,7 +553,7 @@ def _first_period_orders(solved: SolvedPlan) -> pd.DataFrame:
                               len(tree.scenario_names))
         for r, route in ix.plan.routes.items():
             q = float(matrix[route_of[r], node.id])
-            if abs(q) > QUANTITY_EPSILON:
+            if abs(q) > ROUND_OFF:
                 records.append((ix.plan.commodity_of(route), route.supplier, r, route.region, q,
                                 names))
     return FIRST_ORDERS.frame(records)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-BELOW = 1e-6  # units below a target that count as below it (solver round-off is smaller)
+from model.domain.tolerances import BINDS, DUAL_ZERO, NOTHING
 
 
 def floor_table(solved: Any) -> pd.DataFrame:
@@ -36,14 +36,14 @@ def floor_table(solved: Any) -> pd.DataFrame:
     return pd.DataFrame(records, columns=columns)
 
 
-def binding_obligations(floors: pd.DataFrame, tolerance: float = 1e-7) -> pd.DataFrame:
+def binding_obligations(floors: pd.DataFrame, tolerance: float = BINDS) -> pd.DataFrame:
     """Per stockpile with a binding floor: in how many of its periods it binds (dual nonzero or
     the stock at the floor) and the sum of its duals: the rate at which the objective rises if
     the obligation rises by one unit in every period and scenario where it binds."""
     columns = ["commodity", "region", "row", "binding", "periods", "rate"]
     if floors is None or not len(floors):
         return pd.DataFrame(columns=columns)
-    table = floors.assign(binds=(floors["rate"].abs() > 1e-9)
+    table = floors.assign(binds=(floors["rate"].abs() > DUAL_ZERO)
                           | (floors["closing"] - floors["floor"]
                              <= tolerance * np.maximum(1.0, floors["floor"])))
     grouped = table.groupby(["commodity", "region", "row"], sort=False)
@@ -64,7 +64,7 @@ def below_target(stockpile: pd.DataFrame) -> pd.DataFrame:
                "days_of_cover"]
     if stockpile is None or not len(stockpile):
         return pd.DataFrame(columns=columns)
-    low = stockpile[stockpile["below_target"] > BELOW]
+    low = stockpile[stockpile["below_target"] > NOTHING]
     if not len(low):
         return pd.DataFrame(columns=columns)
     records = []
@@ -108,13 +108,13 @@ def budget_table(solved: Any) -> pd.DataFrame:
     return pd.DataFrame(records, columns=columns)
 
 
-def binding_budgets(budgets: pd.DataFrame, tolerance: float = 1e-7) -> pd.DataFrame:
+def binding_budgets(budgets: pd.DataFrame, tolerance: float = BINDS) -> pd.DataFrame:
     """Per Budgets row that binds on some path: on how many of its paths, and the sum of the
     savings: the rate at which the expected objective falls per unit more max_spend."""
     columns = ["row", "year", "commodity", "region", "binding", "paths", "saving_per_unit"]
     if budgets is None or not len(budgets):
         return pd.DataFrame(columns=columns)
-    table = budgets.assign(binds=(budgets["saving_per_unit"].abs() > 1e-9)
+    table = budgets.assign(binds=(budgets["saving_per_unit"].abs() > DUAL_ZERO)
                            | (budgets["max_spend"] - budgets["spend"]
                               <= tolerance * np.maximum(1.0, budgets["max_spend"])))
     keys = ["row", "year", "commodity", "region"]

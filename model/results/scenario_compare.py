@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from model.domain.data import PlanData
+from model.domain.tolerances import NOTHING
 from model.formulation.costs import COST_PARTS
 from model.results.extract import PlanResult
 from model.results.tables import (
@@ -22,10 +23,10 @@ from model.results.tables import (
     SCENARIO_VOLUMES,
 )
 
-# A change smaller than this (relative to the larger of the two figures, at least 1e-6 units)
-# is rounding, not a change.
+# A change smaller than this (relative to the larger of the two figures, at least NOTHING
+# units) is rounding, not a change.
 RELATIVE_NOISE = 1e-7
-ABSOLUTE_NOISE = 1e-6
+ABSOLUTE_NOISE = NOTHING
 
 
 def reference_scenario(plan: PlanData) -> str:

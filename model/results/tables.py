@@ -1,6 +1,6 @@
 """The plan's output tables as data: one spec per table, one per column.
 
-Like `schema.py` for the input, this is the single source for the result tables (`results.py`
+Like `schema.py` for the input, this is the single source for the result tables (`extract.py`
 builds data frames with exactly these columns), the sweep and the evaluation (their rows), and
 the plan writer (headers with units, number formats, widths). Column names follow the output
 contract; the unit in brackets is added to the header only.
@@ -13,9 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from model.formulation.costs import COST_PARTS
-
-FORMATS = {"quantity": "#,##0.###", "money": "#,##0", "price": "#,##0.00", "share": "0.0%",
-           "days": "#,##0.0", "count": "#,##0", "text": None, "flag": None, "ratio": "0.000"}
+from model.io.formats import FORMATS
 
 
 @dataclass(frozen=True)

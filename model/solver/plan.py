@@ -26,12 +26,16 @@ Diagnose = Callable[[BuiltModel, PlanSolver, Solution], Any]
 
 
 @dataclass
-class Solved:
-    """A built, handed-off and solved model."""
+class SolvedModel:
+    """What the solver stage hands on: the built model, the HiGHS instance that holds it
+    (live, for the analyses' re-solves) and the plan's `Solution` (what the solve returned)."""
 
     built: BuiltModel
     solver: PlanSolver
     solution: Solution
+
+
+Solved = SolvedModel  # the old name, until model/solver/decompose.py imports SolvedModel
 
 
 LARGE_COLUMNS = 20_000  # below this, a garbage pass costs more than the memory it frees
@@ -54,7 +58,7 @@ def give_back_memory() -> None:
 def solve_plan(plan: PlanData, scenarios: ScenarioSet | None = None,
                progress: Progress = log.info, timings: dict[str, float] | None = None,
                solver_log: bool = False, keep_model: bool = True,
-               diagnose: Diagnose | None = None) -> Solved:
+               diagnose: Diagnose | None = None) -> SolvedModel:
     """Build and solve the plan's LP; raise InfeasiblePlan or SolverFailure when no plan.
 
     With `keep_model=False` the Pyomo model is freed once its arrays are compiled, before
@@ -110,10 +114,10 @@ def solve_plan(plan: PlanData, scenarios: ScenarioSet | None = None,
                 if solution.status == SolveStatus.TIME_LIMIT and solution.gap is not None else "")
              + (f"; best bound {solution.mip_bound:,.2f}, gap {solution.mip_gap:.2g}"
                 if solution.mip_bound is not None and solution.mip_gap is not None else ""))
-    return Solved(built, solver, solution)
+    return SolvedModel(built, solver, solution)
 
 
-def solve_notes(solved: Solved) -> list[str]:
+def solve_notes(solved: SolvedModel) -> list[str]:
     """What a reader of the plan must know about how it was solved."""
     solution, solver = solved.solution, solved.solver
     notes = []
@@ -125,7 +129,7 @@ def solve_notes(solved: Solved) -> list[str]:
         gap = "unknown" if solution.gap is None else f"{solution.gap:.2%}"
         notes.append(f"the solver stopped at the time limit; this plan may not be optimal "
                      f"(gap {gap})")
-    if solution.status == "rounded":
+    if solution.status == SolveStatus.ROUNDED:
         notes.append("HiGHS's branch and bound failed; this plan is the LP relaxation rounded "
                      "up to whole cargoes and lots: feasible, not optimal")
     if solution.mip_bound is not None:

@@ -194,6 +194,17 @@ class Solution:
         """Whether a primal plan is available (optimal, or feasible at the time limit)."""
         return self.col_value is not None
 
+    @property
+    def optimal_objective(self) -> float | None:
+        """The objective of a solve that ended optimal, else None."""
+        return self.objective if self.status == SolveStatus.OPTIMAL else None
+
+    @property
+    def bound(self) -> float | None:
+        """The least the objective can be: the MIP's bound, or the optimal objective itself
+        for an LP (None when not optimal)."""
+        return self.mip_bound if self.mip_bound is not None else self.optimal_objective
+
 
 @dataclass
 class Conflict:
@@ -425,7 +436,7 @@ class PlanSolver:
             if left <= 0 and i > 0:
                 tried.append(f"{', '.join(a.name for a in MIP_LADDER[i:])}: not tried: the "
                              f"time limit of {self.time_limit_seconds:g} s was used up")
-                return Solution("error", None, time.perf_counter() - started,
+                return Solution(SolveStatus.ERROR, None, time.perf_counter() - started,
                                 highs_status="; ".join(tried), method="none", tried=tried)
             if i > 0:
                 self.highs.clearSolver()
@@ -443,29 +454,31 @@ class PlanSolver:
                 if (self.fix_after_mip if fix is None else fix):
                     solution = self.fix_integers(values, started)
                 else:
-                    solution = Solution("optimal", objective, seconds, values, has_basis=False,
+                    solution = Solution(SolveStatus.OPTIMAL, objective, seconds, values,
+                                        has_basis=False,
                                         max_residual=max_residual(self.lp, values))
-                solution.status = "optimal" if status == Status.kOptimal else "time_limit"
+                solution.status = (SolveStatus.OPTIMAL if status == Status.kOptimal
+                                   else SolveStatus.TIME_LIMIT)
                 solution.highs_status = text
                 solution.method, solution.tried = attempt.name, tried
                 solution.mip_seconds = seconds
                 solution.mip_bound = bound if math.isfinite(bound) else None
                 solution.mip_gap = (max(0.0, objective - bound) / max(1e-9, abs(objective))
                                     if math.isfinite(bound) else None)
-                if solution.status == "time_limit":
+                if solution.status == SolveStatus.TIME_LIMIT:
                     solution.gap = solution.mip_gap
                 return solution
             if status in STOPPED:
-                return Solution("time_limit", None, seconds, highs_status=text,
+                return Solution(SolveStatus.TIME_LIMIT, None, seconds, highs_status=text,
                                 method=attempt.name, tried=tried)
             if status == Status.kInfeasible:
-                return Solution("infeasible", None, seconds, highs_status=text,
+                return Solution(SolveStatus.INFEASIBLE, None, seconds, highs_status=text,
                                 method=attempt.name, tried=tried)
             if status == Status.kUnbounded:
-                return Solution("unbounded", None, seconds, highs_status=text,
+                return Solution(SolveStatus.UNBOUNDED, None, seconds, highs_status=text,
                                 method=attempt.name, tried=tried)
             if status not in RETRY:
-                return Solution("error", None, seconds, highs_status=text,
+                return Solution(SolveStatus.ERROR, None, seconds, highs_status=text,
                                 method=attempt.name, tried=tried)
             log.info("HiGHS %s ended with %s; trying the next settings", attempt.name, text)
             tried.append(f"{attempt.name}: {text}")
@@ -492,7 +505,7 @@ class PlanSolver:
         rounded[down] = np.floor(relaxed[down] + 1e-6)
         solution = self.fix_integers(rounded, started)
         if solution.has_plan:
-            solution.status = "rounded"
+            solution.status = SolveStatus.ROUNDED
         solution.method, solution.tried = ROUNDED, tried
         return solution
 
