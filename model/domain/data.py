@@ -401,11 +401,6 @@ class PlanData:
         rows, the demand factors and every per-pair array."""
         return PairIndex((k, g) for k in self.commodities for g in self.regions)
 
-    @property
-    def commodity_regions(self) -> list[tuple[str, str]]:
-        """The pairs' keys (`pairs`) as a list."""
-        return list(self.pairs.keys)
-
     def stockpile(self, commodity: str, region: str) -> Stockpile:
         """The stockpile of (commodity, region); none on the sheet means no room for stock."""
         found = self.stockpiles.get((commodity, region))

@@ -36,7 +36,7 @@ from model.domain.data import PlanData
 from model.domain.errors import SolverFailure, UsageError
 from model.formulation import build_model
 from model.solver.handoff import compile_lp
-from model.solver.plan import Solved
+from model.solver.plan import SolvedModel
 from model.solver.solve import PlanSolver
 
 Progress = Callable[[str], None]
@@ -213,7 +213,7 @@ SHARED_FAMILIES = ("order", "transfer", "build")
 
 
 def solve_fixed_plan(plan: PlanData, found: Decomposed, progress: Progress,
-                     timings: dict[str, float]) -> Solved:
+                     timings: dict[str, float]) -> SolvedModel:
     """The plan's extensive form with the x-hat's investments and the orders and transfers
     of its shared nodes fixed (the rest free: unmet demand shared by construction, each
     future's own path re-planned), solved: the plan the workbook shows, its cost the upper
@@ -263,4 +263,4 @@ def solve_fixed_plan(plan: PlanData, found: Decomposed, progress: Progress,
                             "Settings so that it converges further")
     progress(f"the plan's shared decisions fixed in every future: objective "
              f"{solution.objective:,.2f} {plan.settings.currency}")
-    return Solved(built, solver, solution)
+    return SolvedModel(built, solver, solution)

@@ -166,7 +166,7 @@ class FutureModels:
         plan = self.plan
         found = {}
         for k in plan.commodities:
-            total = sum(float(sum(plan.demand_of(k, g))) for kk, g in plan.commodity_regions
+            total = sum(float(sum(plan.demand_of(k, g))) for kk, g in plan.pairs.keys
                         if kk == k)
             found[k] = max(total / max(1, plan.settings.periods), 1e-6)
         return found

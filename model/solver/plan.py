@@ -35,9 +35,6 @@ class SolvedModel:
     solution: Solution
 
 
-Solved = SolvedModel  # the old name, until model/solver/decompose.py imports SolvedModel
-
-
 LARGE_COLUMNS = 20_000  # below this, a garbage pass costs more than the memory it frees
 
 
