@@ -168,6 +168,9 @@ def _launch(command: list[str], env: dict, job: Path, progress: Progress, solver
                 failed[message["future"]] = message["status"]
             elif message["kind"] == "error":
                 errors.append(message["text"])
+            elif message["kind"] == "bundles" and message["bound"] is not None:
+                progress(f"  lower bound from bundles of {message['size']} futures, each "
+                         f"solved whole: {message['bound']:,.0f} ({message['seconds']:.0f} s)")
             elif message["kind"] == "progress" and time.perf_counter() - last >= 1.0:
                 last = time.perf_counter()
                 progress(progress_line(message))

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import highspy
 import numpy as np
 import pyomo.core as pyo
 
@@ -129,11 +130,21 @@ def tree_layout(base: ScenarioSet) -> TreeLayout:
 
 def future_alone(plan: PlanData, base: ScenarioSet, w: int) -> ScenarioSet:
     """Future w alone, with probability 1: its own factors and binding limits."""
-    factors = base.factors.select([w])
-    names = (base.names[w],)
-    tree = build_tree(names, (1.0,), factors, plan.settings.periods)
-    until = {name: (periods[w],) for name, periods in base.limit_until.items()}
-    return ScenarioSet(names, (1.0,), factors, tree, until)
+    return futures_together(plan, base, [w], [1.0])
+
+
+def futures_together(plan: PlanData, base: ScenarioSet, futures: list[int],
+                     weights: list[float]) -> ScenarioSet:
+    """These futures alone, their probabilities `weights` scaled to sum to 1: their own
+    factors, tree and binding limits (the extensive form of a bundle)."""
+    total = math.fsum(weights)
+    names = tuple(base.names[w] for w in futures)
+    probabilities = tuple(weight / total for weight in weights)
+    factors = base.factors.select(list(futures))
+    tree = build_tree(names, probabilities, factors, plan.settings.periods)
+    until = {name: tuple(periods[w] for w in futures)
+             for name, periods in base.limit_until.items()}
+    return ScenarioSet(names, probabilities, factors, tree, until)
 
 
 class FutureModels:
@@ -148,6 +159,8 @@ class FutureModels:
         # one future's model (the same in every future: the keys of a period do not depend
         # on the future) and pad the futures that share fewer periods.
         reference = build_model(plan, future_alone(plan, self.base, self.layout.futures[0]))
+        columns = sum(len(v) for v in reference.model.component_objects(pyo.Var, active=True))
+        self.bundle_size = max(1, BUNDLE_COLUMNS // max(1, columns))
         found = decisions_by_period(reference.model, reference.index, plan.settings.periods)
         per_period = {t: len(decisions) for t, decisions in found.items()}
         tree = self.base.tree
@@ -571,7 +584,107 @@ class ArrayHighs:
         return results
 
 
-def tail_lagrangian(cls: type) -> type:
+BUNDLE_COLUMNS = 100_000  # a bundle holds as many futures as have this many columns alone
+
+
+def bundles(layout: TreeLayout, size: int) -> list[tuple[int, ...]]:
+    """The (merged) futures dealt in tree order into ceil(n / size) bundles, so that each
+    bundle holds futures from every part of the tree."""
+    count = max(1, math.ceil(len(layout.futures) / size))
+    return [tuple(layout.futures[i::count]) for i in range(count)]
+
+
+class Gathering:
+    """What `bundle_bound` needs of an MPI communicator (mpi4py's `allgather`), with the
+    ranks of one process as the default."""
+
+    def allgather(self, value: Any) -> list[Any]:
+        """Every rank's `value`, in rank order."""
+        return [value]
+
+    def Get_rank(self) -> int:  # noqa: N802 - mpi4py's name
+        """The number of the calling rank."""
+        return 0
+
+    def Get_size(self) -> int:  # noqa: N802 - mpi4py's name
+        """How many ranks."""
+        return 1
+
+
+def bundle_bound(plan: PlanData, layout: TreeLayout, base: ScenarioSet, size: int,
+                 comm: Any = None) -> float | None:
+    """A lower bound from bundles of futures, each solved as its own extensive form
+    (docs/model.md 10c): sum over bundles b of p_b min f_b, with the futures of a bundle
+    sharing their decisions as in the plan and nothing shared between bundles but zeta,
+    whose weights are `tail_weights` of the futures' costs at a first solve (then solved
+    again). The ranks of `comm` share the bundles. None if a bundle's LP fails."""
+    comm = comm if comm is not None else Gathering()
+    rank, ranks = comm.Get_rank(), comm.Get_size()
+    mine = [(b, futures) for b, futures in enumerate(bundles(layout, size)) if b % ranks == rank]
+    solved = []
+    for b, futures in mine:
+        weights = [layout.probability[w] for w in futures]
+        built = build_model(plan, futures_together(plan, base, list(futures), weights))
+        lp = compile_lp(built.model)
+        highs = new_highs(False)
+        pass_arrays(highs, lp.num_cols, lp.num_rows, lp.cost, 0.0, lp.col_lower,
+                    lp.col_upper, lp.row_lower, lp.row_upper, lp.start, lp.index, lp.value)
+        m = built.model
+        cvar = None
+        if hasattr(m, "cvar_threshold"):
+            cvar = (lp.col_of[id(m.cvar_threshold)],
+                    [lp.col_of[id(m.cost_excess[i])] for i in range(len(futures))],
+                    [lp.row_of[id(m.cvar_excess[i])] for i in range(len(futures))])
+        solved.append((b, futures, math.fsum(weights), lp, highs, cvar))
+
+    def solve_all(zeta_weight: dict[int, float]) -> tuple[float, list] | None:
+        local, costs = 0.0, []
+        for b, futures, probability, lp, highs, cvar in solved:
+            if cvar is not None:
+                zeta = cvar[0]
+                highs.changeColsCost(1, np.array([zeta], dtype=np.int32),
+                                     np.array([lp.cost[zeta] + zeta_weight.get(b, 0.0)]))
+            highs.run()
+            if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
+            local += probability * (float(highs.getInfo().objective_function_value) +
+                                    lp.offset)
+            if cvar is not None:
+                found = highs.getSolution()
+                x, rows = found.col_value, found.row_value
+                for i, w in enumerate(futures):
+                    costs.append((b, w, x[cvar[0]] + x[cvar[1][i]] - rows[cvar[2][i]]))
+        return local, costs
+
+    first = solve_all({})
+    parts = comm.allgather(None if first is None else first[0])
+    if any(part is None for part in parts):
+        return None
+    bound = math.fsum(parts)
+    if not solved or solved[0][5] is None:
+        return bound
+    # zeta: the tail's weights for each future, averaged over its bundle.
+    costs = sorted(c for part in comm.allgather(first[1]) for c in part)
+    lp = solved[0][3]
+    zeta, etas = solved[0][5][0], solved[0][5][1]
+    lowest = -float(lp.cost[zeta])
+    highest = float(lp.cost[etas].sum()) - float(lp.cost[zeta])  # p-weighted: lambda/(1-beta)
+    weights = tail_weights([(layout.probability[w], cost) for _, w, cost in costs],
+                           lowest, highest)
+    zeta_weight: dict[int, float] = {}
+    probability_of = {b: math.fsum(layout.probability[w] for w in futures)
+                      for b, futures in enumerate(bundles(layout, size))}
+    for (b, w, _), weight in zip(costs, weights, strict=True):
+        zeta_weight[b] = zeta_weight.get(b, 0.0) + layout.probability[w] / probability_of[b] \
+            * weight
+    second = solve_all(zeta_weight)
+    parts = comm.allgather(None if second is None else second[0])
+    if any(part is None for part in parts):
+        return bound
+    return max(bound, math.fsum(parts))
+
+
+def tail_lagrangian(cls: type, futures: FutureModels) -> type:
     """mpi-sppy's Lagrangian spoke `cls` with zeta's weights set by `tail_weights` from the
     futures' costs at its previous solve, instead of the hub's.
 
@@ -585,6 +698,19 @@ def tail_lagrangian(cls: type) -> type:
 
     class TailLagrangian(cls):
         costs_known = False
+
+        def main(self, need_solution: bool = False) -> Any:
+            # The bundles' bound first: far tighter than PH's first bounds (docs/model.md
+            # 10c), it is the hub's lower bound while PH improves the plan.
+            started = time.perf_counter()
+            bound = bundle_bound(futures.plan, futures.layout, futures.base,
+                                 futures.bundle_size, self.opt.mpicomm)
+            if bound is not None:
+                self.send_bound(bound)
+            if self.opt.cylinder_rank == 0:
+                say("bundles", bound=_number(bound), seconds=time.perf_counter() - started,
+                    size=futures.bundle_size)
+            return super().main(need_solution)
 
         def lagrangian(self, need_solution=True, **kwargs: Any) -> Any:
             if not self._has_cvar():
@@ -798,7 +924,7 @@ def run(job: Path) -> int:
     hub["opt_kwargs"]["options"]["display_progress"] = False
     lagrangian = vanilla.lagrangian_spoke(cfg, futures.create, None, names, rho_setter=rho,
                                           all_nodenames=all_nodenames)
-    lagrangian["spoke_class"] = tail_lagrangian(lagrangian["spoke_class"])
+    lagrangian["spoke_class"] = tail_lagrangian(lagrangian["spoke_class"], futures)
     xhat = vanilla.xhatshuffle_spoke(cfg, futures.create, None, names,
                                      all_nodenames=all_nodenames)
     hub["opt_class"] = few_communicators(fast_objective(hub["opt_class"]))
