@@ -17,7 +17,14 @@ from model.domain.scenarios import plan_scenarios
 from model.inputs import load_plan
 from model.pipeline import sample_if_asked
 from model.solver.decompose import find_mpiexec, progress_line
-from model.solver.ph_ranks import ROOT, tail_weights, tree_layout
+from model.solver.ph_ranks import (
+    ROOT,
+    bundle_bound,
+    bundles,
+    future_alone,
+    tail_weights,
+    tree_layout,
+)
 
 ROOT_FOLDER = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT_FOLDER / "inputs" / "critical_supply_example.xlsx"
@@ -219,3 +226,52 @@ def test_tail_weights_sum_to_zero_and_stay_in_range_whatever_the_costs():
         ranked = [wt for _, wt in sorted(zip([c for _, c in costs], weights, strict=True),
                                          reverse=True)]
         assert ranked == sorted(ranked, reverse=True)
+
+
+@pytest.fixture(scope="module")
+def eight_futures(tmp_path_factory):
+    """8 sampled futures of the example (without its whole-number decisions), its scenario
+    set, tree layout and extensive-form optimum."""
+    from model.solver.plan import solve_plan
+
+    book = sampled_workbook(tmp_path_factory.mktemp("bundles") / "plan.xlsx", 8, 60, 1e-4)
+    plan = sample_if_asked(load_plan(book), lambda _: None)
+    base = plan_scenarios(plan)
+    optimum = solve_plan(plan, progress=lambda _: None).solution.objective
+    return plan, base, tree_layout(base), optimum
+
+
+def test_bundles_deal_the_futures_in_tree_order():
+    class Layout:
+        futures = (4, 0, 3, 1, 2, 5, 6)
+
+    assert bundles(Layout(), 3) == [(4, 1, 6), (0, 2), (3, 5)]
+    assert bundles(Layout(), 10) == [(4, 0, 3, 1, 2, 5, 6)]
+
+
+@pytest.mark.slow
+def test_one_bundle_of_every_future_is_the_extensive_form(eight_futures):
+    plan, base, layout, optimum = eight_futures
+    assert bundle_bound(plan, layout, base, size=len(layout.futures)) == \
+        pytest.approx(optimum, rel=1e-9)
+
+
+@pytest.mark.slow
+def test_bundles_of_one_future_give_the_wait_and_see_bound(eight_futures):
+    # Each future alone, its own optimum C*_w; with zeta's tail weights the bound is
+    # WS = (1 - lambda) E[C*] + lambda CVaR_beta[C*] (docs/model.md 10c), computed here from
+    # the futures' own extensive forms.
+    from model.results.extract import cvar_of
+    from model.solver.plan import solve_plan
+
+    plan, base, layout, optimum = eight_futures
+    costs = [solve_plan(plan, future_alone(plan, base, w), progress=lambda _: None)
+             .solution.objective for w in layout.futures]
+    p = [layout.probability[w] for w in layout.futures]
+    weight, beta = plan.settings.risk_weight, plan.settings.cvar_level
+    ws = (1 - weight) * sum(q * c for q, c in zip(p, costs, strict=True)) + \
+        weight * cvar_of(costs, p, beta)
+    assert bundle_bound(plan, layout, base, size=1) == pytest.approx(ws, rel=1e-9)
+    # Bundles in between lie between the two: more futures solved together, less relaxed.
+    middle = bundle_bound(plan, layout, base, size=3)
+    assert ws * (1 - 1e-9) <= middle <= optimum * (1 + 1e-9)

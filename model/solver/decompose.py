@@ -42,7 +42,7 @@ from model.solver.solve import PlanSolver
 Progress = Callable[[str], None]
 PROGRESS_PREFIX = "@@ "
 INSTALL = 'python -m pip install ".[mpi]"'
-SETUP_SECONDS = 0.1  # share of the time limit kept for building, writing back and the final LP
+SETUP_SECONDS = 0.25  # share of the time limit for starting the ranks, the final LP, writing
 RHO_MULTIPLIER = 10.0  # rho = 10 x cost / scale: best of 1, 3, 10, 30, 100 on 20 futures
 PROGRESS_SECONDS = 5.0
 
@@ -58,6 +58,8 @@ class Decomposed:
     seconds: float
     decisions: dict = field(default_factory=dict)   # future name -> family -> key -> value
     members: dict = field(default_factory=dict)     # future name -> names it stands for
+    bundle_bound: float | None = None               # the bundles' lower bound (model.md 10c)
+    bundle_size: int | None = None                  # futures in a bundle
 
     @property
     def gap(self) -> float | None:
@@ -119,7 +121,8 @@ def run_ranks(plan: PlanData, ranks: int, mpiexec: str, progress: Progress,
         progress(f"progressive hedging on {ranks} MPI ranks (hub, lower-bound and upper-bound "
                  f"spokes), stopping at a gap of {plan.settings.ph_gap:g} or after "
                  f"{settings['time_limit_seconds']:.0f} s ...")
-        failed, errors = _launch(command, env, job, progress, solver_log, limit)
+        bundles: dict = {}
+        failed, errors = _launch(command, env, job, progress, solver_log, limit, bundles)
         found = _read(job)
     seconds = time.perf_counter() - started
     if failed:
@@ -137,11 +140,12 @@ def run_ranks(plan: PlanData, ranks: int, mpiexec: str, progress: Progress,
             f"progressive hedging found no plan for every future within {limit:g} s "
             f"(lower bound {summary.get('lower')}); raise time_limit_seconds in Settings")
     return Decomposed(summary.get("lower"), summary.get("upper"), summary.get("iterations", 0),
-                      ranks, seconds, decisions, members)
+                      ranks, seconds, decisions, members, bundles.get("bound"),
+                      bundles.get("size"))
 
 
 def _launch(command: list[str], env: dict, job: Path, progress: Progress, solver_log: bool,
-            limit: float) -> tuple[dict[str, str], str]:
+            limit: float, bundles: dict) -> tuple[dict[str, str], str]:
     """Start the ranks and relay their progress lines; the ranks' failures by future."""
     failed: dict[str, str] = {}
     errors: list[str] = []
@@ -169,6 +173,7 @@ def _launch(command: list[str], env: dict, job: Path, progress: Progress, solver
             elif message["kind"] == "error":
                 errors.append(message["text"])
             elif message["kind"] == "bundles" and message["bound"] is not None:
+                bundles.update(message)
                 progress(f"  lower bound from bundles of {message['size']} futures, each "
                          f"solved whole: {message['bound']:,.0f} ({message['seconds']:.0f} s)")
             elif message["kind"] == "progress" and time.perf_counter() - last >= 1.0:
