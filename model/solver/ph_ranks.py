@@ -661,16 +661,14 @@ def bundle_bound(plan: PlanData, layout: TreeLayout, base: ScenarioSet, size: in
     if any(part is None for part in parts):
         return None
     bound = math.fsum(parts)
-    if not solved or solved[0][5] is None:
+    risk_weight, beta = plan.settings.risk_weight, plan.settings.cvar_level
+    if risk_weight <= 0:  # decided alike on every rank, including one without a bundle
         return bound
-    # zeta: the tail's weights for each future, averaged over its bundle.
+    # zeta: the tail's weights for each future (its objective's slope in zeta is lambda
+    # above its cost, lambda - lambda / (1 - beta) below), averaged over its bundle.
     costs = sorted(c for part in comm.allgather(first[1]) for c in part)
-    lp = solved[0][3]
-    zeta, etas = solved[0][5][0], solved[0][5][1]
-    lowest = -float(lp.cost[zeta])
-    highest = float(lp.cost[etas].sum()) - float(lp.cost[zeta])  # p-weighted: lambda/(1-beta)
     weights = tail_weights([(layout.probability[w], cost) for _, w, cost in costs],
-                           lowest, highest)
+                           -risk_weight, risk_weight / (1.0 - beta) - risk_weight)
     zeta_weight: dict[int, float] = {}
     probability_of = {b: math.fsum(layout.probability[w] for w in futures)
                       for b, futures in enumerate(bundles(layout, size))}
@@ -685,8 +683,10 @@ def bundle_bound(plan: PlanData, layout: TreeLayout, base: ScenarioSet, size: in
 
 
 def tail_lagrangian(cls: type, futures: FutureModels) -> type:
-    """mpi-sppy's Lagrangian spoke `cls` with zeta's weights set by `tail_weights` from the
-    futures' costs at its previous solve, instead of the hub's.
+    """mpi-sppy's Lagrangian spoke `cls` that first sends the bundles' bound
+    (`bundle_bound`, its ranks sharing the bundles of `futures`), then runs PH's Lagrangian
+    bounds with zeta's weights set by `tail_weights` from the futures' costs at its previous
+    solve, instead of the hub's.
 
     Any weights that sum to zero (by probability, at each node) give a valid lower bound.
     The hub's weights on zeta converge to a knife edge: the bounded range [lowest, highest]
