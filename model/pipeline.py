@@ -155,14 +155,6 @@ def run(input_path: str | Path, output_path: str | Path | None = None,
     check_evaluation_inputs(plan, options, input_path)
     plan = sample_if_asked(plan, progress)
     if launcher is not None:
-        if plan.uses_cargoes_or_contracts:
-            # Progressive hedging here decomposes the LP; its per-future models have no
-            # whole-number decisions yet, so refuse before any solving rather than write a
-            # plan that breaks a cargo, lot or contract.
-            raise UsageError("--decompose does not handle whole cargoes, minimum lots or "
-                             "contracts yet (Routes cargo_size, Suppliers min_lot, the "
-                             "Contracts sheet); plan this workbook without --decompose, or "
-                             "remove them to decompose it")
         return run_decomposed(plan, launcher, output, notes, inputs, timings, progress, options)
     try:
         solved = solve_plan(plan, None, progress, timings, solver_log, keep_model=False,

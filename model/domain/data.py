@@ -411,13 +411,6 @@ class PlanData:
         found = self.demand.get((commodity, region))
         return found if found is not None else (0.0,) * self.settings.periods
 
-    @property
-    def uses_cargoes_or_contracts(self) -> bool:
-        """Whether the plan uses whole cargoes, minimum lots or contracts (model.md section
-        14); without them its model is exactly the LP of sections 6-8."""
-        return (bool(self.contracts) or any(r.cargo_size for r in self.routes.values())
-                or any(s.min_lot > 0 for s in self.suppliers.values()))
-
     def commodity_of(self, route: Route) -> str:
         """k(s(r)): the commodity a route carries."""
         return self.suppliers[route.supplier].commodity

@@ -217,7 +217,8 @@ def _read(job: Path) -> tuple[dict, dict, dict] | None:
     return None
 
 
-SHARED_FAMILIES = ("order", "transfer", "build")
+SHARED_FAMILIES = ("order", "transfer", "cargoes", "lot_used", "build", "sign")
+ROOT_FAMILIES = ("build", "sign")  # keyed without a node: one value for every future
 
 
 def solve_fixed_plan(plan: PlanData, found: Decomposed, progress: Progress,
@@ -233,7 +234,7 @@ def solve_fixed_plan(plan: PlanData, found: Decomposed, progress: Progress,
     lp = compile_lp(built.model)
     lp.release_model()
     built.model = None
-    solver = PlanSolver(lp, plan.settings.time_limit_seconds)
+    solver = PlanSolver(lp, plan.settings.time_limit_seconds, mip_gap=plan.settings.mip_gap)
     timings["handoff_seconds"] = time.perf_counter() - started
     ix = built.index
     tree = ix.tree
@@ -248,7 +249,7 @@ def solve_fixed_plan(plan: PlanData, found: Decomposed, progress: Progress,
         for name, decisions in found.decisions.items():
             w = position[name]
             for key, value in decisions.get(family, {}).items():
-                if family == "build":
+                if family in ROOT_FAMILIES:
                     target = key
                 else:  # the future's own node t - 1 is the plan's node of period t
                     node = tree.node_of[w][key[-1]]
@@ -261,7 +262,10 @@ def solve_fixed_plan(plan: PlanData, found: Decomposed, progress: Progress,
                 columns.append(at[target])
                 values.append(float(value))
     cols = np.asarray(columns, dtype=np.int64)
-    fixed = np.clip(np.asarray(values, dtype=float), lp.col_lower[cols], lp.col_upper[cols])
+    fixed = np.asarray(values, dtype=float)
+    whole = np.isin(cols, lp.integer_columns)
+    fixed[whole] = np.round(fixed[whole])  # a branch and bound's whole numbers, exactly
+    fixed = np.clip(fixed, lp.col_lower[cols], lp.col_upper[cols])
     solver.change_col_bounds(cols, fixed, fixed)
     solution = solver.solve()
     timings["solve_seconds"] = solution.seconds

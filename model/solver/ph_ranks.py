@@ -46,7 +46,7 @@ from model.formulation import build_model
 from model.formulation.costs import ONCE
 from model.formulation.objective import term_variables
 from model.solver.handoff import compile_lp
-from model.solver.solve import INF, new_highs, pass_arrays, set_option
+from model.solver.solve import INF, make_mip, new_highs, pass_arrays, set_option
 
 PROGRESS_PREFIX = "@@ "
 ROOT = "ROOT"
@@ -253,6 +253,9 @@ class FutureModels:
         m._planner_cost_of = cost_of_variables(built)
         m._planner_scale_of = self.scales(m, ix)
         m._planner_lp = compile_lp(m)
+        # Each future's MIP to a tenth of the gap asked of PH: closer buys nothing, as its
+        # bound (not its plan) is what the Lagrangian bound adds up.
+        m._planner_mip_gap = max(plan.settings.mip_gap, plan.settings.ph_gap / 10)
         m._planner_cvar = cvar_columns(m, m._planner_lp)
         m.name = scenario_name
         # ArrayHighs puts the solution into the variables itself; mpi-sppy's call to load it
@@ -384,6 +387,11 @@ PROX_DELTA_SHARE = 0.01     # delta: this share of the decision's quantity scale
 PROX_REACH = 1e4            # the last segment ends here (x delta): the LP stays bounded
 
 
+MIP_ANSWERED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded)
+STOPPED = (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kIterationLimit,
+           highspy.HighsModelStatus.kSolutionLimit, highspy.HighsModelStatus.kInterrupt)
+
+
 class ArrayHighs:
     """mpi-sppy's solver for one future: HiGHS fed from the future's compiled arrays.
 
@@ -419,6 +427,9 @@ class ArrayHighs:
                     lp.col_upper, lp.row_lower, lp.row_upper, lp.start, lp.index, lp.value)
         self.fixed = np.zeros(lp.num_cols, dtype=bool)
         self.all_cols = np.arange(lp.num_cols, dtype=np.int32)
+        self.is_mip = lp.is_mip
+        if self.is_mip:  # whole cargoes, lots, options (model.md 14): each future a MIP
+            make_mip(self.highs, lp, model._planner_mip_gap)
         data = getattr(model, "_mpisppy_data", None)
         nonants = data.nonant_indices if data is not None else {}
         self.nonant_keys = list(nonants)
@@ -525,6 +536,11 @@ class ArrayHighs:
                                           highspy.HighsModelStatus.kInfeasible):
             highs.clearSolver()  # a basis the changes spoiled: once more from scratch
             highs.run()
+        if self.is_mip and highs.getModelStatus() not in MIP_ANSWERED:
+            # As the plan's own MIP ladder: branch and bound once more without presolve.
+            set_option(highs, "presolve", "off")
+            highs.run()
+            set_option(highs, "presolve", "choose")
         return self._results(model, lp)
 
     def _results(self, model: Any, lp: Any) -> Any:
@@ -541,8 +557,15 @@ class ArrayHighs:
         status = highs.getModelStatus()
         results = SolverResults()
         solution = Solution()
-        if status == highspy.HighsModelStatus.kOptimal:
-            objective = float(highs.getInfo().objective_function_value) + lp.offset
+        info = highs.getInfo()
+        stopped_with_plan = self.is_mip and status in STOPPED and \
+            info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+        if status == highspy.HighsModelStatus.kOptimal or stopped_with_plan:
+            objective = float(info.objective_function_value) + lp.offset
+            # A MIP's bound is branch and bound's, not its plan's cost: PH is then a
+            # heuristic, and the Lagrangian bound must add up the least each future can cost.
+            bound = min(objective, float(info.mip_dual_bound) + lp.offset) if self.is_mip \
+                else objective
             found = highs.getSolution()
             x = found.col_value
             cvar = getattr(model, "_planner_cvar", None)
@@ -556,7 +579,7 @@ class ArrayHighs:
                     v._value = value_j
             results.solver.status = SolverStatus.ok
             results.solver.termination_condition = TerminationCondition.optimal
-            results.problem.lower_bound = objective
+            results.problem.lower_bound = bound
             results.problem.upper_bound = objective
             solution.status = SolutionStatus.optimal
         elif status == highspy.HighsModelStatus.kUnbounded:

@@ -238,6 +238,24 @@ BASIS_LOWER, BASIS_BASIC, BASIS_UPPER, BASIS_ZERO = (
     int(highspy.HighsBasisStatus.kUpper), int(highspy.HighsBasisStatus.kZero))
 
 
+def make_mip(highs: highspy.Highs, lp: CompiledLP, mip_gap: float,
+             scale: float | None = None) -> None:
+    """Make the LP in `highs` the MIP `lp` is: its integer columns whole, branch and bound to
+    `mip_gap`, and a feasibility tolerance that fits the model's numbers."""
+    cols = lp.integer_columns.astype(np.int32)
+    types = np.full(cols.size, int(highspy.HighsVarType.kInteger), dtype=np.uint8)
+    if highs.changeColsIntegrality(int(cols.size), cols, types) == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS refused changeColsIntegrality")
+    set_option(highs, "mip_rel_gap", float(mip_gap))
+    # HiGHS judges a candidate plan by an absolute 1e-6 by default; on plans of thousands of
+    # units its own candidates miss that by ~1e-5 after postsolve and are all rejected
+    # ("infeasible" with a plan at hand). The LP's residual check allows 1e-6 of the largest
+    # bound; the MIP allows 1e-8 of it, between 1e-6 and 1e-4 (a cargo count within 1e-4 of a
+    # whole number is rounded, then rechecked).
+    scale = _scale(lp) if scale is None else scale
+    set_option(highs, "mip_feasibility_tolerance", min(1e-4, max(1e-6, 1e-8 * scale)))
+
+
 class PlanSolver:
     """A live HiGHS instance holding one compiled LP; re-solvable after changes."""
 
@@ -259,15 +277,7 @@ class PlanSolver:
         self.fix_after_mip = fix_after_mip
         self.relaxed = False  # the LP relaxation of a MIP, for its diagnosis
         if lp.is_mip:
-            self._set_integrality(highspy.HighsVarType.kInteger)
-            set_option(self.highs, "mip_rel_gap", float(mip_gap))
-            # HiGHS judges a candidate plan by an absolute 1e-6 by default; on plans of
-            # thousands of units its own candidates miss that by ~1e-5 after postsolve and
-            # are all rejected ("infeasible" with a plan at hand). The LP's residual check
-            # allows 1e-6 of the largest bound; the MIP allows 1e-8 of it, between 1e-6 and
-            # 1e-4 (a cargo count within 1e-4 of a whole number is rounded, then rechecked).
-            set_option(self.highs, "mip_feasibility_tolerance",
-                       min(1e-4, max(1e-6, 1e-8 * self.scale)))
+            make_mip(self.highs, lp, mip_gap, self.scale)
 
     @property
     def is_mip(self) -> bool:
