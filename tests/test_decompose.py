@@ -209,7 +209,8 @@ def test_progressive_hedging_brackets_the_extensive_form_and_writes_a_plan(tmp_p
     # each future's own zeta would give only E[C*], 0.17% below WS here.
     assert lower >= (upper - items["evpi"]) * (1 - 1e-9)
     assert items["objective"] == pytest.approx(upper, rel=1e-9)
-    assert abs(items["objective"] - optimum) <= gap * abs(items["objective"])
+    # (With 20 futures the bundles' bound is the optimum itself: then equal, to rounding.)
+    assert abs(items["objective"] - optimum) <= gap * abs(items["objective"]) * (1 + 1e-9)
     # The same output contract as the extensive form's plan.
     assert items["status"] == "optimal"
     parts = ("purchase_cost", "freight_cost", "holding_cost", "shortage_penalty",
