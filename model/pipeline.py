@@ -226,6 +226,10 @@ def run_decomposed(plan: PlanData, launcher: str, output: Path, notes: list[str]
     timings["extract_seconds"] = time.perf_counter() - started
     result.method = (f"progressive hedging (mpi-sppy), then {result.method} with the shared "
                      "decisions fixed")
+    if result.mip_bound is not None:
+        # The final MIP's own bound holds only with PH's shared decisions fixed; the least any
+        # plan can cost is PH's lower bound, and the plan's gap is PH's.
+        result.mip_bound, result.mip_gap = lower, gap
     if not reached:
         result.status = SolveStatus.TIME_LIMIT
         shown = "unknown (no lower bound yet)" if gap is None else f"{gap:.4%}"
@@ -247,6 +251,7 @@ def run_decomposed(plan: PlanData, launcher: str, output: Path, notes: list[str]
                                "no plan costs less: the best of PH's Lagrangian bounds and the "
                                "bundles' bound"),
         ph_bundle_bound=RunFact(found.bundle_bound, plan.settings.currency,
+                                ("LP relaxations of " if solved.solver.lp.is_mip else "") +
                                 f"bundles of {found.bundle_size} futures, each solved as its "
                                 "own extensive form, zeta's weights from CVaR's tail"),
         ph_upper_bound=RunFact(upper, plan.settings.currency, "this plan's objective"),

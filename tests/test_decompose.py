@@ -158,6 +158,11 @@ def test_whole_cargoes_and_contracts_are_decomposed_as_a_heuristic_with_true_bou
     solution = solve_plan(same, progress=lambda _: None).solution
     assert lower <= solution.objective * (1 + 1e-9)
     assert solution.mip_bound <= upper * (1 + 1e-9)
+    # The Summary's bound is PH's, not the final MIP's (which holds only with PH's shared
+    # decisions fixed).
+    items = summary(tables)
+    assert items["mip_bound"] == pytest.approx(lower, rel=1e-12)
+    assert items["mip_gap"] == pytest.approx(run["ph_gap"], rel=1e-12)
     check_residuals(same, tables)
     # Whole cargoes: every order on a route with a cargo size is a whole number of them.
     sizes = {r.name: r.cargo_size for r in same.routes.values() if r.cargo_size}

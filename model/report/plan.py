@@ -157,11 +157,15 @@ def mip_items(result: PlanResult, plan: PlanData) -> list[tuple[str, Any, str, s
     if result.mip_bound is None and result.status != SolveStatus.ROUNDED:
         return []
     money = plan.settings.currency
+    decomposed = "ph_lower_bound" in result.run_facts  # --decompose: PH's bound and gap
     return [
         ("mip_bound", result.mip_bound, money,
-         "no plan can cost less than this (the branch and bound's best bound)"),
-        ("mip_gap", result.mip_gap, "", f"(objective - bound) / objective; the solve stops below "
-         f"mip_gap {plan.settings.mip_gap:g}"
+         "no plan can cost less than this (" + ("progressive hedging's lower bound, see the Run "
+                                                "sheet" if decomposed else
+                                                "the branch and bound's best bound") + ")"),
+        ("mip_gap", result.mip_gap, "", "(objective - bound) / objective; "
+         + (f"progressive hedging stops below ph_gap {plan.settings.ph_gap:g}" if decomposed
+            else f"the solve stops below mip_gap {plan.settings.mip_gap:g}")
          + (", or at the time limit" if result.status == SolveStatus.TIME_LIMIT else "")),
         ("mip_seconds", None if result.mip_seconds is None else round(result.mip_seconds, 3),
          "s", "branch and bound, before the LP with the whole-number decisions fixed is solved "
