@@ -3,7 +3,7 @@
     python bench/decompose.py --counts 20,50 --seconds 300 [--ranks 3]
 
 For each number of futures N of the shipped example (its contracts, whole cargoes and lots
-removed: --decompose refuses them): the extensive form's build-and-solve time
+removed, so that the extensive form is an LP): the extensive form's build-and-solve time
 and optimum, then PH on K ranks with Settings time_limit_seconds = --seconds and ph_gap =
 --gap: its wall time, lower bound, the upper bound of its best plan completed by the fixed LP,
 the stated gap, the true gap of that plan against the optimum, and PH's iterations.

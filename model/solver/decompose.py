@@ -4,14 +4,16 @@ plan (docs/scale.md, section 4; docs/model.md, "Solving by scenario decompositio
 The planner starts K ranks itself (`mpiexec -n K python -m model.solver.ph_ranks JOB`, with the
 mpiexec of the `mpich` wheel of `.[mpi]`, or the site's launcher given by `--mpiexec`), reads
 their progress lines, and takes back the x-hat spoke's best plan: every future's decisions.
-`solve_fixed_plan` then builds the plan's extensive form with the orders and transfers of the
-nodes two or more futures share, and the investments, fixed at the x-hat's values (unmet
-demand, stock and below-target left free on the tree's nodes, so shared by construction, and
-each future's own path re-planned for it alone) and solves it: that LP splits into one small LP
-per path of the tree, its objective is the plan's cost (an upper bound on the optimum: it is a
-plan of the extensive form), and its duals are the per-future prices with the shared decisions
-fixed. The Lagrangian spoke's bound is the lower
-bound; the gap is (upper - lower) / |upper|.
+`solve_fixed_plan` then builds the plan's extensive form with the x-hat's shared decisions
+(the orders, transfers, whole cargoes and lots of the nodes two or more futures share, the
+investments and the options signed) fixed, unmet demand, stock and below-target left free on
+the tree's nodes (so shared by construction) and each future's own path re-planned for it
+alone, and solves it (a MIP over the futures' own paths where the plan has whole-number
+decisions, else an LP): it splits into one small problem per path of the tree, its objective
+is the plan's cost (an upper bound on the optimum: it is a plan of the extensive form), and its
+duals are the per-future prices with the shared decisions fixed. The lower bound is the best
+of the Lagrangian spoke's and the bundles' (docs/model.md 10c); the gap is
+(upper - lower) / |upper|.
 """
 
 from __future__ import annotations
@@ -36,11 +38,11 @@ from model.domain.data import PlanData
 from model.domain.errors import SolverFailure, UsageError
 from model.formulation import build_model
 from model.solver.handoff import compile_lp
+from model.solver.ph_ranks import NODE_DECISIONS, PROGRESS_PREFIX, ROOT_DECISIONS
 from model.solver.plan import SolvedModel
-from model.solver.solve import PlanSolver
+from model.solver.solve import PlanSolver, SolveStatus
 
 Progress = Callable[[str], None]
-PROGRESS_PREFIX = "@@ "
 INSTALL = 'python -m pip install ".[mpi]"'
 SETUP_SECONDS = 0.25  # share of the time limit for starting the ranks, the final LP, writing
 RHO_MULTIPLIER = 10.0  # rho = 10 x cost / scale: best of 1, 3, 10, 30, 100 on 20 futures
@@ -52,21 +54,12 @@ class Decomposed:
     """What the ranks found: bounds, iterations, the best plan's decisions per future."""
 
     lower: float | None
-    upper: float | None
     iterations: int
     ranks: int
     seconds: float
     decisions: dict = field(default_factory=dict)   # future name -> family -> key -> value
-    members: dict = field(default_factory=dict)     # future name -> names it stands for
     bundle_bound: float | None = None               # the bundles' lower bound (model.md 10c)
-    bundle_size: int | None = None                  # futures in a bundle
-
-    @property
-    def gap(self) -> float | None:
-        """(upper - lower) / |upper|, once both bounds are known."""
-        if self.lower is None or self.upper is None:
-            return None
-        return max(0.0, self.upper - self.lower) / max(1.0, abs(self.upper))
+    bundle_size: int | None = None                  # at most this many futures a bundle
 
 
 def find_mpiexec(mpiexec: str | None) -> str:
@@ -134,14 +127,13 @@ def run_ranks(plan: PlanData, ranks: int, mpiexec: str, progress: Progress,
         raise SolverFailure("an MPI rank stopped before the plan was found"
                             + (": " + " | ".join(detail) if detail else "")
                             + "; rerun with --solver-log to see every rank's output")
-    summary, decisions, members = found
+    summary, decisions = found
     if not decisions:
         raise SolverFailure(
             f"progressive hedging found no plan for every future within {limit:g} s "
             f"(lower bound {summary.get('lower')}); raise time_limit_seconds in Settings")
-    return Decomposed(summary.get("lower"), summary.get("upper"), summary.get("iterations", 0),
-                      ranks, seconds, decisions, members, bundles.get("bound"),
-                      bundles.get("size"))
+    return Decomposed(summary.get("lower"), summary.get("iterations", 0), ranks, seconds,
+                      decisions, bundles.get("bound"), bundles.get("size"))
 
 
 def _launch(command: list[str], env: dict, job: Path, progress: Progress, solver_log: bool,
@@ -204,28 +196,27 @@ def progress_line(message: dict) -> str:
             f"gap {gap}  ({message['seconds']:.0f} s)")
 
 
-def _read(job: Path) -> tuple[dict, dict, dict] | None:
+def _read(job: Path) -> tuple[dict, dict] | None:
     path = job / "xhat.pickle"
     if path.exists():
         with open(path, "rb") as handle:
             found = pickle.load(handle)
-        return found, found.get("decisions", {}), found.get("members", {})
+        return found, found.get("decisions", {})
     path = job / "summary.pickle"
     if path.exists():
         with open(path, "rb") as handle:
-            return pickle.load(handle), {}, {}
+            return pickle.load(handle), {}
     return None
 
 
-SHARED_FAMILIES = ("order", "transfer", "cargoes", "lot_used", "build", "sign")
-ROOT_FAMILIES = ("build", "sign")  # keyed without a node: one value for every future
+SHARED_FAMILIES = (*NODE_DECISIONS, *ROOT_DECISIONS)
 
 
 def solve_fixed_plan(plan: PlanData, found: Decomposed, progress: Progress,
                      timings: dict[str, float]) -> SolvedModel:
-    """The plan's extensive form with the x-hat's investments and the orders and transfers
-    of its shared nodes fixed (the rest free: unmet demand shared by construction, each
-    future's own path re-planned), solved: the plan the workbook shows, its cost the upper
+    """The plan's extensive form with the x-hat's shared decisions fixed (module docstring;
+    on a route with whole cargoes the cargo count, which fixes its orders exactly), solved
+    within a quarter of the time limit: the plan the workbook shows, its cost the upper
     bound."""
     started = time.perf_counter()
     built = build_model(plan)
@@ -234,7 +225,8 @@ def solve_fixed_plan(plan: PlanData, found: Decomposed, progress: Progress,
     lp = compile_lp(built.model)
     lp.release_model()
     built.model = None
-    solver = PlanSolver(lp, plan.settings.time_limit_seconds, mip_gap=plan.settings.mip_gap)
+    solver = PlanSolver(lp, max(30.0, SETUP_SECONDS * plan.settings.time_limit_seconds),
+                        mip_gap=plan.settings.mip_gap)
     timings["handoff_seconds"] = time.perf_counter() - started
     ix = built.index
     tree = ix.tree
@@ -248,8 +240,11 @@ def solve_fixed_plan(plan: PlanData, found: Decomposed, progress: Progress,
         done: set = set()
         for name, decisions in found.decisions.items():
             w = position[name]
+            whole_cargoes = decisions.get("cargoes", {})
             for key, value in decisions.get(family, {}).items():
-                if family in ROOT_FAMILIES:
+                if family == "order" and key in whole_cargoes:
+                    continue  # x = q nu: the whole count fixes the order, to the last bit
+                if family in ROOT_DECISIONS:
                     target = key
                 else:  # the future's own node t - 1 is the plan's node of period t
                     node = tree.node_of[w][key[-1]]
@@ -269,10 +264,12 @@ def solve_fixed_plan(plan: PlanData, found: Decomposed, progress: Progress,
     solver.change_col_bounds(cols, fixed, fixed)
     solution = solver.solve()
     timings["solve_seconds"] = solution.seconds
-    if solution.status != "optimal":
+    if not solution.has_plan:
         raise SolverFailure(f"the plan progressive hedging found could not be completed in "
                             f"every future ({solution.status}); raise time_limit_seconds in "
                             "Settings so that it converges further")
     progress(f"the plan's shared decisions fixed in every future: objective "
-             f"{solution.objective:,.2f} {plan.settings.currency}")
+             f"{solution.objective:,.2f} {plan.settings.currency}"
+             + ("" if solution.status == SolveStatus.OPTIMAL else
+                f" (the final solve stopped at its time limit: {solution.status})"))
     return SolvedModel(built, solver, solution)

@@ -157,12 +157,18 @@ class FutureModels:
         self.position = {name: w for w, name in enumerate(self.base.names)}
         # mpi-sppy wants as many shared decisions in every future: count them per period in
         # one future's model (the same in every future: the keys of a period do not depend
-        # on the future) and pad the futures that share fewer periods.
+        # on the future) ...
         reference = build_model(plan, future_alone(plan, self.base, self.layout.futures[0]))
         columns = sum(len(v) for v in reference.model.component_objects(pyo.Var, active=True))
         self.bundle_size = max(1, BUNDLE_COLUMNS // max(1, columns))
         found = decisions_by_period(reference.model, reference.index, plan.settings.periods)
-        per_period = {t: len(decisions) for t, decisions in found.items()}
+        # ... all but the minimum lots, which exist only where the supplier can deliver in
+        # the future: counted as every supplier with a minimum lot, an upper bound.
+        lots = {t: sum(1 for v in decisions if v.parent_component().local_name == "lot_used")
+                for t, decisions in found.items()}
+        with_lots = sum(1 for s in plan.suppliers.values() if s.min_lot > 0)
+        per_period = {t: len(decisions) - lots[t] + (with_lots if t > 0 else 0)
+                      for t, decisions in found.items()}
         tree = self.base.tree
         self.shared_count = {
             w: per_period[0] + sum(per_period[t] for t in range(1, self.layout.stages + 1)
@@ -231,6 +237,8 @@ class FutureModels:
         # Padding, on the future's last node before its leaf (every future through that
         # node shares all its earlier nodes too, so needs the same padding): decisions fixed
         # at 0 that cost nothing.
+        # ... and pad every future to the most any can have (futures that share fewer
+        # periods, or have fewer suppliers with a minimum lot able to deliver).
         padding = self.most_shared - sum(len(v) for v in per_period.values()) - sum(
             len(v) for v in unmet.values())
         if padding:
@@ -635,12 +643,14 @@ class Gathering:
 
 
 def bundle_bound(plan: PlanData, layout: TreeLayout, base: ScenarioSet, size: int,
-                 comm: Any = None) -> float | None:
+                 comm: Any = None, seconds: float | None = None) -> float | None:
     """A lower bound from bundles of futures, each solved as its own extensive form
     (docs/model.md 10c): sum over bundles b of p_b min f_b, with the futures of a bundle
     sharing their decisions as in the plan and nothing shared between bundles but zeta,
     whose weights are `tail_weights` of the futures' costs at a first solve (then solved
-    again). The ranks of `comm` share the bundles. None if a bundle's LP fails."""
+    again). The ranks of `comm` share the bundles; each LP may take `seconds`. None if a
+    bundle's LP fails or runs out of time. With whole-number decisions the bundles are solved
+    as LP relaxations (each below its bundle's MIP, so still a bound)."""
     comm = comm if comm is not None else Gathering()
     rank, ranks = comm.Get_rank(), comm.Get_size()
     mine = [(b, futures) for b, futures in enumerate(bundles(layout, size)) if b % ranks == rank]
@@ -652,13 +662,18 @@ def bundle_bound(plan: PlanData, layout: TreeLayout, base: ScenarioSet, size: in
         highs = new_highs(False)
         pass_arrays(highs, lp.num_cols, lp.num_rows, lp.cost, 0.0, lp.col_lower,
                     lp.col_upper, lp.row_lower, lp.row_upper, lp.start, lp.index, lp.value)
+        if seconds is not None:
+            set_option(highs, "time_limit", float(seconds))
         m = built.model
         cvar = None
         if hasattr(m, "cvar_threshold"):
             cvar = (lp.col_of[id(m.cvar_threshold)],
                     [lp.col_of[id(m.cost_excess[i])] for i in range(len(futures))],
                     [lp.row_of[id(m.cvar_excess[i])] for i in range(len(futures))])
+        lp.release_model()  # the arrays and HiGHS's copy are all the second solve needs
+        del built, m
         solved.append((b, futures, math.fsum(weights), lp, highs, cvar))
+    serve = getattr(comm, "Iprobe", lambda: None)  # MPI's one-sided reads, between solves
 
     def solve_all(zeta_weight: dict[int, float]) -> tuple[float, list] | None:
         local, costs = 0.0, []
@@ -667,6 +682,7 @@ def bundle_bound(plan: PlanData, layout: TreeLayout, base: ScenarioSet, size: in
                 zeta = cvar[0]
                 highs.changeColsCost(1, np.array([zeta], dtype=np.int32),
                                      np.array([lp.cost[zeta] + zeta_weight.get(b, 0.0)]))
+            serve()
             highs.run()
             if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 return None
@@ -727,7 +743,8 @@ def tail_lagrangian(cls: type, futures: FutureModels) -> type:
             # 10c), it is the hub's lower bound while PH improves the plan.
             started = time.perf_counter()
             bound = bundle_bound(futures.plan, futures.layout, futures.base,
-                                 futures.bundle_size, self.opt.mpicomm)
+                                 futures.bundle_size, self.opt.mpicomm,
+                                 self.opt.options.get("time_limit"))
             if bound is not None:
                 self.send_bound(bound)
             if self.opt.cylinder_rank == 0:
