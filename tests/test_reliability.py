@@ -636,9 +636,17 @@ def test_ctrl_c_while_the_plan_is_written_removes_every_temporary_file(tmp_path,
 
 
 def start_planner(source: Path, output: Path) -> subprocess.Popen:
+    # SIGHUP at its default in the planner, as from a terminal, even when the tests themselves
+    # run under nohup (which the planner rightly leaves alone: nohup means "keep printing").
     return subprocess.Popen([sys.executable, str(RUN), str(source), "-o", str(output)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=output.parent, stdin=subprocess.DEVNULL)
+                            cwd=output.parent, stdin=subprocess.DEVNULL,
+                            preexec_fn=_hangup_as_from_a_terminal)
+
+
+def _hangup_as_from_a_terminal() -> None:
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def wait_for(process: subprocess.Popen, fragment: str) -> None:
