@@ -166,8 +166,9 @@ def _launch(command: list[str], env: dict, job: Path, progress: Progress, solver
                 errors.append(message["text"])
             elif message["kind"] == "bundles" and message["bound"] is not None:
                 bundles.update(message)
-                progress(f"  lower bound from bundles of {message['size']} futures, each "
-                         f"solved whole: {message['bound']:,.0f} ({message['seconds']:.0f} s)")
+                how = "as its LP relaxation" if message.get("relaxed") else "whole"
+                progress(f"  lower bound from bundles of up to {message['size']} futures, each "
+                         f"solved {how}: {message['bound']:,.0f} ({message['seconds']:.0f} s)")
             elif message["kind"] == "progress" and time.perf_counter() - last >= 1.0:
                 last = time.perf_counter()
                 progress(progress_line(message))

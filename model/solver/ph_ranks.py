@@ -43,6 +43,7 @@ from model.domain.scenarios import (
     plan_scenarios,
 )
 from model.formulation import build_model
+from model.formulation.contracts import INTEGER_FAMILIES
 from model.formulation.costs import ONCE
 from model.formulation.objective import term_variables
 from model.solver.handoff import compile_lp
@@ -160,6 +161,7 @@ class FutureModels:
         # on the future) ...
         reference = build_model(plan, future_alone(plan, self.base, self.layout.futures[0]))
         columns = sum(len(v) for v in reference.model.component_objects(pyo.Var, active=True))
+        self.has_whole_numbers = any(hasattr(reference.model, f) for f in INTEGER_FAMILIES)
         self.bundle_size = max(1, BUNDLE_COLUMNS // max(1, columns))
         found = decisions_by_period(reference.model, reference.index, plan.settings.periods)
         # ... all but the minimum lots, which exist only where the supplier can deliver in
@@ -749,7 +751,7 @@ def tail_lagrangian(cls: type, futures: FutureModels) -> type:
                 self.send_bound(bound)
             if self.opt.cylinder_rank == 0:
                 say("bundles", bound=_number(bound), seconds=time.perf_counter() - started,
-                    size=futures.bundle_size)
+                    size=futures.bundle_size, relaxed=futures.has_whole_numbers)
             return super().main(need_solution)
 
         def lagrangian(self, need_solution=True, **kwargs: Any) -> Any:
