@@ -54,7 +54,7 @@ def main() -> None:
         solved = solve_fixed_plan(plan, found, lambda _: None, {})
         ph_seconds = time.perf_counter() - started
         upper = solved.solution.objective
-        lower = max(b for b in (found.lower, found.bundle_bound) if b is not None)
+        lower = found.best_lower
         gap = (upper - lower) / abs(upper)
         print(f"| {count} | {ef_seconds:.1f} | {optimum:,.0f} | {ph_seconds:.0f} | "
               f"{found.iterations} | {lower:,.0f} | {upper:,.0f} | {gap:.3%} | "

@@ -217,8 +217,7 @@ def run_decomposed(plan: PlanData, launcher: str, output: Path, notes: list[str]
     timings["decompose_seconds"] = found.seconds
     solved = solve_fixed_plan(plan, found, progress, timings)
     upper = float(solved.solution.objective)
-    known = [b for b in (found.lower, found.bundle_bound) if b is not None]
-    lower = max(known) if known else None
+    lower = found.best_lower
     gap = None if lower is None else max(0.0, upper - lower) / max(1.0, abs(upper))
     reached = gap is not None and gap <= plan.settings.ph_gap
     started = time.perf_counter()
@@ -315,8 +314,8 @@ def add_analyses(result: PlanResult, plan: PlanData, solved: SolvedModel, progre
     if options.evaluate or options.replications:
         progress(f"playing the plan in {options.evaluate:,} fresh futures ...")
         started = time.perf_counter()
-        result.evaluation = evaluate(plan, solved, options.evaluate,
-                                               options.replications, where, progress)
+        result.evaluation = evaluate(plan, solved, options.evaluate, options.replications,
+                                     where, progress)
         timings["evaluate_seconds"] = time.perf_counter() - started
 
 

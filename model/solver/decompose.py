@@ -61,6 +61,12 @@ class Decomposed:
     bundle_bound: float | None = None               # the bundles' lower bound (model.md 10c)
     bundle_size: int | None = None                  # at most this many futures a bundle
 
+    @property
+    def best_lower(self) -> float | None:
+        """The stated lower bound: the best of the hub's (Lagrangian) and the bundles'."""
+        known = [b for b in (self.lower, self.bundle_bound) if b is not None]
+        return max(known) if known else None
+
 
 def find_mpiexec(mpiexec: str | None) -> str:
     """The launcher: the one asked for, else the mpich wheel's next to this Python, else

@@ -47,7 +47,7 @@ from model.formulation.contracts import INTEGER_FAMILIES
 from model.formulation.costs import ONCE
 from model.formulation.objective import term_variables
 from model.solver.handoff import compile_lp
-from model.solver.solve import INF, make_mip, new_highs, pass_arrays, set_option
+from model.solver.solve import INF, STOPPED, make_mip, new_highs, pass_arrays, set_option
 
 PROGRESS_PREFIX = "@@ "
 ROOT = "ROOT"
@@ -163,13 +163,14 @@ class FutureModels:
         columns = sum(len(v) for v in reference.model.component_objects(pyo.Var, active=True))
         self.has_whole_numbers = any(hasattr(reference.model, f) for f in INTEGER_FAMILIES)
         self.bundle_size = max(1, BUNDLE_COLUMNS // max(1, columns))
-        found = decisions_by_period(reference.model, reference.index, plan.settings.periods)
+        found = decisions_by_period(reference.model, plan.settings.periods)
+        unmet = unmet_by_period(reference.model, reference.index, plan.settings.periods)
         # ... all but the minimum lots, which exist only where the supplier can deliver in
         # the future: counted as every supplier with a minimum lot, an upper bound.
         lots = {t: sum(1 for v in decisions if v.parent_component().local_name == "lot_used")
                 for t, decisions in found.items()}
         with_lots = sum(1 for s in plan.suppliers.values() if s.min_lot > 0)
-        per_period = {t: len(decisions) - lots[t] + (with_lots if t > 0 else 0)
+        per_period = {t: len(decisions) + len(unmet[t]) - lots[t] + (with_lots if t > 0 else 0)
                       for t, decisions in found.items()}
         tree = self.base.tree
         self.shared_count = {
@@ -232,15 +233,14 @@ class FutureModels:
         # only where the tree node holds another future; ROOT (index 0) before period 1.
         stages = layout.stages
         shared = {t: tree.node_of[w][t - 1] in layout.shared for t in range(1, stages + 1)}
-        every = decisions_by_period(m, ix, stages, with_unmet=False)
-        unmet = decisions_by_period(m, ix, stages, only_unmet=True)
+        every = decisions_by_period(m, stages)
+        unmet = unmet_by_period(m, ix, stages)
         per_period = {t: every[t] if t == 0 or shared[t] else [] for t in every}
         unmet = {t: unmet[t] if t > 0 and shared[t] else [] for t in unmet}
-        # Padding, on the future's last node before its leaf (every future through that
-        # node shares all its earlier nodes too, so needs the same padding): decisions fixed
-        # at 0 that cost nothing.
-        # ... and pad every future to the most any can have (futures that share fewer
-        # periods, or have fewer suppliers with a minimum lot able to deliver).
+        # Padding up to the most any future can have (futures that share fewer periods, or
+        # have fewer suppliers with a minimum lot able to deliver), on the future's last node
+        # before its leaf (every future through that node shares all its earlier nodes too,
+        # so needs the same padding): decisions fixed at 0 that cost nothing.
         padding = self.most_shared - sum(len(v) for v in per_period.values()) - sum(
             len(v) for v in unmet.values())
         if padding:
@@ -276,16 +276,11 @@ class FutureModels:
 
 @dataclass(frozen=True)
 class CvarColumns:
-    """Where the CVaR threshold zeta and the future's excess eta sit in its compiled LP, and
-    the range [lowest, highest] of the weight W on zeta for which the future's Lagrangian
-    subproblem stays bounded in zeta (docs/model.md 10c): its objective's slope in zeta is
-    c_zeta above the future's cost and c_zeta - c_eta below it."""
+    """Where the CVaR threshold zeta and the future's excess eta sit in its compiled LP."""
 
     zeta: int
     eta: int
     row: int
-    lowest: float
-    highest: float
 
     def future_cost(self, x: Any, row_value: Any) -> float:
         """The future's cost Cost_w at a solution, up to a constant the same in every future:
@@ -297,10 +292,19 @@ def cvar_columns(m: Any, lp: Any) -> CvarColumns | None:
     """The future's CVaR columns and row, None without CVaR (lambda = 0)."""
     if not hasattr(m, "cvar_threshold"):
         return None
-    zeta = lp.col_of[id(m.cvar_threshold)]
-    eta = lp.col_of[id(m.cost_excess[0])]
-    c_zeta, c_eta = float(lp.cost[zeta]), float(lp.cost[eta])
-    return CvarColumns(zeta, eta, lp.row_of[id(m.cvar_excess[0])], -c_zeta, c_eta - c_zeta)
+    return CvarColumns(lp.col_of[id(m.cvar_threshold)], lp.col_of[id(m.cost_excess[0])],
+                       lp.row_of[id(m.cvar_excess[0])])
+
+
+def zeta_weight_range(settings: Any) -> tuple[float, float]:
+    """[lowest, highest]: the weights W on zeta for which a future's Lagrangian subproblem
+    stays bounded in zeta (docs/model.md 10c). Its objective (probability 1) has
+    c_zeta = lambda on zeta and c_eta = lambda / (1 - beta) on eta, computed as the
+    formulation does, so its slope in zeta is c_zeta above the future's cost and
+    c_zeta - c_eta below it."""
+    c_zeta = settings.risk_weight * 1.0
+    c_eta = settings.risk_weight * (1.0 / (1.0 - settings.cvar_level))
+    return -c_zeta, c_eta - c_zeta
 
 
 def tail_weights(costs: list[tuple[float, float]], lowest: float, highest: float
@@ -329,32 +333,36 @@ NODE_DECISIONS = ("order", "transfer", "cargoes", "lot_used")  # keyed (..., nod
 ROOT_DECISIONS = ("build", "sign")  # one value for every future
 
 
-def decisions_by_period(m: Any, ix: Any, periods: int, with_unmet: bool = True,
-                        only_unmet: bool = False) -> dict[int, list]:
+def decisions_by_period(m: Any, periods: int) -> dict[int, list]:
     """A future's decisions that futures sharing a node must agree on, by period (0: the
     root): orders, transfers, whole cargoes and lots of period t (in the future's own model
-    node t - 1 is period t) and its unmet demand; at the root the capacity built, the
-    options signed and the CVaR threshold. Stock, below-target and contract takes follow
-    from them."""
+    node t - 1 is period t); at the root the capacity built, the options signed and the CVaR
+    threshold. With its unmet demand (`unmet_by_period`), stock, below-target and contract
+    takes follow from them."""
     found: dict[int, list] = {t: [] for t in range(0, periods + 1)}
-    if not only_unmet:
-        for family in NODE_DECISIONS:
-            component = getattr(m, family, None)
-            if component is None:
-                continue
-            for key, v in component.items():
-                if key[-1] + 1 <= periods:
-                    found[key[-1] + 1].append(v)
-        for family in ROOT_DECISIONS:
-            component = getattr(m, family, None)
-            if component is not None:
-                found[0].extend(component.values())
-        if hasattr(m, "cvar_threshold"):
-            found[0].append(m.cvar_threshold)
-    if with_unmet or only_unmet:
-        for key in ix.stock_index:
-            if key[2] + 1 <= periods:
-                found[key[2] + 1].append(m.unmet[key])
+    for family in NODE_DECISIONS:
+        component = getattr(m, family, None)
+        if component is None:
+            continue
+        for key, v in component.items():
+            if key[-1] + 1 <= periods:
+                found[key[-1] + 1].append(v)
+    for family in ROOT_DECISIONS:
+        component = getattr(m, family, None)
+        if component is not None:
+            found[0].extend(component.values())
+    if hasattr(m, "cvar_threshold"):
+        found[0].append(m.cvar_threshold)
+    return found
+
+
+def unmet_by_period(m: Any, ix: Any, periods: int) -> dict[int, list]:
+    """A future's unmet demand by period (none at the root): shared like the decisions, but
+    left free by the x-hat spoke (mpi-sppy's surrogates; see `FutureModels.create`)."""
+    found: dict[int, list] = {t: [] for t in range(0, periods + 1)}
+    for key in ix.stock_index:
+        if key[2] + 1 <= periods:
+            found[key[2] + 1].append(m.unmet[key])
     return found
 
 
@@ -398,8 +406,6 @@ PROX_REACH = 1e4            # the last segment ends here (x delta): the LP stays
 
 
 MIP_ANSWERED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded)
-STOPPED = (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kIterationLimit,
-           highspy.HighsModelStatus.kSolutionLimit, highspy.HighsModelStatus.kInterrupt)
 
 
 class ArrayHighs:
@@ -486,7 +492,6 @@ class ArrayHighs:
     def solve(self, model: Any, load_solutions: bool = False, tee: bool = False,
               **_: Any) -> Any:
         """Solve the future with mpi-sppy's current terms; the values go into its variables."""
-        import highspy
         from mpi4py import MPI
         from pyomo.core import value
 
@@ -554,7 +559,6 @@ class ArrayHighs:
         return self._results(model, lp)
 
     def _results(self, model: Any, lp: Any) -> Any:
-        import highspy
         from pyomo.opt import (
             Solution,
             SolutionStatus,
@@ -655,7 +659,8 @@ def bundle_bound(plan: PlanData, layout: TreeLayout, base: ScenarioSet, size: in
     as LP relaxations (each below its bundle's MIP, so still a bound)."""
     comm = comm if comm is not None else Gathering()
     rank, ranks = comm.Get_rank(), comm.Get_size()
-    mine = [(b, futures) for b, futures in enumerate(bundles(layout, size)) if b % ranks == rank]
+    every_bundle = bundles(layout, size)
+    mine = [(b, futures) for b, futures in enumerate(every_bundle) if b % ranks == rank]
     solved = []
     for b, futures in mine:
         weights = [layout.probability[w] for w in futures]
@@ -702,17 +707,15 @@ def bundle_bound(plan: PlanData, layout: TreeLayout, base: ScenarioSet, size: in
     if any(part is None for part in parts):
         return None
     bound = math.fsum(parts)
-    risk_weight, beta = plan.settings.risk_weight, plan.settings.cvar_level
-    if risk_weight <= 0:  # decided alike on every rank, including one without a bundle
+    if plan.settings.risk_weight <= 0:  # decided alike on every rank, even one without a bundle
         return bound
-    # zeta: the tail's weights for each future (its objective's slope in zeta is lambda
-    # above its cost, lambda - lambda / (1 - beta) below), averaged over its bundle.
+    # zeta: the tail's weights for each future, averaged over its bundle.
     costs = sorted(c for part in comm.allgather(first[1]) for c in part)
     weights = tail_weights([(layout.probability[w], cost) for _, w, cost in costs],
-                           -risk_weight, risk_weight / (1.0 - beta) - risk_weight)
+                           *zeta_weight_range(plan.settings))
     zeta_weight: dict[int, float] = {}
     probability_of = {b: math.fsum(layout.probability[w] for w in futures)
-                      for b, futures in enumerate(bundles(layout, size))}
+                      for b, futures in enumerate(every_bundle)}
     for (b, w, _), weight in zip(costs, weights, strict=True):
         zeta_weight[b] = zeta_weight.get(b, 0.0) + layout.probability[w] / probability_of[b] \
             * weight
@@ -781,9 +784,8 @@ def tail_lagrangian(cls: type, futures: FutureModels) -> type:
                      for name, s in self.opt.local_scenarios.items()]
             found = [item for part in self.opt.mpicomm.allgather(local) for item in part]
             found.sort()
-            any_model = next(iter(self.opt.local_scenarios.values()))
-            box = any_model._planner_cvar
-            weights = tail_weights([(p, c) for _, p, c in found], box.lowest, box.highest)
+            weights = tail_weights([(p, c) for _, p, c in found],
+                                   *zeta_weight_range(futures.plan.settings))
             weight_of = {name: wt for (name, _, _), wt in zip(found, weights, strict=True)}
             for name, s in self.opt.local_scenarios.items():
                 key = s._mpisppy_data.varid_to_nonant_index[id(s.cvar_threshold)]
